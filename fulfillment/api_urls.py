@@ -1,0 +1,2 @@
+"""This app's endpoints under /api/v1/."""
+urlpatterns = []

@@ -1,0 +1,148 @@
+"""Catalog, network and stock: products, locations, stock levels, the movement ledger, reservations."""
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from oms.tenancy import TenantModel
+
+
+class Product(TenantModel):
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255)
+    barcode = models.CharField(_("barcode (EAN/GTIN)"), max_length=32, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    weight_grams = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    tracks_lots = models.BooleanField(_("tracks lots and expiry"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "sku"], name="product_unique_sku")]
+        indexes = [models.Index(fields=["tenant", "barcode"], name="product_tenant_barcode_idx")]
+
+    def __str__(self):
+        return self.sku
+
+
+class LocationKind(models.TextChoices):
+    WAREHOUSE = "warehouse", _("Warehouse")
+    STORE = "store", _("Store")
+    DROPSHIP = "dropship", _("Drop-ship supplier")
+
+
+class Location(TenantModel):
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
+    address = models.JSONField(_("address"), default=dict, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    ships = models.BooleanField(_("ships orders"), default=True)
+    pickup = models.BooleanField(_("click & collect pickup"), default=False)
+    accepts_returns = models.BooleanField(_("accepts returns"), default=False)
+    daily_capacity = models.PositiveIntegerField(_("daily fulfilment capacity"), null=True, blank=True)
+    cutoff_time = models.TimeField(_("order cut-off time"), null=True, blank=True)
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("location")
+        verbose_name_plural = _("locations")
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="location_unique_code")]
+
+    def __str__(self):
+        return self.code
+
+
+class StockLevel(TenantModel):
+    """Stock of one product at one location. Changed only with conditional updates (DESIGN rule 2)."""
+
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="stock_levels")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "location", "product"], name="stock_unique_location_product"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
+        ]
+        indexes = [models.Index(fields=["tenant", "product", "location"], name="stock_tenant_product_idx")]
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved - self.safety_stock, 0)
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    SALE = "sale", _("Sale")
+    RETURN = "return", _("Return")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    COUNT = "count", _("Count")
+
+
+class StockMovement(TenantModel):
+    """The ledger: every change of on_hand, written in the same transaction as the change."""
+
+    id = models.BigAutoField(primary_key=True)
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("quantity"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    actor_label = models.CharField(_("actor"), max_length=200, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "stock_level", "occurred_at"], name="movement_level_time_idx")]
+
+
+class Reservation(TenantModel):
+    """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on shipment."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RELEASED = "released", _("Released")
+        CONSUMED = "consumed", _("Consumed")
+        EXPIRED = "expired", _("Expired")
+
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="reservations")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="reservations")
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        indexes = [
+            models.Index(fields=["expires_at"], name="reservation_expiry_idx",
+                         condition=Q(status="active", expires_at__isnull=False)),
+            models.Index(fields=["tenant", "status"], name="reservation_tenant_status_idx"),
+        ]

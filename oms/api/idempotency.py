@@ -1,0 +1,142 @@
+"""Idempotent POSTs: `Idempotency-Key` replays the first answer to the same request, never creates twice.
+
+1. The key is claimed in its own committed row (state in_flight) before any work starts; the unique
+   constraint (tenant, owner, key) lets exactly one request win the claim.
+2. The winner runs the operation and stores its answer in the same transaction as the operation's own
+   writes: either both are committed or neither is (a crash leaves a stale claim, taken over later).
+3. A duplicate with the same body waits for the answer and replays it, or answers 409 with Retry-After
+   while the first is still running; a duplicate with another body answers 422.
+Keys are scoped to the API key (or user) that sent them and purged after OMS_IDEMPOTENCY_TTL_HOURS.
+"""
+import hashlib
+import json
+import time
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from oms.errors import IdempotencyInFlight, IdempotencyMismatch, ValidationFailed
+from oms.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+# A claim older than this whose owner never answered (process killed) may be taken over.
+STALE_CLAIM_SECONDS = 120
+_KEPT_HEADERS = ("Location", "ETag")
+
+
+def _owner(request) -> str:
+    api_key = getattr(request, "api_key", None)
+    return f"key:{api_key.prefix}" if api_key is not None else f"user:{request.user.pk}"
+
+
+def _fingerprint(request) -> str:
+    try:
+        body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    except (TypeError, ValueError):
+        body = request.body.decode("utf-8", "replace") if hasattr(request, "body") else ""
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _replay(record: IdempotencyKey) -> Response:
+    response = Response(record.response_body, status=record.response_status,
+                        headers={**record.response_headers, REPLAY_HEADER: "true"})
+    if record.response_status >= 400:
+        response.content_type = "application/problem+json"
+    return response
+
+
+def _claim(*, tenant, owner, key, request, fingerprint) -> tuple[IdempotencyKey, bool]:
+    """(record, won): won is True when this request must do the work."""
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(tenant=tenant, owner=owner, key=key, method=request.method,
+                                                 path=request.path[:500], request_hash=fingerprint), True
+    except IntegrityError:
+        pass
+    record = IdempotencyKey.objects.for_tenant(tenant).get(owner=owner, key=key)
+    stale_before = timezone.now() - timedelta(seconds=STALE_CLAIM_SECONDS)
+    if record.state == IdempotencyKey.State.IN_FLIGHT and record.created_at < stale_before:
+        # Take over an abandoned claim; only one taker can move created_at forward.
+        taken = IdempotencyKey.objects.for_tenant(tenant).filter(
+            id=record.id, state=IdempotencyKey.State.IN_FLIGHT, created_at=record.created_at,
+        ).update(created_at=timezone.now(), request_hash=fingerprint)
+        if taken:
+            record.refresh_from_db()
+            return record, True
+    return record, False
+
+
+def _await_answer(record: IdempotencyKey) -> IdempotencyKey:
+    deadline = time.monotonic() + settings.OMS_IDEMPOTENCY_WAIT_SECONDS
+    while record.state == IdempotencyKey.State.IN_FLIGHT and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            record.refresh_from_db()
+        except IdempotencyKey.DoesNotExist:
+            break
+    return record
+
+
+def idempotent(handler):
+    """Decorator for an APIView's post(): honours the Idempotency-Key header."""
+
+    @wraps(handler)
+    def wrapped(view, request, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is None:
+            return handler(view, request, *args, **kwargs)
+        key = key.strip()
+        if not key or len(key) > 255:
+            raise ValidationFailed(errors={HEADER: ["Use a non-empty key of at most 255 characters."]})
+        tenant, owner, fingerprint = request.tenant, _owner(request), _fingerprint(request)
+        record, won = _claim(tenant=tenant, owner=owner, key=key, request=request, fingerprint=fingerprint)
+        if not won:
+            if record.request_hash != fingerprint:
+                raise IdempotencyMismatch("This Idempotency-Key was first used with another request body.")
+            record = _await_answer(record)
+            if record.state == IdempotencyKey.State.DONE:
+                return _replay(record)
+            raise IdempotencyInFlight("The first request with this key is still being processed; retry shortly.",
+                                      retry_after=1)
+        try:
+            with transaction.atomic():
+                try:
+                    response = handler(view, request, *args, **kwargs)
+                except Exception as exc:  # domain errors become their problem answer, stored like a success
+                    response = view.handle_exception(exc)
+                    if response.status_code >= 500:
+                        raise
+                if response.status_code >= 500:
+                    raise _ServerError(response)
+                body = response.data
+                IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).update(
+                    state=IdempotencyKey.State.DONE, response_status=response.status_code,
+                    response_body=json.loads(json.dumps(body, default=str)),
+                    response_headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
+                    completed_at=timezone.now())
+                return response
+        except _ServerError as failure:
+            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+            return failure.response
+        except BaseException:
+            # Nothing was committed: give the key back so that a retry can do the work.
+            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+            raise
+
+    return wrapped
+
+
+class _ServerError(Exception):
+    def __init__(self, response):
+        self.response = response
+
+
+def purge_expired(now=None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.OMS_IDEMPOTENCY_TTL_HOURS)
+    deleted, _ = IdempotencyKey.all_tenants.filter(created_at__lt=cutoff).delete()
+    return deleted

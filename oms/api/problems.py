@@ -1,0 +1,82 @@
+"""Every API error as application/problem+json (RFC 9457), with per-field `errors` for validation."""
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from oms.errors import DomainError
+
+log = logging.getLogger("oms.api")
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+_TITLES = {
+    400: "Invalid input", 401: "Authentication required", 403: "Permission denied", 404: "Not found",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 415: "Unsupported media type",
+    422: "Unprocessable request", 429: "Too many requests", 500: "Internal error",
+}
+_CODES = {400: "validation_error", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
+          405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type",
+          422: "unprocessable", 429: "throttled", 500: "internal_error"}
+
+
+def problem_body(status_code: int, detail: str, *, request=None, code: str | None = None, **extra) -> dict:
+    body = {"type": f"https://oms.dev/problems/{code or _CODES.get(status_code, 'error')}",
+            "title": _TITLES.get(status_code, "Error"), "status": status_code, "detail": detail,
+            "code": code or _CODES.get(status_code, "error")}
+    body.update(extra)
+    request_id = getattr(request, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    return body
+
+
+def _flatten(detail):
+    """DRF error detail → plain JSON (lists of strings, nested per field)."""
+    if isinstance(detail, dict):
+        return {str(k): _flatten(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten(v) for v in detail]
+    return str(detail)
+
+
+def problem_exception_handler(exc, context):
+    request = context.get("request")
+    headers = {}
+    if isinstance(exc, DomainError):
+        body = exc.problem()
+        if getattr(request, "request_id", None):
+            body["request_id"] = request.request_id
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        return Response(body, status=exc.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        code = exc.status_code
+        if isinstance(exc, exceptions.ValidationError):
+            errors = _flatten(exc.detail)
+            if not isinstance(errors, dict):
+                errors = {"non_field_errors": errors}
+            body = problem_body(400, "One or more fields are invalid.", request=request, errors=errors)
+        else:
+            body = problem_body(code, str(exc.detail), request=request)
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
+        if getattr(exc, "wait", None) is not None:
+            headers["Retry-After"] = str(max(int(exc.wait + 0.999), 1))
+        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+        return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    log.exception("unhandled API error", extra={"request_id": getattr(request, "request_id", None)})
+    return Response(problem_body(500, "An unexpected error occurred; it has been logged.", request=request),
+                    status=status.HTTP_500_INTERNAL_SERVER_ERROR, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def api_not_found(request, exception=None):
+    """404 for unknown /api/ paths, as problem+json."""
+    return JsonResponse(problem_body(404, "No such resource.", request=request), status=404,
+                        content_type=PROBLEM_CONTENT_TYPE)

@@ -1,0 +1,102 @@
+"""Webhook subscriptions: GET/POST /api/v1/webhooks/, GET/DELETE /api/v1/webhooks/{id}/, deliveries."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms import webhooks
+from oms.actors import actor_from_request
+from oms.api.idempotency import idempotent
+from oms.models import WebhookDelivery, WebhookSubscription
+from oms.permissions import ADMIN_ONLY, STAFF_ROLES
+
+
+class SubscriptionIn(serializers.Serializer):
+    url = serializers.CharField(max_length=1000)
+    events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False)
+    description = serializers.CharField(max_length=200, required=False, default="")
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class SubscriptionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class SubscriptionCreatedOut(SubscriptionOut):
+    secret = serializers.CharField(help_text="Shown once: keep it to verify signatures.")
+
+
+class AttemptOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField()
+    duration_ms = serializers.IntegerField()
+
+
+class DeliveryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_id = serializers.UUIDField(source="event.event_id")
+    event = serializers.CharField(source="event.topic")
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    next_attempt_at = serializers.DateTimeField()
+    last_status_code = serializers.IntegerField(allow_null=True)
+    last_error = serializers.CharField()
+    delivered_at = serializers.DateTimeField(allow_null=True)
+    attempt_log = AttemptOut(many=True)
+
+
+class WebhookListCreate(APIView):
+    read_roles = STAFF_ROLES
+    write_roles = ADMIN_ONLY
+
+    @extend_schema(responses=SubscriptionOut(many=True))
+    def get(self, request):
+        queryset = WebhookSubscription.objects.for_tenant(request.tenant)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(SubscriptionOut(page, many=True).data)
+
+    @extend_schema(request=SubscriptionIn, responses={201: SubscriptionCreatedOut})
+    @idempotent
+    def post(self, request):
+        data = SubscriptionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = webhooks.create_subscription(tenant=request.tenant, actor=actor_from_request(request),
+                                                    **data.validated_data)
+        return Response(SubscriptionCreatedOut(subscription).data, status=201)
+
+
+class WebhookDetail(APIView):
+    read_roles = STAFF_ROLES
+    write_roles = ADMIN_ONLY
+
+    @extend_schema(responses=SubscriptionOut)
+    def get(self, request, pk: int):
+        subscription = get_object_or_404(WebhookSubscription.objects.for_tenant(request.tenant), pk=pk)
+        return Response(SubscriptionOut(subscription).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request), subscription_id=pk)
+        return Response(status=204)
+
+
+class WebhookDeliveries(APIView):
+    read_roles = STAFF_ROLES
+
+    @extend_schema(responses=DeliveryOut(many=True))
+    def get(self, request, pk: int):
+        subscription = get_object_or_404(WebhookSubscription.objects.for_tenant(request.tenant), pk=pk)
+        queryset = (WebhookDelivery.objects.for_tenant(request.tenant).filter(subscription=subscription)
+                    .select_related("event").prefetch_related("attempt_log"))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(DeliveryOut(page, many=True).data)

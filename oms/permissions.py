@@ -1,0 +1,92 @@
+"""Roles: what each may do on the pages and through the API, and the navigation each sees."""
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import NoReverseMatch, reverse
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from oms.models import Role
+
+ALL_ROLES = frozenset(Role.values)
+STAFF_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})
+OPERATIONS_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.STORE_CLERK})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+
+def role_of(request) -> str | None:
+    membership = getattr(request, "membership", None)
+    return membership.role if membership else None
+
+
+def role_required(*roles):
+    """Page decorator: signed in, a member of the current tenant, with one of `roles` (all roles when none given)."""
+    allowed = frozenset(roles) or ALL_ROLES
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.tenant is None or role_of(request) not in allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorator
+
+
+class IsTenantMember(BasePermission):
+    """API: a tenant was resolved (key or session), and the caller's role may use this method on this view.
+
+    Views may set `read_roles` and `write_roles`; API keys act as integrations and may use every endpoint
+    (a channel-bound key is limited to its channel by the services).
+    """
+
+    message = "Your role does not allow this operation."
+
+    def has_permission(self, request, view):
+        if getattr(request, "tenant", None) is None:
+            return False
+        if getattr(request, "api_key", None) is not None:
+            return True
+        roles = getattr(view, "read_roles", ALL_ROLES) if request.method in SAFE_METHODS \
+            else getattr(view, "write_roles", STAFF_ROLES)
+        return role_of(request) in roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: object
+    url_name: str
+    roles: frozenset
+    order: int = 100
+
+
+_NAV: list[NavItem] = []
+
+
+def register_nav(label, url_name: str, roles=ALL_ROLES, order: int = 100) -> None:
+    """Apps add their pages to the navigation from AppConfig.ready()."""
+    if not any(item.url_name == url_name for item in _NAV):
+        _NAV.append(NavItem(label, url_name, frozenset(roles), order))
+        _NAV.sort(key=lambda item: item.order)
+
+
+def nav_for(request) -> list[dict]:
+    role = role_of(request)
+    if role is None:
+        return []
+    items = []
+    for item in _NAV:
+        if role in item.roles:
+            try:
+                url = reverse(item.url_name)
+            except NoReverseMatch:
+                continue
+            items.append({"label": item.label, "url": url, "active": request.path.startswith(url) and url != "/"
+                          or request.path == url})
+    return items

@@ -1,0 +1,144 @@
+"""Tenancy use cases: tenants, users and memberships, API keys."""
+import hashlib
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from oms import audit
+from oms.actors import Actor
+from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.models import ApiKey, Membership, Role, Tenant
+
+API_KEY_PREFIX = "oms"
+
+
+def _check_timezone(name: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(errors={"timezone": [f"Unknown time zone {name!r}."]}) from None
+
+
+def create_tenant(*, slug: str, name: str, currency: str = "EUR", timezone_name: str = "Europe/Paris",
+                  locale: str = "fr") -> Tenant:
+    if slugify(slug) != slug:
+        raise ValidationFailed(errors={"slug": ["Use lowercase letters, digits and hyphens."]})
+    if len(currency) != 3 or not currency.isalpha():
+        raise ValidationFailed(errors={"currency": ["Use a three-letter ISO 4217 code."]})
+    _check_timezone(timezone_name)
+    try:
+        with transaction.atomic():
+            return Tenant.objects.create(slug=slug, name=name, default_currency=currency.upper(),
+                                         timezone=timezone_name, locale=locale)
+    except IntegrityError:
+        raise Conflict(f"Tenant {slug!r} already exists.", slug=slug) from None
+
+
+def get_tenant(slug: str) -> Tenant:
+    try:
+        return Tenant.objects.get(slug=slug)
+    except Tenant.DoesNotExist:
+        raise NotFound(f"No tenant {slug!r}.") from None
+
+
+def _hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, throttle_rate: str = "") -> IssuedKey:
+    """Issue a key: the full secret is returned once; only its hash is kept."""
+    if channel is not None and channel.tenant_id != tenant.id:
+        raise NotFound("No such channel.")
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    try:
+        with transaction.atomic():
+            key = ApiKey.objects.create(tenant=tenant, label=label, prefix=prefix, hashed_secret=_hash_secret(secret),
+                                        channel=channel, throttle_rate=throttle_rate, created_by=actor.user)
+            audit.record(tenant=tenant, actor=actor, action="api_key.created", obj=key,
+                         changes={"label": label, "channel": getattr(channel, "code", None)})
+    except IntegrityError:
+        raise Conflict(f"An API key labelled {label!r} already exists.", label=label) from None
+    return IssuedKey(api_key=key, secret=secret)
+
+
+def revoke_api_key(*, tenant: Tenant, key_id: int, actor: Actor) -> ApiKey:
+    with transaction.atomic():
+        try:
+            key = ApiKey.objects.for_tenant(tenant).select_for_update().get(id=key_id)
+        except ApiKey.DoesNotExist:
+            raise NotFound("No such API key.") from None
+        if key.revoked_at is None:
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            audit.record(tenant=tenant, actor=actor, action="api_key.revoked", obj=key)
+    return key
+
+
+def authenticate_api_key(raw: str) -> ApiKey | None:
+    """The active key for a presented secret, or None. Compares hashes, so timing reveals nothing useful."""
+    if not raw.startswith(API_KEY_PREFIX + "_"):
+        return None
+    key = (ApiKey.all_tenants.select_related("tenant", "channel")
+           .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True).first())
+    if key is None:
+        return None
+    now = timezone.now()
+    # Touch last_used_at at most once a minute: a write per call would cost more than the call itself.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.all_tenants.filter(id=key.id).update(last_used_at=now)
+        key.last_used_at = now
+    return key
+
+
+def create_user(*, email: str, password: str | None, full_name: str = "") -> tuple[object, bool]:
+    """The user with that e-mail, created if new. Returns (user, created)."""
+    User = get_user_model()
+    email = email.strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user:
+        return user, False
+    return User.objects.create_user(email=email, password=password, full_name=full_name), True
+
+
+def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=None) -> tuple[Membership, bool]:
+    """Give a user a role in a tenant (store clerks: bound to store locations). Returns (membership, created)."""
+    if role not in Role.values:
+        raise ValidationFailed(errors={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    locations = list(locations or [])
+    if any(loc.tenant_id != tenant.id for loc in locations):
+        raise NotFound("No such location.")
+    with transaction.atomic():
+        membership, created = Membership.all_tenants.select_for_update().get_or_create(
+            tenant=tenant, user=user, defaults={"role": role})
+        before = {"role": membership.role, "locations": sorted(membership.locations.values_list("code", flat=True))}
+        membership.role = role
+        membership.save(update_fields=["role"])
+        if locations or role != Role.STORE_CLERK:
+            membership.locations.set(locations)
+        after = {"role": role, "locations": sorted(membership.locations.values_list("code", flat=True))}
+        if created or before != after:
+            audit.record(tenant=tenant, actor=actor, action="membership.created" if created else "membership.changed",
+                         obj=membership, object_repr=user.email, changes={"before": before, "after": after})
+    return membership, created
+
+
+def memberships_of(user):
+    return Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
+
+
+def membership_for(user, tenant) -> Membership | None:
+    if user is None or not user.is_authenticated or tenant is None:
+        return None
+    return Membership.objects.for_tenant(tenant).filter(user=user).prefetch_related("locations").first()

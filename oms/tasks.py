@@ -1,0 +1,40 @@
+"""Platform tasks: thin, idempotent, late-acked; they load by id and call the services."""
+from celery import shared_task
+from django.db import DatabaseError
+
+from oms import outbox, webhooks
+from oms.api.idempotency import purge_expired
+
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(name="oms.process_outbox_event", bind=True, max_retries=10, **RELIABLE)
+def process_outbox_event(self, event_id: int):
+    try:
+        outbox.process_event(event_id)
+    except DatabaseError as exc:  # transient: retry with backoff; the sweep is the last resort
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300))
+
+
+@shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)
+def deliver_webhook(self, delivery_id: int):
+    wait = webhooks.attempt_delivery(delivery_id)
+    if wait is not None and not self.request.is_eager:
+        # Eager (embedded default) cannot wait: the delivery stays pending for the sweep.
+        # Each try is recorded on the delivery; the attempt count there bounds the retries.
+        raise self.retry(countdown=wait)
+
+
+@shared_task(name="oms.sweep_outbox", **RELIABLE)
+def sweep_outbox():
+    return outbox.sweep()
+
+
+@shared_task(name="oms.sweep_webhook_deliveries", **RELIABLE)
+def sweep_webhook_deliveries():
+    return outbox.sweep_deliveries()
+
+
+@shared_task(name="oms.purge_idempotency_keys", **RELIABLE)
+def purge_idempotency_keys():
+    return purge_expired()

@@ -1,0 +1,47 @@
+"""Tenant scoping that fails closed.
+
+Tenant-owned models inherit `TenantModel`. Their `objects` manager answers nothing until it is told the
+tenant (`Model.objects.for_tenant(tenant)`); code that forgets the tenant gets an empty result, never
+someone else's rows. Cross-tenant work (operator commands, reporting jobs) says so: `Model.all_tenants`.
+"""
+from django.db import models
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        if tenant is None:
+            raise ValueError("for_tenant() needs a tenant")
+        return self.filter(tenant=tenant)
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """`objects`: empty unless scoped with for_tenant()."""
+
+    def get_queryset(self):
+        return super().get_queryset().none()
+
+    def for_tenant(self, tenant):
+        if tenant is None:
+            raise ValueError("for_tenant() needs a tenant")
+        return super().get_queryset().filter(tenant=tenant)
+
+    def create(self, **kwargs):
+        if kwargs.get("tenant") is None and kwargs.get("tenant_id") is None:
+            raise ValueError("a tenant-owned row needs a tenant")
+        obj = self.model(**kwargs)
+        obj.save(force_insert=True, using=self.db)
+        return obj
+
+
+class TenantModel(models.Model):
+    """Base for every tenant-owned row: a non-null tenant, scoped managers."""
+
+    tenant = models.ForeignKey("oms.Tenant", on_delete=models.PROTECT, related_name="+", editable=False)
+
+    # Declared first so that it is the default manager: related managers (order.lines) and the admin
+    # start from it and are scoped by their parent or by the admin's own tenant filter.
+    all_tenants = TenantQuerySet.as_manager()
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,157 @@
+"""factory-boy factories for every model. Apps add theirs below their heading."""
+import itertools
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+_ids = itertools.count(1)
+
+
+def next_id() -> int:
+    return next(_ids)
+
+
+# --- oms -----------------------------------------------------------------------------------------------
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "oms.Tenant"
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.title())
+    default_currency = "EUR"
+    timezone = "Europe/Paris"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "oms.User"
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Faker("name")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "oms.Membership"
+
+    tenant = factory.SubFactory(TenantFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "back_office"
+
+
+class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "oms.WebhookSubscription"
+
+    tenant = factory.SubFactory(TenantFactory)
+    url = "https://hooks.example.com/oms"
+    events = factory.LazyFunction(lambda: ["order.placed"])
+    secret = factory.Sequence(lambda n: f"whsec_test_{n}")
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "oms.AuditEntry"
+
+    tenant = factory.SubFactory(TenantFactory)
+    actor_label = "tests"
+    action = "thing.done"
+    at = factory.LazyFunction(timezone.now)
+
+
+# --- inventory -----------------------------------------------------------------------------------------
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.Product"
+
+    tenant = factory.SubFactory(TenantFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    barcode = factory.Sequence(lambda n: f"{3000000000000 + n}")
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.Location"
+
+    tenant = factory.SubFactory(TenantFactory)
+    code = factory.Sequence(lambda n: f"LOC{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Location {o.code}")
+    kind = "warehouse"
+
+
+class StockLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.StockLevel"
+
+    tenant = factory.SelfAttribute("product.tenant")
+    product = factory.SubFactory(ProductFactory)
+    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+    on_hand = 0
+    reserved = 0
+
+
+# --- channels ------------------------------------------------------------------------------------------
+
+class ChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "channels.Channel"
+
+    tenant = factory.SubFactory(TenantFactory)
+    code = factory.Sequence(lambda n: f"CH{n:03d}")
+    name = factory.LazyAttribute(lambda o: f"Channel {o.code}")
+    kind = "web"
+
+
+class ChannelLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "channels.ChannelLocation"
+
+    tenant = factory.SelfAttribute("channel.tenant")
+    channel = factory.SubFactory(ChannelFactory)
+    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+    priority = 0
+
+
+# --- orders --------------------------------------------------------------------------------------------
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Customer"
+
+    tenant = factory.SubFactory(TenantFactory)
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    name = factory.Faker("name")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Order"
+
+    tenant = factory.SubFactory(TenantFactory)
+    channel = factory.SubFactory(ChannelFactory, tenant=factory.SelfAttribute("..tenant"))
+    customer = factory.SubFactory(CustomerFactory, tenant=factory.SelfAttribute("..tenant"))
+    number = factory.Sequence(lambda n: f"O-{n:06d}")
+    external_ref = factory.Sequence(lambda n: f"EXT-{n}")
+    currency = "EUR"
+    delivery_method = "ship"
+    total = Decimal("0")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.OrderLine"
+
+    order = factory.SubFactory(OrderFactory)
+    tenant = factory.SelfAttribute("order.tenant")
+    product = factory.SubFactory(ProductFactory, tenant=factory.SelfAttribute("..tenant"))
+    sku = factory.SelfAttribute("product.sku")
+    line_number = factory.Sequence(lambda n: n + 1)
+    quantity = 1
+    unit_price = Decimal("10.00")
