@@ -146,3 +146,6 @@ class Reservation(TenantModel):
                          condition=Q(status="active", expires_at__isnull=False)),
             models.Index(fields=["tenant", "status"], name="reservation_tenant_status_idx"),
         ]
+
+
+from inventory.models_ops import *  # noqa: E402,F401,F403

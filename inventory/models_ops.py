@@ -1,0 +1,1 @@
+"""Stock operations models: import jobs, transfers, counts and low-stock thresholds."""
