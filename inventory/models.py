@@ -23,7 +23,8 @@ class Product(TenantModel):
         verbose_name_plural = _("products")
         ordering = ["sku"]
         constraints = [models.UniqueConstraint(fields=["tenant", "sku"], name="product_unique_sku")]
-        indexes = [models.Index(fields=["tenant", "barcode"], name="product_tenant_barcode_idx")]
+        indexes = [models.Index(fields=["tenant", "barcode"], name="product_tenant_barcode_idx"),
+                   models.Index(fields=["tenant", "updated_at"], name="product_tenant_updated_idx")]
 
     def __str__(self):
         return self.sku
@@ -98,11 +99,48 @@ class MovementKind(models.TextChoices):
     COUNT = "count", _("Count")
 
 
+class Lot(TenantModel):
+    """Units of a lot-tracked product (fresh goods) at one location that share a lot code and an expiry date.
+
+    The StockLevel stays the aggregate (its on_hand and reserved are the sums over its lots); the lot rows say
+    which units those are. An expired lot is never available; reservations and sales take the
+    earliest-expiring sellable lot first (FEFO).
+    """
+
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="lots")
+    code = models.CharField(_("lot"), max_length=64)
+    expires_on = models.DateField(_("expires on"))
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("lot")
+        verbose_name_plural = _("lots")
+        ordering = ["expires_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "stock_level", "code"], name="lot_unique_code"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="lot_reserved_not_negative"),
+            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="lot_reserved_within_on_hand"),
+        ]
+        indexes = [models.Index(fields=["tenant", "stock_level", "expires_on"], name="lot_level_expiry_idx")]
+
+    def __str__(self):
+        return f"{self.code} ({self.expires_on})"
+
+    @property
+    def free(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
 class StockMovement(TenantModel):
     """The ledger: every change of on_hand, written in the same transaction as the change."""
 
     id = models.BigAutoField(primary_key=True)
     stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="movements")
+    # Set for lot-tracked products: each movement changes exactly one lot.
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     quantity = models.IntegerField(_("quantity"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -145,6 +183,25 @@ class Reservation(TenantModel):
             models.Index(fields=["expires_at"], name="reservation_expiry_idx",
                          condition=Q(status="active", expires_at__isnull=False)),
             models.Index(fields=["tenant", "status"], name="reservation_tenant_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"reservation {self.pk}"
+
+
+class ReservationLot(TenantModel):
+    """The lots a reservation of a lot-tracked product holds its units in (allocated FEFO when reserving)."""
+
+    reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="lot_allocations")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="allocations")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("reserved lot")
+        verbose_name_plural = _("reserved lots")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "reservation", "lot"], name="reservation_lot_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_lot_quantity_positive"),
         ]
 
 
