@@ -20,11 +20,14 @@ def readyz(request):
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     if settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
         try:
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1).ping()
+            client.ping()
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
+        finally:
+            client.close()
     else:
         checks["redis"] = "not configured (eager tasks)"
     ready = all(not value.startswith("error") for value in checks.values())

@@ -55,6 +55,7 @@ class CurrentTenantMiddleware:
             if chosen is not None:
                 request.tenant = chosen.tenant
                 request.membership = membership_for(user, chosen.tenant)
-                request.session[SESSION_TENANT_KEY] = chosen.tenant_id
+                if wanted != chosen.tenant_id:
+                    request.session[SESSION_TENANT_KEY] = chosen.tenant_id
             request.user_memberships = memberships
         return self.get_response(request)

@@ -3,13 +3,15 @@
 `emit()` writes the event inside the caller's transaction and, after commit, hands it to Celery. If the
 broker is unreachable then, the event simply stays pending and the periodic sweep hands it over again.
 Processing an event runs the handlers that apps registered for its topic and fans it out to the
-tenant's webhook subscriptions; every step is idempotent, so an event processed twice does no harm.
+tenant's webhook subscriptions, all in one transaction that also marks the event processed: an event
+processed twice (a re-sent message, two workers) does its work once.
 """
 import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -20,13 +22,18 @@ _HANDLERS: dict[str, list[str]] = {}
 
 
 def register_handler(topic: str, handler_path: str) -> None:
-    """Apps call this from AppConfig.ready(): `handler(event)` runs for every event of that topic."""
+    """Apps call this from AppConfig.ready(): `handler(event)` runs for every event of that topic.
+
+    The handler runs inside the transaction that marks the event processed: if it raises, nothing of it is
+    kept and the event is tried again later. It should still be idempotent (safe to run twice).
+    """
     paths = _HANDLERS.setdefault(topic, [])
     if handler_path not in paths:
         paths.append(handler_path)
 
 
 def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
+    """Record an event in the caller's transaction; it is published after commit (or by the sweep)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the business transaction")
     event = OutboxEvent.objects.create(tenant=tenant, topic=topic, payload=payload)
@@ -40,54 +47,64 @@ def publish(event_id: int) -> bool:
 
     try:
         process_outbox_event.apply_async((event_id,), retry=False)
-    except Exception:  # broker down: the sweep will re-send it
+    except Exception:  # broker down: the event stays pending and the sweep re-sends it
         log.warning("outbox publish failed; the sweep will retry", extra={"event_id": event_id}, exc_info=True)
         return False
-    OutboxEvent.all_tenants.filter(id=event_id, published_at__isnull=True).update(published_at=timezone.now())
+    OutboxEvent.all_tenants.filter(id=event_id).update(published_at=timezone.now())
     return True
 
 
 def process_event(event_id: int) -> bool:
     """Run the topic's handlers and create the webhook deliveries, once. Returns False if already done."""
-    event = OutboxEvent.all_tenants.select_related("tenant").filter(id=event_id).first()
-    if event is None or event.processed_at is not None:
-        return False
-    for path in _HANDLERS.get(event.topic, []):
-        import_string(path)(event)
     delivery_ids = []
     with transaction.atomic():
-        locked = OutboxEvent.all_tenants.select_for_update().filter(id=event_id, processed_at__isnull=True).first()
-        if locked is None:
+        event = (OutboxEvent.all_tenants.select_for_update(of=("self",)).select_related("tenant")
+                 .filter(id=event_id, processed_at__isnull=True).first())
+        if event is None:
             return False
-        for subscription in WebhookSubscription.objects.for_tenant(event.tenant).filter(active=True):
+        for path in _HANDLERS.get(event.topic, []):
+            import_string(path)(event)
+        for subscription in WebhookSubscription.objects.for_tenant(event.tenant).filter(active=True).order_by("id"):
             if subscription.wants(event.topic):
                 delivery, created = WebhookDelivery.all_tenants.get_or_create(
                     tenant=event.tenant, subscription=subscription, event=event)
                 if created:
                     delivery_ids.append(delivery.id)
-        locked.processed_at = timezone.now()
-        locked.attempts += 1
-        locked.save(update_fields=["processed_at", "attempts"])
-    for delivery_id in delivery_ids:
-        transaction.on_commit(lambda d=delivery_id: _enqueue_delivery(d))
+        event.processed_at = timezone.now()
+        event.attempts += 1
+        event.save(update_fields=["processed_at", "attempts"])
+        for delivery_id in delivery_ids:
+            transaction.on_commit(lambda d=delivery_id: enqueue_delivery(d))
     return True
 
 
-def _enqueue_delivery(delivery_id: int) -> None:
+def enqueue_delivery(delivery_id: int) -> bool:
+    """Hand a webhook delivery to the broker; when it cannot take it, the delivery sweep re-sends it."""
     from oms.tasks import deliver_webhook
 
     try:
         deliver_webhook.apply_async((delivery_id,), retry=False)
     except Exception:
-        log.warning("webhook enqueue failed; the sweep will retry", extra={"delivery_id": delivery_id})
+        log.warning("webhook enqueue failed; the sweep will retry", extra={"delivery_id": delivery_id},
+                    exc_info=True)
+        return False
+    return True
 
 
 def sweep(now=None) -> int:
-    """Re-send events still unprocessed some time after they were written (broker or worker was down)."""
+    """Re-send events still unprocessed some time after they were written or last handed over (the broker or
+    the worker was down, or the message was lost). Returns how many were handed over."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.OMS_OUTBOX_RESEND_AFTER_SECONDS)
-    ids = list(OutboxEvent.all_tenants.filter(processed_at__isnull=True, created_at__lt=cutoff)
+    ids = list(OutboxEvent.all_tenants
+               .filter(processed_at__isnull=True, created_at__lt=cutoff)
+               .filter(Q(published_at__isnull=True) | Q(published_at__lt=cutoff))
                .order_by("id").values_list("id", flat=True)[:1000])
-    return sum(1 for event_id in ids if publish(event_id))
+    sent = 0
+    for event_id in ids:
+        if not publish(event_id):
+            break  # the broker is down: the next sweep tries again
+        sent += 1
+    return sent
 
 
 def sweep_deliveries(now=None) -> int:
@@ -96,6 +113,9 @@ def sweep_deliveries(now=None) -> int:
     ids = list(WebhookDelivery.all_tenants.filter(status=WebhookDelivery.Status.PENDING,
                                                   next_attempt_at__lt=now - timedelta(seconds=60))
                .order_by("next_attempt_at").values_list("id", flat=True)[:1000])
+    sent = 0
     for delivery_id in ids:
-        _enqueue_delivery(delivery_id)
-    return len(ids)
+        if not enqueue_delivery(delivery_id):
+            break
+        sent += 1
+    return sent

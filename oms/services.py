@@ -5,12 +5,15 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from oms import audit
 from oms.actors import Actor
+from oms.api.throttling import valid_rate
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
 
@@ -26,7 +29,10 @@ def _check_timezone(name: str) -> None:
 
 def create_tenant(*, slug: str, name: str, currency: str = "EUR", timezone_name: str = "Europe/Paris",
                   locale: str = "fr") -> Tenant:
-    if slugify(slug) != slug:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(errors={"name": ["Give the tenant a name."]})
+    if not slug or slugify(slug) != slug:
         raise ValidationFailed(errors={"slug": ["Use lowercase letters, digits and hyphens."]})
     if len(currency) != 3 or not currency.isalpha():
         raise ValidationFailed(errors={"currency": ["Use a three-letter ISO 4217 code."]})
@@ -60,6 +66,12 @@ def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, th
     """Issue a key: the full secret is returned once; only its hash is kept."""
     if channel is not None and channel.tenant_id != tenant.id:
         raise NotFound("No such channel.")
+    label = (label or "").strip()
+    if not label:
+        raise ValidationFailed(errors={"label": ["Give the key a label."]})
+    throttle_rate = (throttle_rate or "").strip().lower()
+    if throttle_rate and not valid_rate(throttle_rate):
+        raise ValidationFailed(errors={"throttle_rate": ["Use a rate like 500/s, 6000/min or 100000/day, or off."]})
     prefix = secrets.token_hex(4)
     secret = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     try:
@@ -105,11 +117,19 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
 def create_user(*, email: str, password: str | None, full_name: str = "") -> tuple[object, bool]:
     """The user with that e-mail, created if new. Returns (user, created)."""
     User = get_user_model()
-    email = email.strip().lower()
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed(errors={"email": ["Enter a valid e-mail address."]}) from None
     user = User.objects.filter(email__iexact=email).first()
     if user:
         return user, False
-    return User.objects.create_user(email=email, password=password, full_name=full_name), True
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, full_name=full_name), True
+    except IntegrityError:  # created concurrently under the same e-mail
+        return User.objects.get(email__iexact=email), False
 
 
 def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=None) -> tuple[Membership, bool]:

@@ -80,7 +80,9 @@ TEMPLATES = [
 ]
 
 # Embedded default: a SQLite file. Production and tests: DATABASE_URL (PostgreSQL through psycopg 3).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# OMS_SQLITE_PATH moves the embedded database file (demos, smoke tests) without touching the project tree.
+SQLITE_PATH = Path(env("OMS_SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")))
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the writer instead of failing with "database is locked" when the eager worker and a page write at once.
@@ -113,12 +115,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "oms" / "static"]
+# Hashed, compressed names once `collectstatic` has written its manifest; plain names before (tests, demo),
+# since the manifest storage cannot name a file that is not in STATIC_ROOT.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+                    if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Serve straight from the apps' static folders until `collectstatic` has been run (embedded default, tests).
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS",
+                                  default=DEBUG or not (STATIC_ROOT / "staticfiles.json").exists())
 # Tests and the demo run without collectstatic: fall back to unhashed names instead of failing.
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
@@ -165,8 +172,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {"securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}}},
-    "SECURITY": [{"ApiKey": []}],
+    # Security schemes come from the authentication classes (oms/api/schema.py).
 }
 
 # API throttling: default rate per API key ("100/s", "6000/min", "off"); a key may carry its own rate.
@@ -197,7 +203,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish while Redis is down must fail fast: the outbox sweep re-sends it later.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+# One immediate reconnection attempt, then give up: a refused connection fails in milliseconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1,
+                                   "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
     "fulfillment.*": {"queue": "routing"},

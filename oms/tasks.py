@@ -6,6 +6,9 @@ from oms import outbox, webhooks
 from oms.api.idempotency import purge_expired
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+# Longer waits are left to the delivery sweep: a message held that long by a worker would outlive the
+# broker's visibility timeout and be delivered twice.
+MAX_RETRY_COUNTDOWN = 1800
 
 
 @shared_task(name="oms.process_outbox_event", bind=True, max_retries=10, **RELIABLE)
@@ -19,9 +22,10 @@ def process_outbox_event(self, event_id: int):
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)
 def deliver_webhook(self, delivery_id: int):
     wait = webhooks.attempt_delivery(delivery_id)
-    if wait is not None and not self.request.is_eager:
-        # Eager (embedded default) cannot wait: the delivery stays pending for the sweep.
-        # Each try is recorded on the delivery; the attempt count there bounds the retries.
+    # Eager (embedded default) cannot wait, and long waits are the sweep's: the delivery stays pending with
+    # its next_attempt_at, and sweep_webhook_deliveries sends it again when due. Each try is recorded on the
+    # delivery; the attempt count there bounds the retries.
+    if wait is not None and wait <= MAX_RETRY_COUNTDOWN and not self.request.is_eager:
         raise self.retry(countdown=wait)
 
 

@@ -26,11 +26,28 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         return super().get_queryset().filter(tenant=tenant)
 
     def create(self, **kwargs):
-        if kwargs.get("tenant") is None and kwargs.get("tenant_id") is None:
-            raise ValueError("a tenant-owned row needs a tenant")
+        _tenant_of(kwargs)
         obj = self.model(**kwargs)
         obj.save(force_insert=True, using=self.db)
         return obj
+
+    # The empty default queryset would never find the existing row and always insert: scope these by the
+    # tenant they are given instead.
+    def get_or_create(self, defaults=None, **kwargs):
+        return self.for_tenant(_tenant_of(kwargs)).get_or_create(defaults=defaults, **kwargs)
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        return self.for_tenant(_tenant_of(kwargs)).update_or_create(
+            defaults=defaults, create_defaults=create_defaults, **kwargs)
+
+
+def _tenant_of(kwargs):
+    tenant = kwargs.get("tenant")
+    if tenant is None:
+        tenant = kwargs.get("tenant_id")
+    if tenant is None:
+        raise ValueError("a tenant-owned row needs a tenant")
+    return tenant
 
 
 class TenantModel(models.Model):

@@ -7,6 +7,7 @@ rejects timestamps older than a few minutes.
 """
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
@@ -32,20 +33,36 @@ USER_AGENT = "OMS-Webhooks/1.0"
 
 def _validate(url: str, events) -> list[str]:
     errors = {}
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors["url"] = ["Use an absolute http:// or https:// URL."]
-    elif parts.username or parts.password:
-        errors["url"] = ["Credentials in the URL are not allowed; verify the signature instead."]
+    url_error = _url_error(url)
+    if url_error:
+        errors["url"] = [url_error]
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         errors["events"] = ["Give a non-empty list of event names."]
     else:
         unknown = sorted(set(events) - set(KNOWN_EVENTS) - {"*"})
         if unknown:
-            errors["events"] = [f"Unknown events: {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}."]
+            errors["events"] = [f"Unknown events: {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
     if errors:
         raise ValidationFailed(errors=errors)
     return sorted(set(events))
+
+
+def _url_error(url) -> str:
+    """The form and scheme only; where the URL points is checked at delivery time (see _guarded_connect)."""
+    if not isinstance(url, str) or not url or len(url) > 1000 or any(c.isspace() or ord(c) < 32 for c in url):
+        return "Use an absolute http:// or https:// URL."
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        return "Use an absolute http:// or https:// URL."
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "Use an absolute http:// or https:// URL."
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return "Credentials in the URL are not allowed; verify the signature instead."
+    if parts.fragment:
+        return "A URL fragment (#...) is never sent; remove it."
+    return ""
 
 
 def create_subscription(*, tenant, actor: Actor, url: str, events: list[str], description: str = "",
@@ -63,11 +80,31 @@ def create_subscription(*, tenant, actor: Actor, url: str, events: list[str], de
 
 def delete_subscription(*, tenant, actor: Actor, subscription_id: int) -> None:
     with transaction.atomic():
-        subscription = WebhookSubscription.objects.for_tenant(tenant).filter(id=subscription_id).first()
+        subscription = (WebhookSubscription.objects.for_tenant(tenant).select_for_update()
+                        .filter(id=subscription_id).first())
         if subscription is None:
             raise NotFound("No such webhook subscription.")
-        audit.record(tenant=tenant, actor=actor, action="webhook.deleted", obj=subscription)
+        audit.record(tenant=tenant, actor=actor, action="webhook.deleted", obj=subscription,
+                     changes={"url": subscription.url, "events": subscription.events})
         subscription.delete()
+
+
+def subscription_list(*, tenant):
+    return WebhookSubscription.objects.for_tenant(tenant).order_by("-id")
+
+
+def subscription_detail(*, tenant, subscription_id: int) -> WebhookSubscription:
+    subscription = WebhookSubscription.objects.for_tenant(tenant).filter(id=subscription_id).first()
+    if subscription is None:
+        raise NotFound("No such webhook subscription.")
+    return subscription
+
+
+def delivery_list(*, tenant, subscription_id: int):
+    """A subscription's deliveries with their attempts, newest first; another tenant's id is NotFound."""
+    subscription = subscription_detail(tenant=tenant, subscription_id=subscription_id)
+    return (WebhookDelivery.objects.for_tenant(tenant).filter(subscription=subscription)
+            .select_related("event").prefetch_related("attempt_log").order_by("-id"))
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -96,20 +133,77 @@ class RefusedTarget(Exception):
     pass
 
 
-def _check_target(url: str) -> None:
-    """Refuse private, loopback, link-local and reserved addresses unless OMS_WEBHOOK_ALLOW_PRIVATE is set."""
-    if settings.OMS_WEBHOOK_ALLOW_PRIVATE:
-        return
-    parts = urlsplit(url)
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _guarded_connect(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, *args, **kwargs):
+    """Resolve once, refuse non-public addresses (unless OMS_WEBHOOK_ALLOW_PRIVATE), connect to the checked address.
+
+    Checking and connecting with the same resolution leaves no window for DNS rebinding; the Host header and
+    the TLS server name still use the URL's host name.
+    """
+    host, port = address[0], address[1]
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise RefusedTarget(f"cannot resolve {parts.hostname}: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-                or address.is_multicast or address.is_unspecified):
-            raise RefusedTarget(f"{parts.hostname} resolves to a non-public address ({address})")
+        raise RefusedTarget(f"cannot resolve {host}: {exc}") from None
+    if not settings.OMS_WEBHOOK_ALLOW_PRIVATE:
+        for info in infos:
+            ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+            if not _is_public(ip):
+                raise RefusedTarget(f"{host} resolves to a non-public address ({ip})")
+    last_error = None
+    for family, socktype, proto, _, sockaddr in infos:
+        sock = socket.socket(family, socktype, proto)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            last_error = exc
+            sock.close()
+    raise last_error or OSError(f"cannot connect to {host}")
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connect
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connect
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect could point at an internal address: it is the receiver's answer (a failure), never followed."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _opener():
+    # No proxy from the environment: the address check must apply to the receiver itself.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _GuardedHTTPHandler, _GuardedHTTPSHandler,
+                                       _NoRedirect)
 
 
 def backoff_seconds(attempt: int) -> int:
@@ -123,29 +217,37 @@ def attempt_delivery(delivery_id: int) -> int | None:
                 .filter(id=delivery_id).first())
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
+    if delivery.next_attempt_at > timezone.now() + timedelta(seconds=5):
+        return None  # an early duplicate message: the scheduled try (or the delivery sweep) does it on time
     subscription, event = delivery.subscription, delivery.event
-    number = delivery.attempts + 1
     body = event_body(event)
     timestamp = int(time.time())
     status_code, error, excerpt = None, "", ""
     started = time.perf_counter()
     try:
-        _check_target(subscription.url)
         request = urllib.request.Request(subscription.url, data=body, method="POST", headers={
             "Content-Type": "application/json", "User-Agent": USER_AGENT,
             "OMS-Event": event.topic, "OMS-Event-Id": str(event.event_id), "OMS-Timestamp": str(timestamp),
-            "OMS-Delivery-Attempt": str(number),
+            "OMS-Delivery-Attempt": str(delivery.attempts + 1),
             "OMS-Signature": f"t={timestamp},v1={sign(subscription.secret, timestamp, body)}",
         })
-        with _no_redirects().open(request, timeout=settings.OMS_WEBHOOK_TIMEOUT) as response:
+        with _opener().open(request, timeout=settings.OMS_WEBHOOK_TIMEOUT) as response:
             status_code = response.status
             excerpt = response.read(500).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
+        status_code = exc.code
+        error = f"HTTP {exc.code}" + (" (redirects are not followed)" if 300 <= exc.code < 400 else "")
+        try:
+            excerpt = exc.read(500).decode("utf-8", "replace")
+        except Exception:  # the error body is informative only
+            excerpt = ""
+        finally:
+            exc.close()
     except RefusedTarget as exc:
         error = f"refused: {exc}"
     except Exception as exc:  # network errors of every kind are a failed attempt, retried later
-        error = f"{type(exc).__name__}: {exc}"
+        reason = getattr(exc, "reason", None)
+        error = f"refused: {reason}" if isinstance(reason, RefusedTarget) else f"{type(exc).__name__}: {exc}"
     duration = int((time.perf_counter() - started) * 1000)
     succeeded = status_code is not None and 200 <= status_code < 300
     now = timezone.now()
@@ -153,47 +255,41 @@ def attempt_delivery(delivery_id: int) -> int | None:
         locked = WebhookDelivery.all_tenants.select_for_update().get(id=delivery.id)
         if locked.status != WebhookDelivery.Status.PENDING:
             return None
+        # The log numbers every try ever made; `attempts` counts towards the limit and restarts on redelivery.
+        number = WebhookAttempt.objects.for_tenant(locked.tenant_id).filter(delivery=locked).count() + 1
         WebhookAttempt.objects.create(tenant_id=locked.tenant_id, delivery=locked, number=number, at=now,
                                       status_code=status_code, error=error[:500], duration_ms=duration,
                                       response_excerpt=excerpt[:500])
-        locked.attempts = number
+        locked.attempts += 1
         locked.last_status_code = status_code
         locked.last_error = error[:500]
         if succeeded:
             locked.status, locked.delivered_at = WebhookDelivery.Status.SUCCEEDED, now
             wait = None
-        elif number >= settings.OMS_WEBHOOK_MAX_ATTEMPTS:
+        elif locked.attempts >= settings.OMS_WEBHOOK_MAX_ATTEMPTS:
             locked.status = WebhookDelivery.Status.FAILED
             wait = None
         else:
-            wait = backoff_seconds(number)
+            wait = backoff_seconds(locked.attempts)
             locked.next_attempt_at = now + timedelta(seconds=wait)
-        locked.save()
+        locked.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
+                                   "next_attempt_at"])
     return wait
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect could point at an internal address: treat it as the receiver's answer, not follow it."""
-
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def _no_redirects():
-    return urllib.request.build_opener(_NoRedirect)
-
-
 def redeliver(*, tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
-    """Back-office: try a failed delivery again from scratch."""
+    """Back-office: send a delivery again with a fresh budget of attempts (its attempt log is kept)."""
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.for_tenant(tenant).select_for_update().filter(id=delivery_id).first()
+        delivery = (WebhookDelivery.objects.for_tenant(tenant).select_for_update(of=("self",))
+                    .select_related("event", "subscription").filter(id=delivery_id).first())
         if delivery is None:
             raise NotFound("No such delivery.")
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, timezone.now()
-        delivery.save(update_fields=["status", "next_attempt_at"])
+        delivery.attempts = 0
+        delivery.save(update_fields=["status", "next_attempt_at", "attempts"])
         audit.record(tenant=tenant, actor=actor, action="webhook.redelivered", obj=delivery,
                      object_repr=f"{delivery.event.topic} → {delivery.subscription.url}"[:200])
-        from oms.outbox import _enqueue_delivery
+        from oms.outbox import enqueue_delivery
 
-        transaction.on_commit(lambda: _enqueue_delivery(delivery.id))
+        transaction.on_commit(lambda: enqueue_delivery(delivery.id))
     return delivery

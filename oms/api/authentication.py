@@ -64,8 +64,8 @@ class TenantSessionAuthentication(authentication.SessionAuthentication):
             return None
         user = result[0]
         tenant = getattr(request._request, "tenant", None)
-        membership = membership_for(user, tenant)
-        if membership is None:
+        membership = getattr(request._request, "membership", None) or membership_for(user, tenant)
+        if membership is None or membership.tenant_id != getattr(tenant, "id", None):
             raise exceptions.PermissionDenied("You are not a member of any active tenant.")
         _bind(request, tenant=tenant, membership=membership)
         return result

@@ -35,55 +35,73 @@ def _owner(request) -> str:
 
 
 def _fingerprint(request) -> str:
-    try:
-        body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
-    except (TypeError, ValueError):
-        body = request.body.decode("utf-8", "replace") if hasattr(request, "body") else ""
+    """The method, path and parsed body: the same JSON with other spacing or key order is the same request."""
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
-def _replay(record: IdempotencyKey) -> Response:
-    response = Response(record.response_body, status=record.response_status,
+def _replay(record: IdempotencyKey, request) -> Response:
+    body = record.response_body
+    if isinstance(body, dict) and "request_id" in body:
+        # A replayed problem names the request that received it, like every problem body.
+        body = {**body, "request_id": getattr(request, "request_id", body["request_id"])}
+    response = Response(body, status=record.response_status,
                         headers={**record.response_headers, REPLAY_HEADER: "true"})
     if record.response_status >= 400:
         response.content_type = "application/problem+json"
     return response
 
 
-def _claim(*, tenant, owner, key, request, fingerprint) -> tuple[IdempotencyKey, bool]:
-    """(record, won): won is True when this request must do the work."""
+def _claim(*, tenant, owner, key, request, fingerprint) -> tuple[IdempotencyKey | None, bool]:
+    """(record, won): won is True when this request must do the work. The claim is committed at once (its own
+    transaction) so that concurrent duplicates see it; record is None when the key was just given back."""
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(tenant=tenant, owner=owner, key=key, method=request.method,
                                                  path=request.path[:500], request_hash=fingerprint), True
     except IntegrityError:
         pass
-    record = IdempotencyKey.objects.for_tenant(tenant).get(owner=owner, key=key)
+    record = IdempotencyKey.objects.for_tenant(tenant).filter(owner=owner, key=key).first()
+    if record is None:
+        return None, False
     stale_before = timezone.now() - timedelta(seconds=STALE_CLAIM_SECONDS)
-    if record.state == IdempotencyKey.State.IN_FLIGHT and record.created_at < stale_before:
+    if (record.state == IdempotencyKey.State.IN_FLIGHT and record.created_at < stale_before
+            and record.request_hash == fingerprint):
         # Take over an abandoned claim; only one taker can move created_at forward.
         taken = IdempotencyKey.objects.for_tenant(tenant).filter(
             id=record.id, state=IdempotencyKey.State.IN_FLIGHT, created_at=record.created_at,
-        ).update(created_at=timezone.now(), request_hash=fingerprint)
+        ).update(created_at=timezone.now())
         if taken:
             record.refresh_from_db()
             return record, True
     return record, False
 
 
-def _await_answer(record: IdempotencyKey) -> IdempotencyKey:
+def _await_answer(record: IdempotencyKey) -> IdempotencyKey | None:
+    """The record once answered, or as it stands after OMS_IDEMPOTENCY_WAIT_SECONDS; None if given back."""
     deadline = time.monotonic() + settings.OMS_IDEMPOTENCY_WAIT_SECONDS
     while record.state == IdempotencyKey.State.IN_FLIGHT and time.monotonic() < deadline:
         time.sleep(0.05)
         try:
             record.refresh_from_db()
         except IdempotencyKey.DoesNotExist:
-            break
+            return None
     return record
 
 
+class _Unsuccessful(Exception):
+    """Raised inside the atomic block so that a 5xx answer keeps none of the handler's writes."""
+
+    def __init__(self, response):
+        self.response = response
+
+
 def idempotent(handler):
-    """Decorator for an APIView's post(): honours the Idempotency-Key header."""
+    """Decorator for an APIView's post(): honours the Idempotency-Key header.
+
+    Client errors (4xx) are answers like any other and are replayed; a server error (5xx or an unexpected
+    exception) keeps nothing and gives the key back, so that a retry does the work.
+    """
 
     @wraps(handler)
     def wrapped(view, request, *args, **kwargs):
@@ -94,46 +112,49 @@ def idempotent(handler):
         if not key or len(key) > 255:
             raise ValidationFailed(errors={HEADER: ["Use a non-empty key of at most 255 characters."]})
         tenant, owner, fingerprint = request.tenant, _owner(request), _fingerprint(request)
-        record, won = _claim(tenant=tenant, owner=owner, key=key, request=request, fingerprint=fingerprint)
-        if not won:
+        for _attempt in range(3):
+            record, won = _claim(tenant=tenant, owner=owner, key=key, request=request, fingerprint=fingerprint)
+            if won:
+                return _run(view, request, handler, args, kwargs, tenant=tenant, record=record)
+            if record is None:
+                continue  # the first request failed and gave the key back: claim it again
             if record.request_hash != fingerprint:
                 raise IdempotencyMismatch("This Idempotency-Key was first used with another request body.")
             record = _await_answer(record)
+            if record is None:
+                continue
             if record.state == IdempotencyKey.State.DONE:
-                return _replay(record)
-            raise IdempotencyInFlight("The first request with this key is still being processed; retry shortly.",
-                                      retry_after=1)
-        try:
-            with transaction.atomic():
-                try:
-                    response = handler(view, request, *args, **kwargs)
-                except Exception as exc:  # domain errors become their problem answer, stored like a success
-                    response = view.handle_exception(exc)
-                    if response.status_code >= 500:
-                        raise
-                if response.status_code >= 500:
-                    raise _ServerError(response)
-                body = response.data
-                IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).update(
-                    state=IdempotencyKey.State.DONE, response_status=response.status_code,
-                    response_body=json.loads(json.dumps(body, default=str)),
-                    response_headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
-                    completed_at=timezone.now())
-                return response
-        except _ServerError as failure:
-            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
-            return failure.response
-        except BaseException:
-            # Nothing was committed: give the key back so that a retry can do the work.
-            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
-            raise
+                return _replay(record, request)
+            break
+        raise IdempotencyInFlight("The first request with this key is still being processed; retry shortly.",
+                                  retry_after=1)
 
     return wrapped
 
 
-class _ServerError(Exception):
-    def __init__(self, response):
-        self.response = response
+def _run(view, request, handler, args, kwargs, *, tenant, record):
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    response = handler(view, request, *args, **kwargs)
+            except Exception as exc:  # domain and input errors become their problem answer, stored like a success
+                response = view.handle_exception(exc)
+            if response.status_code >= 500:
+                raise _Unsuccessful(response)
+            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).update(
+                state=IdempotencyKey.State.DONE, response_status=response.status_code,
+                response_body=json.loads(json.dumps(response.data, default=str)),
+                response_headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
+                completed_at=timezone.now())
+            return response
+    except _Unsuccessful as failure:
+        IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+        return failure.response
+    except BaseException:
+        # Nothing was committed: give the key back so that a retry can do the work.
+        IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+        raise
 
 
 def purge_expired(now=None) -> int:

@@ -5,6 +5,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as Djang
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from oms.errors import DomainError
 
@@ -44,6 +45,7 @@ def _flatten(detail):
 def problem_exception_handler(exc, context):
     request = context.get("request")
     headers = {}
+    set_rollback()
     if isinstance(exc, DomainError):
         body = exc.problem()
         if getattr(request, "request_id", None):
@@ -62,6 +64,9 @@ def problem_exception_handler(exc, context):
             if not isinstance(errors, dict):
                 errors = {"non_field_errors": errors}
             body = problem_body(400, "One or more fields are invalid.", request=request, errors=errors)
+        elif isinstance(exc, exceptions.ParseError):
+            body = problem_body(400, "The request body could not be parsed.", request=request, code="parse_error",
+                                errors={"body": [str(exc.detail)]})
         else:
             body = problem_body(code, str(exc.detail), request=request)
         if getattr(exc, "auth_header", None):

@@ -1,21 +1,20 @@
 """Webhook subscriptions: GET/POST /api/v1/webhooks/, GET/DELETE /api/v1/webhooks/{id}/, deliveries."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms import webhooks
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
-from oms.models import WebhookDelivery, WebhookSubscription
+from oms.api.pagination import StableCursorPagination
 from oms.permissions import ADMIN_ONLY, STAFF_ROLES
 
 
 class SubscriptionIn(serializers.Serializer):
     url = serializers.CharField(max_length=1000)
     events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False)
-    description = serializers.CharField(max_length=200, required=False, default="")
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     active = serializers.BooleanField(required=False, default=True)
 
 
@@ -53,16 +52,20 @@ class DeliveryOut(serializers.Serializer):
     attempt_log = AttemptOut(many=True)
 
 
+def _page(view, request, queryset, serializer_class):
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 class WebhookListCreate(APIView):
     read_roles = STAFF_ROLES
     write_roles = ADMIN_ONLY
+    pagination_class = StableCursorPagination
 
     @extend_schema(responses=SubscriptionOut(many=True))
     def get(self, request):
-        queryset = WebhookSubscription.objects.for_tenant(request.tenant)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(SubscriptionOut(page, many=True).data)
+        return _page(self, request, webhooks.subscription_list(tenant=request.tenant), SubscriptionOut)
 
     @extend_schema(request=SubscriptionIn, responses={201: SubscriptionCreatedOut})
     @idempotent
@@ -80,7 +83,7 @@ class WebhookDetail(APIView):
 
     @extend_schema(responses=SubscriptionOut)
     def get(self, request, pk: int):
-        subscription = get_object_or_404(WebhookSubscription.objects.for_tenant(request.tenant), pk=pk)
+        subscription = webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk)
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(responses={204: None})
@@ -91,12 +94,9 @@ class WebhookDetail(APIView):
 
 class WebhookDeliveries(APIView):
     read_roles = STAFF_ROLES
+    pagination_class = StableCursorPagination
 
     @extend_schema(responses=DeliveryOut(many=True))
     def get(self, request, pk: int):
-        subscription = get_object_or_404(WebhookSubscription.objects.for_tenant(request.tenant), pk=pk)
-        queryset = (WebhookDelivery.objects.for_tenant(request.tenant).filter(subscription=subscription)
-                    .select_related("event").prefetch_related("attempt_log"))
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(DeliveryOut(page, many=True).data)
+        deliveries = webhooks.delivery_list(tenant=request.tenant, subscription_id=pk)
+        return _page(self, request, deliveries, DeliveryOut)

@@ -4,6 +4,13 @@ from oms.errors import DomainError
 from oms.services import get_tenant
 
 
+def describe(exc: DomainError) -> str:
+    """One line: the detail, then each field's messages."""
+    errors = exc.extra.get("errors") or {}
+    fields = "; ".join(f"{field}: {' '.join(str(m) for m in messages)}" for field, messages in errors.items())
+    return f"{exc.detail} {fields}".strip() if fields else exc.detail
+
+
 class OmsCommand(BaseCommand):
     """Domain errors become a one-line CommandError, never a traceback."""
 
@@ -11,9 +18,7 @@ class OmsCommand(BaseCommand):
         try:
             return super().execute(*args, **options)
         except DomainError as exc:
-            errors = getattr(exc, "extra", {}).get("errors")
-            detail = exc.detail + (f" {errors}" if errors else "")
-            raise CommandError(detail) from None
+            raise CommandError(describe(exc)) from None
 
     def tenant(self, slug):
         return get_tenant(slug)

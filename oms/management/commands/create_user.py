@@ -3,6 +3,7 @@ import getpass
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from oms import services
 from oms.actors import Actor
@@ -17,13 +18,15 @@ class Command(OmsCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--email", required=True)
-        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--role", required=True, help=f"one of {', '.join(Role.values)}")
         parser.add_argument("--password", help="prompted when omitted and the user is new")
         parser.add_argument("--name", default="")
         parser.add_argument("--locations", default="", help="comma-separated location codes (store clerks)")
         parser.add_argument("--superuser", action="store_true", help="operator: sees every tenant in the admin")
 
     def handle(self, *args, tenant, email, role, password, name, locations, superuser, **options):
+        if role not in Role.values:
+            raise CommandError(f"Unknown role {role!r}: choose one of {', '.join(Role.values)}.")
         tenant = self.tenant(tenant)
         codes = [c.strip() for c in locations.split(",") if c.strip()]
         Location = apps.get_model("inventory", "Location")
@@ -35,15 +38,18 @@ class Command(OmsCommand):
             self.stderr.write("Note: a store clerk without --locations sees no store until one is assigned.")
         existing = get_user_model().objects.filter(email__iexact=email).first()
         if existing is None and password is None:
-            if not options.get("interactive", True) or not self.stdin_isatty():
+            if not self.stdin_isatty():
                 raise CommandError("Give --password (no terminal to prompt on).")
             password = getpass.getpass(f"Password for {email}: ")
-        user, created = services.create_user(email=email, password=password, full_name=name)
-        if superuser and not user.is_superuser:
-            user.is_superuser = user.is_staff = True
-            user.save(update_fields=["is_superuser", "is_staff"])
-        membership, member_created = services.set_membership(tenant=tenant, user=user, role=role, locations=found,
-                                                             actor=Actor.system("manage.py create_user"))
+            if not password:
+                raise CommandError("An empty password is not allowed.")
+        with transaction.atomic():
+            user, created = services.create_user(email=email, password=password, full_name=name)
+            if superuser and not user.is_superuser:
+                user.is_superuser = user.is_staff = True
+                user.save(update_fields=["is_superuser", "is_staff"])
+            membership, member_created = services.set_membership(
+                tenant=tenant, user=user, role=role, locations=found, actor=Actor.system("manage.py create_user"))
         where = f" at {', '.join(codes)}" if codes else ""
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created user {user.email} as {role} in {tenant.slug}{where}."))
