@@ -17,15 +17,17 @@ Rules:
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
 from django.utils import timezone
 
+from inventory.ledger import lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockLevel, StockMovement
 from oms import audit
 from oms.actors import Actor
+from oms.errors import DomainError
 from oms.outbox import emit
 
 MAX_ROWS = 10_000
@@ -54,6 +56,8 @@ class _Row:
     value: int
     reason: str = ""
     kind: str = MovementKind.ADJUSTMENT
+    lot: str = ""
+    expires_on: date | None = None
     key: tuple | None = None  # (product_id, location_id)
 
 
@@ -67,6 +71,21 @@ def _as_int(value):
     if isinstance(value, str) and _INTEGER.match(value.strip()):
         return int(value.strip())
     return None
+
+
+def _as_date(value):
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _message(exc: DomainError) -> str:
+    errors = exc.extra.get("errors") or {}
+    messages = [str(m) for field_messages in errors.values() for m in field_messages]
+    return " ".join(messages) or exc.detail
 
 
 def _text(row: dict, name: str) -> str:
@@ -87,6 +106,7 @@ def _parse(rows, *, value_field: str, snapshot: bool, index_offset: int, result:
         value = _as_int(raw.get(value_field))
         reason = raw.get("reason") if isinstance(raw.get("reason"), str) else ""
         kind = raw.get("kind", MovementKind.ADJUSTMENT) if not snapshot else MovementKind.COUNT
+        lot, expires_on = _text(raw, "lot"), _as_date(raw.get("expires_on"))
         if not sku:
             _reject(result, index, sku, code, "sku is required.")
         elif not code:
@@ -101,9 +121,11 @@ def _parse(rows, *, value_field: str, snapshot: bool, index_offset: int, result:
             _reject(result, index, sku, code, "delta of 0 changes nothing.")
         elif not snapshot and kind not in ADJUSTMENT_KINDS:
             _reject(result, index, sku, code, "kind must be adjustment or receipt.")
+        elif raw.get("expires_on") not in (None, "") and expires_on is None:
+            _reject(result, index, sku, code, "expires_on must be a date (YYYY-MM-DD).")
         else:
             parsed.append(_Row(index=index, sku=sku, location=code, value=value, reason=reason.strip()[:200],
-                               kind=kind))
+                               kind=kind, lot=lot[:64], expires_on=expires_on))
     return parsed
 
 
@@ -211,6 +233,22 @@ def _later_movements(tenant, level_ids: list, as_of) -> dict:
     return found
 
 
+def _post_lot_row(tenant, row: _Row, level_id: int, change: int, product, location, actor, reference,
+                  as_of) -> str:
+    """One row of a lot-tracked product through the ledger: a receipt names its lot, a removal without a lot
+    takes the earliest-expiring units. Returns the reason when refused, "" when posted."""
+    level = StockLevel(id=level_id, tenant=tenant, product=product, location=location)
+    try:
+        with transaction.atomic():
+            lot = lot_for(tenant=tenant, level=level, code=row.lot, expires_on=row.expires_on) if row.lot else None
+            post_movement(tenant=tenant, level=level, kind=row.kind, quantity=change, actor=actor,
+                          reason=row.reason or ("count" if as_of else ""), reference=reference,
+                          occurred_at=as_of, lot=lot)
+    except DomainError as exc:
+        return _message(exc)
+    return ""
+
+
 def apply_adjustments(*, tenant, rows: list, actor: Actor, index_offset: int = 0, batch: str = "") -> SyncResult:
     """Apply stock deltas (`{"sku", "location", "delta", "reason", "kind"}`) row by row; see the module rules."""
     return _apply(tenant=tenant, rows=rows, actor=actor, as_of=None, index_offset=index_offset, batch=batch)
@@ -233,6 +271,12 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
     with transaction.atomic():
         products = _ids_by(Product, tenant, "sku", {r.sku for r in parsed})
         locations = _ids_by(Location, tenant, "code", {r.location for r in parsed})
+        # Lot-tracked products go through the ledger row by row (each movement names its lot); the rest in bulk.
+        lot_products = {p.id: p for p in Product.objects.for_tenant(tenant).filter(
+            id__in=list(products.values()), tracks_lots=True)} if products else {}
+        place = {loc.id: loc for loc in Location.objects.for_tenant(tenant).filter(
+            id__in=list(locations.values()))} if lot_products else {}
+        lot_levels = set()
         valid = []
         for row in parsed:
             if row.sku not in products:
@@ -275,13 +319,21 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
                 if on_hand + change > MAX_QUANTITY:
                     _reject(result, row.index, row.sku, row.location, "The resulting quantity is out of range.")
                     continue
+            if change and row.key[0] in lot_products:
+                failure = _post_lot_row(tenant, row, level_id, change, lot_products[row.key[0]],
+                                        place[row.key[1]], actor, reference, as_of)
+                if failure:
+                    _reject(result, row.index, row.sku, row.location, failure)
+                    continue
+                lot_levels.add(level_id)
+            elif change:
+                movements.append((row, level_id, change))
             if change:
                 state[level_id][0] = on_hand + change
-                movements.append((row, level_id, change))
             accepted_rows.append((row, level_id, change))
         net = {level_id: values[0] - initial[level_id] for level_id, values in state.items()
                if values[0] != initial[level_id]}
-        written = _write_levels(tenant, net)
+        written = _write_levels(tenant, {k: v for k, v in net.items() if k not in lot_levels}) | lot_levels
         lost = set(net) - written  # changed under us despite the lock (SQLite has no row locks): refuse, retry later
         occurred_at = as_of or timezone.now()
         StockMovement.objects.bulk_create([

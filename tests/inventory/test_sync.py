@@ -223,3 +223,25 @@ def test_pages_session_roles_without_write_access_are_refused(user_client, stock
     response = client.post(ADJUSTMENTS, {"rows": [{"sku": "A", "location": "WH1", "delta": 1}]},
                            content_type="application/json")
     assert response.status_code == 403
+
+
+def test_lot_tracked_rows_go_through_their_lots(api, tenant, stock):
+    from inventory.ledger import ledger_discrepancies
+    from inventory.models import Lot
+
+    factories.ProductFactory(tenant=tenant, sku="MILK", tracks_lots=True)
+    body = api.post(ADJUSTMENTS, {"rows": [
+        {"sku": "MILK", "location": "WH1", "delta": 5},
+        {"sku": "MILK", "location": "WH1", "delta": 5, "lot": "L1", "expires_on": "2030-01-31", "kind": "receipt"},
+        {"sku": "MILK", "location": "WH1", "delta": 4, "lot": "L0", "expires_on": "2030-01-10"},
+        {"sku": "MILK", "location": "WH1", "delta": -6},
+    ]}, format="json").json()
+    assert [r["index"] for r in body["rejected"]] == [0]
+    assert "lot" in body["rejected"][0]["reason"]
+    assert body["accepted"] == 3
+    lots = {lot.code: lot.on_hand for lot in Lot.objects.for_tenant(tenant)}
+    assert lots == {"L0": 0, "L1": 3}  # the removal took the earliest expiry first
+    body = api.post(SNAPSHOTS, {"rows": [{"sku": "MILK", "location": "WH1", "quantity": 1}]}, format="json").json()
+    assert body["accepted"] == 1
+    assert Lot.objects.for_tenant(tenant).get(code="L1").on_hand == 1
+    assert ledger_discrepancies(tenant=tenant) == []
