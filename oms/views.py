@@ -1,31 +1,47 @@
-"""Platform pages: sign-in, home, tenant switcher, audit trail, API keys and webhooks settings."""
+"""Platform pages: sign-in, home, tenant switcher, audit trail, API keys and webhooks settings, error pages."""
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest
+from django.db.models import Q
+from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from oms import services
+from oms import services, webhooks
 from oms.actors import actor_from_request
 from oms.errors import DomainError
 from oms.middleware import SESSION_TENANT_KEY
-from oms.models import ApiKey, AuditEntry, WebhookDelivery, WebhookSubscription
-from oms.permissions import ADMIN_ONLY, ALL_ROLES, STAFF_ROLES, register_nav, role_required
+from oms.models import ApiKey, AuditEntry, Role, WebhookDelivery, WebhookSubscription
+from oms.permissions import ADMIN_ONLY, ALL_ROLES, STAFF_ROLES, register_nav, role_of, role_required
+
+log = logging.getLogger(__name__)
+
+AUDIT_PAGE_SIZE = 50
 
 register_nav(_("Home"), "home", ALL_ROLES, order=0)
 register_nav(_("Audit trail"), "audit-log", ADMIN_ONLY, order=900)
 register_nav(_("API keys"), "api-keys", ADMIN_ONLY, order=910)
 register_nav(_("Webhooks"), "webhooks", STAFF_ROLES, order=920)
+register_nav(_("Administration"), "admin:index", STAFF_ROLES, order=990)
 
+
+# --- sign-in -------------------------------------------------------------------------------------------
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True,
                                                                                 "autocomplete": "email"}))
+    error_messages = {
+        "invalid_login": _("Unknown e-mail address or wrong password."),
+        "inactive": _("This account is disabled."),
+    }
 
 
 class SignInView(auth_views.LoginView):
@@ -35,7 +51,46 @@ class SignInView(auth_views.LoginView):
 
 
 class SignOutView(auth_views.LogoutView):
-    pass
+    """POST only (Django refuses GET): a link cannot sign anyone out."""
+
+
+# --- home ----------------------------------------------------------------------------------------------
+
+_HOME_TILES: list[tuple[int, object]] = []
+
+
+def register_home_tile(provider, order: int = 100) -> None:
+    """Apps add a tile to the home page: provider(request) returns a dict (title, value, url) or None.
+
+    A provider decides itself whether the request's role may see its tile (return None to hide it).
+    Tiles appear by `order`, then in registration order.
+    """
+    if all(existing is not provider for _order, existing in _HOME_TILES):
+        _HOME_TILES.append((order, provider))
+        _HOME_TILES.sort(key=lambda entry: entry[0])
+
+
+def home_tiles(request) -> list[dict]:
+    return [tile for tile in (provider(request) for _order, provider in _HOME_TILES) if tile]
+
+
+def _api_keys_tile(request):
+    if role_of(request) != Role.ADMIN:
+        return None
+    active = ApiKey.objects.for_tenant(request.tenant).filter(revoked_at__isnull=True).count()
+    return {"title": _("Active API keys"), "value": active, "url": reverse("api-keys")}
+
+
+def _failed_webhooks_tile(request):
+    if role_of(request) not in STAFF_ROLES:
+        return None
+    failed = WebhookDelivery.objects.for_tenant(request.tenant).filter(status=WebhookDelivery.Status.FAILED).count()
+    return {"title": _("Failed webhook deliveries"), "value": failed, "url": reverse("webhooks"),
+            "tone": "danger" if failed else ""}
+
+
+register_home_tile(_api_keys_tile, order=900)
+register_home_tile(_failed_webhooks_tile, order=910)
 
 
 @role_required()
@@ -43,104 +98,134 @@ def home(request):
     return render(request, "home.html", {"tiles": home_tiles(request)})
 
 
-_HOME_TILES = []
-
-
-def register_home_tile(provider) -> None:
-    """Apps add a tile to the home page: provider(request) returns a dict (title, value, url) or None."""
-    if provider not in _HOME_TILES:
-        _HOME_TILES.append(provider)
-
-
-def home_tiles(request):
-    return [tile for tile in (provider(request) for provider in _HOME_TILES) if tile]
-
+# --- tenant switcher -----------------------------------------------------------------------------------
 
 @require_POST
 def switch_tenant(request):
+    """Work in another tenant the user belongs to; any other tenant is refused (403)."""
     if not request.user.is_authenticated:
         return redirect("login")
-    wanted = request.POST.get("tenant")
+    wanted = request.POST.get("tenant", "")
     membership = next((m for m in getattr(request, "user_memberships", []) if str(m.tenant_id) == wanted), None)
     if membership is None:
-        return HttpResponseBadRequest(_("You are not a member of that tenant."))
+        raise PermissionDenied
     request.session[SESSION_TENANT_KEY] = membership.tenant_id
     messages.success(request, _("You are now working in %(tenant)s.") % {"tenant": membership.tenant.name})
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         target = "/"
     return redirect(target)
 
 
+# --- audit trail ---------------------------------------------------------------------------------------
+
 @role_required(*ADMIN_ONLY)
 def audit_log(request):
-    entries = AuditEntry.objects.for_tenant(request.tenant).select_related("user", "api_key")
+    scoped = AuditEntry.objects.for_tenant(request.tenant)
     query = request.GET.get("q", "").strip()
     action = request.GET.get("action", "").strip()
+    entries = scoped.select_related("user", "api_key")
     if query:
-        entries = entries.filter(object_repr__icontains=query) | entries.filter(actor_label__icontains=query)
+        entries = entries.filter(Q(object_repr__icontains=query) | Q(actor_label__icontains=query)
+                                 | Q(object_id=query) | Q(action__icontains=query))
     if action:
         entries = entries.filter(action=action)
-    actions = (AuditEntry.objects.for_tenant(request.tenant).order_by("action")
-               .values_list("action", flat=True).distinct())
-    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    actions = scoped.order_by("action").values_list("action", flat=True).distinct()
+    page = Paginator(entries.order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "oms/audit_log.html", {"page": page, "query": query, "action": action,
                                                   "actions": list(actions)})
 
 
+# --- API keys ------------------------------------------------------------------------------------------
+
 class ApiKeyForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=120)
     channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False,
-                                     help_text=_("Calls made with a channel key act for that channel."))
+                                     empty_label=_("None (tenant integration: ERP, WMS)"),
+                                     help_text=_("A key bound to a channel places orders and reads availability "
+                                                 "for that channel only."))
     throttle_rate = forms.RegexField(label=_("Throttle rate"), regex=r"^(off|\d+/(s|sec|m|min|h|hour|d|day))$",
-                                     required=False, help_text=_("For example 500/s; empty uses the default."))
+                                     required=False, help_text=_("For example 500/s; empty uses the default."),
+                                     error_messages={"invalid": _("Use a rate such as 500/s, 6000/min or off.")})
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         from django.apps import apps
 
-        self.fields["channel"].queryset = apps.get_model("channels", "Channel").objects.for_tenant(tenant)
+        channel_model = apps.get_model("channels", "Channel")
+        self.fields["channel"].queryset = channel_model.objects.for_tenant(tenant).order_by("code")
+        self.fields["channel"].label_from_instance = lambda channel: f"{channel.code} · {channel.name}"
 
 
 @role_required(*ADMIN_ONLY)
 def api_keys(request):
+    """Issue and revoke keys. The secret appears once, in the answer to the POST that created it."""
     issued = None
-    form = ApiKeyForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and "revoke" in request.POST:
         try:
-            services.revoke_api_key(tenant=request.tenant, key_id=int(request.POST["revoke"]),
-                                    actor=actor_from_request(request))
-            messages.success(request, _("The key was revoked."))
+            key = services.revoke_api_key(tenant=request.tenant, key_id=int(request.POST["revoke"]),
+                                          actor=actor_from_request(request))
+            messages.success(request, _("The key “%(label)s” was revoked.") % {"label": key.label})
         except (DomainError, ValueError):
             messages.error(request, _("No such key."))
         return redirect("api-keys")
+    form = ApiKeyForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
             issued = services.create_api_key(tenant=request.tenant, actor=actor_from_request(request),
                                              label=form.cleaned_data["label"], channel=form.cleaned_data["channel"],
                                              throttle_rate=form.cleaned_data["throttle_rate"] or "")
             form = ApiKeyForm(tenant=request.tenant)
-        except DomainError as exc:
-            form.add_error("label", exc.detail)
-    keys = ApiKey.objects.for_tenant(request.tenant).select_related("channel").order_by("-created_at")
-    return render(request, "oms/api_keys.html", {"form": form, "keys": keys, "issued": issued})
+        except DomainError:
+            form.add_error("label", _("A key with this label already exists."))
+    keys = ApiKey.objects.for_tenant(request.tenant).select_related("channel").order_by("-created_at", "-id")
+    response = render(request, "oms/api_keys.html", {"form": form, "keys": keys, "issued": issued})
+    if issued is not None:
+        response["Cache-Control"] = "no-store"
+    return response
 
+
+# --- webhooks ------------------------------------------------------------------------------------------
 
 @role_required(*STAFF_ROLES)
 def webhook_list(request):
+    """Subscriptions and their recent deliveries; administrators may delete a subscription."""
+    if request.method == "POST":
+        if role_of(request) != Role.ADMIN:
+            raise PermissionDenied
+        try:
+            webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request),
+                                         subscription_id=int(request.POST.get("delete", "")))
+            messages.success(request, _("The subscription was deleted."))
+        except (DomainError, ValueError):
+            messages.error(request, _("No such subscription."))
+        return redirect("webhooks")
     subscriptions = WebhookSubscription.objects.for_tenant(request.tenant).order_by("id")
     deliveries = (WebhookDelivery.objects.for_tenant(request.tenant).select_related("event", "subscription")
-                  .prefetch_related("attempt_log").order_by("-created_at")[:50])
-    return render(request, "oms/webhooks.html", {"subscriptions": subscriptions, "deliveries": deliveries})
+                  .prefetch_related("attempt_log").order_by("-created_at", "-id")[:50])
+    return render(request, "oms/webhooks.html", {"subscriptions": subscriptions, "deliveries": deliveries,
+                                                 "can_delete": role_of(request) == Role.ADMIN})
 
+
+# --- error pages ---------------------------------------------------------------------------------------
 
 def not_found(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
 def forbidden(request, exception=None):
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and getattr(request, "tenant", None) is None \
+            and not user.is_superuser:
+        # Signed in, but a member of no active tenant: say so instead of blaming the role.
+        return render(request, "errors/no_tenant.html", status=403)
     return render(request, "errors/403.html", status=403)
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    try:
+        return render(request, "errors/500.html", status=500)
+    except Exception:  # the layout itself may be what is broken: answer plainly rather than fail twice
+        log.exception("the 500 page could not be rendered")
+        return HttpResponseServerError("Server error", content_type="text/plain")
