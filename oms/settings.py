@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "oms.sweep_outbox", "schedule": 30.0},
     "idempotency-purge": {"task": "oms.purge_idempotency_keys", "schedule": 3600.0},
     "webhook-retry-sweep": {"task": "oms.sweep_webhook_deliveries", "schedule": 60.0},
+    "reservation-expiry": {"task": "inventory.expire_reservations", "schedule": 30.0},
 }
 
 LOGGING = {
