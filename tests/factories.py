@@ -1,5 +1,6 @@
 """factory-boy factories for every model. Apps add theirs below their heading."""
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -73,7 +74,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
     name = factory.Sequence(lambda n: f"Product {n}")
-    barcode = factory.Sequence(lambda n: f"{3000000000000 + n}")
+    barcode = factory.Sequence(lambda n: _ean13(f"{300000000000 + n}"))
 
 
 class LocationFactory(factory.django.DjangoModelFactory):
@@ -95,6 +96,23 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
     location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
     on_hand = 0
     reserved = 0
+
+
+class LotFactory(factory.django.DjangoModelFactory):
+    """An empty lot: give it stock with inventory.ledger.post_movement(lot=...) so that the ledger holds."""
+
+    class Meta:
+        model = "inventory.Lot"
+
+    stock_level = factory.SubFactory(StockLevelFactory, product__tracks_lots=True)
+    tenant = factory.SelfAttribute("stock_level.tenant")
+    code = factory.Sequence(lambda n: f"LOT{n:05d}")
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
+
+
+def _ean13(body: str) -> str:
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return body + str((10 - total % 10) % 10)
 
 
 # --- channels ------------------------------------------------------------------------------------------
