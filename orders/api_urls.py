@@ -1,2 +1,16 @@
 """This app's endpoints under /api/v1/."""
-urlpatterns = []
+from django.urls import path
+
+from orders import api
+
+urlpatterns = [
+    path("orders/", api.OrderListCreate.as_view(), name="api-orders"),
+    path("orders/<int:pk>/", api.OrderDetail.as_view(), name="api-order"),
+    path("orders/<int:pk>/cancel/", api.OrderCancel.as_view(), name="api-order-cancel"),
+    path("orders/<int:pk>/hold/", api.OrderHold.as_view(), name="api-order-hold"),
+    path("orders/<int:pk>/release/", api.OrderRelease.as_view(), name="api-order-release"),
+    path("customers/", api.CustomerList.as_view(), name="api-customers"),
+    path("customers/<int:pk>/orders/", api.CustomerOrders.as_view(), name="api-customer-orders"),
+    path("invoices/<int:pk>/", api.InvoiceDetail.as_view(), name="api-invoice"),
+    path("invoices/<int:pk>/pdf/", api.InvoicePdf.as_view(), name="api-invoice-pdf"),
+]

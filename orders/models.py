@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,13 @@ class DeliveryMethod(models.TextChoices):
     IN_STORE = "in_store", _("Sold in store")
 
 
+class HoldKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    FRAUD = "fraud", _("Fraud review")
+    RULE = "rule", _("Rule")
+    MANUAL = "manual", _("Manual")
+
+
 class Order(TenantModel):
     number = models.CharField(_("number"), max_length=32)
     channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders")
@@ -57,14 +65,19 @@ class Order(TenantModel):
     discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     shipping_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_tax = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     promotions = models.JSONField(_("promotions"), default=list, blank=True)
     payment_status = models.CharField(_("payment status"), max_length=20, blank=True)
+    hold_kind = models.CharField(_("hold kind"), max_length=10, choices=HoldKind.choices, blank=True)
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     promised_delivery_earliest = models.DateField(null=True, blank=True)
     promised_delivery_latest = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Set when routing has confirmed where every line is fulfilled from (placed → allocated).
+    allocated_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
     placed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -79,6 +92,8 @@ class Order(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "status", "-id"], name="order_tenant_status_idx"),
             models.Index(fields=["tenant", "updated_at"], name="order_tenant_updated_idx"),
+            models.Index(fields=["tenant", "created_at"], name="order_tenant_created_idx"),
+            models.Index(fields=["tenant", "customer", "-id"], name="order_tenant_customer_idx"),
         ]
 
     def __str__(self):
@@ -101,6 +116,7 @@ class OrderLine(TenantModel):
     line_number = models.PositiveIntegerField()
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
     sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
     status = models.CharField(max_length=20, choices=LineStatus.choices, default=LineStatus.OPEN)
     quantity = models.PositiveIntegerField()
     quantity_allocated = models.PositiveIntegerField(default=0)
@@ -112,11 +128,44 @@ class OrderLine(TenantModel):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
     total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         ordering = ["line_number"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "order", "line_number"], name="line_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "order", "line_number"], name="line_unique_number"),
+            # Every outstanding unit is either reserved (allocated) or waiting for stock (backordered).
+            models.CheckConstraint(
+                condition=Q(quantity__gte=F("quantity_allocated") + F("quantity_backordered")
+                            + F("quantity_shipped") + F("quantity_cancelled")),
+                name="line_quantities_within_ordered"),
+            models.CheckConstraint(condition=Q(quantity_delivered__lte=F("quantity_shipped")),
+                                   name="line_delivered_within_shipped"),
+            models.CheckConstraint(condition=Q(quantity_returned__lte=F("quantity_shipped")),
+                                   name="line_returned_within_shipped"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "product"], name="line_backordered_idx",
+                         condition=Q(quantity_backordered__gt=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.sku} x {self.quantity}"
+
+    @property
+    def quantity_active(self) -> int:
+        """Units still wanted: ordered minus cancelled."""
+        return self.quantity - self.quantity_cancelled
+
+    @property
+    def quantity_outstanding(self) -> int:
+        """Units not yet shipped nor cancelled: the ones a cancellation or an edit may still touch."""
+        return self.quantity_allocated + self.quantity_backordered
+
+    @property
+    def gross(self) -> Decimal:
+        return self.unit_price * self.quantity
 
 
 class OrderEvent(TenantModel):
@@ -133,4 +182,65 @@ class OrderEvent(TenantModel):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["tenant", "order", "at"], name="orderevent_order_at_idx")]
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class Invoice(TenantModel):
+    """An invoice (or credit note) with a gap-free per-tenant number, frozen when issued."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    number = models.CharField(_("number"), max_length=32)
+    sequence = models.PositiveBigIntegerField()
+    credited_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                         related_name="credit_notes")
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    currency = models.CharField(_("currency"), max_length=3)
+    seller = models.JSONField(default=dict, blank=True)
+    buyer = models.JSONField(default=dict, blank=True)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    promotions = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="invoice_unique_number"),
+            models.UniqueConstraint(fields=["tenant", "sequence"], name="invoice_unique_sequence"),
+        ]
+        indexes = [models.Index(fields=["tenant", "order"], name="invoice_tenant_order_idx")]
+
+    def __str__(self):
+        return self.number
+
+
+class InvoiceLine(TenantModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    sku = models.CharField(max_length=64)
+    description = models.CharField(max_length=255, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["id"]
+
+    @property
+    def net(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount
 

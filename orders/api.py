@@ -1,0 +1,582 @@
+"""Orders API: intake (POST /orders/), reads, edits (PATCH with If-Match), cancel, hold and release, invoices.
+
+Prices are per unit excluding tax; `discount` and `tax` are amounts for the whole line; promotions are
+order-level discounts computed by the channel's promotion engine; OMS records them and carries them into
+totals and invoices. Every validation error names its field with a path such as `lines[2].sku`.
+"""
+from decimal import Decimal
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms.actors import actor_from_request
+from oms.api.idempotency import idempotent
+from oms.api.pagination import StableCursorPagination
+from oms.errors import ValidationFailed
+from oms.models import Role
+from oms.permissions import STAFF_ROLES
+from orders import invoicing, selectors, services
+from orders.filters import OrderFilter
+from orders.models import DeliveryMethod, HoldKind
+
+READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
+# Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
+SERVER_FIELDS = frozenset({"id", "number", "status", "tenant", "version", "subtotal", "discount_total", "tax_total",
+                           "shipping_total", "total", "created_at", "updated_at", "timeline", "invoices"})
+SERVER_LINE_FIELDS = frozenset({"id", "status", "total", "quantity_allocated", "quantity_backordered",
+                                "quantity_shipped", "quantity_delivered", "quantity_cancelled", "quantity_returned",
+                                "allocations"})
+PAYMENT_STATUSES = ("", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed")
+
+
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors → {"lines[1].quantity": ["..."]}, so that each message names its field."""
+    out: dict[str, list[str]] = {}
+
+    def add(name, messages):
+        out.setdefault(name or "non_field_errors", []).extend(messages)
+
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int) or str(key).isdigit():
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for sub, messages in flatten_errors(value, name).items():
+                add(sub, messages)
+    elif isinstance(detail, list):
+        if all(isinstance(item, (str, ErrorDetail)) for item in detail):
+            add(prefix, [str(item) for item in detail])
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    for sub, messages in flatten_errors(item, f"{prefix}[{index}]").items():
+                        add(sub, messages)
+    else:
+        add(prefix, [str(detail)])
+    return out
+
+
+def parse(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    if not serializer.is_valid():
+        raise ValidationFailed(errors=flatten_errors(serializer.errors))
+    return serializer.validated_data
+
+
+def _bound_channel(request):
+    api_key = getattr(request, "api_key", None)
+    return api_key.channel if api_key is not None else None
+
+
+def _expected_version(request, body_version=None, *, required: bool) -> int | None:
+    header = request.headers.get("If-Match", "").strip()
+    if header:
+        value = header.removeprefix("W/").strip().strip('"')
+        if not value.isdigit():
+            raise ValidationFailed(errors={"If-Match": ["Send the order's version as returned in its ETag."]})
+        return int(value)
+    if body_version is not None:
+        return body_version
+    if required:
+        raise ValidationFailed(errors={"If-Match": ["Send the version you read (If-Match header or `version`) so "
+                                                    "that concurrent edits cannot overwrite each other."]})
+    return None
+
+
+# --- input -----------------------------------------------------------------------------------------------
+
+class CustomerIn(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+
+
+class AddressIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20)
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Z]{2}$", error_messages={"invalid": "Use an ISO 3166 code such as FR."})
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class DeliveryIn(serializers.Serializer):
+    method = serializers.ChoiceField(choices=DeliveryMethod.values)
+    address = AddressIn(required=False)
+    pickup_location = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=40, required=False, allow_blank=True,
+                                     help_text="in_store: the store where the sale happened")
+    service_level = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+
+    def validate(self, attrs):
+        if attrs["method"] == DeliveryMethod.SHIP and not attrs.get("address"):
+            raise serializers.ValidationError({"address": ["An address is required to ship an order."]})
+        if attrs["method"] == DeliveryMethod.PICKUP and not attrs.get("pickup_location"):
+            raise serializers.ValidationError({"pickup_location": ["A pickup location is required."]})
+        return attrs
+
+
+class LineIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
+                                        default=Decimal("0"))
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
+                                   default=Decimal("0"))
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100,
+                                        required=False, allow_null=True, default=None)
+
+    def validate(self, attrs):
+        refused = sorted(SERVER_LINE_FIELDS & set(self.initial_data if isinstance(self.initial_data, dict) else {}))
+        if refused:
+            raise serializers.ValidationError({name: ["This field is set by OMS and cannot be sent."]
+                                               for name in refused})
+        return attrs
+
+
+class PromotionIn(serializers.Serializer):
+    code = serializers.CharField(max_length=60)
+    description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
+class ShippingIn(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"))
+
+
+class HoldRequestIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[HoldKind.PAYMENT, HoldKind.FRAUD])
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+
+class PromiseIn(serializers.Serializer):
+    earliest = serializers.DateField()
+    latest = serializers.DateField()
+
+
+class OrderIn(serializers.Serializer):
+    channel = serializers.CharField(max_length=40, required=False, help_text="integration keys only")
+    external_ref = serializers.CharField(max_length=120)
+    customer = CustomerIn(required=False)
+    delivery = DeliveryIn()
+    lines = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Use an ISO 4217 code such as EUR."})
+    promotions = PromotionIn(many=True, required=False, default=list)
+    shipping = ShippingIn(required=False)
+    payment_status = serializers.ChoiceField(choices=PAYMENT_STATUSES, required=False, default="")
+    metadata = serializers.DictField(required=False, default=dict)
+    hold = HoldRequestIn(required=False)
+    promised_delivery = PromiseIn(required=False)
+
+    def validate_lines(self, value):
+        limit = services.max_lines()
+        if len(value) > limit:
+            raise serializers.ValidationError(f"Too many lines: {len(value)}; at most {limit} per order.")
+        parsed, errors = [], {}
+        for index, raw in enumerate(value):
+            line = LineIn(data=raw)
+            if line.is_valid():
+                parsed.append(line.validated_data)
+            else:
+                errors[index] = line.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return parsed
+
+    def validate(self, attrs):
+        refused = sorted(SERVER_FIELDS & set(self.initial_data))
+        if refused:
+            raise serializers.ValidationError({name: ["This field is set by OMS and cannot be sent."]
+                                               for name in refused})
+        return attrs
+
+
+def order_input(data: dict, channel) -> services.OrderInput:
+    delivery = data["delivery"]
+    shipping = data.get("shipping") or {}
+    hold = data.get("hold") or {}
+    promise = data.get("promised_delivery") or {}
+    return services.OrderInput(
+        channel=channel, external_ref=data["external_ref"], currency=data["currency"],
+        lines=[services.LineInput(sku=line["sku"], quantity=line["quantity"], unit_price=line["unit_price"],
+                                  discount=line["discount"], tax=line["tax"], tax_rate=line["tax_rate"])
+               for line in data["lines"]],
+        delivery_method=delivery["method"], customer=dict(data["customer"]) if data.get("customer") else None,
+        address=dict(delivery.get("address") or {}),
+        location_code=delivery.get("pickup_location") or delivery.get("location") or "",
+        service_level=delivery.get("service_level", ""),
+        promotions=[services.PromotionInput(code=p["code"], description=p["description"], amount=p["amount"])
+                    for p in data.get("promotions", [])],
+        shipping_amount=shipping.get("amount", services.ZERO), shipping_tax=shipping.get("tax", services.ZERO),
+        payment_status=data.get("payment_status", ""), metadata=data.get("metadata", {}),
+        hold_kind=hold.get("kind", ""), hold_reason=hold.get("reason", ""),
+        promised_earliest=promise.get("earliest"), promised_latest=promise.get("latest"))
+
+
+class LineQuantityIn(serializers.Serializer):
+    id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class CancelIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    lines = LineQuantityIn(many=True, required=False, allow_empty=False)
+    version = serializers.IntegerField(required=False)
+
+
+class EditLineIn(serializers.Serializer):
+    id = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=0)
+
+
+class EditDeliveryIn(serializers.Serializer):
+    address = AddressIn(required=False)
+    pickup_location = serializers.CharField(max_length=40, required=False)
+    service_level = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class EditIn(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+    delivery = EditDeliveryIn(required=False)
+    lines = EditLineIn(many=True, required=False, allow_empty=False)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+    def validate(self, attrs):
+        refused = sorted((SERVER_FIELDS - {"version"}) & set(self.initial_data))
+        if refused:
+            raise serializers.ValidationError({name: ["This field is set by OMS and cannot be sent."]
+                                               for name in refused})
+        return attrs
+
+
+class HoldIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=HoldKind.values, required=False, default=HoldKind.MANUAL)
+    reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    version = serializers.IntegerField(required=False)
+
+
+class ReleaseIn(serializers.Serializer):
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+    version = serializers.IntegerField(required=False)
+
+
+# --- output ----------------------------------------------------------------------------------------------
+
+def money():
+    return serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class AllocationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    location = serializers.CharField(source="stock_level.location.code")
+    quantity = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class LineOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    line_number = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    status = serializers.CharField()
+    unit_price = money()
+    discount = money()
+    tax = money()
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    total = money()
+    quantity_allocated = serializers.IntegerField()
+    quantity_backordered = serializers.IntegerField()
+    quantity_shipped = serializers.IntegerField()
+    quantity_delivered = serializers.IntegerField()
+    quantity_cancelled = serializers.IntegerField()
+    quantity_returned = serializers.IntegerField()
+
+
+class LineDetailOut(LineOut):
+    allocations = AllocationOut(many=True, source="allocation_list")
+
+
+class CustomerOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class EventOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_label")
+    kind = serializers.CharField()
+    message = serializers.CharField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
+class InvoiceSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    kind = serializers.CharField()
+    issued_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    total = money()
+
+
+class OrderSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    external_ref = serializers.CharField()
+    channel = serializers.CharField(source="channel.code")
+    currency = serializers.CharField()
+    subtotal = money()
+    discount_total = money()
+    tax_total = money()
+    shipping_total = money()
+    total = money()
+    customer = CustomerOut(allow_null=True)
+    delivery = serializers.SerializerMethodField()
+    promotions = serializers.JSONField()
+    payment_status = serializers.CharField()
+    hold = serializers.SerializerMethodField()
+    metadata = serializers.JSONField()
+    promised_delivery = serializers.SerializerMethodField()
+    lines = LineOut(many=True, source="lines.all")
+    version = serializers.IntegerField()
+    placed_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_delivery(self, order) -> dict:
+        location = order.pickup_location.code if order.pickup_location_id else None
+        return {"method": order.delivery_method, "address": order.shipping_address or None,
+                "pickup_location": location if order.delivery_method == DeliveryMethod.PICKUP else None,
+                "location": location, "service_level": order.service_level}
+
+    def get_hold(self, order) -> dict | None:
+        return {"kind": order.hold_kind, "reason": order.hold_reason} if order.hold_kind else None
+
+    def get_promised_delivery(self, order) -> dict | None:
+        if order.promised_delivery_earliest is None and order.promised_delivery_latest is None:
+            return None
+        return {"earliest": order.promised_delivery_earliest, "latest": order.promised_delivery_latest}
+
+
+class OrderOut(OrderSummaryOut):
+    lines = LineDetailOut(many=True, source="lines_list")
+    shipments = serializers.ListField(child=serializers.DictField(), source="shipment_list", default=list)
+    invoices = InvoiceSummaryOut(many=True, source="invoice_list", default=list)
+    timeline = EventOut(many=True, source="timeline_list")
+
+
+def _order_response(order, status=200) -> Response:
+    if not hasattr(order, "shipment_list"):
+        order.shipment_list = selectors.shipments_of(order)
+    if not hasattr(order, "invoice_list"):
+        order.invoice_list = list(order.invoices.all())
+    return Response(OrderOut(order).data, status=status,
+                    headers={"ETag": f'"{order.version}"', "Location": f"/api/v1/orders/{order.id}/"})
+
+
+# --- views -----------------------------------------------------------------------------------------------
+
+class OrderListCreate(APIView):
+    read_roles = READ_ROLES
+    write_roles = STAFF_ROLES
+    pagination_class = StableCursorPagination
+
+    @extend_schema(responses=OrderSummaryOut(many=True), parameters=[
+        OpenApiParameter(name, str, required=False) for name in OrderFilter.base_filters])
+    def get(self, request):
+        queryset = selectors.order_list(tenant=request.tenant, channel=_bound_channel(request))
+        filterset = OrderFilter(request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(OrderSummaryOut(page, many=True).data)
+
+    @extend_schema(request=OrderIn, responses={201: OrderOut})
+    @idempotent
+    def post(self, request):
+        data = parse(OrderIn, request.data)
+        channel = services.resolve_channel(tenant=request.tenant, code=data.get("channel"),
+                                           bound_channel=_bound_channel(request))
+        order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
+                                     data=order_input(data, channel))
+        order.invoice_list = list(order.invoices.all()) if order.delivery_method == DeliveryMethod.IN_STORE else []
+        return _order_response(order, status=201)
+
+
+class OrderDetail(APIView):
+    read_roles = READ_ROLES
+    write_roles = STAFF_ROLES
+
+    @extend_schema(responses=OrderOut)
+    def get(self, request, pk: int):
+        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
+                                                      channel=_bound_channel(request)))
+
+    @extend_schema(request=EditIn, responses=OrderOut, parameters=[OpenApiParameter("If-Match", str, "header")])
+    def patch(self, request, pk: int):
+        data = parse(EditIn, request.data)
+        delivery = data.get("delivery") or {}
+        services.edit_order(
+            tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+            expected_version=_expected_version(request, data.get("version"), required=True),
+            address=dict(delivery["address"]) if "address" in delivery else None,
+            pickup_location=delivery.get("pickup_location"), service_level=delivery.get("service_level"),
+            line_quantities=[services.LineQuantity(item["id"], item["quantity"]) for item in data.get("lines", [])],
+            reason=data["reason"], channel=_bound_channel(request))
+        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
+                                                      channel=_bound_channel(request)))
+
+
+class OrderCancel(APIView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=CancelIn, responses=OrderOut)
+    @idempotent
+    def post(self, request, pk: int):
+        data = parse(CancelIn, request.data)
+        lines = [services.LineQuantity(item["id"], item["quantity"]) for item in data["lines"]] \
+            if "lines" in data else None
+        services.cancel_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+                              reason=data["reason"], lines=lines,
+                              expected_version=_expected_version(request, data.get("version"), required=False),
+                              channel=_bound_channel(request))
+        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
+                                                      channel=_bound_channel(request)))
+
+
+class OrderHold(APIView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=HoldIn, responses=OrderOut)
+    @idempotent
+    def post(self, request, pk: int):
+        data = parse(HoldIn, request.data)
+        services.hold_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+                            kind=data["kind"], reason=data["reason"],
+                            expected_version=_expected_version(request, data.get("version"), required=False),
+                            channel=_bound_channel(request))
+        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
+                                                      channel=_bound_channel(request)))
+
+
+class OrderRelease(APIView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=ReleaseIn, responses=OrderOut)
+    @idempotent
+    def post(self, request, pk: int):
+        data = parse(ReleaseIn, request.data)
+        services.release_hold(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+                              note=data["note"],
+                              expected_version=_expected_version(request, data.get("version"), required=False),
+                              channel=_bound_channel(request))
+        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
+                                                      channel=_bound_channel(request)))
+
+
+class CustomerListOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    phone = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class CustomerList(APIView):
+    read_roles = READ_ROLES
+    pagination_class = StableCursorPagination
+
+    @extend_schema(responses=CustomerListOut(many=True), parameters=[OpenApiParameter("q", str, required=False)])
+    def get(self, request):
+        queryset = selectors.customer_list(tenant=request.tenant, search=request.query_params.get("q", ""))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(CustomerListOut(page, many=True).data)
+
+
+class CustomerOrders(APIView):
+    """A customer's order history."""
+
+    read_roles = READ_ROLES
+    pagination_class = StableCursorPagination
+
+    @extend_schema(responses=OrderSummaryOut(many=True))
+    def get(self, request, pk: int):
+        customer = selectors.customer_detail(tenant=request.tenant, customer_id=pk)
+        queryset = selectors.customer_orders(tenant=request.tenant, customer=customer,
+                                             channel=_bound_channel(request))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(OrderSummaryOut(page, many=True).data)
+
+
+class InvoiceLineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = money()
+    discount = money()
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    tax = money()
+    total = money()
+
+
+class InvoiceOut(InvoiceSummaryOut):
+    order_id = serializers.IntegerField()
+    order_number = serializers.CharField(source="order.number")
+    credited_invoice = serializers.CharField(source="credited_invoice.number", allow_null=True, default=None)
+    seller = serializers.JSONField()
+    buyer = serializers.JSONField()
+    reference = serializers.CharField()
+    subtotal = money()
+    discount_total = money()
+    tax_total = money()
+    shipping_total = money()
+    promotions = serializers.JSONField()
+    lines = InvoiceLineOut(many=True, source="lines.all")
+
+
+def _invoice(request, pk):
+    invoice = invoicing.get_invoice(tenant=request.tenant, invoice_id=pk)
+    channel = _bound_channel(request)
+    if channel is not None and invoice.order.channel_id != channel.id:
+        from oms.errors import NotFound
+
+        raise NotFound("No such invoice.")
+    return invoice
+
+
+class InvoiceDetail(APIView):
+    read_roles = READ_ROLES
+
+    @extend_schema(responses=InvoiceOut)
+    def get(self, request, pk: int):
+        return Response(InvoiceOut(_invoice(request, pk)).data)
+
+
+class InvoicePdf(APIView):
+    read_roles = READ_ROLES
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request, pk: int):
+        invoice = _invoice(request, pk)
+        response = HttpResponse(invoicing.render_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+        return response

@@ -1,0 +1,21 @@
+"""Filters of the order list, shared by the API and the pages."""
+import django_filters
+
+from orders.models import Order, OrderStatus
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    channel = django_filters.CharFilter(field_name="channel__code")
+    customer_email = django_filters.CharFilter(field_name="customer__email", lookup_expr="iexact")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    external_ref = django_filters.CharFilter()
+    number = django_filters.CharFilter()
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+
+    class Meta:
+        model = Order
+        fields = []

@@ -1,0 +1,229 @@
+"""Invoices and credit notes: gap-free per-tenant numbers, frozen amounts, printable HTML and PDF.
+
+French law wants one unbroken chronological sequence: the number is taken from oms.sequences inside the
+transaction that issues the invoice, so a rollback gives it back and two issuers queue on the row lock.
+Amounts carry the channel's discounts and promotions: a line's discount and tax are invoiced pro rata
+of the units invoiced (the last units take the rounding remainder); order-level promotions and the
+shipping charge go on the first invoices until used up.
+"""
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from oms.actors import Actor
+from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.outbox import emit
+from oms.sequences import next_value
+from orders.models import DeliveryMethod, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+PER_SHIPMENT, PER_ORDER = "shipment", "order"
+
+
+def invoice_mode(tenant) -> str:
+    """settings["invoice_per"]: "shipment" (default) or "order"."""
+    return (tenant.settings or {}).get("invoice_per", PER_SHIPMENT)
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _number(tenant) -> tuple[int, str]:
+    sequence = next_value(tenant=tenant, name="invoice")
+    prefix = (tenant.settings or {}).get("invoice_prefix", "INV-")
+    return sequence, f"{prefix}{sequence:06d}"
+
+
+def _parties(tenant, order: Order) -> tuple[dict, dict]:
+    legal = (tenant.settings or {}).get("legal") or {}
+    seller = {"name": legal.get("name", tenant.name), **{k: v for k, v in legal.items() if k != "name"}}
+    customer = order.customer
+    buyer = {"name": customer.name if customer else "", "email": customer.email if customer else "",
+             "address": order.shipping_address or {}}
+    return seller, buyer
+
+
+def _invoiced(order: Order, kind: str) -> dict:
+    """Per order line: units, discount and tax already on documents of this kind."""
+    rows = (InvoiceLine.objects.for_tenant(order.tenant).filter(invoice__order=order, invoice__kind=kind)
+            .values("order_line_id").annotate(q=Sum("quantity"), d=Sum("discount"), t=Sum("tax")))
+    return {row["order_line_id"]: row for row in rows}
+
+
+def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, reference: str = "") -> Invoice:
+    """Invoice `quantities` ({OrderLine: units}) of a locked order, inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("issue_invoice() runs inside the transaction that ships or sells")
+    already = _invoiced(order, InvoiceKind.INVOICE)
+    drafts = []
+    for line, quantity in quantities.items():
+        done = already.get(line.id, {"q": 0, "d": ZERO, "t": ZERO})
+        if done["q"] + quantity > line.quantity:
+            raise Conflict(f"Line {line.sku} would be invoiced beyond its {line.quantity} units.", line_id=line.id)
+        cumulative = done["q"] + quantity
+        discount = _round(line.discount * cumulative / line.quantity) - (done["d"] or ZERO)
+        tax = _round(line.tax * cumulative / line.quantity) - (done["t"] or ZERO)
+        gross = line.unit_price * quantity
+        drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
+                                  quantity=quantity, unit_price=line.unit_price, discount=discount,
+                                  tax_rate=line.tax_rate, tax=tax, total=_round(gross - discount + tax)))
+    if not drafts:
+        raise ValidationFailed(errors={"lines": ["Nothing to invoice."]})
+    previous = Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
+    first = not previous.exists()
+    goods = sum((d.unit_price * d.quantity - d.discount for d in drafts), ZERO)
+    promotions = _promotions_to_apply(order, previous, cap=goods)
+    shipping = order.shipping_total if first else ZERO
+    shipping_tax = order.shipping_tax if first else ZERO
+    subtotal = sum((d.unit_price * d.quantity for d in drafts), ZERO)
+    discount_total = sum((d.discount for d in drafts), ZERO) + sum((Decimal(p["amount"]) for p in promotions), ZERO)
+    tax_total = sum((d.tax for d in drafts), ZERO) + shipping_tax
+    sequence, number = _number(tenant)
+    seller, buyer = _parties(tenant, order)
+    invoice = Invoice.objects.create(
+        tenant=tenant, order=order, kind=InvoiceKind.INVOICE, number=number, sequence=sequence,
+        currency=order.currency, seller=seller, buyer=buyer, reference=reference[:120], subtotal=_round(subtotal),
+        discount_total=_round(discount_total), tax_total=_round(tax_total), shipping_total=shipping,
+        total=_round(subtotal - discount_total + tax_total + shipping), promotions=promotions)
+    for draft in drafts:
+        draft.invoice = invoice
+    InvoiceLine.objects.bulk_create(drafts)
+    _announce(tenant, order, invoice, actor)
+    return invoice
+
+
+def _promotions_to_apply(order: Order, previous, cap: Decimal) -> list[dict]:
+    used: dict[str, Decimal] = {}
+    for promotions in previous.values_list("promotions", flat=True):
+        for item in promotions or []:
+            used[item["code"]] = used.get(item["code"], ZERO) + Decimal(item["amount"])
+    applied, room = [], max(cap, ZERO)
+    for promotion in order.promotions or []:
+        left = Decimal(promotion["amount"]) - used.get(promotion["code"], ZERO)
+        take = min(left, room)
+        if take > 0:
+            applied.append({"code": promotion["code"], "description": promotion.get("description", ""),
+                            "amount": str(_round(take))})
+            room -= take
+    return applied
+
+
+def _announce(tenant, order, invoice, actor) -> None:
+    OrderEvent.objects.create(tenant=tenant, order=order, actor_label=actor.label[:200], kind=f"{invoice.kind}_issued",
+                              message=f"{invoice.get_kind_display()} {invoice.number}: {invoice.total} "
+                                      f"{invoice.currency}.",
+                              after={"invoice_id": invoice.id, "number": invoice.number, "total": str(invoice.total)})
+    emit(tenant, "invoice.issued", {"invoice_id": invoice.id, "number": invoice.number, "kind": invoice.kind,
+                                    "order_id": order.id, "order_number": order.number,
+                                    "total": str(invoice.total), "currency": invoice.currency})
+
+
+def issue_invoice_for_shipment_if_configured(*, tenant, order, lines, shipped: dict, reference: str,
+                                             actor: Actor) -> Invoice | None:
+    """Per shipment: invoice what shipped. Per order: invoice everything once the whole order has shipped."""
+    if invoice_mode(tenant) == PER_SHIPMENT:
+        return issue_invoice(tenant=tenant, order=order, quantities=shipped, actor=actor, reference=reference)
+    return _invoice_rest_if_shipped(tenant=tenant, order=order, lines=lines, actor=actor)
+
+
+def issue_invoice_for_order_if_configured(*, tenant, order, lines, actor: Actor) -> Invoice | None:
+    """A sale fulfilled on the spot (store till): one invoice for the order whatever the mode."""
+    return _invoice_rest_if_shipped(tenant=tenant, order=order, lines=lines, actor=actor)
+
+
+def _invoice_rest_if_shipped(*, tenant, order, lines, actor) -> Invoice | None:
+    if any(line.quantity_shipped < line.quantity - line.quantity_cancelled for line in lines):
+        return None
+    already = _invoiced(order, InvoiceKind.INVOICE)
+    rest = {line: line.quantity_shipped - already.get(line.id, {"q": 0})["q"] for line in lines}
+    rest = {line: quantity for line, quantity in rest.items() if quantity > 0}
+    if not rest:
+        return None
+    return issue_invoice(tenant=tenant, order=order, quantities=rest, actor=actor,
+                         reference="store sale" if order.delivery_method == DeliveryMethod.IN_STORE else "")
+
+
+def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reason: str = "",
+                      refund_shipping: bool = False) -> Invoice:
+    """A credit note for returned or refunded units (`lines`: LineQuantity items) of invoiced lines, at the
+    price they were invoiced (net of their pro rata discount, with their pro rata tax)."""
+    with transaction.atomic():
+        order = Order.objects.for_tenant(tenant).select_for_update(of=("self",)).filter(id=order_id).first()
+        if order is None:
+            raise NotFound("No such order.")
+        by_id = {line.id: line for line in order.lines.all()}
+        invoiced = _invoiced(order, InvoiceKind.INVOICE)
+        credited = _invoiced(order, InvoiceKind.CREDIT_NOTE)
+        drafts, errors = [], {}
+        for index, item in enumerate(lines):
+            line = by_id.get(item.line_id)
+            if line is None:
+                errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
+                continue
+            billed = invoiced.get(line.id, {"q": 0})["q"]
+            done = credited.get(line.id, {"q": 0})["q"]
+            if item.quantity <= 0 or done + item.quantity > billed:
+                errors[f"lines[{index}].quantity"] = [f"At most {billed - done} invoiced units can be credited."]
+                continue
+            discount = _round(line.discount * item.quantity / line.quantity)
+            tax = _round(line.tax * item.quantity / line.quantity)
+            drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
+                                      quantity=item.quantity, unit_price=line.unit_price, discount=discount,
+                                      tax_rate=line.tax_rate, tax=tax,
+                                      total=_round(line.unit_price * item.quantity - discount + tax)))
+        if errors or not drafts:
+            raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
+        shipping = order.shipping_total if refund_shipping else ZERO
+        shipping_tax = order.shipping_tax if refund_shipping else ZERO
+        subtotal = sum((d.unit_price * d.quantity for d in drafts), ZERO)
+        discount_total = sum((d.discount for d in drafts), ZERO)
+        tax_total = sum((d.tax for d in drafts), ZERO) + shipping_tax
+        sequence, number = _number(tenant)
+        seller, buyer = _parties(tenant, order)
+        note = Invoice.objects.create(
+            tenant=tenant, order=order, kind=InvoiceKind.CREDIT_NOTE, number=number, sequence=sequence,
+            credited_invoice=Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
+            .order_by("-sequence").first(), currency=order.currency, seller=seller, buyer=buyer,
+            reference=reason[:120], subtotal=subtotal, discount_total=discount_total, tax_total=tax_total,
+            shipping_total=shipping, total=_round(subtotal - discount_total + tax_total + shipping))
+        for draft in drafts:
+            draft.invoice = note
+        InvoiceLine.objects.bulk_create(drafts)
+        _announce(tenant, order, note, actor)
+        return note
+
+
+def get_invoice(*, tenant, invoice_id) -> Invoice:
+    try:
+        return (Invoice.objects.for_tenant(tenant).select_related("order", "order__channel", "credited_invoice")
+                .prefetch_related("lines").get(id=invoice_id))
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such invoice.") from None
+
+
+def tax_breakdown(invoice: Invoice) -> list[dict]:
+    rates: dict = {}
+    for line in invoice.lines.all():
+        key = line.tax_rate
+        entry = rates.setdefault(key, {"rate": key, "base": ZERO, "tax": ZERO})
+        entry["base"] += line.net
+        entry["tax"] += line.tax
+    return sorted(rates.values(), key=lambda e: (e["rate"] is None, e["rate"] or ZERO))
+
+
+def render_html(invoice: Invoice, *, request=None) -> str:
+    return render_to_string("orders/invoice_document.html", {
+        "invoice": invoice, "lines": list(invoice.lines.all()), "taxes": tax_breakdown(invoice),
+        "order": invoice.order, "printed_at": timezone.now()}, request=request)
+
+
+def render_pdf(invoice: Invoice) -> bytes:
+    """The invoice as PDF, laid out by WeasyPrint from the same template as the HTML page."""
+    from weasyprint import HTML
+
+    return HTML(string=render_html(invoice)).write_pdf()

@@ -1,0 +1,86 @@
+"""Read queries for orders, customers and invoices, with everything a page or an answer shows in few queries."""
+from django.db.models import Prefetch, Q
+
+from inventory.models import Reservation
+from oms.errors import NotFound
+from orders.models import Customer, Invoice, Order, OrderEvent, OrderLine
+
+_SHIPMENT_PROVIDERS: list = []
+
+
+def register_shipments_provider(provider) -> None:
+    """Fulfilment adds the shipments of an order: provider(order) returns a list of dicts."""
+    if provider not in _SHIPMENT_PROVIDERS:
+        _SHIPMENT_PROVIDERS.append(provider)
+
+
+def shipments_of(order) -> list[dict]:
+    return [shipment for provider in _SHIPMENT_PROVIDERS for shipment in provider(order)]
+
+
+def orders_for(*, tenant, channel=None):
+    """The orders a caller may see: the tenant's, narrowed to its channel for a channel-bound API key."""
+    queryset = Order.objects.for_tenant(tenant)
+    if channel is not None:
+        queryset = queryset.filter(channel=channel)
+    return queryset
+
+
+def order_list(*, tenant, channel=None, search: str = ""):
+    queryset = (orders_for(tenant=tenant, channel=channel)
+                .select_related("channel", "customer", "pickup_location")
+                .prefetch_related(Prefetch("lines", queryset=OrderLine.all_tenants.order_by("line_number"))))
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(Q(number__icontains=search) | Q(external_ref__icontains=search)
+                                   | Q(customer__email__icontains=search) | Q(customer__name__icontains=search))
+    return queryset.order_by("-id")
+
+
+def hydrate(order: Order) -> Order:
+    """Attach lines (with their reservations), timeline, invoices and shipments to a fetched order."""
+    reservations = (Reservation.all_tenants.filter(tenant_id=order.tenant_id)
+                    .select_related("stock_level__location").order_by("id"))
+    lines = list(OrderLine.all_tenants.filter(order=order).order_by("line_number")
+                 .prefetch_related(Prefetch("reservations", queryset=reservations)))
+    for line in lines:
+        line.allocation_list = list(line.reservations.all())
+    order.lines_list = lines
+    order.timeline_list = list(OrderEvent.all_tenants.filter(order=order).order_by("at", "id"))
+    order.invoice_list = list(Invoice.all_tenants.filter(order=order).order_by("sequence"))
+    order.shipment_list = shipments_of(order)
+    return order
+
+
+def order_detail(*, tenant, order_id, channel=None) -> Order:
+    try:
+        order = (orders_for(tenant=tenant, channel=channel).select_related("channel", "customer", "pickup_location")
+                 .get(id=order_id))
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such order.") from None
+    return hydrate(order)
+
+
+def customer_list(*, tenant, search: str = ""):
+    queryset = Customer.objects.for_tenant(tenant)
+    if search.strip():
+        queryset = queryset.filter(Q(email__icontains=search.strip()) | Q(name__icontains=search.strip()))
+    return queryset.order_by("-id")
+
+
+def customer_detail(*, tenant, customer_id) -> Customer:
+    try:
+        return Customer.objects.for_tenant(tenant).get(id=customer_id)
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such customer.") from None
+
+
+def customer_orders(*, tenant, customer, channel=None):
+    return order_list(tenant=tenant, channel=channel).filter(customer=customer)
+
+
+def invoices_for(*, tenant, channel=None):
+    queryset = Invoice.objects.for_tenant(tenant).select_related("order")
+    if channel is not None:
+        queryset = queryset.filter(order__channel=channel)
+    return queryset.order_by("-sequence")

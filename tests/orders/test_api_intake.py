@@ -1,0 +1,368 @@
+"""POST /api/v1/orders/: intake, validation, reservation, idempotency, duplicates."""
+from decimal import Decimal
+
+import pytest
+
+from inventory.models import Reservation
+from oms.models import OutboxEvent
+from orders.models import Customer, Order
+from tests import factories
+from tests.conftest import make_api_client
+from tests.orders.support import build_shop, level, order_body, stock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_placing_an_order_answers_201_with_number_totals_and_allocations(api, tenant, shop):
+    response = api.post("/api/v1/orders/", order_body(shop), format="json")
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["number"] == "SO-000001"
+    assert body["status"] == "placed"
+    assert body["channel"] == shop.channel.code
+    assert body["subtotal"] == "45.50"
+    assert body["discount_total"] == "5.50"
+    assert body["tax_total"] == "8.00"
+    assert body["total"] == "48.00"
+    assert body["customer"]["email"] == "jane.doe@example.com"
+    assert body["delivery"]["method"] == "ship" and body["delivery"]["address"]["city"] == "Paris"
+    assert [line["quantity_allocated"] for line in body["lines"]] == [2, 1]
+    assert body["lines"][0]["allocations"] == [
+        {"id": body["lines"][0]["allocations"][0]["id"], "location": shop.wh1.code, "quantity": 2, "status": "active"}]
+    assert body["timeline"][0]["kind"] == "placed"
+    assert response["ETag"] == '"1"'
+    assert level(tenant, shop.a, shop.wh1).reserved == 2
+    assert level(tenant, shop.b, shop.wh1).reserved == 1
+
+
+def test_an_order_placed_emits_order_placed_in_the_same_transaction(api, tenant, shop):
+    response = api.post("/api/v1/orders/", order_body(shop), format="json")
+
+    event = OutboxEvent.objects.for_tenant(tenant).get(topic="order.placed")
+    assert event.payload["order_id"] == response.json()["id"]
+    assert event.payload["on_hold"] is False
+
+
+def test_order_numbers_follow_each_other_per_tenant(api, other_api, tenant, other_tenant, shop):
+    other_shop = build_shop(other_tenant)
+    first = api.post("/api/v1/orders/", order_body(shop), format="json").json()
+    second = api.post("/api/v1/orders/", order_body(shop), format="json").json()
+    elsewhere = other_api.post("/api/v1/orders/", order_body(other_shop), format="json").json()
+
+    assert (first["number"], second["number"], elsewhere["number"]) == ("SO-000001", "SO-000002", "SO-000001")
+
+
+def test_one_location_serves_the_whole_order_when_it_can(api, tenant, shop):
+    stock(tenant, shop.a, shop.wh1, 1)
+    stock(tenant, shop.b, shop.wh1, 10)
+
+    body = api.post("/api/v1/orders/", order_body(shop), format="json").json()
+
+    locations = {a["location"] for line in body["lines"] for a in line["allocations"]}
+    assert locations == {shop.wh2.code}
+
+
+def test_a_line_no_single_location_can_serve_is_split_in_pool_priority(api, tenant, shop):
+    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 12, "unit_price": "1.00"}])
+
+    line = api.post("/api/v1/orders/", body, format="json").json()["lines"][0]
+
+    assert [(a["location"], a["quantity"]) for a in line["allocations"]] == [(shop.wh1.code, 10), (shop.wh2.code, 2)]
+
+
+def test_short_stock_answers_409_listing_the_short_lines_and_reserves_nothing(api, tenant, shop):
+    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"},
+                                   {"sku": shop.b.sku, "quantity": 50, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["lines"] == [{"sku": shop.b.sku, "requested": 50, "available": 18}]
+    assert not Order.objects.for_tenant(tenant).exists()
+    assert not Reservation.objects.for_tenant(tenant).exists()
+    assert level(tenant, shop.a, shop.wh1).reserved == 0
+    assert not Customer.objects.for_tenant(tenant).exists()
+
+
+def test_a_pickup_order_reserves_at_the_chosen_store_only(api, tenant, shop):
+    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
+                      lines=[{"sku": shop.a.sku, "quantity": 3, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    line = response.json()["lines"][0]
+    assert [(a["location"], a["quantity"]) for a in line["allocations"]] == [(shop.store.code, 3)]
+    assert response.json()["delivery"]["pickup_location"] == shop.store.code
+
+
+def test_a_pickup_order_beyond_the_store_stock_is_refused_even_if_warehouses_have_it(api, shop):
+    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
+                      lines=[{"sku": shop.a.sku, "quantity": 4, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 4, "available": 3}]
+
+
+def test_a_second_order_with_the_same_external_ref_answers_409_with_the_existing_id(api, shop):
+    first = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json").json()
+
+    response = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json")
+
+    assert response.status_code == 409
+    assert response.json()["order_id"] == first["id"]
+
+
+def test_the_same_external_ref_on_another_channel_is_another_order(api, tenant, shop):
+    other_channel = factories.ChannelFactory(tenant=tenant, code="MKT", kind="marketplace")
+    factories.ChannelLocationFactory(tenant=tenant, channel=other_channel, location=shop.wh1)
+    api.post("/api/v1/orders/", order_body(shop, external_ref="X-1"), format="json")
+
+    response = api.post("/api/v1/orders/", order_body(shop, external_ref="X-1", channel="MKT"), format="json")
+
+    assert response.status_code == 201
+
+
+def test_a_retried_post_with_the_same_idempotency_key_replays_the_first_answer(api, tenant, shop):
+    body = order_body(shop)
+    first = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert Order.objects.for_tenant(tenant).count() == 1
+    assert level(tenant, shop.a, shop.wh1).reserved == 2
+
+
+def test_a_reused_idempotency_key_with_another_body_answers_422(api, shop):
+    api.post("/api/v1/orders/", order_body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    response = api.post("/api/v1/orders/", order_body(shop), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    assert response.status_code == 422
+
+
+def test_a_channel_key_places_orders_for_its_own_channel(channel_api, shop):
+    body = order_body(shop)
+    del body["channel"]
+
+    response = channel_api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["channel"] == shop.channel.code
+
+
+def test_a_channel_key_cannot_place_orders_for_another_channel(channel_api, tenant, shop):
+    factories.ChannelFactory(tenant=tenant, code="OTHER")
+
+    response = channel_api.post("/api/v1/orders/", order_body(shop, channel="OTHER"), format="json")
+
+    assert response.status_code == 400
+    assert "channel" in response.json()["errors"]
+
+
+def test_a_returning_customer_is_matched_by_email_whatever_the_case(api, tenant, shop):
+    api.post("/api/v1/orders/", order_body(shop), format="json")
+    body = order_body(shop, customer={"email": "JANE.DOE@EXAMPLE.COM"})
+
+    second = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert Customer.objects.for_tenant(tenant).count() == 1
+    assert second["customer"]["name"] == "Jane Doe"
+    history = api.get(f"/api/v1/customers/{second['customer']['id']}/orders/").json()["results"]
+    assert len(history) == 2
+
+
+def test_promotions_and_shipping_are_carried_into_the_totals(api, shop):
+    body = order_body(shop, promotions=[{"code": "WELCOME", "description": "-10%", "amount": "4.55"}],
+                      shipping={"amount": "4.90", "tax": "0.82"})
+
+    order = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert order["discount_total"] == "10.05"
+    assert order["shipping_total"] == "4.90"
+    assert order["tax_total"] == "8.82"
+    assert Decimal(order["total"]) == Decimal("45.50") - Decimal("10.05") + Decimal("8.82") + Decimal("4.90")
+    assert order["promotions"] == [{"code": "WELCOME", "description": "-10%", "amount": "4.55"}]
+
+
+def _post_invalid(api, body):
+    response = api.post("/api/v1/orders/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    return response.json()["errors"]
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda s, b: b["lines"][1].update(sku="NOPE"), "lines[1].sku"),
+    (lambda s, b: b["lines"][0].update(quantity=0), "lines[0].quantity"),
+    (lambda s, b: b["lines"][0].update(quantity=-3), "lines[0].quantity"),
+    (lambda s, b: b["lines"][0].update(quantity="two"), "lines[0].quantity"),
+    (lambda s, b: b["lines"][0].update(unit_price="-1.00"), "lines[0].unit_price"),
+    (lambda s, b: b["lines"][0].update(unit_price="1.001"), "lines[0].unit_price"),
+    (lambda s, b: b["lines"][1].update(discount="99.00"), "lines[1].discount"),
+    (lambda s, b: b["lines"][0].pop("sku"), "lines[0].sku"),
+    (lambda s, b: b.update(lines=[]), "lines"),
+    (lambda s, b: b.update(currency="USD"), "currency"),
+    (lambda s, b: b.update(currency="euro"), "currency"),
+    (lambda s, b: b.pop("external_ref"), "external_ref"),
+    (lambda s, b: b.update(channel="NOPE"), "channel"),
+    (lambda s, b: b.pop("channel"), "channel"),
+    (lambda s, b: b["customer"].update(email="not-an-email"), "customer.email"),
+    (lambda s, b: b.pop("customer"), "customer.email"),
+    (lambda s, b: b["delivery"].pop("address"), "delivery.address"),
+    (lambda s, b: b["delivery"]["address"].update(country="France"), "delivery.address.country"),
+    (lambda s, b: b["delivery"].update(method="drone"), "delivery.method"),
+    (lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": s.wh1.code}),
+     "delivery.pickup_location"),
+    (lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": "NOWHERE"}), "delivery.pickup_location"),
+    (lambda s, b: b.update(delivery={"method": "pickup"}), "delivery.pickup_location"),
+    (lambda s, b: b.update(delivery={"method": "in_store"}), "delivery.method"),
+    (lambda s, b: b.update(promotions=[{"code": "BIG", "amount": "1000.00"}]), "promotions"),
+    (lambda s, b: b.update(status="fulfilled"), "status"),
+    (lambda s, b: b.update(total="0.01"), "total"),
+    (lambda s, b: b.update(id=99), "id"),
+    (lambda s, b: b["lines"][0].update(status="shipped"), "lines[0].status"),
+    (lambda s, b: b.update(payment_status="stolen"), "payment_status"),
+])
+def test_every_invalid_field_answers_400_naming_it(api, tenant, shop, change, field):
+    body = order_body(shop)
+    change(shop, body)
+
+    errors = _post_invalid(api, body)
+
+    assert field in errors, errors
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_an_inactive_product_is_refused_naming_its_line(api, shop):
+    shop.b.active = False
+    shop.b.save()
+
+    assert "lines[1].sku" in _post_invalid(api, order_body(shop))
+
+
+def test_too_many_lines_are_refused(api, shop, settings):
+    settings.OMS_ORDER_MAX_LINES = 3
+    lines = [{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}] * 4
+
+    assert "lines" in _post_invalid(api, order_body(shop, lines=lines))
+
+
+def test_a_malformed_json_body_is_a_400_not_a_500(api):
+    response = api.post("/api/v1/orders/", "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+
+
+def test_a_channel_allowing_backorders_backorders_short_lines(api, tenant):
+    shop = build_shop(tenant, allow_backorders=True, code="BO")
+    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 20, "unit_price": "1.00"},
+                                   {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert order["status"] == "backordered"
+    assert (order["lines"][0]["quantity_allocated"], order["lines"][0]["quantity_backordered"]) == (18, 2)
+    assert order["lines"][0]["status"] == "backordered"
+    assert order["lines"][1]["quantity_allocated"] == 1
+    assert OutboxEvent.objects.for_tenant(tenant).filter(topic="order.backordered").count() == 1
+
+
+def test_a_pre_order_of_a_product_without_stock_is_fully_backordered(api, tenant):
+    shop = build_shop(tenant, allow_backorders=True, code="PRE")
+    launch = factories.ProductFactory(tenant=tenant, sku="LAUNCH")
+    body = order_body(shop, lines=[{"sku": "LAUNCH", "quantity": 2, "unit_price": "99.00"}])
+
+    order = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert order["status"] == "backordered"
+    assert order["lines"][0]["quantity_backordered"] == 2
+    assert launch.sku == order["lines"][0]["sku"]
+
+
+def test_a_hold_asked_by_the_channel_puts_the_order_on_hold(api, tenant, shop):
+    body = order_body(shop, hold={"kind": "fraud", "reason": "score 97"})
+
+    order = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert order["status"] == "on_hold"
+    assert order["hold"] == {"kind": "fraud", "reason": "score 97"}
+    assert OutboxEvent.objects.for_tenant(tenant).filter(topic="order.on_hold").count() == 1
+    assert OutboxEvent.objects.for_tenant(tenant).get(topic="order.placed").payload["on_hold"] is True
+
+
+def test_an_unpaid_order_is_held_for_payment(api, shop):
+    order = api.post("/api/v1/orders/", order_body(shop, payment_status="pending"), format="json").json()
+
+    assert order["status"] == "on_hold"
+    assert order["hold"]["kind"] == "payment"
+
+
+def test_the_order_value_rule_holds_orders_above_the_threshold(api, tenant, shop):
+    tenant.settings = {"order_hold_rules": {"max_order_value": "40.00"}}
+    tenant.save()
+
+    order = api.post("/api/v1/orders/", order_body(shop), format="json").json()
+
+    assert order["status"] == "on_hold" and order["hold"]["kind"] == "rule"
+
+
+def test_the_first_order_with_express_delivery_is_held_but_not_the_next(api, tenant, shop):
+    tenant.settings = {"order_hold_rules": {"first_order_express_levels": ["express"]}}
+    tenant.save()
+    body = order_body(shop)
+    body["delivery"]["service_level"] = "express"
+
+    first = api.post("/api/v1/orders/", body, format="json").json()
+    body["external_ref"] = "again"
+    second = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert first["status"] == "on_hold"
+    assert second["status"] == "placed"
+
+
+def test_a_store_sale_takes_the_units_off_the_store_on_hand_at_once(tenant):
+    store = factories.LocationFactory(tenant=tenant, code="LYO", kind="store")
+    channel = factories.ChannelFactory(tenant=tenant, code="TILL", kind="store")
+    factories.ChannelLocationFactory(tenant=tenant, channel=channel, location=store)
+    product = factories.ProductFactory(tenant=tenant, sku="MUG")
+    stock(tenant, product, store, 4)
+    till = make_api_client(tenant, channel=channel)
+
+    response = till.post("/api/v1/orders/", {
+        "external_ref": "TICKET-1", "currency": "EUR", "delivery": {"method": "in_store"},
+        "lines": [{"sku": "MUG", "quantity": 3, "unit_price": "8.00", "tax": "4.80", "tax_rate": "20"}]},
+        format="json")
+
+    assert response.status_code == 201, response.json()
+    order = response.json()
+    assert order["status"] == "completed"
+    assert order["lines"][0]["quantity_shipped"] == order["lines"][0]["quantity_delivered"] == 3
+    assert order["delivery"]["location"] == "LYO"
+    stock_row = level(tenant, product, store)
+    assert (stock_row.on_hand, stock_row.reserved) == (1, 0)
+    assert stock_row.movements.get().kind == "sale"
+    assert len(order["invoices"]) == 1
+
+
+def test_a_store_sale_beyond_the_store_stock_answers_409(tenant):
+    store = factories.LocationFactory(tenant=tenant, code="LYO", kind="store")
+    channel = factories.ChannelFactory(tenant=tenant, code="TILL", kind="store")
+    factories.ChannelLocationFactory(tenant=tenant, channel=channel, location=store)
+    factories.ProductFactory(tenant=tenant, sku="MUG")
+    till = make_api_client(tenant, channel=channel)
+
+    response = till.post("/api/v1/orders/", {
+        "external_ref": "TICKET-2", "currency": "EUR", "delivery": {"method": "in_store"},
+        "lines": [{"sku": "MUG", "quantity": 1, "unit_price": "8.00"}]}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["lines"][0]["sku"] == "MUG"
