@@ -173,3 +173,36 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     line_number = factory.Sequence(lambda n: n + 1)
     quantity = 1
     unit_price = Decimal("10.00")
+
+
+class OrderEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.OrderEvent"
+
+    order = factory.SubFactory(OrderFactory)
+    tenant = factory.SelfAttribute("order.tenant")
+    actor_label = "tests"
+    kind = "note"
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.Invoice"
+
+    order = factory.SubFactory(OrderFactory)
+    tenant = factory.SelfAttribute("order.tenant")
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda o: f"INV-{o.sequence:06d}")
+    currency = "EUR"
+
+
+class InvoiceLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "orders.InvoiceLine"
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    tenant = factory.SelfAttribute("invoice.tenant")
+    sku = "SKU-1"
+    quantity = 1
+    unit_price = Decimal("10.00")
+    total = Decimal("10.00")
