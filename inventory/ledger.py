@@ -1,51 +1,254 @@
-"""The one place where on_hand changes: a conditional update plus its StockMovement, in one transaction."""
-from django.db import IntegrityError, transaction
+"""The one place where on_hand changes: a conditional update plus its StockMovement, in one transaction.
+
+Lock order: a change always updates the StockLevel row first and only then its lots, exactly like the
+reservations do, so a level's row lock also serialises every change of its lots.
+"""
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory.models import Lot, MovementKind, StockLevel, StockMovement
 from oms.actors import Actor
-from oms.errors import Conflict
-from inventory.models import MovementKind, StockLevel, StockMovement
+from oms.errors import Conflict, ValidationFailed
 
 
 def level_for(*, tenant, product, location) -> StockLevel:
     """The stock row of a product at a location, created empty on first use (safe under concurrency)."""
+    if product.tenant_id != tenant.id or location.tenant_id != tenant.id:
+        raise ValueError("product and location belong to the tenant")
     level = StockLevel.objects.for_tenant(tenant).filter(product=product, location=location).first()
-    if level is not None:
-        return level
-    try:
-        with transaction.atomic():
-            return StockLevel.objects.create(tenant=tenant, product=product, location=location)
-    except IntegrityError:
-        return StockLevel.objects.for_tenant(tenant).get(product=product, location=location)
+    if level is None:
+        try:
+            with transaction.atomic():
+                level = StockLevel.objects.create(tenant=tenant, product=product, location=location)
+        except IntegrityError:
+            level = StockLevel.objects.for_tenant(tenant).get(product=product, location=location)
+    # Callers name the product and location in messages: reuse the instances they already hold.
+    level.product, level.location = product, location
+    return level
+
+
+def lot_for(*, tenant, level: StockLevel, code: str, expires_on) -> Lot:
+    """The lot `code` of a stock row, created empty on first use; a known lot keeps its expiry date."""
+    code = (code or "").strip()
+    if not code:
+        raise ValidationFailed(errors={"lot": ["Give the lot code."]})
+    if expires_on is None:
+        raise ValidationFailed(errors={"expires_on": ["Give the lot's expiry date."]})
+    lot = Lot.objects.for_tenant(tenant).filter(stock_level=level, code=code).first()
+    if lot is None:
+        try:
+            with transaction.atomic():
+                lot = Lot.objects.create(tenant=tenant, stock_level=level, code=code, expires_on=expires_on)
+        except IntegrityError:
+            lot = Lot.objects.for_tenant(tenant).get(stock_level=level, code=code)
+    if lot.expires_on != expires_on:
+        raise ValidationFailed(errors={"expires_on": [
+            f"Lot {code} expires on {lot.expires_on.isoformat()}, not {expires_on.isoformat()}."]})
+    return lot
 
 
 def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor: Actor, reason: str = "",
-                  reference: str = "", occurred_at=None, release_reserved: int = 0) -> StockMovement:
+                  reference: str = "", occurred_at=None, release_reserved: int = 0,
+                  lot: Lot | None = None) -> StockMovement:
     """Change on_hand by `quantity` (signed) and write the ledger row.
 
     The update is conditional: on_hand may never fall below what is reserved (after `release_reserved`
     units of reservation are consumed with it, as a shipment does), so stock already promised to an order
     is never taken by an adjustment. Raises Conflict when the change would break that rule.
+
+    Lot-tracked products: every movement names its lot, and the lot changes with the level. A receipt needs
+    the lot (`lot_for()`); a removal without a lot is taken from the unreserved units of the lots in expiry
+    order (expired lots first) and written as one movement per lot touched; the first one is returned.
     """
     if kind not in MovementKind.values:
         raise ValueError(f"unknown movement kind {kind}")
     if quantity == 0 and not release_reserved:
         raise ValueError("a movement changes something")
+    if release_reserved < 0:
+        raise ValueError("release_reserved is a number of units")
+    product = level.product
+    if lot is not None and lot.stock_level_id != level.id:
+        raise ValueError("the lot belongs to another stock row")
+    if not product.tracks_lots and lot is not None:
+        raise ValueError(f"{product.sku} does not track lots")
+    if product.tracks_lots and lot is None:
+        if quantity > 0:
+            raise ValidationFailed(
+                f"{product.sku} tracks lots: a receipt names the lot and its expiry date.",
+                errors={"lot": [f"{product.sku} tracks lots: give the lot code and its expiry date."]})
+        if release_reserved:
+            raise ValueError("reserved units of a lot-tracked product are released lot by lot")
+    occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
-        updated = (StockLevel.objects.for_tenant(tenant)
-                   .filter(id=level.id, on_hand__gte=F("reserved") - quantity - release_reserved,
-                           reserved__gte=release_reserved)
-                   .filter(on_hand__gte=-quantity)
-                   .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved,
-                           updated_at=timezone.now()))
-        if not updated:
-            current = StockLevel.objects.for_tenant(tenant).get(id=level.id)
-            raise Conflict(
-                f"{level.product.sku} at {level.location.code}: on hand {current.on_hand}, reserved {current.reserved}; "
-                f"a change of {quantity} would leave less on hand than is reserved.",
-                sku=level.product.sku, location=level.location.code, on_hand=current.on_hand,
-                reserved=current.reserved, delta=quantity)
-        return StockMovement.objects.create(
-            tenant=tenant, stock_level=level, kind=kind, quantity=quantity, reason=reason[:200],
-            reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at or timezone.now())
+        _change_level(tenant, level, quantity, release_reserved)
+        if not product.tracks_lots:
+            return _write(tenant, level, None, kind, quantity, actor, reason, reference, occurred_at)
+        if lot is not None:
+            _change_lot(tenant, level, lot, quantity, release_reserved)
+            return _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at)
+        return _take_from_lots(tenant, level, kind, -quantity, actor, reason, reference, occurred_at)
+
+
+def _change_level(tenant, level, quantity, release_reserved):
+    updated = (StockLevel.objects.for_tenant(tenant)
+               .filter(id=level.id, on_hand__gte=F("reserved") - quantity - release_reserved,
+                       reserved__gte=release_reserved)
+               .filter(on_hand__gte=-quantity)
+               .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved,
+                       updated_at=timezone.now()))
+    if not updated:
+        current = StockLevel.objects.for_tenant(tenant).get(id=level.id)
+        raise Conflict(
+            f"{level.product.sku} at {level.location.code}: on hand {current.on_hand}, reserved {current.reserved}; "
+            f"a change of {quantity} would leave less on hand than is reserved.",
+            sku=level.product.sku, location=level.location.code, on_hand=current.on_hand,
+            reserved=current.reserved, delta=quantity)
+
+
+def _change_lot(tenant, level, lot, quantity, release_reserved):
+    updated = (Lot.objects.for_tenant(tenant)
+               .filter(id=lot.id, on_hand__gte=F("reserved") - quantity - release_reserved,
+                       reserved__gte=release_reserved)
+               .filter(on_hand__gte=-quantity)
+               .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved,
+                       updated_at=timezone.now()))
+    if not updated:
+        current = Lot.objects.for_tenant(tenant).get(id=lot.id)
+        raise Conflict(
+            f"{level.product.sku} lot {lot.code} at {level.location.code}: on hand {current.on_hand}, reserved "
+            f"{current.reserved}; a change of {quantity} would leave less on hand than is reserved.",
+            sku=level.product.sku, location=level.location.code, lot=lot.code, on_hand=current.on_hand,
+            reserved=current.reserved, delta=quantity)
+
+
+def _take_from_lots(tenant, level, kind, units, actor, reason, reference, occurred_at):
+    """Remove `units` unreserved units from the level's lots, earliest expiry first (the level is locked)."""
+    lots = list(Lot.objects.for_tenant(tenant).filter(stock_level=level, on_hand__gt=F("reserved"))
+                .order_by("expires_on", "id"))
+    first, missing = None, units
+    for lot in lots:
+        take = min(missing, lot.on_hand - lot.reserved)
+        _change_lot(tenant, level, lot, -take, 0)
+        movement = _write(tenant, level, lot, kind, -take, actor, reason, reference, occurred_at)
+        first = first or movement
+        missing -= take
+        if not missing:
+            return first
+    raise Conflict(f"{level.product.sku} at {level.location.code}: the lots hold {units - missing} unreserved "
+                   f"units, fewer than the {units} to remove.",
+                   sku=level.product.sku, location=level.location.code, delta=-units)
+
+
+def _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at):
+    return StockMovement.objects.create(
+        tenant=tenant, stock_level=level, lot=lot, kind=kind, quantity=quantity, reason=reason[:200],
+        reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at)
+
+
+# --- the ledger check ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """A stock row (or lot) that breaks a ledger rule."""
+
+    tenant: str
+    sku: str
+    location: str
+    problem: str
+    lot: str = ""
+
+    def __str__(self):
+        where = f"{self.tenant} {self.sku} at {self.location}" + (f" lot {self.lot}" if self.lot else "")
+        return f"{where}: {self.problem}"
+
+
+_LEVEL_CHECK = """
+SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(m.total, 0)
+FROM inventory_stocklevel s
+JOIN oms_tenant t ON t.id = s.tenant_id
+JOIN inventory_product p ON p.id = s.product_id
+JOIN inventory_location l ON l.id = s.location_id
+LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_stockmovement GROUP BY stock_level_id) m
+  ON m.stock_level_id = s.id
+WHERE (s.on_hand <> COALESCE(m.total, 0) OR s.reserved < 0 OR s.reserved > s.on_hand) {tenant_filter}
+ORDER BY t.slug, p.sku, l.code
+"""
+
+_LOT_CHECK = """
+SELECT t.slug, p.sku, l.code, lot.code, lot.on_hand, lot.reserved, COALESCE(m.total, 0)
+FROM inventory_lot lot
+JOIN inventory_stocklevel s ON s.id = lot.stock_level_id
+JOIN oms_tenant t ON t.id = lot.tenant_id
+JOIN inventory_product p ON p.id = s.product_id
+JOIN inventory_location l ON l.id = s.location_id
+LEFT JOIN (SELECT lot_id, SUM(quantity) AS total FROM inventory_stockmovement WHERE lot_id IS NOT NULL
+           GROUP BY lot_id) m ON m.lot_id = lot.id
+WHERE (lot.on_hand <> COALESCE(m.total, 0) OR lot.reserved < 0 OR lot.reserved > lot.on_hand) {tenant_filter}
+ORDER BY t.slug, p.sku, l.code, lot.code
+"""
+
+# A lot-tracked product's stock row is the sum of its lots.
+_LOT_SUM_CHECK = """
+SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(x.on_hand, 0), COALESCE(x.reserved, 0)
+FROM inventory_stocklevel s
+JOIN oms_tenant t ON t.id = s.tenant_id
+JOIN inventory_product p ON p.id = s.product_id
+JOIN inventory_location l ON l.id = s.location_id
+LEFT JOIN (SELECT stock_level_id, SUM(on_hand) AS on_hand, SUM(reserved) AS reserved FROM inventory_lot
+           GROUP BY stock_level_id) x ON x.stock_level_id = s.id
+WHERE p.tracks_lots AND (s.on_hand <> COALESCE(x.on_hand, 0) OR s.reserved <> COALESCE(x.reserved, 0))
+  {tenant_filter}
+ORDER BY t.slug, p.sku, l.code
+"""
+
+# Optional: reserved equals the units of the row's active reservations.
+_RESERVATION_CHECK = """
+SELECT t.slug, p.sku, l.code, s.reserved, COALESCE(r.total, 0)
+FROM inventory_stocklevel s
+JOIN oms_tenant t ON t.id = s.tenant_id
+JOIN inventory_product p ON p.id = s.product_id
+JOIN inventory_location l ON l.id = s.location_id
+LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_reservation WHERE status = 'active'
+           GROUP BY stock_level_id) r ON r.stock_level_id = s.id
+WHERE s.reserved <> COALESCE(r.total, 0) {tenant_filter}
+ORDER BY t.slug, p.sku, l.code
+"""
+
+
+def ledger_discrepancies(*, tenant=None, check_reservations: bool = False) -> list[Discrepancy]:
+    """Every stock row whose on_hand differs from the sum of its movements or whose reserved is outside
+    0..on_hand, the same for lots, and lot-tracked rows that are not the sum of their lots. Operator work:
+    it reads across tenants unless one is given."""
+    tenant_filter, params = ("AND s.tenant_id = %s", [tenant.id]) if tenant is not None else ("", [])
+    lot_filter = "AND lot.tenant_id = %s" if tenant is not None else ""
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute(_LEVEL_CHECK.format(tenant_filter=tenant_filter), params)
+        for slug, sku, code, on_hand, reserved, total in cursor.fetchall():
+            problems = []
+            if on_hand != total:
+                problems.append(f"on hand {on_hand} but movements sum to {total}")
+            if reserved < 0 or reserved > on_hand:
+                problems.append(f"reserved {reserved} outside 0..{on_hand}")
+            found.append(Discrepancy(slug, sku, code, "; ".join(problems)))
+        cursor.execute(_LOT_CHECK.format(tenant_filter=lot_filter), params)
+        for slug, sku, code, lot_code, on_hand, reserved, total in cursor.fetchall():
+            problems = []
+            if on_hand != total:
+                problems.append(f"on hand {on_hand} but movements sum to {total}")
+            if reserved < 0 or reserved > on_hand:
+                problems.append(f"reserved {reserved} outside 0..{on_hand}")
+            found.append(Discrepancy(slug, sku, code, "; ".join(problems), lot=lot_code))
+        cursor.execute(_LOT_SUM_CHECK.format(tenant_filter=tenant_filter), params)
+        for slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved in cursor.fetchall():
+            found.append(Discrepancy(slug, sku, code, f"on hand {on_hand} / reserved {reserved} but its lots hold "
+                                                      f"{lots_on_hand} / {lots_reserved}"))
+        if check_reservations:
+            cursor.execute(_RESERVATION_CHECK.format(tenant_filter=tenant_filter), params)
+            for slug, sku, code, reserved, total in cursor.fetchall():
+                found.append(Discrepancy(slug, sku, code,
+                                         f"reserved {reserved} but active reservations hold {total}"))
+    return found

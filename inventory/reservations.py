@@ -3,17 +3,28 @@
 Every reservation is one conditional UPDATE (`reserved + q` only where `on_hand - reserved - safety_stock >= q`).
 When several rows change in one transaction they are updated sorted by (location, product), so two
 transactions always take their row locks in the same order and cannot deadlock.
-"""
-from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F
+Lot-tracked products (fresh goods): the StockLevel row is still the aggregate and still takes the one
+conditional update; with its row lock held, the units are then allocated to the row's lots in expiry order
+(FEFO), skipping expired lots and lots whose remaining shelf life is shorter than the channel's minimum. If the
+sellable lots cannot cover the quantity, the whole reservation is rolled back and answered as insufficient.
+"""
+import random
+import time
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import OperationalError, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from inventory.models import MovementKind, Reservation, StockLevel
+from inventory.models import Lot, MovementKind, Reservation, ReservationLot, StockLevel
 from oms.actors import Actor
 from oms.errors import Conflict, InsufficientStock, NotFound
+
+# How often a transaction chosen as a deadlock victim (or a serialisation failure) is retried before failing.
+DEADLOCK_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -34,12 +45,69 @@ class LineDemand:
     product: object
     quantity: int
     holds: list = field(default_factory=list)
+    reservations: list = field(default_factory=list)
 
+
+class _Short(Exception):
+    pass
+
+
+# --- sellable dates --------------------------------------------------------------------------------------
+
+def today_for(tenant) -> date:
+    """Today in the tenant's time zone: a lot that expires today is still sold today, not tomorrow."""
+    try:
+        zone = zoneinfo.ZoneInfo(tenant.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return timezone.localdate(timezone=zone)
+
+
+def sellable_from(*, tenant, channel=None) -> date:
+    """The earliest expiry date a lot may have to be reserved or promised for this channel."""
+    return today_for(tenant) + timedelta(days=getattr(channel, "min_shelf_life_days", 0) or 0)
+
+
+def sellable_lot_units(*, tenant, level_ids, expires_from: date) -> dict:
+    """{stock_level_id: unreserved units in lots expiring on or after `expires_from`}, one query."""
+    rows = (Lot.objects.for_tenant(tenant).filter(stock_level_id__in=list(level_ids), expires_on__gte=expires_from,
+                                                   on_hand__gt=F("reserved"))
+            .values("stock_level_id").annotate(free=Sum(F("on_hand") - F("reserved"))))
+    return {row["stock_level_id"]: row["free"] for row in rows}
+
+
+def level_available(level: StockLevel, sellable_lots: int | None = None) -> int:
+    """What a stock row can still promise: on_hand - reserved - safety_stock, floored at 0, and for a
+    lot-tracked product no more than its sellable lots hold."""
+    available = level.available
+    return min(available, sellable_lots or 0) if sellable_lots is not None else available
+
+
+# --- the conditional updates -----------------------------------------------------------------------------
 
 def _take(tenant, level_id: int, quantity: int) -> bool:
     return bool(StockLevel.objects.for_tenant(tenant)
                 .filter(id=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity)
                 .update(reserved=F("reserved") + quantity, updated_at=timezone.now()))
+
+
+def _allocate_lots(tenant, level_id: int, quantity: int, expires_from: date) -> list[tuple[int, int]] | None:
+    """[(lot_id, units)] taken FEFO from the sellable lots of a row whose lock this transaction holds;
+    None when they cannot cover the quantity (the caller rolls back)."""
+    lots = (Lot.objects.for_tenant(tenant)
+            .filter(stock_level_id=level_id, expires_on__gte=expires_from, on_hand__gt=F("reserved"))
+            .order_by("expires_on", "id").values_list("id", "on_hand", "reserved"))
+    taken, missing = [], quantity
+    for lot_id, on_hand, reserved in lots:
+        take = min(missing, on_hand - reserved)
+        if not (Lot.objects.for_tenant(tenant).filter(id=lot_id, on_hand__gte=F("reserved") + take)
+                .update(reserved=F("reserved") + take, updated_at=timezone.now())):
+            return None
+        taken.append((lot_id, take))
+        missing -= take
+        if not missing:
+            return taken
+    return None
 
 
 def _give_back(tenant, level_id: int, quantity: int) -> None:
@@ -49,146 +117,315 @@ def _give_back(tenant, level_id: int, quantity: int) -> None:
         raise Conflict("Reserved quantity is lower than the release asked for.", stock_level=level_id)
 
 
+def _give_back_lots(tenant, reservation: Reservation, quantity: int) -> None:
+    """Free `quantity` units of the reservation's lot allocations, latest expiry first (the order keeps the
+    units that must leave soonest)."""
+    allocations = list(reservation.lot_allocations.select_related("lot").order_by("-lot__expires_on", "-lot_id"))
+    missing = quantity
+    for allocation in allocations:
+        take = min(missing, allocation.quantity)
+        if not (Lot.objects.for_tenant(tenant).filter(id=allocation.lot_id, reserved__gte=take)
+                .update(reserved=F("reserved") - take, updated_at=timezone.now())):
+            raise Conflict("Reserved lot quantity is lower than the release asked for.", lot=allocation.lot.code)
+        _shrink(tenant, allocation, take)
+        missing -= take
+        if not missing:
+            return
+
+
+def _shrink(tenant, allocation: ReservationLot, units: int) -> None:
+    allocations = ReservationLot.objects.for_tenant(tenant).filter(id=allocation.id)
+    if units == allocation.quantity:
+        allocations.delete()
+    else:
+        allocations.update(quantity=F("quantity") - units)
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in ("40P01", "40001")
+
+
+# --- holding units at concrete locations -----------------------------------------------------------------
+
 def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = None) -> list[Reservation]:
     """Reserve every hold or none: raises InsufficientStock naming the short ones.
 
     Returns the reservations in the order of `holds`; the rows are updated in (location, product) order.
+    Lot-tracked products are allocated to their lots FEFO within the channel's minimum shelf life.
     """
     if any(item.quantity <= 0 for item in holds):
         raise ValueError("hold quantities are positive")
+    if any(item.level.tenant_id != tenant.id for item in holds):
+        raise ValueError("stock rows belong to the tenant")
+    if channel is not None and channel.tenant_id != tenant.id:
+        raise ValueError("the channel belongs to the tenant")
+    if not holds:
+        return []
     expires_at = timezone.now() + timedelta(seconds=ttl_seconds) if ttl_seconds else None
-    with transaction.atomic():
-        for item in sorted(holds, key=lambda h: (h.level.location_id, h.level.product_id)):
-            if not _take(tenant, item.level.id, item.quantity):
-                transaction.set_rollback(True)
-                raise InsufficientStock(lines=_short_lines(tenant, holds))
-        return Reservation.objects.bulk_create([
-            Reservation(tenant=tenant, stock_level=item.level, channel=channel, quantity=item.quantity,
-                        order_line=item.order_line, reference=item.reference[:120], expires_at=expires_at)
-            for item in holds])
+    expires_from = sellable_from(tenant=tenant, channel=channel)
+    ordered = sorted(range(len(holds)), key=lambda i: (holds[i].level.location_id, holds[i].level.product_id, i))
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            with transaction.atomic():
+                allocations = {}
+                for index in ordered:
+                    item = holds[index]
+                    if not _take(tenant, item.level.id, item.quantity):
+                        raise _Short
+                    if item.level.product.tracks_lots:
+                        allocations[index] = _allocate_lots(tenant, item.level.id, item.quantity, expires_from)
+                        if allocations[index] is None:
+                            raise _Short
+                reservations = Reservation.objects.bulk_create([
+                    Reservation(tenant=tenant, stock_level=item.level, channel=channel, quantity=item.quantity,
+                                order_line=item.order_line, reference=(item.reference or "")[:120],
+                                expires_at=expires_at)
+                    for item in holds])
+                ReservationLot.objects.bulk_create([
+                    ReservationLot(tenant=tenant, reservation=reservations[index], lot_id=lot_id, quantity=units)
+                    for index, taken in allocations.items() for lot_id, units in taken])
+                return reservations
+        except _Short:
+            raise InsufficientStock(lines=_short_lines(tenant, holds, expires_from)) from None
+        except OperationalError as exc:
+            # Locks are taken in one order, so this is a last resort against writers that do not.
+            if not _is_deadlock(exc) or attempt == DEADLOCK_RETRIES:
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _short_lines(tenant, holds: list[Hold]) -> list[dict]:
-    fresh = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant)
-             .filter(id__in=[h.level.id for h in holds]).select_related("product", "location")}
-    return [{"sku": fresh[h.level.id].product.sku, "location": fresh[h.level.id].location.code,
-             "requested": h.quantity, "available": fresh[h.level.id].available}
-            for h in holds if fresh[h.level.id].available < h.quantity] or [
-            {"sku": fresh[h.level.id].product.sku, "location": fresh[h.level.id].location.code,
-             "requested": h.quantity, "available": fresh[h.level.id].available} for h in holds]
+def _short_lines(tenant, holds: list[Hold], expires_from: date) -> list[dict]:
+    """Per (SKU, location) asked for: requested and available now; the short ones, or all if none is short
+    any more (the race was lost to a buyer who has since released)."""
+    level_ids = {h.level.id for h in holds}
+    fresh = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids)
+             .select_related("product", "location")}
+    lots = sellable_lot_units(tenant=tenant, level_ids=[i for i, lvl in fresh.items() if lvl.product.tracks_lots],
+                              expires_from=expires_from)
+    requested = {}
+    for h in holds:
+        requested[h.level.id] = requested.get(h.level.id, 0) + h.quantity
+    lines = []
+    for level_id, quantity in requested.items():
+        level = fresh[level_id]
+        available = level_available(level, lots.get(level_id, 0) if level.product.tracks_lots else None)
+        lines.append({"sku": level.product.sku, "location": level.location.code, "requested": quantity,
+                      "available": available})
+    return [line for line in lines if line["available"] < line["requested"]] or lines
 
 
 def release(*, tenant, reservation: Reservation, quantity: int | None = None,
-            status: str = Reservation.Status.RELEASED) -> int:
-    """Give back all or part of an active reservation; returns the units released (0 if nothing was held)."""
+            status: str = Reservation.Status.RELEASED, expired_before=None) -> int:
+    """Give back all or part of an active reservation; returns the units released (0 if nothing was held).
+
+    `expired_before`: release only if the reservation expires before that instant (the expiry task, which
+    must not release a hold whose expiry was extended meanwhile).
+    """
     with transaction.atomic():
-        locked = Reservation.objects.for_tenant(tenant).select_for_update().filter(
-            id=reservation.id, status=Reservation.Status.ACTIVE).first()
+        locked = Reservation.objects.for_tenant(tenant).select_for_update().select_related(
+            "stock_level__product").filter(id=reservation.id, status=Reservation.Status.ACTIVE).first()
         if locked is None:
+            return 0
+        if expired_before is not None and (locked.expires_at is None or locked.expires_at >= expired_before):
             return 0
         quantity = locked.quantity if quantity is None else min(quantity, locked.quantity)
         if quantity <= 0:
             return 0
         _give_back(tenant, locked.stock_level_id, quantity)
-        if quantity == locked.quantity:
-            locked.status, locked.closed_at = status, timezone.now()
-        else:
-            locked.quantity -= quantity
-        locked.save(update_fields=["status", "closed_at", "quantity"])
+        if locked.stock_level.product.tracks_lots:
+            _give_back_lots(tenant, locked, quantity)
+        _close_or_shrink(locked, quantity, status)
         return quantity
 
 
-def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, reference: str = "") -> None:
-    """Units leave the building (shipment, handover, store sale): on_hand and reserved drop together."""
+def _close_or_shrink(locked: Reservation, quantity: int, status: str) -> None:
+    if quantity == locked.quantity:
+        locked.status, locked.closed_at = status, timezone.now()
+    else:
+        locked.quantity -= quantity
+    locked.save(update_fields=["status", "closed_at", "quantity"])
+
+
+def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, reference: str = "") -> list:
+    """Units leave the building (shipment, handover, store sale): on_hand and reserved drop together.
+
+    Lot-tracked: the reservation's lots are consumed earliest expiry first, one sale movement per lot.
+    Returns the movements written.
+    """
     from inventory.ledger import post_movement
 
+    if quantity <= 0:
+        raise ValueError("consume a positive quantity")
     with transaction.atomic():
         locked = Reservation.objects.for_tenant(tenant).select_for_update().select_related(
             "stock_level__product", "stock_level__location").filter(
             id=reservation.id, status=Reservation.Status.ACTIVE).first()
         if locked is None or quantity > locked.quantity:
             raise Conflict("Only active reserved units can be consumed.", reservation=reservation.id)
-        post_movement(tenant=tenant, level=locked.stock_level, kind=MovementKind.SALE, quantity=-quantity,
-                      release_reserved=quantity, actor=actor, reference=reference)
-        if quantity == locked.quantity:
-            locked.status, locked.closed_at = Reservation.Status.CONSUMED, timezone.now()
+        level = locked.stock_level
+        movements = []
+        if not level.product.tracks_lots:
+            movements.append(post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-quantity,
+                                           release_reserved=quantity, actor=actor, reference=reference))
         else:
-            locked.quantity -= quantity
-        locked.save(update_fields=["status", "closed_at", "quantity"])
+            missing = quantity
+            for allocation in locked.lot_allocations.select_related("lot").order_by("lot__expires_on", "lot_id"):
+                take = min(missing, allocation.quantity)
+                movements.append(post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-take,
+                                               release_reserved=take, lot=allocation.lot, actor=actor,
+                                               reference=reference))
+                _shrink(tenant, allocation, take)
+                missing -= take
+                if not missing:
+                    break
+            if missing:
+                raise Conflict("The reservation's lots hold fewer units than asked for.", reservation=reservation.id)
+        _close_or_shrink(locked, quantity, Reservation.Status.CONSUMED)
+        return movements
 
+
+# --- sourcing: where each demand is reserved ---------------------------------------------------------------
 
 def pool_levels(*, tenant, channel, products, locations=None) -> dict:
-    """{(product_id, location_id): StockLevel} for the channel's pool (or the given locations), one query."""
+    """{(product_id, location_id): StockLevel} for the channel's pool (or the given locations), with
+    `.sellable` set to what the row can promise to this channel (lots and shelf life counted); two queries."""
     if locations is None:
-        location_ids = list(channel.pool.values_list("location_id", flat=True))
-    else:
-        location_ids = [loc.id for loc in locations]
-    levels = (StockLevel.objects.for_tenant(tenant)
-              .filter(product__in=[p.id for p in products], location_id__in=location_ids)
-              .select_related("location", "product"))
+        locations = channel_locations(tenant=tenant, channel=channel)
+    location_ids = [loc.id for loc in locations]
+    levels = list(StockLevel.objects.for_tenant(tenant)
+                  .filter(product_id__in=[p.id for p in products], location_id__in=location_ids)
+                  .select_related("location", "product"))
+    tracked = [lvl.id for lvl in levels if lvl.product.tracks_lots]
+    lots = sellable_lot_units(tenant=tenant, level_ids=tracked,
+                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked else {}
+    for lvl in levels:
+        lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
     return {(lvl.product_id, lvl.location_id): lvl for lvl in levels}
 
 
-def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict) -> list[LineDemand]:
+def _sellable(level) -> int:
+    return level.sellable if hasattr(level, "sellable") else level.available
+
+
+def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict,
+                  split: bool = True) -> list[LineDemand]:
     """Choose where each line is reserved, from a snapshot of availability.
 
     One location for the whole order when one can serve every line (the first in pool priority);
-    otherwise each line takes the first locations in priority that can serve it, split if it must.
-    Lines that cannot be covered keep fewer holds than they need; the caller reports them short.
+    otherwise each line takes the first locations in priority that can serve it, split across several if
+    it must (`split=False`: only a location that can serve the whole line). Lines of the same SKU share
+    the snapshot: what one line takes, the next cannot. Lines that cannot be covered keep fewer holds than
+    they need; the caller reports them short.
     """
-    def available(product, location):
-        level = levels.get((product.id, location.id))
-        return level.available if level else 0
-
+    remaining = {key: _sellable(level) for key, level in levels.items()}
+    needed = {}
+    for d in demands:
+        needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
     for location in ordered_locations:
-        if all(available(d.product, location) >= d.quantity for d in demands):
+        if all(remaining.get((pid, location.id), 0) >= qty for pid, qty in needed.items()):
             for d in demands:
                 d.holds = [Hold(level=levels[(d.product.id, location.id)], quantity=d.quantity)]
             return demands
     for d in demands:
         d.holds, missing = [], d.quantity
         for location in ordered_locations:
-            take = min(missing, available(d.product, location))
+            key = (d.product.id, location.id)
+            free = remaining.get(key, 0)
+            take = min(missing, free) if split else (missing if free >= missing else 0)
             if take > 0:
-                d.holds.append(Hold(level=levels[(d.product.id, location.id)], quantity=take))
+                d.holds.append(Hold(level=levels[key], quantity=take))
+                remaining[key] = free - take
                 missing -= take
             if missing == 0:
                 break
     return demands
 
 
-def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list) -> list[dict]:
+def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list, *, split: bool = True) -> list[dict]:
+    """The demands the plan could not cover: `available` is what the locations hold for that SKU in total
+    (with `split=False`, the most any one location holds)."""
     out = []
     for d in demands:
         covered = sum(h.quantity for h in d.holds)
         if covered < d.quantity:
-            total = sum(levels[(d.product.id, loc.id)].available for loc in ordered_locations
-                        if (d.product.id, loc.id) in levels)
+            figures = [_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+                       if (d.product.id, loc.id) in levels]
+            total = (sum(figures) if split else max(figures, default=0)) if d.product.active else 0
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": total})
     return out
 
 
 def channel_locations(*, tenant, channel) -> list:
     """The channel's sourcing pool, in priority order, active locations only."""
+    if channel.tenant_id != tenant.id:
+        raise NotFound("No such channel.")
     return [cl.location for cl in channel.pool.select_related("location").filter(location__active=True)
             .order_by("priority", "id")]
 
 
+def apply_buffer(network: int, channel) -> int:
+    """The channel's buffer held back from a network quantity, never below 0.
+
+    Percent buffers round the held-back share up, so a channel never promises a unit of the reserve.
+    """
+    network = max(network, 0)
+    if channel is None or not channel.buffer:
+        return network
+    if channel.buffer_kind == "percent":
+        held = -(-network * min(channel.buffer, 100) // 100)
+        return max(network - held, 0)
+    return max(network - channel.buffer, 0)
+
+
+def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list, channel) -> list[dict]:
+    """Demands beyond the channel's network quantity once its buffer is held back."""
+    if not channel.buffer:
+        return []
+    needed, out = {}, []
+    for d in demands:
+        needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
+    for d in demands:
+        network = sum(_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+                      if (d.product.id, loc.id) in levels)
+        promisable = apply_buffer(network, channel)
+        if needed[d.product.id] > promisable:
+            out.append({"sku": d.product.sku, "requested": d.quantity, "available": promisable})
+    return out
+
+
 def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=None, ttl_seconds=None,
-                    order_lines: dict | None = None, attempts: int = 3) -> list[LineDemand]:
+                    order_lines: dict | None = None, attempts: int = 3, split: bool = True) -> list[LineDemand]:
     """Plan and reserve every demand at concrete locations, all or nothing.
 
     `locations` narrows the pool (a pickup store); `order_lines` maps a demand key to the OrderLine its
-    reservations belong to. A plan can lose a race to a concurrent buyer: it is then redone from fresh
-    figures, a few times, before answering InsufficientStock. Each demand gets `.reservations`.
+    reservations belong to. When the pool is used, the channel's buffer is held back: a demand beyond the
+    channel's network quantity is short even if some location still holds the units. A plan can lose a race
+    to a concurrent buyer: it is then redone from fresh figures, a few times, before answering
+    InsufficientStock. Inactive products are never reserved. Each demand gets `.holds` and `.reservations`.
     """
-    ordered = locations if locations is not None else channel_locations(tenant=tenant, channel=channel)
-    products = [d.product for d in demands]
+    if channel.tenant_id != tenant.id:
+        raise NotFound("No such channel.")
+    if not channel.active:
+        raise Conflict(f"Channel {channel.code} is inactive.", channel=channel.code)
+    if any(d.product.tenant_id != tenant.id for d in demands):
+        raise NotFound("No such product.")
+    if any(not isinstance(d.quantity, int) or d.quantity <= 0 for d in demands):
+        raise ValueError("demand quantities are positive integers")
+    pool_sourcing = locations is None
+    ordered = channel_locations(tenant=tenant, channel=channel) if pool_sourcing else list(locations)
+    products = list({d.product.id: d.product for d in demands}.values())
     order_lines = order_lines or {}
     for attempt in range(attempts):
         levels = pool_levels(tenant=tenant, channel=channel, products=products, locations=ordered)
-        plan_sourcing(demands=demands, ordered_locations=ordered, levels=levels)
-        short = shortfalls(demands, levels, ordered)
+        for key, level in levels.items():
+            if not level.product.active:
+                level.sellable = 0
+        plan_sourcing(demands=demands, ordered_locations=ordered, levels=levels, split=split)
+        short = shortfalls(demands, levels, ordered, split=split)
+        if not short and pool_sourcing:
+            short = _buffer_shortfalls(demands, levels, ordered, channel)
         if short:
             raise InsufficientStock(lines=short)
         planned = [(d, h) for d in demands for h in d.holds]
@@ -210,7 +447,14 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
 
 def find_reservation(*, tenant, reservation_id: int) -> Reservation:
     try:
-        return Reservation.objects.for_tenant(tenant).select_related("stock_level__product",
-                                                                     "stock_level__location").get(id=reservation_id)
+        return Reservation.objects.for_tenant(tenant).select_related(
+            "stock_level__product", "stock_level__location", "channel").get(id=reservation_id)
     except Reservation.DoesNotExist:
         raise NotFound("No such reservation.") from None
+
+
+def expired_reservation_ids(*, now=None, limit: int = 500) -> list[tuple[int, int]]:
+    """[(tenant_id, reservation_id)] of active holds past their expiry, oldest first (all tenants)."""
+    now = now or timezone.now()
+    return list(Reservation.all_tenants.filter(Q(status=Reservation.Status.ACTIVE), expires_at__lt=now)
+                .order_by("expires_at", "id").values_list("tenant_id", "id")[:limit])

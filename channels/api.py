@@ -1,0 +1,108 @@
+"""Channels: GET/POST /api/v1/channels/, GET/PATCH /api/v1/channels/{code}/.
+
+`locations` is the sourcing pool, highest priority first; sending it on PATCH replaces the whole pool.
+A channel's own API key sees its channel only and changes nothing here.
+"""
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from channels import services
+from channels.models import BufferKind, Channel, ChannelKind
+from inventory.api.common import bound_channel, filtered, forbid_channel_key, paginated
+from inventory.filters import StrictBooleanFilter
+from oms.actors import actor_from_request
+from oms.api.idempotency import idempotent
+from oms.errors import NotFound
+
+
+class ChannelFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(field_name="kind", choices=ChannelKind.choices)
+    active = StrictBooleanFilter(field_name="active")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+
+    class Meta:
+        model = Channel
+        fields = []
+
+
+class ChannelPatchIn(serializers.Serializer):
+    """Every field optional; the code is the channel's address and never changes."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=ChannelKind.values, required=False)
+    active = serializers.BooleanField(required=False)
+    locations = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=500,
+                                      help_text="sourcing pool: location codes, highest priority first")
+    buffer = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+    buffer_kind = serializers.ChoiceField(choices=BufferKind.values, required=False)
+    reservation_ttl = serializers.IntegerField(min_value=0, max_value=services.MAX_TTL, required=False,
+                                               help_text="seconds a cart hold lasts; 0: until released")
+    allow_backorders = serializers.BooleanField(required=False)
+    min_shelf_life_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+
+
+class ChannelIn(ChannelPatchIn):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=ChannelKind.values)
+
+
+class ChannelOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    active = serializers.BooleanField()
+    locations = serializers.SerializerMethodField()
+    buffer = serializers.IntegerField()
+    buffer_kind = serializers.CharField()
+    reservation_ttl = serializers.IntegerField()
+    allow_backorders = serializers.BooleanField()
+    min_shelf_life_days = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_locations(self, channel) -> list[str]:
+        return services.pool_codes(channel)
+
+
+def _scoped(request):
+    queryset = services.channels_with_pool(request.tenant)
+    channel = bound_channel(request)
+    return queryset.filter(id=channel.id) if channel is not None else queryset
+
+
+class ChannelListCreate(APIView):
+    @extend_schema(parameters=[ChannelFilter], responses=ChannelOut(many=True))
+    def get(self, request):
+        return paginated(self, request, filtered(ChannelFilter, request, _scoped(request)), ChannelOut)
+
+    @extend_schema(request=ChannelIn, responses={201: ChannelOut})
+    @idempotent
+    def post(self, request):
+        forbid_channel_key(request, "create channels")
+        data = ChannelIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        channel = services.create_channel(tenant=request.tenant, actor=actor_from_request(request),
+                                          **data.validated_data)
+        return Response(ChannelOut(channel).data, status=201, headers={"Location": f"{request.path}{channel.code}/"})
+
+
+class ChannelDetail(APIView):
+    @extend_schema(responses=ChannelOut)
+    def get(self, request, code: str):
+        channel = _scoped(request).filter(code=code).first()
+        if channel is None:
+            raise NotFound(f"No channel with code {code!r}.")
+        return Response(ChannelOut(channel).data)
+
+    @extend_schema(request=ChannelPatchIn, responses=ChannelOut)
+    def patch(self, request, code: str):
+        forbid_channel_key(request, "change channels")
+        data = ChannelPatchIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        channel = services.update_channel(tenant=request.tenant, actor=actor_from_request(request), code=code,
+                                          changes=data.validated_data)
+        return Response(ChannelOut(channel).data)

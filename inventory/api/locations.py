@@ -1,0 +1,100 @@
+"""Locations: GET/POST /api/v1/locations/, GET/PATCH /api/v1/locations/{code}/."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.api.common import clerk_location_ids, filtered, forbid_channel_key, paginated
+from inventory.filters import LocationFilter
+from inventory.models import LocationKind
+from oms.actors import actor_from_request
+from oms.api.idempotency import idempotent
+from oms.errors import NotFound
+
+TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+class LocationPatchIn(serializers.Serializer):
+    """Every field optional; the code is the location's address and never changes."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(choices=LocationKind.values, required=False)
+    address = serializers.DictField(required=False)
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
+    timezone = serializers.CharField(max_length=64, required=False)
+    ships = serializers.BooleanField(required=False)
+    pickup = serializers.BooleanField(required=False)
+    accepts_returns = serializers.BooleanField(required=False)
+    daily_capacity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
+    cutoff_time = serializers.TimeField(input_formats=TIME_FORMATS, required=False, allow_null=True)
+    opening_hours = serializers.DictField(required=False, help_text='{"mon": [["09:00", "19:00"]], ...}')
+    active = serializers.BooleanField(required=False)
+
+
+class LocationIn(LocationPatchIn):
+    code = serializers.CharField(max_length=40)
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=LocationKind.values)
+
+
+class LocationOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    address = serializers.DictField()
+    latitude = serializers.FloatField(allow_null=True)
+    longitude = serializers.FloatField(allow_null=True)
+    timezone = serializers.CharField()
+    ships = serializers.BooleanField()
+    pickup = serializers.BooleanField()
+    accepts_returns = serializers.BooleanField()
+    daily_capacity = serializers.IntegerField(allow_null=True)
+    cutoff_time = serializers.TimeField(format="%H:%M", allow_null=True)
+    opening_hours = serializers.DictField()
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _visible(request, location):
+    """A store clerk sees only their stores: any other code answers 404, like one that does not exist."""
+    allowed = clerk_location_ids(request)
+    if allowed is not None and location.id not in allowed:
+        raise NotFound(f"No location with code {location.code!r}.")
+    return location
+
+
+class LocationListCreate(APIView):
+    @extend_schema(parameters=[LocationFilter], responses=LocationOut(many=True))
+    def get(self, request):
+        queryset = selectors.location_list(tenant=request.tenant, location_ids=clerk_location_ids(request))
+        return paginated(self, request, filtered(LocationFilter, request, queryset), LocationOut)
+
+    @extend_schema(request=LocationIn, responses={201: LocationOut})
+    @idempotent
+    def post(self, request):
+        forbid_channel_key(request, "change the network")
+        data = LocationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        location = services.create_location(tenant=request.tenant, actor=actor_from_request(request),
+                                            **data.validated_data)
+        return Response(LocationOut(location).data, status=201,
+                        headers={"Location": f"{request.path}{location.code}/"})
+
+
+class LocationDetail(APIView):
+    @extend_schema(responses=LocationOut)
+    def get(self, request, code: str):
+        location = _visible(request, services.location_by_code(tenant=request.tenant, code=code))
+        return Response(LocationOut(location).data)
+
+    @extend_schema(request=LocationPatchIn, responses=LocationOut)
+    def patch(self, request, code: str):
+        forbid_channel_key(request, "change the network")
+        data = LocationPatchIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        location = services.update_location(tenant=request.tenant, actor=actor_from_request(request), code=code,
+                                            changes=data.validated_data)
+        return Response(LocationOut(location).data)

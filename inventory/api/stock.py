@@ -1,0 +1,214 @@
+"""Stock levels (GET /api/v1/inventory/), reservations (/api/v1/reservations/) and available-to-promise
+(GET /api/v1/availability/)."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.api.common import bound_channel, channel_for, clerk_location_ids, filtered, paginated
+from inventory.availability import channel_availability, parse_skus
+from inventory.filters import ReservationFilter, StockLevelFilter
+from inventory.geo import point_for_postal_code
+from inventory.reservations import channel_locations
+from oms.api.idempotency import idempotent
+from oms.errors import NotFound, ValidationFailed
+from oms.permissions import OPERATIONS_ROLES
+
+
+def _stock_scope(request) -> set | None:
+    """Location ids a caller may see stock at: a clerk's stores, a channel key's pool; None for all."""
+    clerk = clerk_location_ids(request)
+    if clerk is not None:
+        return clerk
+    channel = bound_channel(request)
+    if channel is not None:
+        return {loc.id for loc in channel_locations(tenant=request.tenant, channel=channel)}
+    return None
+
+
+# --- stock levels ----------------------------------------------------------------------------------------
+
+class LotOut(serializers.Serializer):
+    lot = serializers.CharField(source="code")
+    expires_on = serializers.DateField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+
+
+class StockLevelOut(serializers.Serializer):
+    sku = serializers.CharField(source="product.sku")
+    location = serializers.CharField(source="location.code")
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    safety_stock = serializers.IntegerField()
+    available = serializers.IntegerField(help_text="on_hand - reserved - safety_stock, floored at 0")
+    lots = serializers.SerializerMethodField(help_text="lot-tracked products: the lots, earliest expiry first")
+    updated_at = serializers.DateTimeField()
+
+    def get_lots(self, level) -> list:
+        if not level.product.tracks_lots:
+            return []
+        return LotOut(level.lots.all(), many=True).data
+
+
+class StockLevelList(APIView):
+    @extend_schema(parameters=[StockLevelFilter], responses=StockLevelOut(many=True))
+    def get(self, request):
+        queryset = selectors.stock_level_list(tenant=request.tenant, location_ids=_stock_scope(request))
+        return paginated(self, request, filtered(StockLevelFilter, request, queryset), StockLevelOut)
+
+
+# --- reservations ----------------------------------------------------------------------------------------
+
+class ReservationIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    channel = serializers.CharField(max_length=40, required=False, help_text="optional with a channel's key")
+    location = serializers.CharField(max_length=40, required=False,
+                                     help_text="reserve at this location; by default the first of the pool "
+                                               "that holds the whole quantity")
+    ttl = serializers.IntegerField(min_value=1, max_value=services.MAX_RESERVATION_TTL, required=False,
+                                   help_text="seconds; default: the channel's reservation_ttl")
+    reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+
+
+class ReservedLotOut(serializers.Serializer):
+    lot = serializers.CharField(source="lot.code")
+    expires_on = serializers.DateField(source="lot.expires_on")
+    quantity = serializers.IntegerField()
+
+
+class ReservationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku = serializers.CharField(source="stock_level.product.sku")
+    location = serializers.CharField(source="stock_level.location.code")
+    channel = serializers.CharField(source="channel.code", allow_null=True, default=None)
+    quantity = serializers.IntegerField()
+    status = serializers.CharField()
+    reference = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    lots = ReservedLotOut(source="lot_allocations", many=True)
+
+
+def _visible_reservation(request, reservation_id: int):
+    queryset = selectors.reservation_list(tenant=request.tenant, location_ids=clerk_location_ids(request),
+                                          channel=bound_channel(request))
+    reservation = queryset.filter(id=reservation_id).first()
+    if reservation is None:
+        raise NotFound("No such reservation.")
+    return reservation
+
+
+class ReservationListCreate(APIView):
+    write_roles = OPERATIONS_ROLES
+
+    @extend_schema(parameters=[ReservationFilter], responses=ReservationOut(many=True))
+    def get(self, request):
+        queryset = selectors.reservation_list(tenant=request.tenant, location_ids=clerk_location_ids(request),
+                                              channel=bound_channel(request))
+        return paginated(self, request, filtered(ReservationFilter, request, queryset), ReservationOut)
+
+    @extend_schema(request=ReservationIn, responses={201: ReservationOut})
+    @idempotent
+    def post(self, request):
+        data = ReservationIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        channel = channel_for(request, values.get("channel"))
+        product = services.product_by_sku(tenant=request.tenant, sku=values["sku"])
+        clerk = clerk_location_ids(request)
+        location = None
+        if values.get("location"):
+            location = services.location_by_code(tenant=request.tenant, code=values["location"])
+            if clerk is not None and location.id not in clerk:
+                raise NotFound(f"No location with code {values['location']!r}.")
+        elif clerk is not None:
+            raise ValidationFailed(errors={"location": ["Name the store to reserve at."]})
+        reservation = services.place_hold(tenant=request.tenant, channel=channel, product=product,
+                                          quantity=values["quantity"], location=location,
+                                          ttl_seconds=values.get("ttl"), reference=values["reference"])
+        reservation = _visible_reservation(request, reservation.id)
+        return Response(ReservationOut(reservation).data, status=201,
+                        headers={"Location": f"{request.path}{reservation.id}/"})
+
+
+class ReservationDetail(APIView):
+    write_roles = OPERATIONS_ROLES
+
+    @extend_schema(responses=ReservationOut)
+    def get(self, request, pk: int):
+        return Response(ReservationOut(_visible_reservation(request, pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        """Release the hold; releasing one already released or expired changes nothing and answers 204 too."""
+        services.release_hold(tenant=request.tenant, reservation=_visible_reservation(request, pk))
+        return Response(status=204)
+
+
+# --- available-to-promise --------------------------------------------------------------------------------
+
+class AvailabilityQuery(serializers.Serializer):
+    skus = serializers.CharField(help_text="comma-separated, at most 100")
+    channel = serializers.CharField(max_length=40, required=False, help_text="required unless the key is a channel's")
+    location = serializers.CharField(required=False, help_text="comma-separated location codes to list")
+    postal_code = serializers.CharField(max_length=10, required=False, help_text="French postal code: nearest first")
+    lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
+    lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+
+    def validate(self, attrs):
+        if ("lat" in attrs) != ("lon" in attrs):
+            raise serializers.ValidationError({"lon" if "lat" in attrs else "lat": ["Give both lat and lon."]})
+        return attrs
+
+
+class LocationAvailabilityOut(serializers.Serializer):
+    location = serializers.CharField(source="location.code")
+    name = serializers.CharField(source="location.name")
+    pickup = serializers.BooleanField(source="location.pickup")
+    available = serializers.IntegerField()
+    distance_km = serializers.FloatField(allow_null=True)
+
+
+class SkuAvailabilityOut(serializers.Serializer):
+    sku = serializers.CharField()
+    available = serializers.IntegerField(help_text="network quantity for the channel, after its buffer")
+    known = serializers.BooleanField(help_text="false for a SKU the catalog does not hold")
+    locations = LocationAvailabilityOut(many=True)
+    promise = serializers.JSONField(allow_null=True, help_text="the delivery promise {earliest, latest}, filled "
+                                                               "by fulfilment; null when none can be made")
+
+
+class AvailabilityOut(serializers.Serializer):
+    channel = serializers.CharField()
+    results = SkuAvailabilityOut(many=True)
+
+
+class Availability(APIView):
+    @extend_schema(parameters=[AvailabilityQuery], responses=AvailabilityOut)
+    def get(self, request):
+        query = AvailabilityQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        skus = parse_skus(values["skus"])
+        channel = channel_for(request, values.get("channel"))
+        near = None
+        if "lat" in values:
+            near = (values["lat"], values["lon"])
+        elif values.get("postal_code"):
+            near = point_for_postal_code(values["postal_code"])
+            if near is None:
+                raise ValidationFailed(errors={"postal_code": ["Not a known French postal code (5 digits)."]})
+        only = None
+        if values.get("location"):
+            codes = [c.strip() for c in values["location"].split(",") if c.strip()]
+            only = list(selectors.location_list(tenant=request.tenant).filter(code__in=codes))
+            missing = sorted(set(codes) - {loc.code for loc in only})
+            if missing:
+                raise NotFound(f"No location with code {missing[0]!r}.")
+        results = channel_availability(tenant=request.tenant, channel=channel, skus=skus, only_locations=only,
+                                       near=near, visible_location_ids=clerk_location_ids(request))
+        return Response(AvailabilityOut({"channel": channel.code, "results": results}).data)

@@ -1,0 +1,128 @@
+"""Available-to-promise (ATP) for a channel.
+
+Per SKU:
+- `available`: the network quantity, the sum over the channel's sourcing pool of
+  on_hand - reserved - safety_stock (each row floored at 0; lot-tracked rows count only their sellable lots,
+  within the channel's minimum shelf life), minus the channel's buffer (units, or a percentage rounded up),
+  floored at 0;
+- `locations`: per pickup location of the pool, what that location can hand over, nearest first when a
+  position (latitude/longitude or a French postal code) is given, pool priority otherwise;
+- `promise`: the delivery promise. Inventory leaves it None; fulfilment registers a provider with
+  `register_promise_provider()` that fills it for every SKU at once.
+
+The answer takes a fixed number of queries whatever the number of SKUs and locations: the products, the
+pool, the stock rows and (when a product tracks lots) the lot sums.
+"""
+from dataclasses import dataclass, field
+
+from inventory.geo import haversine_km
+from inventory.models import Product, StockLevel
+from inventory.reservations import apply_buffer, channel_locations, level_available, sellable_from, sellable_lot_units
+from oms.errors import Conflict, ValidationFailed
+
+MAX_SKUS = 100
+
+_promise_providers: list = []
+
+
+def register_promise_provider(provider) -> None:
+    """`provider(tenant=, channel=, results=[SkuAvailability], near=(lat, lon) | None)` sets `.promise` on
+    each result; it must itself use a fixed number of queries. Registered from an AppConfig.ready()."""
+    if provider not in _promise_providers:
+        _promise_providers.append(provider)
+
+
+@dataclass
+class LocationAvailability:
+    location: object
+    available: int
+    distance_km: float | None = None
+
+
+@dataclass
+class SkuAvailability:
+    sku: str
+    available: int
+    known: bool
+    product: object = None
+    locations: list = field(default_factory=list)
+    promise: object = None
+
+
+def parse_skus(raw: str | list) -> list[str]:
+    """Comma-separated SKUs, de-duplicated in order; 1 to MAX_SKUS of them."""
+    items = raw if isinstance(raw, list) else (raw or "").split(",")
+    skus = list(dict.fromkeys(s.strip() for s in items if s and s.strip()))
+    if not skus:
+        raise ValidationFailed(errors={"skus": ["Give one or more comma-separated SKUs."]})
+    if len(skus) > MAX_SKUS:
+        raise ValidationFailed(errors={"skus": [f"Ask for at most {MAX_SKUS} SKUs per call ({len(skus)} given)."]})
+    return skus
+
+
+def channel_availability(*, tenant, channel, skus: list[str], only_locations: list | None = None,
+                         near: tuple[float, float] | None = None,
+                         visible_location_ids: set | None = None) -> list[SkuAvailability]:
+    """ATP of `skus` for `channel`, in the order asked.
+
+    `only_locations` limits the per-location list to those locations of the pool (a store page, a pickup
+    point chosen by the shopper); `visible_location_ids` hides the others from someone bound to some
+    stores. Neither changes the network quantity. Unknown SKUs (or another tenant's) answer 0, `known` False.
+    """
+    if channel.tenant_id != tenant.id:
+        raise ValueError("the channel belongs to the tenant")
+    if not channel.active:
+        raise Conflict(f"Channel {channel.code} is inactive.", channel=channel.code)
+    products = {p.sku: p for p in Product.objects.for_tenant(tenant).filter(sku__in=skus)
+                .only("id", "sku", "active", "tracks_lots")}
+    pool = channel_locations(tenant=tenant, channel=channel)
+    pool_ids = [loc.id for loc in pool]
+    wanted = [p.id for p in products.values() if p.active]
+    rows = list(StockLevel.objects.for_tenant(tenant).filter(product_id__in=wanted, location_id__in=pool_ids)
+                .values("id", "product_id", "location_id", "on_hand", "reserved", "safety_stock"))
+    tracked_ids = {p.id for p in products.values() if p.tracks_lots}
+    tracked_rows = [r["id"] for r in rows if r["product_id"] in tracked_ids]
+    lots = sellable_lot_units(tenant=tenant, level_ids=tracked_rows,
+                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked_rows else {}
+    figures = {}
+    for r in rows:
+        level = StockLevel(on_hand=r["on_hand"], reserved=r["reserved"], safety_stock=r["safety_stock"])
+        figures[(r["product_id"], r["location_id"])] = level_available(
+            level, lots.get(r["id"], 0) if r["product_id"] in tracked_ids else None)
+
+    listed = _listed_locations(pool, only_locations, visible_location_ids, near)
+    results = []
+    for sku in skus:
+        product = products.get(sku)
+        if product is None:
+            results.append(SkuAvailability(sku=sku, available=0, known=False))
+            continue
+        network = sum(figures.get((product.id, loc_id), 0) for loc_id in pool_ids)
+        results.append(SkuAvailability(
+            sku=sku, available=apply_buffer(network, channel), known=True, product=product,
+            locations=[LocationAvailability(location=loc, available=figures.get((product.id, loc.id), 0),
+                                            distance_km=distance) for loc, distance in listed]))
+    for provider in _promise_providers:
+        provider(tenant=tenant, channel=channel, results=results, near=near)
+    return results
+
+
+def _listed_locations(pool, only_locations, visible_location_ids, near):
+    """[(location, distance_km)]: the pool's pickup locations (or those asked for), nearest first."""
+    if only_locations is not None:
+        asked = {loc.id for loc in only_locations}
+        listed = [loc for loc in pool if loc.id in asked]
+    else:
+        listed = [loc for loc in pool if loc.pickup]
+    if visible_location_ids is not None:
+        listed = [loc for loc in listed if loc.id in visible_location_ids]
+    with_distance = []
+    for loc in listed:
+        distance = None
+        if near is not None and loc.latitude is not None and loc.longitude is not None:
+            distance = round(haversine_km(near, (float(loc.latitude), float(loc.longitude))), 1)
+        with_distance.append((loc, distance))
+    if near is not None:
+        # Python's sort is stable: equal distances (and locations without coordinates, last) keep pool order.
+        with_distance.sort(key=lambda pair: (pair[1] is None, pair[1] or 0.0))
+    return with_distance
