@@ -1,0 +1,119 @@
+"""`manage.py seed_demo`: the demo tenant, one user per role, the apps' demo data and a web shop API key."""
+import sys
+import types
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from oms.management.commands import seed_demo
+from oms.models import ApiKey, Membership, Role, Tenant
+from oms.services import authenticate_api_key
+from tests import factories
+
+
+def run() -> list[str]:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue().strip().splitlines()
+
+
+def key_on_last_line(lines: list[str]) -> str:
+    return lines[-1].rsplit(" ", 1)[-1]
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_tenant_and_one_user_per_role(client):
+    lines = run()
+    tenant = Tenant.objects.get(slug="demo")
+    assert (tenant.name, tenant.default_currency, tenant.timezone) == ("Maison Demo", "EUR", "Europe/Paris")
+    roles = dict(Membership.objects.for_tenant(tenant).values_list("user__email", "role"))
+    assert roles == {"admin@demo.test": Role.ADMIN, "backoffice@demo.test": Role.BACK_OFFICE,
+                     "clerk@demo.test": Role.STORE_CLERK, "manager@demo.test": Role.MANAGER,
+                     "viewer@demo.test": Role.VIEWER}
+    for email in roles:
+        assert client.login(username=email, password="demo-password-2026"), email
+        assert client.get("/").status_code == 200
+        client.logout()
+    assert any("demo-password-2026" in line and "admin@demo.test" in line for line in lines)
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_a_working_api_key_on_its_last_line():
+    lines = run()
+    key = authenticate_api_key(key_on_last_line(lines))
+    assert key is not None and key.tenant.slug == "demo"
+    assert lines[-1].startswith("API key")
+
+
+@pytest.mark.django_db
+def test_seed_demo_runs_twice_and_says_so(client):
+    first = run()
+    second = run()
+    assert "Tenant demo already exists" in "\n".join(second)
+    assert Tenant.objects.filter(slug="demo").count() == 1
+    tenant = Tenant.objects.get(slug="demo")
+    assert Membership.objects.for_tenant(tenant).count() == 5
+    # The new key works, the previous one was revoked: one active demo key at a time.
+    assert authenticate_api_key(key_on_last_line(second)) is not None
+    assert authenticate_api_key(key_on_last_line(first)) is None
+    assert ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True).count() == 1
+    assert client.login(username="clerk@demo.test", password="demo-password-2026")
+
+
+@pytest.mark.django_db
+def test_seed_demo_restores_a_changed_demo_password(client):
+    run()
+    from oms.models import User
+
+    admin = User.objects.get(email="admin@demo.test")
+    admin.set_password("something-else-entirely")
+    admin.save()
+    run()
+    assert client.login(username="admin@demo.test", password="demo-password-2026")
+
+
+@pytest.mark.django_db
+def test_apps_contribute_in_order_and_the_key_binds_to_the_web_channel(monkeypatch):
+    calls = []
+
+    def contributor(name, action=None):
+        module = types.ModuleType(name)
+
+        def seed(tenant, stdout):
+            calls.append(name)
+            stdout.write(f"  {name} seeded")
+            if action:
+                action(tenant)
+
+        module.seed_demo = seed
+        return module
+
+    def make_stores(tenant):
+        factories.LocationFactory(tenant=tenant, code="WH1", kind="warehouse")
+        factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
+
+    def make_web(tenant):
+        factories.ChannelFactory(tenant=tenant, code="WEB", kind="web")
+
+    for name in seed_demo.CONTRIBUTORS:
+        action = {"inventory.demo": make_stores, "channels.demo": make_web}.get(name)
+        monkeypatch.setitem(sys.modules, name, contributor(name, action))
+    lines = run()
+    assert calls == list(seed_demo.CONTRIBUTORS)
+    assert "  channels.demo seeded" in lines
+    key = authenticate_api_key(key_on_last_line(lines))
+    assert key.channel is not None and key.channel.code == "WEB"
+    assert lines[-1].startswith("API key (channel WEB): ")
+    tenant = Tenant.objects.get(slug="demo")
+    clerk = Membership.objects.for_tenant(tenant).get(user__email="clerk@demo.test")
+    assert list(clerk.locations.values_list("code", flat=True)) == ["PAR01"]
+
+
+def test_missing_contributors_are_skipped_but_broken_ones_are_not(tmp_path, monkeypatch):
+    assert seed_demo.load_contributor("oms.no_such_demo_module") is None
+    (tmp_path / "fake_app_demo.py").write_text("import a_dependency_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError):
+        seed_demo.load_contributor("fake_app_demo")
+    sys.modules.pop("fake_app_demo", None)
