@@ -18,12 +18,30 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import alerts, counts, sync, transfers
+from inventory.api.common import forbid_channel_key
 from inventory.models import CycleCount, Location, Transfer
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
+from oms.api.pagination import StableCursorPagination
 from oms.errors import NotFound, PermissionDenied
 from oms.models import Role
 from oms.permissions import OPERATIONS_ROLES, STAFF_ROLES
+
+
+class OpsView(APIView):
+    """Stock operations change stock: a sales channel's key may read them, never post them."""
+
+    pagination_class = StableCursorPagination
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            forbid_channel_key(request, "change stock")
+
+    def paginated(self, request, queryset, serializer_class):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 # --- sync -----------------------------------------------------------------------------------------------------
@@ -83,7 +101,7 @@ class SyncResultOut(serializers.Serializer):
     results = RowResultOut(many=True)
 
 
-class StockAdjustments(APIView):
+class StockAdjustments(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=AdjustmentsIn, responses=SyncResultOut,
@@ -97,7 +115,7 @@ class StockAdjustments(APIView):
         return Response(result.as_dict())
 
 
-class StockSnapshots(APIView):
+class StockSnapshots(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=SnapshotIn, responses=SyncResultOut,
@@ -166,7 +184,7 @@ def _location_param(request, name="location"):
     return location
 
 
-class TransferListCreate(APIView):
+class TransferListCreate(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(responses=TransferOut(many=True), parameters=[
@@ -174,9 +192,7 @@ class TransferListCreate(APIView):
     def get(self, request):
         queryset = transfers.transfer_list(tenant=request.tenant, status=request.query_params.get("status", ""),
                                            location=_location_param(request)).prefetch_related("lines__product")
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(TransferOut(page, many=True).data)
+        return self.paginated(request, queryset, TransferOut)
 
     @extend_schema(request=TransferIn, responses={201: TransferOut})
     @idempotent
@@ -192,13 +208,13 @@ class TransferListCreate(APIView):
                         status=201)
 
 
-class TransferDetail(APIView):
+class TransferDetail(OpsView):
     @extend_schema(responses=TransferOut)
     def get(self, request, pk: int):
         return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
 
 
-class TransferShip(APIView):
+class TransferShip(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=None, responses=TransferOut)
@@ -208,7 +224,7 @@ class TransferShip(APIView):
         return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
 
 
-class TransferReceive(APIView):
+class TransferReceive(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=ReceiveIn, responses=TransferOut)
@@ -222,7 +238,7 @@ class TransferReceive(APIView):
         return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
 
 
-class TransferCancel(APIView):
+class TransferCancel(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=None, responses=TransferOut)
@@ -279,7 +295,7 @@ def _clerk_locations(request):
     return None
 
 
-class CountListCreate(APIView):
+class CountListCreate(OpsView):
     write_roles = OPERATIONS_ROLES
 
     @extend_schema(responses=CountOut(many=True), parameters=[
@@ -290,9 +306,7 @@ class CountListCreate(APIView):
                                      status=request.query_params.get("status", ""))
         if location is not None:
             queryset = queryset.filter(location=location)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset.prefetch_related("lines__product"), request, view=self)
-        return paginator.get_paginated_response(CountOut(page, many=True).data)
+        return self.paginated(request, queryset.prefetch_related("lines__product"), CountOut)
 
     @extend_schema(request=CountIn, responses={201: CountOut},
                    description="Post a finished count: expected figures are taken from the ledger at `counted_at`, "
@@ -313,7 +327,7 @@ class CountListCreate(APIView):
         return Response(CountOut(count).data, status=201)
 
 
-class CountDetail(APIView):
+class CountDetail(OpsView):
     @extend_schema(responses=CountOut)
     def get(self, request, pk: int):
         count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=_clerk_locations(request))
@@ -351,7 +365,7 @@ class AlertRuleOut(serializers.Serializer):
         return rule.channel.code if rule.channel_id else None
 
 
-class AlertRuleListCreate(APIView):
+class AlertRuleListCreate(OpsView):
     read_roles = STAFF_ROLES | {Role.MANAGER}
     write_roles = STAFF_ROLES
 
@@ -363,9 +377,7 @@ class AlertRuleListCreate(APIView):
             queryset = queryset.filter(product__sku=request.query_params["sku"])
         if request.query_params.get("low") in ("true", "1"):
             queryset = queryset.filter(is_low=True)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(AlertRuleOut(page, many=True).data)
+        return self.paginated(request, queryset, AlertRuleOut)
 
     @extend_schema(request=AlertRuleIn, responses={201: AlertRuleOut})
     @idempotent
@@ -379,7 +391,7 @@ class AlertRuleListCreate(APIView):
         return Response(AlertRuleOut(rule).data, status=201)
 
 
-class AlertRuleDetail(APIView):
+class AlertRuleDetail(OpsView):
     read_roles = STAFF_ROLES | {Role.MANAGER}
     write_roles = STAFF_ROLES
 

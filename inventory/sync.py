@@ -17,7 +17,7 @@ Rules:
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import F, Max, Q, Sum
@@ -367,3 +367,169 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
                      changes={"accepted": result.accepted, "rejected": len(result.rejected),
                               "as_of": as_of.isoformat() if snapshot else None})
     return result
+
+
+# --- CSV import jobs (back office) ----------------------------------------------------------------------------
+
+IMPORT_CHUNK = 1000
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = 500_000
+STALE_IMPORT_SECONDS = 120
+_COLUMNS = ("sku", "location", "quantity", "reason", "lot", "expires_on")
+
+
+def _csv_rows(content: str) -> tuple[list[str], list[dict]]:
+    """(header, rows) of a CSV with a header line; comma, semicolon or tab separated."""
+    import csv
+    import io
+
+    first_line = content.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first_line.count)
+    reader = csv.reader(io.StringIO(content), delimiter=delimiter)
+    try:
+        header = [column.strip().lower().lstrip("\ufeff") for column in next(reader)]
+    except StopIteration:
+        return [], []
+    header = ["quantity" if column in ("delta", "qty") else column for column in header]
+    rows = []
+    for values in reader:
+        if not any(value.strip() for value in values):
+            continue
+        rows.append({name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)
+                     if name in _COLUMNS})
+    return header, rows
+
+
+def create_import_job(*, tenant, actor: Actor, mode: str, file_name: str, content: bytes, as_of=None):
+    """Check the file's shape (header, size) and store it as a pending job; rows are judged when it runs."""
+    from inventory.models import StockImportJob
+    from oms.errors import ValidationFailed
+
+    if mode not in StockImportJob.Mode.values:
+        raise ValidationFailed(errors={"mode": ["Choose adjustments or snapshot."]})
+    if len(content) > MAX_IMPORT_BYTES:
+        raise ValidationFailed(errors={"file": [f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB."]})
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(errors={"file": ["The file is not UTF-8 text."]}) from None
+    header, rows = _csv_rows(text)
+    missing = [column for column in ("sku", "location", "quantity") if column not in header]
+    if missing:
+        raise ValidationFailed(errors={"file": ["The first line names the columns sku, location, quantity "
+                                                "(and optionally reason); missing: " + ", ".join(missing) + "."]})
+    if not rows:
+        raise ValidationFailed(errors={"file": ["The file has no rows."]})
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise ValidationFailed(errors={"file": [f"At most {MAX_IMPORT_ROWS} rows per file."]})
+    if mode == StockImportJob.Mode.SNAPSHOT:
+        as_of = as_of or timezone.now()
+        if as_of > timezone.now() + timedelta(minutes=5):
+            raise ValidationFailed(errors={"as_of": ["A count cannot be dated in the future."]})
+    else:
+        as_of = None
+    with transaction.atomic():
+        job = StockImportJob.objects.create(
+            tenant=tenant, mode=mode, file_name=file_name[:200], content=text, as_of=as_of, total_rows=len(rows),
+            created_by=actor.user, actor_label=actor.label[:200])
+        audit.record(tenant=tenant, actor=actor, action="inventory.import_uploaded", obj=job,
+                     changes={"mode": mode, "rows": len(rows)})
+    return job
+
+
+def _claim_import(job_id: int):
+    """The job, when this runner may work on it (pending, or running but abandoned); None otherwise."""
+    from inventory.models import StockImportJob
+
+    job = StockImportJob.all_tenants.select_related("tenant", "created_by").filter(id=job_id).first()
+    if job is None or job.finished:
+        return None
+    now = timezone.now()
+    claim = StockImportJob.all_tenants.filter(id=job.id, status=job.status, heartbeat_at=job.heartbeat_at)
+    if job.status == StockImportJob.Status.RUNNING and job.heartbeat_at and \
+            job.heartbeat_at > now - timedelta(seconds=STALE_IMPORT_SECONDS):
+        return None
+    if not claim.update(status=StockImportJob.Status.RUNNING, heartbeat_at=now, started_at=job.started_at or now):
+        return None
+    job.refresh_from_db()
+    return job
+
+
+def run_import_job(*, job_id: int) -> bool:
+    """Apply a pending import by chunks; each chunk and the job's progress commit together, so a crash or a
+    second delivery of the task resumes after the last committed chunk and never applies a row twice.
+    Returns False when there was nothing to do (finished, or another runner holds it)."""
+    from inventory.models import StockImportJob
+
+    job = _claim_import(job_id)
+    if job is None:
+        return False
+    tenant = job.tenant
+    actor = Actor(label=job.actor_label or "import", user=job.created_by)
+    _, rows = _csv_rows(job.content)
+    value_field = "quantity" if job.mode == StockImportJob.Mode.SNAPSHOT else "delta"
+    while job.processed_rows < len(rows):
+        start = job.processed_rows
+        chunk = rows[start:start + IMPORT_CHUNK]
+        payload = [{**row, value_field: row.get("quantity", "")} for row in chunk]
+        with transaction.atomic():
+            batch = f"import-{job.id}-{start // IMPORT_CHUNK}"
+            if job.mode == StockImportJob.Mode.SNAPSHOT:
+                result = apply_snapshot(tenant=tenant, rows=payload, as_of=job.as_of, actor=actor,
+                                        index_offset=start, batch=batch)
+            else:
+                result = apply_adjustments(tenant=tenant, rows=payload, actor=actor, index_offset=start, batch=batch)
+            errors = job.errors + [{"line": r["index"] + 2, "sku": r["sku"], "location": r["location"],
+                                    "quantity": rows[r["index"]].get("quantity", ""), "reason": r["reason"]}
+                                   for r in result.rejected]
+            done = start + len(chunk)
+            advanced = StockImportJob.all_tenants.filter(id=job.id, processed_rows=start).update(
+                processed_rows=done, accepted=job.accepted + result.accepted, rejected=len(errors), errors=errors,
+                heartbeat_at=timezone.now())
+            if not advanced:  # another runner took over: give this chunk back
+                transaction.set_rollback(True)
+                return False
+        job.processed_rows, job.accepted, job.rejected, job.errors = done, job.accepted + result.accepted, \
+            len(errors), errors
+    StockImportJob.all_tenants.filter(id=job.id).update(status=StockImportJob.Status.DONE,
+                                                        finished_at=timezone.now())
+    return True
+
+
+def fail_import_job(*, job_id: int, failure: str) -> None:
+    from inventory.models import StockImportJob
+
+    StockImportJob.all_tenants.filter(id=job_id).exclude(status=StockImportJob.Status.DONE).update(
+        status=StockImportJob.Status.FAILED, failure=failure[:2000], finished_at=timezone.now())
+
+
+def import_needs_kick(job) -> bool:
+    """A job still waiting long after upload, or running with no sign of life: its task was lost."""
+    now = timezone.now()
+    if job.status == job.Status.PENDING:
+        return job.created_at < now - timedelta(seconds=30)
+    if job.status == job.Status.RUNNING:
+        return job.heartbeat_at is None or job.heartbeat_at < now - timedelta(seconds=STALE_IMPORT_SECONDS)
+    return False
+
+
+def _cell(value) -> str:
+    """A spreadsheet must not run what a file carried: text that looks like a formula is quoted."""
+    value = str(value)
+    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not value[1:].isdigit()):
+        return "'" + value
+    return value
+
+
+def import_error_csv(job) -> str:
+    """The rejected rows as CSV: line of the file, sku, location, quantity, reason."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "sku", "location", "quantity", "error"])
+    for error in job.errors:
+        writer.writerow([error["line"], _cell(error["sku"]), _cell(error["location"]), _cell(error["quantity"]),
+                         _cell(error["reason"])])
+    return out.getvalue()
