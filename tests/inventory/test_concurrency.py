@@ -1,0 +1,107 @@
+"""No oversell under real concurrency: threads with their own PostgreSQL connections."""
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from inventory.ledger import ledger_discrepancies
+from inventory.models import Lot, Reservation, StockLevel
+from inventory.reservations import LineDemand, reserve_demands
+from oms.errors import InsufficientStock
+from tests import factories
+from tests.inventory.stock_helpers import channel_with_pool, receive
+
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")]
+
+
+def _run_buyers(attempts: int, buy, workers: int = 50):
+    """Run `buy(i)` `attempts` times on `workers` threads released together; returns the outcomes."""
+    start = threading.Barrier(workers)
+    outcomes = []
+
+    def worker(ids):
+        try:
+            start.wait()
+            for i in ids:
+                try:
+                    buy(i)
+                    outcomes.append("ok")
+                except InsufficientStock:
+                    outcomes.append("insufficient")
+                except Exception as exc:  # noqa: BLE001 - any other error is a failure of the test
+                    outcomes.append(f"error: {type(exc).__name__}: {exc}")
+        finally:
+            connection.close()
+
+    chunks = [list(range(w, attempts, workers)) for w in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(worker, chunks))
+    return outcomes
+
+
+def test_200_buyers_of_50_units_exactly_50_succeed(tenant):
+    warehouse = factories.LocationFactory(tenant=tenant, code="WH1")
+    channel = channel_with_pool(tenant, [warehouse], code="WEB")
+    product = factories.ProductFactory(tenant=tenant, sku="HOT-ITEM")
+    level = receive(tenant, product, warehouse, 50)
+
+    def buy(i):
+        reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(f"cart-{i}", product, 1)])
+
+    outcomes = _run_buyers(200, buy)
+
+    assert outcomes.count("ok") == 50
+    assert outcomes.count("insufficient") == 150
+    assert len(outcomes) == 200
+    assert StockLevel.all_tenants.get(id=level.id).reserved == 50
+    assert Reservation.all_tenants.filter(status="active").count() == 50
+    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
+
+
+def test_buyers_of_several_skus_in_different_orders_never_see_a_deadlock(tenant):
+    warehouses = [factories.LocationFactory(tenant=tenant, code=f"WH{i}") for i in range(2)]
+    channel = channel_with_pool(tenant, warehouses, code="WEB")
+    products = [factories.ProductFactory(tenant=tenant, sku=f"MIX-{i}") for i in range(4)]
+    for product in products:
+        for warehouse in warehouses:
+            receive(tenant, product, warehouse, 30)
+
+    def buy(i):
+        basket = products[:]
+        random.Random(i).shuffle(basket)
+        reserve_demands(tenant=tenant, channel=channel,
+                        demands=[LineDemand(f"{i}-{p.sku}", p, 1 + (i + n) % 3) for n, p in enumerate(basket)])
+
+    outcomes = _run_buyers(120, buy, workers=30)
+
+    assert [o for o in outcomes if o.startswith("error")] == []
+    assert outcomes.count("ok") > 0
+    for product in products:
+        reserved = sum(StockLevel.all_tenants.filter(product=product).values_list("reserved", flat=True))
+        held = sum(Reservation.all_tenants.filter(stock_level__product=product, status="active")
+                   .values_list("quantity", flat=True))
+        assert reserved == held <= 60
+    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
+
+
+def test_concurrent_buyers_of_a_fresh_product_never_take_more_than_its_sellable_lots(tenant):
+    store = factories.LocationFactory(tenant=tenant, code="PAR01", kind="store", pickup=True)
+    channel = channel_with_pool(tenant, [store], code="CC")
+    product = factories.ProductFactory(tenant=tenant, sku="FRAISES", tracks_lots=True)
+    receive(tenant, product, store, 10, lot="EXPIRED", expires_in_days=-2)
+    receive(tenant, product, store, 7, lot="A", expires_in_days=1)
+    receive(tenant, product, store, 8, lot="B", expires_in_days=4)
+
+    def buy(i):
+        reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(f"cart-{i}", product, 1)])
+
+    outcomes = _run_buyers(60, buy, workers=20)
+
+    assert outcomes.count("ok") == 15
+    assert outcomes.count("insufficient") == 45
+    assert {lot.code: lot.reserved for lot in Lot.all_tenants.filter(stock_level__product=product)} == \
+        {"EXPIRED": 0, "A": 7, "B": 8}
+    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
