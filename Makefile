@@ -23,12 +23,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 # Debian packages the tests use: Chromium for the browser tests, gettext for the French catalogue,
-# pgbench and wrk for the benchmarks. Installed only when missing.
+# pgbench and wrk for the benchmarks, Pango and HarfBuzz for WeasyPrint's invoice PDFs. Installed only when missing.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	command -v pgbench >/dev/null || missing="$$missing postgresql-client"; \
+	ldconfig -p | grep libpangoft2-1.0 >/dev/null || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
