@@ -80,7 +80,8 @@ def test_viewers_may_read_orders_but_not_place_them(client, tenant, shop, user_c
 
 def test_cancelling_an_order_releases_exactly_what_it_reserved(api, tenant, shop):
     def reserved():
-        return {(p.sku, loc.code): level(tenant, p, loc).reserved for p in shop.products for loc in (shop.wh1, shop.wh2)}
+        return {(p.sku, loc.code): level(tenant, p, loc).reserved
+                for p in shop.products for loc in (shop.wh1, shop.wh2)}
 
     other = _place(api, shop)
     before = reserved()
@@ -96,7 +97,8 @@ def test_cancelling_an_order_releases_exactly_what_it_reserved(api, tenant, shop
     assert reserved() == before
     assert api.get(f"/api/v1/orders/{other['id']}/").json()["lines"][0]["quantity_allocated"] == 2
     assert not Reservation.objects.for_tenant(tenant).filter(order_line__order_id=order["id"], status="active")
-    assert Reservation.objects.for_tenant(tenant).filter(order_line__order_id=order["id"], status="released").count() == 3
+    released = Reservation.objects.for_tenant(tenant).filter(order_line__order_id=order["id"], status="released")
+    assert released.count() == 3
     event = OutboxEvent.objects.for_tenant(tenant).get(topic="order.cancelled")
     assert event.payload["whole_order"] is True and event.payload["reason"] == "fraud confirmed"
     assert response.json()["timeline"][-1]["message"] == "fraud confirmed"

@@ -1,0 +1,109 @@
+"""Invoices: per shipment or per order, discounts and promotions carried, credit notes, HTML and PDF."""
+from decimal import Decimal
+
+import pytest
+
+from oms.actors import Actor
+from oms.models import OutboxEvent
+from orders import invoicing, services
+from orders.models import Invoice
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system("tests")
+
+
+def place(tenant, shop, **extra):
+    data = services.OrderInput(
+        channel=shop.channel, external_ref=f"I-{factories.next_id()}", currency="EUR",
+        customer={"email": "ines@example.com", "name": "Inès"},
+        address={"line1": "5 quai", "city": "Lyon", "postal_code": "69002", "country": "FR"},
+        lines=[services.LineInput(sku=shop.a.sku, quantity=3, unit_price=Decimal("10.00"), discount=Decimal("1.00"),
+                                  tax=Decimal("5.80"), tax_rate=Decimal("20")),
+               services.LineInput(sku=shop.b.sku, quantity=1, unit_price=Decimal("50.00"), tax=Decimal("10.00"),
+                                  tax_rate=Decimal("20"))],
+        promotions=[services.PromotionInput(code="SPRING", amount=Decimal("5.00"), description="spring sale")],
+        shipping_amount=Decimal("6.00"), shipping_tax=Decimal("1.20"), **extra)
+    return services.place_order(tenant=tenant, actor=SYSTEM, data=data)
+
+
+def ship(tenant, order, *pairs):
+    services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
+                             lines=[services.LineQuantity(order.lines_list[i].id, q) for i, q in pairs])
+
+
+def test_each_shipment_is_invoiced_and_the_invoices_add_up_to_the_order(tenant, shop):
+    order = place(tenant, shop)
+
+    ship(tenant, order, (0, 1))
+    ship(tenant, order, (0, 2), (1, 1))
+
+    first, second = Invoice.objects.for_tenant(tenant).order_by("sequence")
+    assert (first.number, second.number) == ("INV-000001", "INV-000002")
+    assert first.lines.get().discount == Decimal("0.33") and first.lines.get().tax == Decimal("1.93")
+    assert first.shipping_total == Decimal("6.00") and second.shipping_total == 0
+    assert first.promotions == [{"code": "SPRING", "description": "spring sale", "amount": "5.00"}]
+    assert second.promotions == []
+    assert first.total + second.total == order.total
+    assert sum(i.tax_total for i in (first, second)) == order.tax_total
+    assert sum(i.discount_total for i in (first, second)) == order.discount_total
+    assert OutboxEvent.objects.for_tenant(tenant).filter(topic="invoice.issued").count() == 2
+
+
+def test_a_tenant_invoicing_per_order_gets_one_invoice_once_everything_shipped(tenant, shop):
+    tenant.settings = {"invoice_per": "order", "invoice_prefix": "FA-"}
+    tenant.save()
+    order = place(tenant, shop)
+
+    ship(tenant, order, (0, 1))
+    assert not Invoice.objects.for_tenant(tenant).exists()
+    ship(tenant, order, (0, 2), (1, 1))
+
+    invoice = Invoice.objects.for_tenant(tenant).get()
+    assert invoice.number == "FA-000001"
+    assert invoice.total == order.total
+    assert sorted(invoice.lines.values_list("quantity", flat=True)) == [1, 3]
+
+
+def test_a_credit_note_refunds_invoiced_units_at_their_invoiced_price(tenant, shop):
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+
+    note = invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="return R-1",
+                                       lines=[services.LineQuantity(order.lines_list[0].id, 1)])
+
+    assert note.kind == "credit_note" and note.number == "INV-000002"
+    assert note.credited_invoice.number == "INV-000001"
+    assert note.total == Decimal("10.00") - Decimal("0.33") + Decimal("1.93")
+    with pytest.raises(services.ValidationFailed):
+        invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM,
+                                    lines=[services.LineQuantity(order.lines_list[0].id, 3)])
+
+
+def test_the_invoice_renders_as_html_and_pdf(tenant, shop, user_client):
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+    client = user_client("viewer")
+
+    html = client.get(f"/orders/invoices/{invoice.id}/")
+    pdf = client.get(f"/orders/invoices/{invoice.id}/pdf/")
+
+    assert html.status_code == 200
+    page = html.content.decode()
+    assert "INV-000001" in page and "SPRING" in page and str(invoice.total) in page
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_invoice_api_answers_the_document_and_its_pdf(api, tenant, shop):
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+
+    body = api.get(f"/api/v1/invoices/{invoice.id}/").json()
+    pdf = api.get(f"/api/v1/invoices/{invoice.id}/pdf/")
+
+    assert body["number"] == "INV-000001" and body["total"] == str(order.total)
+    assert [line["sku"] for line in body["lines"]] == [shop.a.sku, shop.b.sku]
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
