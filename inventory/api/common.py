@@ -1,4 +1,6 @@
 """What every inventory endpoint shares: who the caller acts for, filtering and pagination."""
+from rest_framework.settings import api_settings
+
 from oms.errors import NotFound, PermissionDenied, ValidationFailed
 from oms.models import Role
 
@@ -50,6 +52,7 @@ def filtered(filterset_class, request, queryset):
 
 
 def paginated(view, request, queryset, serializer_class):
-    paginator = view.pagination_class()
+    """A page of the list with the project's cursor pagination (stable, newest first)."""
+    paginator = (getattr(view, "pagination_class", None) or api_settings.DEFAULT_PAGINATION_CLASS)()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
