@@ -173,6 +173,9 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Security schemes come from the authentication classes (oms/api/schema.py).
+    # `check --deploy` is about the deployment; the schema has its own gate:
+    # `manage.py spectacular --validate --fail-on-warn` (run by the test suite).
+    "ENABLE_DJANGO_DEPLOY_CHECK": env.bool("OMS_SCHEMA_DEPLOY_CHECK", default=False),
 }
 
 # API throttling: default rate per API key ("100/s", "6000/min", "off"); a key may carry its own rate.

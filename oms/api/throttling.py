@@ -7,7 +7,7 @@ import re
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-RATE_PATTERN = re.compile(r"^(off|[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day))$")
+RATE_PATTERN = re.compile(r"^(off|\d+/(s|sec|second|m|min|minute|h|hour|d|day))$")
 
 
 def valid_rate(rate: str) -> bool:

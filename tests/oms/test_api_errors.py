@@ -1,0 +1,87 @@
+"""Every API error is application/problem+json naming the request it answers."""
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status):
+    assert response.status_code == status
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"] and body["detail"]
+    assert body["request_id"] == response["X-Request-ID"]
+    return body
+
+
+def test_malformed_json_answers_400_with_errors(api):
+    response = api.post("/api/v1/webhooks/", data='{"url": "https://x.example", "events": [',
+                        content_type="application/json")
+
+    body = assert_problem(response, 400)
+    assert body["errors"]["body"]
+
+
+def test_invalid_fields_answer_400_with_per_field_errors(api):
+    response = api.post("/api/v1/webhooks/", {"url": "https://x.example/hook"}, format="json")
+
+    body = assert_problem(response, 400)
+    assert list(body["errors"]) == ["events"]
+
+
+def test_unsupported_media_type_answers_415_problem(api):
+    response = api.post("/api/v1/webhooks/", data="url=x", content_type="application/x-www-form-urlencoded")
+
+    assert_problem(response, 415)
+
+
+def test_unknown_api_path_answers_404_problem(api):
+    assert_problem(api.get("/api/v1/no-such-thing/"), 404)
+    assert_problem(APIClient().get("/api/v2/orders/"), 404)
+
+
+def test_method_not_allowed_answers_405_problem(api):
+    assert_problem(api.put("/api/v1/webhooks/", {}, format="json"), 405)
+
+
+def test_authentication_and_not_found_problems_carry_the_request_id(api, tenant):
+    assert_problem(APIClient().get("/api/v1/webhooks/"), 401)
+    assert_problem(api.get("/api/v1/webhooks/999999/"), 404)
+
+
+def test_a_well_formed_incoming_request_id_is_echoed(api):
+    response = api.get("/api/v1/webhooks/999999/", HTTP_X_REQUEST_ID="shop-42.retry_1")
+
+    assert response["X-Request-ID"] == "shop-42.retry_1"
+    assert response.json()["request_id"] == "shop-42.retry_1"
+
+
+@pytest.mark.parametrize("incoming", ["has spaces", "x" * 65, "<script>", ""])
+def test_a_malformed_incoming_request_id_is_replaced(api, incoming):
+    response = api.get("/api/v1/webhooks/", HTTP_X_REQUEST_ID=incoming)
+
+    assert response["X-Request-ID"] != incoming
+    assert len(response["X-Request-ID"]) == 32
+
+
+def test_pages_get_a_request_id_too(client):
+    assert len(client.get("/healthz")["X-Request-ID"]) == 32
+
+
+def test_an_unexpected_error_answers_500_problem_without_details(api, monkeypatch):
+    from oms import webhooks
+
+    def explode(**kwargs):
+        raise RuntimeError("database password is hunter2")
+
+    monkeypatch.setattr(webhooks, "subscription_list", explode)
+
+    response = api.get("/api/v1/webhooks/")
+
+    body = assert_problem(response, 500)
+    assert "hunter2" not in response.content.decode()
+    assert body["code"] == "internal_error"

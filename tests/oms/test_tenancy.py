@@ -1,0 +1,110 @@
+"""Tenant scoping fails closed; gap-free per-tenant sequences."""
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from oms.models import TenantSequence, WebhookSubscription
+from oms.sequences import next_value
+from tests.oms.conftest import subscribe
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_default_manager_of_a_tenant_model_returns_nothing(tenant, other_tenant):
+    subscribe(tenant)
+    subscribe(other_tenant)
+
+    assert list(WebhookSubscription.objects.all()) == []
+    assert WebhookSubscription.objects.count() == 0
+    assert not WebhookSubscription.objects.filter(tenant=tenant).exists()
+    assert WebhookSubscription.all_tenants.count() == 2
+
+
+def test_for_tenant_returns_that_tenants_rows_only(tenant, other_tenant):
+    mine = subscribe(tenant)
+    subscribe(other_tenant)
+
+    assert list(WebhookSubscription.objects.for_tenant(tenant)) == [mine]
+    assert list(WebhookSubscription.all_tenants.for_tenant(tenant)) == [mine]
+
+
+def test_for_tenant_none_raises(tenant):
+    with pytest.raises(ValueError):
+        WebhookSubscription.objects.for_tenant(None)
+    with pytest.raises(ValueError):
+        WebhookSubscription.all_tenants.for_tenant(None)
+
+
+def test_creating_a_row_without_a_tenant_raises():
+    with pytest.raises(ValueError):
+        WebhookSubscription.objects.create(url="https://x.example", events=["*"], secret="s")
+
+
+def test_get_or_create_finds_the_existing_row_of_its_tenant(tenant, other_tenant):
+    first, created = TenantSequence.objects.get_or_create(tenant=tenant, name="orders")
+    again, created_again = TenantSequence.objects.get_or_create(tenant=tenant, name="orders")
+    theirs, created_theirs = TenantSequence.objects.get_or_create(tenant=other_tenant, name="orders")
+
+    assert (created, created_again, created_theirs) == (True, False, True)
+    assert again == first != theirs
+    with pytest.raises(ValueError):
+        TenantSequence.objects.get_or_create(name="orders")
+
+
+def test_next_value_counts_per_tenant_and_name(tenant, other_tenant):
+    with transaction.atomic():
+        values = [next_value(tenant=tenant, name="orders") for _ in range(3)]
+        invoices = next_value(tenant=tenant, name="invoices")
+        theirs = next_value(tenant=other_tenant, name="orders")
+
+    assert values == [1, 2, 3]
+    assert invoices == 1
+    assert theirs == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_value_needs_a_transaction(tenant):
+    with pytest.raises(RuntimeError):
+        next_value(tenant=tenant, name="orders")
+
+
+def test_a_rolled_back_number_is_given_again(tenant):
+    with transaction.atomic():
+        assert next_value(tenant=tenant, name="orders") == 1
+    try:
+        with transaction.atomic():
+            assert next_value(tenant=tenant, name="orders") == 2
+            raise RuntimeError("the order was not placed")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        assert next_value(tenant=tenant, name="orders") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_value_is_unique_and_gap_free_under_concurrency(tenant, other_tenant):
+    results, errors = [], []
+    barrier = threading.Barrier(20)
+
+    def take(which):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                results.append((which.id, next_value(tenant=which, name="orders")))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take, args=(tenant if i % 4 else other_tenant,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    mine = sorted(value for tenant_id, value in results if tenant_id == tenant.id)
+    theirs = sorted(value for tenant_id, value in results if tenant_id == other_tenant.id)
+    assert mine == list(range(1, 16))
+    assert theirs == list(range(1, 6))
