@@ -1,0 +1,146 @@
+"""Demo orders for `manage.py seed_demo`: about fifty orders in every state, placed through the services.
+
+Idempotent: orders are keyed by their external reference (DEMO-0001...), so a second run adds nothing. It
+builds on the catalog, stock and channels of the earlier demo modules and skips what they did not provide.
+"""
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import F
+from django.utils import timezone
+
+from channels.models import Channel
+from inventory.models import StockLevel
+from oms.actors import Actor
+from oms.errors import DomainError
+from orders import services
+from orders.models import DeliveryMethod, HoldKind, Order
+
+ACTOR = Actor.system("demo")
+COUNT = 50
+CUSTOMERS = [("camille.durand@example.fr", "Camille Durand"), ("louis.moreau@example.fr", "Louis Moreau"),
+             ("lea.girard@example.fr", "Léa Girard"), ("hugo.roux@example.fr", "Hugo Roux"),
+             ("manon.fournier@example.fr", "Manon Fournier"), ("jules.lambert@example.fr", "Jules Lambert"),
+             ("chloe.bonnet@example.fr", "Chloé Bonnet"), ("nathan.faure@example.fr", "Nathan Faure")]
+CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"), ("33000", "Bordeaux"), ("59000", "Lille")]
+# What happens to each demo order after it is placed, cycling over the fifty.
+SCENARIOS = ("placed", "allocated", "partially_fulfilled", "fulfilled", "delivered", "completed", "cancelled",
+             "on_hold", "lines_cancelled", "placed", "allocated", "delivered", "pickup", "in_store")
+
+
+def _sellable_skus(tenant, locations) -> list:
+    rows = (StockLevel.objects.for_tenant(tenant)
+            .filter(location__in=locations, product__active=True, on_hand__gte=F("reserved") + 6)
+            .select_related("product").order_by("product__sku"))
+    return sorted({row.product.sku: row.product for row in rows}.values(), key=lambda p: p.sku)
+
+
+def _lines(rng, products) -> list:
+    chosen = rng.sample(products, k=min(len(products), rng.randint(1, 3)))
+    out = []
+    for product in chosen:
+        price = Decimal(rng.choice(["9.90", "14.50", "24.00", "39.90", "59.00", "89.00"]))
+        quantity = rng.randint(1, 2)
+        out.append(services.LineInput(sku=product.sku, quantity=quantity, unit_price=price,
+                                      tax=(price * quantity * Decimal("0.20")).quantize(Decimal("0.01")),
+                                      tax_rate=Decimal("20")))
+    return out
+
+
+def seed_demo(tenant, stdout) -> None:
+    channels = list(Channel.objects.for_tenant(tenant).filter(active=True).prefetch_related("pool__location")
+                    .order_by("code"))
+    selling = [c for c in channels if c.kind != "store" and c.pool.exists()]
+    stores = [c for c in channels if c.kind == "store" and c.pool.exists()]
+    if not selling:
+        stdout.write("  no active channel with a sourcing pool: no demo orders.")
+        return
+    existing = set(Order.objects.for_tenant(tenant).filter(external_ref__startswith="DEMO-")
+                   .values_list("external_ref", flat=True))
+    rng = random.Random(20261126)
+    created = skipped = 0
+    for index in range(1, COUNT + 1):
+        reference = f"DEMO-{index:04d}"
+        scenario = SCENARIOS[(index - 1) % len(SCENARIOS)]
+        # Draw the same numbers whether or not the order exists, so reruns stay in step.
+        channel = selling[index % len(selling)]
+        email, name = CUSTOMERS[index % len(CUSTOMERS)]
+        postal_code, city = rng.choice(CITIES)
+        seed = rng.random()
+        if reference in existing:
+            continue
+        try:
+            order = _place(tenant, reference, scenario, channel, stores, email, name, postal_code, city,
+                           random.Random(seed))
+        except DomainError as exc:
+            skipped += 1
+            stdout.write(f"  {reference} skipped: {exc.detail}")
+            continue
+        if order is None:
+            skipped += 1
+            continue
+        Order.objects.for_tenant(tenant).filter(id=order.id).update(
+            placed_at=timezone.now() - timedelta(hours=(COUNT - index) * 7))
+        _advance(tenant, order, scenario)
+        created += 1
+    stdout.write(f"  {created} demo order(s) created, {len(existing)} already there, {skipped} skipped.")
+
+
+def _place(tenant, reference, scenario, channel, stores, email, name, postal_code, city, rng):
+    data = services.OrderInput(channel=channel, external_ref=reference, currency=tenant.default_currency,
+                               lines=[], customer={"email": email, "name": name}, service_level="standard",
+                               payment_status="paid", metadata={"demo": True})
+    if scenario == "in_store":
+        if not stores:
+            return None
+        data.channel = stores[0]
+        data.delivery_method = DeliveryMethod.IN_STORE
+        store = next((cl.location for cl in stores[0].pool.all() if cl.location.kind == "store"), None)
+        if store is None:
+            return None
+        data.location_code = store.code
+        locations = [store]
+    elif scenario == "pickup":
+        pickup = next((cl.location for cl in channel.pool.all() if cl.location.pickup), None)
+        if pickup is None:
+            return None
+        data.delivery_method = DeliveryMethod.PICKUP
+        data.location_code = pickup.code
+        locations = [pickup]
+    else:
+        data.address = {"name": name, "line1": f"{rng.randint(1, 120)} rue de la République",
+                        "postal_code": postal_code, "city": city, "country": "FR"}
+        locations = [cl.location for cl in channel.pool.all()]
+    products = _sellable_skus(tenant, locations)
+    if not products:
+        return None
+    data.lines = _lines(rng, products)
+    if scenario == "on_hold":
+        data.hold_kind, data.hold_reason = HoldKind.FRAUD, "Billing and shipping countries differ."
+    if rng.random() < 0.3:
+        data.promotions = [services.PromotionInput(code="BIENVENUE", description="-5 € first order",
+                                                   amount=Decimal("5.00"))]
+        data.shipping_amount = Decimal("4.90")
+    return services.place_order(tenant=tenant, actor=ACTOR, data=data)
+
+
+def _advance(tenant, order, scenario) -> None:
+    lines = [services.LineQuantity(line.id, line.quantity) for line in order.lines_list]
+    first = order.lines_list[0]
+    if scenario in ("allocated", "partially_fulfilled", "fulfilled", "delivered", "completed"):
+        services.confirm_allocation(tenant=tenant, order_id=order.id, actor=ACTOR)
+    if scenario == "partially_fulfilled":
+        services.record_shipment(tenant=tenant, order_id=order.id, actor=ACTOR, reference="DEMO-SHIP",
+                                 lines=[services.LineQuantity(first.id, 1)])
+    if scenario in ("fulfilled", "delivered", "completed"):
+        services.record_shipment(tenant=tenant, order_id=order.id, actor=ACTOR, lines=lines, reference="DEMO-SHIP")
+    if scenario in ("delivered", "completed"):
+        services.record_delivery(tenant=tenant, order_id=order.id, actor=ACTOR, lines=None)
+    if scenario == "completed":
+        services.complete_order(tenant=tenant, order_id=order.id, actor=ACTOR)
+    if scenario == "cancelled":
+        services.cancel_order(tenant=tenant, order_id=order.id, actor=ACTOR, reason="Customer changed their mind.")
+    if scenario == "lines_cancelled":
+        services.cancel_order(tenant=tenant, order_id=order.id, actor=ACTOR, reason="One item no longer wanted.",
+                              lines=[services.LineQuantity(first.id, 1)])
