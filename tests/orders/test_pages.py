@@ -198,3 +198,17 @@ def test_the_customer_page_lists_the_order_history(user_client, tenant, shop):
     page = user_client("viewer").get(f"/orders/customers/{first.customer_id}/").content.decode()
 
     assert first.number in page and second.number in page
+
+
+def test_the_admin_shows_orders_read_only_and_only_the_tenants_own(user_client, tenant, shop, other_tenant):
+    order = place(tenant, shop, ref="MINE-1")
+    foreign = place(other_tenant, build_shop(other_tenant, code="GLX"), ref="THEIRS-1")
+    client = user_client("admin")
+
+    listing = client.get("/admin/orders/order/")
+    change = client.get(f"/admin/orders/order/{order.id}/change/")
+
+    assert listing.status_code == 200
+    assert "MINE-1" in listing.content.decode() and "THEIRS-1" not in listing.content.decode()
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert client.get(f"/admin/orders/order/{foreign.id}/change/").status_code in (302, 404)
