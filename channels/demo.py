@@ -1,0 +1,31 @@
+"""Demo channels: web shop, stores, click & collect and a marketplace, with their sourcing pools.
+
+Run after inventory.demo (the pools name its locations). Idempotent: an existing channel is left as it is.
+"""
+from channels import services
+from channels.models import Channel
+from oms.actors import Actor
+
+ACTOR = Actor.system("seed_demo")
+WAREHOUSES = ["WH-LYON", "WH-LILLE"]
+STORES = ["PAR01", "LYO01", "MRS01", "BDX01", "NTE01", "TLS01"]
+
+CHANNELS = [
+    {"code": "WEB", "name": "Boutique en ligne", "kind": "web", "locations": WAREHOUSES + STORES,
+     "reservation_ttl": 900, "min_shelf_life_days": 2},
+    {"code": "STORE", "name": "Ventes en magasin", "kind": "store", "locations": STORES, "reservation_ttl": 600},
+    {"code": "CC", "name": "Click & collect", "kind": "click_collect", "locations": STORES,
+     "reservation_ttl": 1800, "min_shelf_life_days": 1},
+    {"code": "MKT", "name": "Marketplace", "kind": "marketplace", "locations": WAREHOUSES, "buffer": 10,
+     "buffer_kind": "percent", "reservation_ttl": 900, "min_shelf_life_days": 3},
+]
+
+
+def seed_demo(tenant, stdout) -> None:
+    existing = set(Channel.objects.for_tenant(tenant).values_list("code", flat=True))
+    created = []
+    for spec in CHANNELS:
+        if spec["code"] not in existing:
+            services.create_channel(tenant=tenant, actor=ACTOR, **spec)
+            created.append(spec["code"])
+    stdout.write(f"Channels: {len(CHANNELS)} channels ({', '.join(created) or 'none'} new).\n")
