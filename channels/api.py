@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from channels import services
 from channels.models import BufferKind, Channel, ChannelKind
-from inventory.api.common import bound_channel, filtered, forbid_channel_key, paginated
+from inventory.api.common import bound_channel, filter_parameters, filtered, forbid_channel_key, paginated
 from inventory.filters import StrictBooleanFilter
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
@@ -75,7 +75,7 @@ def _scoped(request):
 
 
 class ChannelListCreate(APIView):
-    @extend_schema(parameters=[ChannelFilter], responses=ChannelOut(many=True))
+    @extend_schema(parameters=filter_parameters(ChannelFilter), responses=ChannelOut(many=True))
     def get(self, request):
         return paginated(self, request, filtered(ChannelFilter, request, _scoped(request)), ChannelOut)
 

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import filtered, forbid_channel_key, paginated
+from inventory.api.common import filter_parameters, filtered, forbid_channel_key, paginated
 from inventory.filters import ProductFilter
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
@@ -54,23 +54,23 @@ class ProductOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class RowResultOut(serializers.Serializer):
+class ProductRowResultOut(serializers.Serializer):
     index = serializers.IntegerField()
     sku = serializers.CharField()
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "rejected"])
     errors = serializers.DictField()
 
 
-class BulkResultOut(serializers.Serializer):
+class ProductBulkResultOut(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     rejected = serializers.IntegerField()
-    results = RowResultOut(many=True)
+    results = ProductRowResultOut(many=True)
 
 
 class ProductListCreate(APIView):
-    @extend_schema(parameters=[ProductFilter], responses=ProductOut(many=True))
+    @extend_schema(parameters=filter_parameters(ProductFilter), responses=ProductOut(many=True))
     def get(self, request):
         queryset = filtered(ProductFilter, request, selectors.product_list(tenant=request.tenant))
         return paginated(self, request, queryset, ProductOut)
@@ -105,7 +105,7 @@ class ProductBulkUpsert(APIView):
     """Create or update up to 1000 products by SKU; each row is answered (created, updated, unchanged or
     rejected with its errors) and the valid rows are applied even when others are rejected."""
 
-    @extend_schema(request=ProductBulkIn, responses=BulkResultOut)
+    @extend_schema(request=ProductBulkIn, responses=ProductBulkResultOut)
     @idempotent
     def post(self, request):
         forbid_channel_key(request, "change the catalog")
@@ -133,4 +133,4 @@ class ProductBulkUpsert(APIView):
                   for status in ("created", "updated", "unchanged", "rejected")}
         body = {**counts, "results": [{"index": r.index, "sku": r.sku, "status": r.status, "errors": r.errors}
                                       for r in results]}
-        return Response(BulkResultOut(body).data, status=200)
+        return Response(ProductBulkResultOut(body).data, status=200)

@@ -44,6 +44,16 @@ def channel_for(request, code: str | None):
         raise NotFound(f"No channel with code {code!r}.") from None
 
 
+def filter_parameters(filterset_class) -> list:
+    """The FilterSet's filters as OpenAPI query parameters, for @extend_schema(parameters=...)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY,
+                             description=str(getattr(f, "label", "") or f.field_name))
+            for name, f in filterset_class.base_filters.items()]
+
+
 def filtered(filterset_class, request, queryset):
     filterset = filterset_class(request.query_params, queryset=queryset, request=request)
     if not filterset.is_valid():

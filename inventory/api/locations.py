@@ -5,7 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import clerk_location_ids, filtered, forbid_channel_key, paginated
+from inventory.api.common import (clerk_location_ids, filter_parameters, filtered, forbid_channel_key,
+                                  paginated)
 from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
@@ -67,7 +68,7 @@ def _visible(request, location):
 
 
 class LocationListCreate(APIView):
-    @extend_schema(parameters=[LocationFilter], responses=LocationOut(many=True))
+    @extend_schema(parameters=filter_parameters(LocationFilter), responses=LocationOut(many=True))
     def get(self, request):
         queryset = selectors.location_list(tenant=request.tenant, location_ids=clerk_location_ids(request))
         return paginated(self, request, filtered(LocationFilter, request, queryset), LocationOut)

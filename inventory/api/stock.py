@@ -1,12 +1,13 @@
 """Stock levels (GET /api/v1/inventory/), reservations (/api/v1/reservations/) and available-to-promise
 (GET /api/v1/availability/)."""
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import bound_channel, channel_for, clerk_location_ids, filtered, paginated
+from inventory.api.common import (bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered,
+                                  paginated)
 from inventory.availability import channel_availability, parse_skus
 from inventory.filters import ReservationFilter, StockLevelFilter
 from inventory.geo import point_for_postal_code
@@ -53,7 +54,7 @@ class StockLevelOut(serializers.Serializer):
 
 
 class StockLevelList(APIView):
-    @extend_schema(parameters=[StockLevelFilter], responses=StockLevelOut(many=True))
+    @extend_schema(parameters=filter_parameters(StockLevelFilter), responses=StockLevelOut(many=True))
     def get(self, request):
         queryset = selectors.stock_level_list(tenant=request.tenant, location_ids=_stock_scope(request))
         return paginated(self, request, filtered(StockLevelFilter, request, queryset), StockLevelOut)
@@ -105,7 +106,7 @@ def _visible_reservation(request, reservation_id: int):
 class ReservationListCreate(APIView):
     write_roles = OPERATIONS_ROLES
 
-    @extend_schema(parameters=[ReservationFilter], responses=ReservationOut(many=True))
+    @extend_schema(parameters=filter_parameters(ReservationFilter), responses=ReservationOut(many=True))
     def get(self, request):
         queryset = selectors.reservation_list(tenant=request.tenant, location_ids=clerk_location_ids(request),
                                               channel=bound_channel(request))
