@@ -1,7 +1,7 @@
 """Channel use cases: create and change channels and their sourcing pools. One transaction each, audited."""
 import re
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
 from channels.models import BufferKind, Channel, ChannelKind, ChannelLocation
@@ -86,13 +86,14 @@ def create_channel(*, tenant, actor: Actor, code: str, name: str, kind: str, loc
         raise ValidationFailed(errors={"code": ["Use 1 to 40 letters, digits, hyphens or underscores."]})
     data = _check_fields({"name": name, "kind": kind, **{k: v for k, v in fields.items() if k in CHANNEL_FIELDS}})
     pool = _resolve_pool(tenant, locations or [])
-    with transaction.atomic():
-        if Channel.objects.for_tenant(tenant).filter(code=code).exists():
-            raise Conflict(f"A channel with code {code!r} already exists.", code=code)
-        channel = Channel.objects.create(tenant=tenant, code=code, **data)
-        _set_pool(tenant, channel, pool)
-        audit.record(tenant=tenant, actor=actor, action="channel.created", obj=channel,
-                     changes={**data, "locations": [loc.code for loc in pool]})
+    try:
+        with transaction.atomic():
+            channel = Channel.objects.create(tenant=tenant, code=code, **data)
+            _set_pool(tenant, channel, pool)
+            audit.record(tenant=tenant, actor=actor, action="channel.created", obj=channel,
+                         changes={**data, "locations": [loc.code for loc in pool]})
+    except IntegrityError:
+        raise Conflict(f"A channel with code {code!r} already exists.", code=code) from None
     return channel_by_code(tenant=tenant, code=code)
 
 

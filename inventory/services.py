@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.models import Location, LocationKind, Product, Reservation, StockLevel
@@ -177,12 +177,13 @@ def create_product(*, tenant, actor: Actor, sku: str, name: str, barcode: str = 
     sku = check_sku(sku)
     data = _check_product_fields({"name": name, "barcode": barcode, "active": active, "weight_grams": weight_grams,
                                   "attributes": attributes or {}, "tracks_lots": tracks_lots})
-    with transaction.atomic():
-        if Product.objects.for_tenant(tenant).filter(sku=sku).exists():
-            raise Conflict(f"A product with SKU {sku!r} already exists.", sku=sku)
-        product = Product.objects.create(tenant=tenant, sku=sku, **data)
-        audit.record(tenant=tenant, actor=actor, action="product.created", obj=product,
-                     changes={k: _plain(v) for k, v in data.items()})
+    try:
+        with transaction.atomic():
+            product = Product.objects.create(tenant=tenant, sku=sku, **data)
+            audit.record(tenant=tenant, actor=actor, action="product.created", obj=product,
+                         changes={k: _plain(v) for k, v in data.items()})
+    except IntegrityError:
+        raise Conflict(f"A product with SKU {sku!r} already exists.", sku=sku) from None
     return product
 
 
@@ -247,6 +248,17 @@ def upsert_products(*, tenant, actor: Actor, rows: list[dict],
             continue
         seen.add(sku)
         valid.append((index, sku, data))
+    for attempt in range(2):
+        try:
+            return _apply_upsert(tenant, actor, valid, dict(results))
+        except IntegrityError:
+            # A concurrent batch created one of these SKUs first: the second pass updates it instead.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
     with transaction.atomic():
         existing = {p.sku: p for p in Product.objects.for_tenant(tenant).select_for_update()
                     .filter(sku__in=[sku for _, sku, _ in valid])}
@@ -312,12 +324,13 @@ def create_location(*, tenant, actor: Actor, code: str, name: str, kind: str, **
     code = check_code(code)
     data = _check_location_fields({"name": name, "kind": kind,
                                    **{k: v for k, v in fields.items() if k in LOCATION_FIELDS}})
-    with transaction.atomic():
-        if Location.objects.for_tenant(tenant).filter(code=code).exists():
-            raise Conflict(f"A location with code {code!r} already exists.", code=code)
-        location = Location.objects.create(tenant=tenant, code=code, **data)
-        audit.record(tenant=tenant, actor=actor, action="location.created", obj=location,
-                     changes={k: _plain(v) for k, v in data.items()})
+    try:
+        with transaction.atomic():
+            location = Location.objects.create(tenant=tenant, code=code, **data)
+            audit.record(tenant=tenant, actor=actor, action="location.created", obj=location,
+                         changes={k: _plain(v) for k, v in data.items()})
+    except IntegrityError:
+        raise Conflict(f"A location with code {code!r} already exists.", code=code) from None
     return location
 
 

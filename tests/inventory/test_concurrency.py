@@ -105,3 +105,20 @@ def test_concurrent_buyers_of_a_fresh_product_never_take_more_than_its_sellable_
     assert {lot.code: lot.reserved for lot in Lot.all_tenants.filter(stock_level__product=product)} == \
         {"EXPIRED": 0, "A": 7, "B": 8}
     assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
+
+
+def test_concurrent_bulk_upserts_of_the_same_new_skus_all_succeed(tenant):
+    from inventory.models import Product
+    from inventory.services import upsert_products
+    from tests.inventory.stock_helpers import ACTOR
+
+    rows = [{"index": i, "sku": f"NEW-{i:03d}", "name": f"Article {i}"} for i in range(50)]
+
+    def upsert(i):
+        results = upsert_products(tenant=tenant, actor=ACTOR, rows=[dict(r) for r in rows])
+        assert {r.status for r in results} <= {"created", "unchanged"}
+
+    outcomes = _run_buyers(8, upsert, workers=8)
+
+    assert outcomes == ["ok"] * 8
+    assert Product.objects.for_tenant(tenant).count() == 50
