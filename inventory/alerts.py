@@ -102,15 +102,18 @@ def _rules(tenant):
     return StockAlertRule.objects.for_tenant(tenant).select_related("product", "location", "channel")
 
 
-def evaluate_levels(*, tenant, level_ids) -> list:
-    """Evaluate the rules that the given stock rows feed (their location's rules, their SKU's channel rules)."""
+def evaluate_levels(*, tenant, level_ids, pairs: set | None = None) -> list:
+    """Evaluate the rules that the given stock rows feed (their location's rules, their SKU's channel rules).
+
+    `pairs` {(product_id, location_id)} of those rows saves a query when the caller knows them."""
     level_ids = list(level_ids)
-    if not level_ids:
+    if not level_ids or not StockAlertRule.objects.for_tenant(tenant).exists():
         return []
-    pairs = set()
-    for start in range(0, len(level_ids), 5000):
-        pairs.update(StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids[start:start + 5000])
-                     .values_list("product_id", "location_id"))
+    if pairs is None:
+        pairs = set()
+        for start in range(0, len(level_ids), 5000):
+            pairs.update(StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids[start:start + 5000])
+                         .values_list("product_id", "location_id"))
     product_ids = sorted({p for p, _ in pairs})
     candidates = []
     for start in range(0, len(product_ids), 5000):

@@ -222,6 +222,29 @@ def _write_levels(tenant, changes: dict) -> set:
     return done
 
 
+def _insert_movements(tenant, rows: list, *, reference: str, actor: Actor, occurred_at) -> None:
+    """Write the ledger rows [(level_id, kind, quantity, reason)]: one INSERT from arrays on PostgreSQL."""
+    if not rows:
+        return
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        table = StockMovement._meta.db_table
+        for chunk in _chunks(rows):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (tenant_id, stock_level_id, kind, quantity, reason, reference, actor_label, "
+                    "occurred_at, created_at) SELECT %s, v.level_id, v.kind, v.quantity, v.reason, %s, %s, %s, %s "
+                    "FROM unnest(%s::bigint[], %s::text[], %s::integer[], %s::text[]) AS v(level_id, kind, quantity, "
+                    "reason)",
+                    [tenant.id, reference[:120], actor.label[:200], occurred_at, now, [r[0] for r in chunk],
+                     [r[1] for r in chunk], [r[2] for r in chunk], [r[3][:200] for r in chunk]])
+        return
+    StockMovement.objects.bulk_create([
+        StockMovement(tenant=tenant, stock_level_id=level_id, kind=kind, quantity=quantity, reason=reason[:200],
+                      reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at)
+        for level_id, kind, quantity, reason in rows], batch_size=2000)
+
+
 def _later_movements(tenant, level_ids: list, as_of) -> dict:
     """{level_id: (sum of quantities after as_of, latest count after as_of or None)}."""
     found = {}
@@ -335,12 +358,9 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
                if values[0] != initial[level_id]}
         written = _write_levels(tenant, {k: v for k, v in net.items() if k not in lot_levels}) | lot_levels
         lost = set(net) - written  # changed under us despite the lock (SQLite has no row locks): refuse, retry later
-        occurred_at = as_of or timezone.now()
-        StockMovement.objects.bulk_create([
-            StockMovement(tenant=tenant, stock_level_id=level_id, kind=row.kind, quantity=change,
-                          reason=row.reason or ("count" if snapshot else ""), reference=reference,
-                          actor_label=actor.label[:200], occurred_at=occurred_at)
-            for row, level_id, change in movements if level_id not in lost], batch_size=2000)
+        _insert_movements(tenant, [(level_id, row.kind, change, row.reason or ("count" if snapshot else ""))
+                                   for row, level_id, change in movements if level_id not in lost],
+                          reference=reference, actor=actor, occurred_at=as_of or timezone.now())
         increases = []
         for row, level_id, change in accepted_rows:
             if level_id in lost:
@@ -361,7 +381,8 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
         if net:
             from inventory.alerts import evaluate_levels
 
-            evaluate_levels(tenant=tenant, level_ids=sorted(set(net) - lost))
+            evaluate_levels(tenant=tenant, level_ids=sorted(set(net) - lost),
+                            pairs={key for key, level_id in levels.items() if level_id in net and level_id not in lost})
         audit.record(tenant=tenant, actor=actor, action=f"inventory.{'snapshot' if snapshot else 'adjustments'}",
                      object_type="inventory.batch", object_id=result.batch, object_repr=reference,
                      changes={"accepted": result.accepted, "rejected": len(result.rejected),
