@@ -185,6 +185,7 @@ class SkuAvailabilityOut(serializers.Serializer):
 
 class AvailabilityOut(serializers.Serializer):
     channel = serializers.CharField()
+    allow_backorders = serializers.BooleanField(help_text="the channel takes orders beyond what is available")
     results = SkuAvailabilityOut(many=True)
 
 
@@ -212,4 +213,5 @@ class Availability(APIView):
                 raise NotFound(f"No location with code {missing[0]!r}.")
         results = channel_availability(tenant=request.tenant, channel=channel, skus=skus, only_locations=only,
                                        near=near, visible_location_ids=clerk_location_ids(request))
-        return Response(AvailabilityOut({"channel": channel.code, "results": results}).data)
+        return Response(AvailabilityOut({"channel": channel.code, "allow_backorders": channel.allow_backorders,
+                                         "results": results}).data)
