@@ -110,6 +110,64 @@ class LotFactory(factory.django.DjangoModelFactory):
     expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
 
 
+class TransferFactory(factory.django.DjangoModelFactory):
+    """A draft transfer without lines; ship and receive it with inventory.transfers so that the ledger holds."""
+
+    class Meta:
+        model = "inventory.Transfer"
+
+    tenant = factory.SubFactory(TenantFactory)
+    number = factory.Sequence(lambda n: f"TR-{n:06d}")
+    source = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+    destination = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+
+
+class CycleCountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.CycleCount"
+
+    tenant = factory.SubFactory(TenantFactory)
+    number = factory.Sequence(lambda n: f"CC-{n:06d}")
+    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+
+
+class CycleCountLineFactory(factory.django.DjangoModelFactory):
+    """A posted count line, as reporting reads them for stock accuracy."""
+
+    class Meta:
+        model = "inventory.CycleCountLine"
+
+    count = factory.SubFactory(CycleCountFactory, status="completed")
+    tenant = factory.SelfAttribute("count.tenant")
+    location = factory.SelfAttribute("count.location")
+    product = factory.SubFactory(ProductFactory, tenant=factory.SelfAttribute("..tenant"))
+    counted = 10
+    expected = 10
+    variance = factory.LazyAttribute(lambda o: o.counted - o.expected)
+    counted_at = factory.LazyFunction(timezone.now)
+    posted_at = factory.LazyFunction(timezone.now)
+
+
+class StockAlertRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.StockAlertRule"
+
+    tenant = factory.SubFactory(TenantFactory)
+    product = factory.SubFactory(ProductFactory, tenant=factory.SelfAttribute("..tenant"))
+    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
+    threshold = 5
+
+
+class StockImportJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.StockImportJob"
+
+    tenant = factory.SubFactory(TenantFactory)
+    mode = "adjustments"
+    file_name = "stock.csv"
+    content = "sku,location,quantity\n"
+
+
 def _ean13(body: str) -> str:
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return body + str((10 - total % 10) % 10)

@@ -101,3 +101,14 @@ def test_counts_through_the_api_and_another_tenant_sees_nothing(api, other_api, 
     duplicate = api.post("/api/v1/inventory/counts/", {"location": "PAR01", "lines": [
         {"sku": "A", "counted": 1}, {"sku": "A", "counted": 2}]}, format="json")
     assert duplicate.status_code == 400
+
+
+def test_accuracy_reads_posted_lines_per_location(tenant):
+    store = factories.LocationFactory(tenant=tenant, code="LYO01")
+    count = factories.CycleCountFactory(tenant=tenant, location=store, status="completed")
+    for counted, expected in ((10, 10), (4, 5), (0, 0), (7, 6)):
+        factories.CycleCountLineFactory(count=count, counted=counted, expected=expected)
+    factories.CycleCountLineFactory(tenant=tenant, counted=1, expected=9)  # another location
+    figures = counts.accuracy(tenant=tenant, location=store)
+    assert figures == {"lines": 4, "exact_lines": 2, "line_accuracy": 0.5, "unit_accuracy": pytest.approx(1 - 2 / 21)}
+    assert counts.accuracy(tenant=factories.TenantFactory(slug="empty"))["line_accuracy"] is None
