@@ -62,6 +62,8 @@ def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor:
     Lot-tracked products: every movement names its lot, and the lot changes with the level. A receipt needs
     the lot (`lot_for()`); a removal without a lot is taken from the unreserved units of the lots in expiry
     order (expired lots first) and written as one movement per lot touched; the first one is returned.
+    Either way the returned movement's `lot_movements` lists every movement written (a transfer carries those
+    lots, codes and expiry dates, to the receiving location).
     """
     if kind not in MovementKind.values:
         raise ValueError(f"unknown movement kind {kind}")
@@ -84,12 +86,13 @@ def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor:
     occurred_at = occurred_at or timezone.now()
     with transaction.atomic():
         _change_level(tenant, level, quantity, release_reserved)
-        if not product.tracks_lots:
-            return _write(tenant, level, None, kind, quantity, actor, reason, reference, occurred_at)
+        if product.tracks_lots and lot is None:
+            return _take_from_lots(tenant, level, kind, -quantity, actor, reason, reference, occurred_at)
         if lot is not None:
             _change_lot(tenant, level, lot, quantity, release_reserved)
-            return _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at)
-        return _take_from_lots(tenant, level, kind, -quantity, actor, reason, reference, occurred_at)
+        movement = _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at)
+        movement.lot_movements = [movement]
+        return movement
 
 
 def _change_level(tenant, level, quantity, release_reserved):
@@ -128,15 +131,15 @@ def _take_from_lots(tenant, level, kind, units, actor, reason, reference, occurr
     """Remove `units` unreserved units from the level's lots, earliest expiry first (the level is locked)."""
     lots = list(Lot.objects.for_tenant(tenant).filter(stock_level=level, on_hand__gt=F("reserved"))
                 .order_by("expires_on", "id"))
-    first, missing = None, units
+    movements, missing = [], units
     for lot in lots:
         take = min(missing, lot.on_hand - lot.reserved)
         _change_lot(tenant, level, lot, -take, 0)
-        movement = _write(tenant, level, lot, kind, -take, actor, reason, reference, occurred_at)
-        first = first or movement
+        movements.append(_write(tenant, level, lot, kind, -take, actor, reason, reference, occurred_at))
         missing -= take
         if not missing:
-            return first
+            movements[0].lot_movements = movements
+            return movements[0]
     raise Conflict(f"{level.product.sku} at {level.location.code}: the lots hold {units - missing} unreserved "
                    f"units, fewer than the {units} to remove.",
                    sku=level.product.sku, location=level.location.code, delta=-units)

@@ -132,10 +132,11 @@ def test_a_removal_without_lot_takes_unreserved_units_earliest_expiry_first(tena
     _reserve(tenant, channel, product, 3)  # holds all of L-SOON
     level = level_for(tenant=tenant, product=product, location=store)
 
-    post_movement(tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-6, actor=ACTOR,
-                  reason="write-off")
+    movement = post_movement(tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-6, actor=ACTOR,
+                             reason="write-off")
 
     assert _lots(product) == {"L-OLD": (0, 0), "L-SOON": (3, 3), "L-LATE": (3, 0)}
+    assert [(m.lot.code, m.quantity) for m in movement.lot_movements] == [("L-OLD", -4), ("L-LATE", -2)]
     assert StockLevel.all_tenants.get(id=level.id).on_hand == 6
     with pytest.raises(Conflict):
         post_movement(tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-4, actor=ACTOR)
