@@ -8,11 +8,11 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from inventory.ledger import level_for, post_movement
-from inventory.models import Location, MovementKind, Product, Transfer, TransferLine
+from inventory.ledger import level_for, lot_for, post_movement
+from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
 from oms import audit
 from oms.actors import Actor
-from oms.errors import IllegalTransition, NotFound, ValidationFailed
+from oms.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
 
@@ -122,10 +122,11 @@ def receive_transfer(*, tenant, actor: Actor, transfer_id: int, received: dict[s
             line.save(update_fields=["received_quantity"])
             if line.received_quantity:
                 level = level_for(tenant=tenant, product=line.product, location=transfer.destination)
-                level.product, level.location = line.product, transfer.destination
-                post_movement(tenant=tenant, level=level, kind=MovementKind.TRANSFER_IN,
-                              quantity=line.received_quantity, actor=actor,
-                              reason=f"from {transfer.source.code}", reference=transfer.number)
+                for lot, units in _arriving_lots(tenant, transfer, line):
+                    post_movement(tenant=tenant, level=level, kind=MovementKind.TRANSFER_IN, quantity=units,
+                                  actor=actor, reason=f"from {transfer.source.code}", reference=transfer.number,
+                                  lot=lot_for(tenant=tenant, level=level, code=lot.code, expires_on=lot.expires_on)
+                                  if lot is not None else None)
                 touched.append(level.id)
                 skus.append(line.product.sku)
         if skus:
@@ -133,6 +134,30 @@ def receive_transfer(*, tenant, actor: Actor, transfer_id: int, received: dict[s
                                             "locations": [transfer.destination.code], "rows": len(skus)})
         _evaluate_alerts(tenant, touched)
     return transfer
+
+
+def _arriving_lots(tenant, transfer: Transfer, line: TransferLine) -> list[tuple]:
+    """[(source lot or None, units)] for the received units: a lot-tracked product arrives in the lots it left
+    in (earliest expiry first when fewer arrive than left); other products arrive as plain units."""
+    if not line.product.tracks_lots:
+        return [(None, line.received_quantity)]
+    left = (StockMovement.objects.for_tenant(tenant)
+            .filter(reference=transfer.number, kind=MovementKind.TRANSFER_OUT, lot__isnull=False,
+                    stock_level__product=line.product, stock_level__location=transfer.source)
+            .select_related("lot").order_by("lot__expires_on", "lot_id"))
+    per_lot: dict[int, list] = {}
+    for movement in left:
+        per_lot.setdefault(movement.lot_id, [movement.lot, 0])[1] += -movement.quantity
+    arriving, missing = [], line.received_quantity
+    for lot, units in per_lot.values():
+        take = min(units, missing)
+        if take:
+            arriving.append((lot, take))
+            missing -= take
+    if missing:
+        raise Conflict(f"{line.product.sku}: the lots shipped hold fewer units than are received.",
+                       sku=line.product.sku)
+    return arriving
 
 
 def cancel_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:

@@ -131,3 +131,24 @@ def test_another_tenants_transfers_are_not_found(api, other_api, tenant, network
     assert response.status_code == 400
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.DRAFT
+
+
+def test_lot_tracked_units_arrive_in_the_lots_they_left(tenant, network):
+    from datetime import date
+
+    from inventory.ledger import ledger_discrepancies, lot_for
+    from inventory.models import Lot
+
+    milk = factories.ProductFactory(tenant=tenant, sku="MILK", tracks_lots=True)
+    level = level_for(tenant=tenant, product=milk, location=network["WH1"])
+    for code, expires, qty in (("L2", date(2030, 3, 1), 5), ("L1", date(2030, 2, 1), 2)):
+        post_movement(tenant=tenant, level=level, kind="receipt", quantity=qty, actor=SYSTEM,
+                      lot=lot_for(tenant=tenant, level=level, code=code, expires_on=expires))
+    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
+                                         lines=[("MILK", 4)])
+    transfers.ship_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
+    transfers.receive_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
+    arrived = {lot.code: (lot.on_hand, lot.expires_on) for lot in
+               Lot.objects.for_tenant(tenant).filter(stock_level__location=network["PAR01"])}
+    assert arrived == {"L1": (2, date(2030, 2, 1)), "L2": (2, date(2030, 3, 1))}
+    assert ledger_discrepancies(tenant=tenant) == []
