@@ -63,7 +63,7 @@ def evaluate_rules(*, tenant, rules: list) -> list[tuple[StockAlertRule, str]]:
     """Compare each rule with the stock now and emit on a state change; returns [(rule, topic)] emitted."""
     if not rules:
         return []
-    rules = list(rules)
+    rules = sorted(rules, key=lambda r: r.id)  # one order of row locks for every evaluator
     available = {}
     with transaction.atomic():
         by_location = [r for r in rules if r.location_id]

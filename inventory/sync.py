@@ -178,7 +178,8 @@ def _ensure_levels(tenant, wanted: set, known: dict) -> dict:
     missing = wanted - known.keys()
     if missing:
         StockLevel.objects.bulk_create(
-            [StockLevel(tenant=tenant, product_id=p, location_id=loc) for p, loc in sorted(missing)],
+            [StockLevel(tenant=tenant, product_id=p, location_id=loc)
+             for p, loc in sorted(missing, key=lambda k: (k[1], k[0]))],
             ignore_conflicts=True, batch_size=2000)
         known.update(_level_ids(tenant, missing))
     return known
