@@ -15,6 +15,12 @@ from tests import factories
 CLOSED_BROKER = "redis://127.0.0.1:1/0"
 
 
+def pytest_configure(config):
+    # Registered by pytest-xdist when it is active; declared here too so that `-p no:xdist` runs keep
+    # --strict-markers happy.
+    config.addinivalue_line("markers", "xdist_group(name): run these tests in the same xdist worker")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -54,7 +60,8 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
         self.thread.start()
 
     @property
