@@ -54,7 +54,7 @@ def test_sign_in_navigate_switch_to_french_and_sign_out(live_server, page):
     nav = page.locator("nav.mainnav")
     for label in ("Home", "Audit trail", "API keys", "Webhooks", "Administration"):
         assert nav.get_by_role("link", name=label, exact=True).count() == 1, label
-    stylesheet_loaded = page.evaluate("getComputedStyle(document.querySelector('.topbar')).display")
+    stylesheet_loaded = page.evaluate("getComputedStyle(document.querySelector('.topbar .bar')).display")
     assert stylesheet_loaded == "flex"
 
     nav.get_by_role("link", name="Audit trail", exact=True).click()

@@ -22,8 +22,14 @@ def key_on_last_line(lines: list[str]) -> str:
     return lines[-1].rsplit(" ", 1)[-1]
 
 
+@pytest.fixture
+def platform_only(monkeypatch):
+    """The platform part alone: the apps' demo data takes seconds and is exercised once, below."""
+    monkeypatch.setattr(seed_demo, "CONTRIBUTORS", ())
+
+
 @pytest.mark.django_db
-def test_seed_demo_creates_the_tenant_and_one_user_per_role(client):
+def test_seed_demo_creates_the_tenant_and_one_user_per_role(client, platform_only):
     lines = run()
     tenant = Tenant.objects.get(slug="demo")
     assert (tenant.name, tenant.default_currency, tenant.timezone) == ("Maison Demo", "EUR", "Europe/Paris")
@@ -39,7 +45,7 @@ def test_seed_demo_creates_the_tenant_and_one_user_per_role(client):
 
 
 @pytest.mark.django_db
-def test_seed_demo_prints_a_working_api_key_on_its_last_line():
+def test_seed_demo_prints_a_working_api_key_on_its_last_line(platform_only):
     lines = run()
     key = authenticate_api_key(key_on_last_line(lines))
     assert key is not None and key.tenant.slug == "demo"
@@ -47,7 +53,7 @@ def test_seed_demo_prints_a_working_api_key_on_its_last_line():
 
 
 @pytest.mark.django_db
-def test_seed_demo_runs_twice_and_says_so(client):
+def test_seed_demo_with_every_apps_demo_data_runs_twice_and_says_so(client):
     first = run()
     second = run()
     assert "Tenant demo already exists" in "\n".join(second)
@@ -62,7 +68,7 @@ def test_seed_demo_runs_twice_and_says_so(client):
 
 
 @pytest.mark.django_db
-def test_seed_demo_restores_a_changed_demo_password(client):
+def test_seed_demo_restores_a_changed_demo_password(client, platform_only):
     run()
     from oms.models import User
 
