@@ -1,6 +1,9 @@
 """Who is acting: a signed-in user, an API key, or the system (tasks, commands)."""
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
+
+from django.conf import settings
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,22 @@ class Actor:
         return cls(label=f"api-key:{api_key.label}", api_key=api_key, ip=ip, request_id=request_id)
 
 
+def client_ip(request) -> str | None:
+    """The caller's address: behind our own proxy (OMS_BEHIND_PROXY), the address it appended to
+    X-Forwarded-For; otherwise the peer's. None when it is not an IP address (a Unix socket)."""
+    candidate = request.META.get("REMOTE_ADDR") or ""
+    if getattr(settings, "OMS_BEHIND_PROXY", False):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            candidate = forwarded[-1]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
 def actor_from_request(request) -> Actor:
-    ip = request.META.get("REMOTE_ADDR")
+    ip = client_ip(request)
     request_id = getattr(request, "request_id", "")
     api_key = getattr(request, "api_key", None)
     if api_key is not None:

@@ -110,7 +110,7 @@ def sweep(now=None) -> int:
 def sweep_deliveries(now=None) -> int:
     """Re-enqueue webhook deliveries that are due but whose message was lost."""
     now = now or timezone.now()
-    ids = list(WebhookDelivery.all_tenants.filter(status=WebhookDelivery.Status.PENDING,
+    ids = list(WebhookDelivery.all_tenants.filter(status=WebhookDelivery.Status.PENDING, subscription__active=True,
                                                   next_attempt_at__lt=now - timedelta(seconds=60))
                .order_by("next_attempt_at").values_list("id", flat=True)[:1000])
     sent = 0

@@ -132,7 +132,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
 # Security: secure by default when not in DEBUG; every flag can be relaxed from the environment.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("OMS_BEHIND_PROXY", default=False) else None
+# Behind a reverse proxy that sets X-Forwarded-Proto and appends the client to X-Forwarded-For.
+OMS_BEHIND_PROXY = env.bool("OMS_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if OMS_BEHIND_PROXY else None
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
@@ -158,6 +160,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "oms.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Throttling by address (anonymous calls) reads the proxy's X-Forwarded-For entry when behind one.
+    "NUM_PROXIES": 1 if OMS_BEHIND_PROXY else None,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")

@@ -217,6 +217,8 @@ def attempt_delivery(delivery_id: int) -> int | None:
                 .filter(id=delivery_id).first())
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
+    if not delivery.subscription.active:
+        return None  # paused: the delivery waits, and goes out if the subscription is switched on again
     if delivery.next_attempt_at > timezone.now() + timedelta(seconds=5):
         return None  # an early duplicate message: the scheduled try (or the delivery sweep) does it on time
     subscription, event = delivery.subscription, delivery.event

@@ -52,7 +52,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return ApiKeyPrincipal(key), key
 
     def authenticate_header(self, request):
-        return self.keyword
+        return f'{self.keyword} realm="oms"'
 
 
 class TenantSessionAuthentication(authentication.SessionAuthentication):

@@ -74,7 +74,7 @@ def problem_exception_handler(exc, context):
         if getattr(exc, "wait", None) is not None:
             headers["Retry-After"] = str(max(int(exc.wait + 0.999), 1))
         if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-            headers.setdefault("WWW-Authenticate", 'Bearer realm="api"')
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="oms"')
         return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     log.exception("unhandled API error", extra={"request_id": getattr(request, "request_id", None)})
     return Response(problem_body(500, "An unexpected error occurred; it has been logged.", request=request),

@@ -94,3 +94,18 @@ def test_audit_entries_belong_to_their_tenant(tenant, other_tenant, api, other_a
 
     assert AuditEntry.objects.for_tenant(tenant).filter(action="webhook.created").count() == 1
     assert not AuditEntry.objects.for_tenant(other_tenant).filter(action="webhook.created").exists()
+
+
+def test_behind_a_proxy_the_address_it_forwarded_is_recorded(tenant, api, settings):
+    settings.OMS_BEHIND_PROXY = True
+
+    api.post("/api/v1/webhooks/", HOOK, format="json", REMOTE_ADDR="10.0.0.2",
+             HTTP_X_FORWARDED_FOR="198.51.100.77, 203.0.113.50")
+
+    assert entry(tenant, "webhook.created").ip == "203.0.113.50"
+
+
+def test_an_address_that_is_not_an_ip_is_recorded_as_unknown(tenant, api):
+    api.post("/api/v1/webhooks/", HOOK, format="json", REMOTE_ADDR="")
+
+    assert entry(tenant, "webhook.created").ip is None

@@ -193,3 +193,17 @@ def test_the_sweep_re_enqueues_deliveries_left_overdue(tenant, receiver, eager):
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert len(receiver.requests) == 2
+
+
+def test_a_paused_subscription_holds_its_deliveries_until_switched_on(tenant, receiver):
+    delivery = delivery_for(tenant, receiver.url)
+    delivery.subscription.active = False
+    delivery.subscription.save()
+
+    deliver(delivery)
+    assert receiver.requests == []
+    assert delivery.status == "pending"
+
+    delivery.subscription.active = True
+    delivery.subscription.save()
+    assert deliver(delivery).status == "succeeded"
