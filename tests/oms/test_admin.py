@@ -51,6 +51,7 @@ def test_tenant_admin_who_is_not_staff_reaches_the_admin_index(signed_in):
     models = {m["object_name"] for app in response.context["app_list"] for m in app["models"]}
     assert {"Membership", "ApiKey", "AuditEntry", "WebhookSubscription", "WebhookDelivery"} <= models
     assert not {"Tenant", "User"} & models
+    assert '<span id="admin-tenant">· Acme</span>' in response.content.decode()
 
 
 def test_back_office_reaches_the_admin_but_not_the_audit_trail(signed_in):
