@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -56,6 +56,16 @@ def publish(event_id: int) -> bool:
 
 def process_event(event_id: int) -> bool:
     """Run the topic's handlers and create the webhook deliveries, once. Returns False if already done."""
+    try:
+        return _process(event_id)
+    except Exception:
+        # Nothing of this try was kept; count it so that an event failing again and again stands out.
+        OutboxEvent.all_tenants.filter(id=event_id).update(attempts=F("attempts") + 1)
+        log.exception("outbox event processing failed; the sweep will retry", extra={"event_id": event_id})
+        raise
+
+
+def _process(event_id: int) -> bool:
     delivery_ids = []
     with transaction.atomic():
         event = (OutboxEvent.all_tenants.select_for_update(of=("self",)).select_related("tenant")

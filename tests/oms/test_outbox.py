@@ -99,6 +99,7 @@ def test_a_failing_handler_keeps_the_event_pending_with_nothing_written(tenant, 
 
     event.refresh_from_db()
     assert event.processed_at is None
+    assert event.attempts == 1  # the failed try is counted
     assert not WebhookDelivery.objects.for_tenant(tenant).exists()
 
 
