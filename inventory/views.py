@@ -5,6 +5,7 @@ Adjustments, transfers, imports and alert rules are for admin and back-office st
 their own stores.
 """
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
@@ -280,7 +281,8 @@ def import_progress(request, pk: int):
     from inventory.tasks_ops import enqueue_import
 
     job = _import_for(request, pk)
-    if sync.import_needs_kick(job):
+    # At most one re-enqueue per job every 30 s, however many pages poll.
+    if sync.import_needs_kick(job) and cache.add(f"inventory:import-kick:{job.id}", 1, 30):
         enqueue_import(job.id)
     return render(request, "inventory/_import_progress.html", {"job": job})
 

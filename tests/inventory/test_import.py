@@ -1,4 +1,6 @@
 """CSV import from the back office: upload → background task by chunks → progress → error report."""
+from datetime import timedelta
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -104,7 +106,7 @@ def test_an_interrupted_import_resumes_without_applying_a_row_twice(tenant, cata
     assert job.processed_rows == 2 and on_hand(tenant, "A") == 2
     assert sync.run_import_job(job_id=job.id) is False  # still held by the runner that died, until it is stale
     StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(
-        heartbeat_at=timezone.now() - timezone.timedelta(minutes=10))
+        heartbeat_at=timezone.now() - timedelta(minutes=10))
     assert sync.run_import_job(job_id=job.id) is True
     job.refresh_from_db()
     assert job.status == "done" and job.accepted == 5 and on_hand(tenant, "A") == 5
@@ -148,3 +150,14 @@ def test_only_staff_import(user_client, tenant, catalog):
         assert client.get("/inventory/imports/").status_code == 403
         assert upload(client, b"sku,location,quantity\nZ,X1,5\n").status_code == 403
     assert not StockImportJob.objects.for_tenant(tenant).exists()
+
+
+def test_a_waiting_import_whose_task_was_lost_is_handed_over_again(user_client, tenant, catalog, eager):
+    client = user_client("back_office")
+    job = sync.create_import_job(tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv",
+                                 content=b"sku,location,quantity\nA,WH1,4\n")
+    StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(
+        created_at=timezone.now() - timedelta(minutes=5))
+    assert client.get(f"/inventory/imports/{job.id}/progress/").status_code == 200
+    job.refresh_from_db()
+    assert job.status == "done" and job.accepted == 1 and on_hand(tenant, "A") == 4

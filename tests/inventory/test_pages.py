@@ -42,8 +42,9 @@ def test_each_role_opens_exactly_its_pages(user_client, stock, role):
     client = user_client(role, locations=[stock["PAR01"]] if role == Role.STORE_CLERK else ())
     for url, roles in PAGES.items():
         assert client.get(url).status_code == (200 if role in roles else 403), url
-    nav = client.get("/").content.decode()
-    assert 'href="/inventory/"' in nav
+    home = client.get("/").content.decode()
+    assert 'href="/inventory/"' in home
+    assert ("Low-stock alerts" in home) == (role in STAFF | {Role.MANAGER})
 
 
 def test_search_by_sku_name_or_barcode_shows_every_location(user_client, stock):
