@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from inventory import alerts, counts, sync, transfers
 from inventory.forms import AdjustmentForm, AlertRuleForm, CountStartForm, ImportForm, TransferForm
-from inventory.models import (CycleCount, Location, Product, StockAlertRule, StockImportJob, StockLevel,
+from inventory.models import (Location, Product, StockAlertRule, StockImportJob, StockLevel,
                               StockMovement, Transfer)
 from oms.actors import actor_from_request
 from oms.errors import DomainError, NotFound
