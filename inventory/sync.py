@@ -14,6 +14,8 @@ Rules:
   movements), so a 10,000-row batch takes about a second.
 - Stock increases emit one `stock.adjusted` event per batch (not per row) so that backorders can react.
 """
+import csv
+import io
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -104,10 +106,12 @@ def _parse(rows, *, value_field: str, snapshot: bool, index_offset: int, result:
             continue
         sku, code = _text(raw, "sku"), _text(raw, "location")
         value = _as_int(raw.get(value_field))
-        reason = raw.get("reason") if isinstance(raw.get("reason"), str) else ""
+        reason = _text(raw, "reason").replace("\x00", "")
         kind = raw.get("kind", MovementKind.ADJUSTMENT) if not snapshot else MovementKind.COUNT
         lot, expires_on = _text(raw, "lot"), _as_date(raw.get("expires_on"))
-        if not sku:
+        if "\x00" in sku + code + lot:  # PostgreSQL text holds no NUL: no SKU or code can contain one
+            _reject(result, index, sku.replace("\x00", ""), code.replace("\x00", ""), "NUL character in a value.")
+        elif not sku:
             _reject(result, index, sku, code, "sku is required.")
         elif not code:
             _reject(result, index, sku, code, "location is required.")
@@ -402,9 +406,6 @@ _COLUMNS = ("sku", "location", "quantity", "reason", "lot", "expires_on")
 
 def _csv_rows(content: str) -> tuple[list[str], list[dict]]:
     """(header, rows) of a CSV with a header line; comma, semicolon or tab separated."""
-    import csv
-    import io
-
     first_line = content.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(content), delimiter=delimiter)
@@ -435,7 +436,12 @@ def create_import_job(*, tenant, actor: Actor, mode: str, file_name: str, conten
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValidationFailed(errors={"file": ["The file is not UTF-8 text."]}) from None
-    header, rows = _csv_rows(text)
+    if "\x00" in text:
+        raise ValidationFailed(errors={"file": ["The file holds NUL bytes: it is not a text CSV."]})
+    try:
+        header, rows = _csv_rows(text)
+    except csv.Error as exc:
+        raise ValidationFailed(errors={"file": [f"The file is not a readable CSV: {exc}."]}) from None
     missing = [column for column in ("sku", "location", "quantity") if column not in header]
     if missing:
         raise ValidationFailed(errors={"file": ["The first line names the columns sku, location, quantity "
@@ -545,9 +551,6 @@ def _cell(value) -> str:
 
 def import_error_csv(job) -> str:
     """The rejected rows as CSV: line of the file, sku, location, quantity, reason."""
-    import csv
-    import io
-
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "sku", "location", "quantity", "error"])

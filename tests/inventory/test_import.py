@@ -121,6 +121,10 @@ def test_a_file_without_the_columns_is_refused_on_upload(user_client, tenant, ca
     assert "missing: sku, location, quantity" in response.content.decode()
     assert not StockImportJob.objects.for_tenant(tenant).exists()
     assert "not UTF-8" in upload(client, "sku,location,quantity\nÉ,WH1,1\n".encode("latin-1")).content.decode()
+    assert "not a text CSV" in upload(client, b"sku,location,quantity\nA\x00,WH1,1\n").content.decode()
+    huge_field = b'sku,location,quantity\n"' + b"A" * 200_000 + b'",WH1,1\n'
+    assert "not a readable CSV" in upload(client, huge_field).content.decode()
+    assert not StockImportJob.objects.for_tenant(tenant).exists()
 
 
 def test_lot_columns_are_read(tenant, catalog):
