@@ -439,11 +439,12 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
     if partial:
         OrderLine.all_tenants.bulk_update(lines, ["status", "quantity_allocated", "quantity_backordered"])
     order.status = states.order_status(order, lines)
-    order.number = _order_number(tenant)
-    order.save(update_fields=["number", "status"])
     event = _event(order, actor=actor, kind="placed", message=f"Order placed on channel {channel.code}.",
                    after={"status": order.status, "total": str(order.total),
                           "lines": {str(line.id): _line_figures(line) for line in lines}})
+    # Last, so that concurrent orders of the tenant queue on the sequence row for as short a time as possible.
+    order.number = _order_number(tenant)
+    order.save(update_fields=["number", "status"])
     payload = _payload(order, delivery_method=order.delivery_method, on_hold=bool(order.hold_kind),
                        total=str(order.total), currency=order.currency)
     emit(tenant, "order.placed", payload)

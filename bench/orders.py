@@ -1,0 +1,258 @@
+"""Order intake benchmark: orders placed per second through the real HTTP stack, beside the plain-SQL floor.
+
+    DATABASE_URL=postgres://root@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/7 \
+        .venv/bin/python bench/orders.py [--seconds 15] [--clients 16] [--workers N] [--no-idempotency-key]
+
+1. creates its own database (`oms_bench_orders` on the server of DATABASE_URL) and migrates it;
+2. loads a tenant with 10,000 SKUs stocked in three warehouses (the web channel's sourcing pool) and a
+   channel-bound API key;
+3. starts gunicorn against it (outbox events go to Redis when REDIS_URL is set, as in production);
+4. lets 16 clients POST /api/v1/orders/ back to back for the given time, each order 3 lines of random SKUs
+   (quantities 1, 2, 1, like the floor) with its own Idempotency-Key, and reports orders/s, p50 and p99;
+5. runs the plain-SQL floor (shared/bench/floor.sh order, same clients and duration) right after, on the
+   same machine, and prints the ratio; then stops gunicorn and drops the database (keep it with --keep).
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "oms_bench_orders"
+FLOOR_CANDIDATES = (ROOT.parent / "shared" / "bench" / "floor.sh", Path("/work/shared/bench/floor.sh"))
+
+
+def percentile(values, p: float) -> float:
+    """The p-th percentile (0-100), linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def database_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def _admin(url: str):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def create_database(base_url: str) -> str:
+    with _admin(base_url) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    return database_url(base_url, BENCH_DB)
+
+
+def drop_database(base_url: str) -> None:
+    with _admin(base_url) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+def load(n_skus: int) -> dict:
+    """Tenant, three warehouses with 1,000,000 units of every SKU (and their receipts), a web channel, a key."""
+    from django.db import connection
+
+    from channels.models import Channel, ChannelLocation
+    from inventory.models import Location, Product, StockLevel, StockMovement
+    from oms.actors import Actor
+    from oms.services import create_api_key, create_tenant
+
+    tenant = create_tenant(slug="bench", name="Bench")
+    locations = Location.objects.bulk_create([
+        Location(tenant=tenant, code=f"WH{i}", name=f"Warehouse {i}", kind="warehouse") for i in range(3)])
+    Product.objects.bulk_create([Product(tenant=tenant, sku=f"SKU{i:06d}", name=f"Product {i}")
+                                 for i in range(n_skus)], batch_size=5000)
+    levels, movements = StockLevel._meta.db_table, StockMovement._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {levels} (tenant_id, product_id, location_id, on_hand, reserved, safety_stock, updated_at) "
+            "SELECT %s, p.id, l.id, 1000000, 0, 0, now() FROM inventory_product p CROSS JOIN inventory_location l "
+            "WHERE p.tenant_id = %s AND l.tenant_id = %s", [tenant.id, tenant.id, tenant.id])
+        cursor.execute(
+            f"INSERT INTO {movements} (tenant_id, stock_level_id, kind, quantity, reason, reference, actor_label, "
+            f"occurred_at, created_at) SELECT tenant_id, id, 'receipt', on_hand, 'bench load', '', 'bench', now(), "
+            f"now() FROM {levels} WHERE tenant_id = %s", [tenant.id])
+        cursor.execute("ANALYZE")
+    channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
+    ChannelLocation.objects.bulk_create([ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i)
+                                         for i, loc in enumerate(locations)])
+    key = create_api_key(tenant=tenant, label="bench-web", channel=channel, actor=Actor.system("bench")).secret
+    return {"key": key, "skus": [f"SKU{i:06d}" for i in range(n_skus)]}
+
+
+def start_gunicorn(bench_url: str, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": bench_url, "OMS_API_THROTTLE": "off", "DEBUG": "0",
+           "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--timeout", "120", "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn stopped: " + server.stderr.read().decode(errors="replace")[-2000:])
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.3)
+    server.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def order_body(rng: random.Random, skus: list) -> dict:
+    a, b, c = rng.sample(skus, 3)
+    return {"external_ref": uuid.uuid4().hex, "currency": "EUR",
+            "customer": {"email": f"c{rng.randint(1, 50000)}@example.com", "name": "Bench Customer"},
+            "delivery": {"method": "ship", "address": {"line1": "1 rue de Rivoli", "postal_code": "75001",
+                                                       "city": "Paris", "country": "FR"}},
+            "lines": [{"sku": a, "quantity": 1, "unit_price": "12.50", "tax": "2.50"},
+                      {"sku": b, "quantity": 2, "unit_price": "7.90", "tax": "3.16"},
+                      {"sku": c, "quantity": 1, "unit_price": "30.00", "tax": "6.00"}]}
+
+
+def run_clients(port: int, key: str, skus: list, clients: int, seconds: float, warmup: float,
+                idempotency: bool = True) -> dict:
+    """`clients` threads POST orders back to back; only requests started after the warm-up are counted."""
+    start = threading.Barrier(clients + 1)
+    results: list[list] = [[] for _ in range(clients)]
+    timing = {}
+
+    def client(index: int):
+        rng = random.Random(index)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        start.wait()
+        while time.perf_counter() < timing["end"]:
+            body = json.dumps(order_body(rng, skus)).encode()
+            began = time.perf_counter()
+            try:
+                headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+                if idempotency:
+                    headers["Idempotency-Key"] = uuid.uuid4().hex
+                conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                status = 0
+            if began >= timing["measure_from"]:
+                results[index].append((status, time.perf_counter() - began))
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    now = time.perf_counter()
+    timing.update(measure_from=now + warmup, end=now + warmup + seconds)
+    start.wait()
+    for thread in threads:
+        thread.join()
+    flat = [item for per_client in results for item in per_client]
+    ok = [elapsed for status, elapsed in flat if status == 201]
+    failures: dict = {}
+    for status, _ in flat:
+        if status != 201:
+            failures[status] = failures.get(status, 0) + 1
+    return {"placed": len(ok), "rate": len(ok) / seconds, "p50_ms": percentile(ok, 50) * 1000 if ok else None,
+            "p99_ms": percentile(ok, 99) * 1000 if ok else None, "failures": failures}
+
+
+def run_floor(base_url: str, seconds: int, clients: int) -> float | None:
+    script = next((path for path in FLOOR_CANDIDATES if path.exists()), None)
+    if script is None:
+        return None
+    parts = urlsplit(base_url)
+    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1", "PGPORT": str(parts.port or 5432),
+           "PGUSER": parts.username or "root", "PGDATABASE": parts.path.lstrip("/") or "test"}
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    out = subprocess.run(["bash", str(script), "order", str(seconds), str(clients)], env=env, capture_output=True,
+                         text=True, check=True)
+    lines = [line for line in out.stdout.strip().splitlines() if line.strip()]
+    return float(lines[-1]) if lines else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="gunicorn sync workers (default: one per core)")
+    parser.add_argument("--skus", type=int, default=10_000)
+    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--no-idempotency-key", action="store_true", help="send orders without Idempotency-Key")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    args = parser.parse_args(argv)
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url.startswith(("postgres://", "postgresql://")):
+        parser.error("set DATABASE_URL to a PostgreSQL server (the bench creates its own database there)")
+
+    load_before = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    bench_url = create_database(base_url)
+    server = None
+    try:
+        os.environ["DATABASE_URL"] = bench_url
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        call_command("migrate", verbosity=0, interactive=False)
+        data = load(args.skus)
+        connections.close_all()
+        server = start_gunicorn(bench_url, args.port, args.workers)
+        api = run_clients(args.port, data["key"], data["skus"], args.clients, args.seconds, args.warmup,
+                          idempotency=not args.no_idempotency_key)
+        server.terminate()
+        server.wait(timeout=30)
+        server = None
+        floor = run_floor(base_url, args.seconds, args.clients)
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if not args.keep:
+            drop_database(base_url)
+    print(f"load average before the run: {load_before}")
+    print(f"orders API: {api['rate']:.0f} orders/s ({api['placed']} in {args.seconds} s, {args.clients} clients, "
+          f"{args.workers} gunicorn workers, 3 lines each, {args.skus} SKUs, "
+          f"Idempotency-Key {'off' if args.no_idempotency_key else 'on'}), p50 {api['p50_ms']:.1f} ms, "
+          f"p99 {api['p99_ms']:.1f} ms, non-201 answers: {api['failures'] or 'none'}")
+    if floor:
+        print(f"SQL floor: {floor:.0f} orders/s; API / floor = {api['rate'] / floor:.3f}")
+    else:
+        print("SQL floor: floor.sh not found (shared/bench beside the clone)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
