@@ -3,6 +3,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -82,6 +83,13 @@ def problem_exception_handler(exc, context):
 
 
 def api_not_found(request, exception=None):
-    """404 for unknown /api/ paths, as problem+json."""
-    return JsonResponse(problem_body(404, "No such resource.", request=request), status=404,
-                        content_type=PROBLEM_CONTENT_TYPE)
+    """404 for unknown /api/ paths, as problem+json (naming the path with a trailing slash when that exists)."""
+    detail = "No such resource."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            detail = f"No such resource. Did you mean {request.path}/ ?"
+    return JsonResponse(problem_body(404, detail, request=request), status=404, content_type=PROBLEM_CONTENT_TYPE)

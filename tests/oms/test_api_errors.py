@@ -44,6 +44,12 @@ def test_unknown_api_path_answers_404_problem(api):
     assert_problem(APIClient().get("/api/v2/orders/"), 404)
 
 
+def test_a_path_missing_its_trailing_slash_is_pointed_out(api):
+    body = assert_problem(api.get("/api/v1/webhooks"), 404)
+
+    assert "/api/v1/webhooks/" in body["detail"]
+
+
 def test_method_not_allowed_answers_405_problem(api):
     assert_problem(api.put("/api/v1/webhooks/", {}, format="json"), 405)
 
