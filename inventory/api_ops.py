@@ -175,7 +175,7 @@ class TransferOut(serializers.Serializer):
 
 
 def _location_param(request, name="location"):
-    code = request.query_params.get(name, "").strip()
+    code = request.query_params.get(name, "").replace("\x00", "\ufffd").strip()
     if not code:
         return None
     location = Location.objects.for_tenant(request.tenant).filter(code=code).first()
@@ -190,7 +190,8 @@ class TransferListCreate(OpsView):
     @extend_schema(responses=TransferOut(many=True), parameters=[
         OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)])
     def get(self, request):
-        queryset = transfers.transfer_list(tenant=request.tenant, status=request.query_params.get("status", ""),
+        queryset = transfers.transfer_list(tenant=request.tenant,
+                                           status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
                                            location=_location_param(request)).prefetch_related("lines__product")
         return self.paginated(request, queryset, TransferOut)
 
@@ -303,7 +304,7 @@ class CountListCreate(OpsView):
     def get(self, request):
         location = _location_param(request)
         queryset = counts.count_list(tenant=request.tenant, locations=_clerk_locations(request),
-                                     status=request.query_params.get("status", ""))
+                                     status=request.query_params.get("status", "").replace("\x00", "\ufffd"))
         if location is not None:
             queryset = queryset.filter(location=location)
         return self.paginated(request, queryset.prefetch_related("lines__product"), CountOut)
@@ -373,8 +374,9 @@ class AlertRuleListCreate(OpsView):
                                                                   OpenApiParameter("low", bool)])
     def get(self, request):
         queryset = alerts.rule_list(tenant=request.tenant)
-        if request.query_params.get("sku"):
-            queryset = queryset.filter(product__sku=request.query_params["sku"])
+        sku = request.query_params.get("sku", "").replace("\x00", "\ufffd")
+        if sku:
+            queryset = queryset.filter(product__sku=sku)
         if request.query_params.get("low") in ("true", "1"):
             queryset = queryset.filter(is_low=True)
         return self.paginated(request, queryset, AlertRuleOut)

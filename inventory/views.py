@@ -52,6 +52,11 @@ def _render(request, template, context=None, status=200):
     return render(request, template, context, status=status)
 
 
+def _param(request, name: str) -> str:
+    """A query parameter; a NUL (which PostgreSQL text cannot hold) becomes U+FFFD and so matches nothing."""
+    return request.GET.get(name, "").replace("\x00", "\ufffd").strip()
+
+
 def _error_text(exc: DomainError) -> str:
     errors = exc.extra.get("errors") or {}
     texts = [str(m) for field_messages in errors.values() for m in field_messages]
@@ -63,7 +68,7 @@ def _error_text(exc: DomainError) -> str:
 @role_required()
 def search(request):
     tenant, scope = request.tenant, _scope(request)
-    query = request.GET.get("q", "").strip()
+    query = _param(request, "q")
     products = Product.objects.for_tenant(tenant)
     if query:
         products = products.filter(Q(sku__icontains=query) | Q(name__icontains=query) | Q(barcode=query))
@@ -87,7 +92,7 @@ def search(request):
 @role_required()
 def movements(request):
     tenant, scope = request.tenant, _scope(request)
-    sku, code = request.GET.get("sku", "").strip(), request.GET.get("location", "").strip()
+    sku, code = _param(request, "sku"), _param(request, "location")
     product = Product.objects.for_tenant(tenant).filter(sku=sku).first()
     if product is None:
         raise Http404
@@ -113,10 +118,10 @@ def movements(request):
 
 @role_required(*STAFF_ROLES)
 def adjust(request):
-    initial = {"sku": request.GET.get("sku", "")}
-    if request.GET.get("location"):
+    initial = {"sku": _param(request, "sku")}
+    if _param(request, "location"):
         initial["location"] = Location.objects.for_tenant(request.tenant).filter(
-            code=request.GET["location"]).first()
+            code=_param(request, "location")).first()
     form = AdjustmentForm(request.POST or None, tenant=request.tenant, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -148,7 +153,7 @@ def transfer_list(request):
         else:
             messages.success(request, _t("Transfer %(number)s created.") % {"number": transfer.number})
             return redirect("inventory:transfer", pk=transfer.id)
-    status = request.GET.get("status", "")
+    status = _param(request, "status")
     page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(request.GET.get("page"))
     return _render(request, "inventory/transfers.html", {"form": form, "page": page, "status": status,
                                                          "statuses": Transfer.Status.choices})
