@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from oms.actors import actor_from_request
 from oms.errors import Conflict, DomainError, NotFound
 from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
+from oms.views import register_home_tile
 from orders import invoicing, selectors, services
 from orders.forms import (AddressForm, CancelForm, HoldForm, OrderSearchForm, PhoneOrderForm, PhoneOrderLineFormSet,
                           PickupForm, ReleaseForm)
@@ -24,6 +26,16 @@ PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER}
 ACTION_ROLES = STAFF_ROLES
 
 register_nav(_("Orders"), "orders-list", PAGE_ROLES, order=30)
+
+
+def _held_orders_tile(request):
+    if role_of(request) not in PAGE_ROLES:
+        return None
+    held = selectors.orders_for(tenant=request.tenant).filter(status=OrderStatus.ON_HOLD).count()
+    return {"title": _("Orders on hold"), "value": held, "url": reverse("orders-list") + "?status=on_hold"}
+
+
+register_home_tile(_held_orders_tile)
 
 
 def _describe(exc: DomainError) -> str:

@@ -70,6 +70,15 @@ def test_the_nav_shows_orders_to_reading_roles(user_client, tenant):
     assert 'href="/orders/"' in page
 
 
+def test_the_home_page_counts_the_orders_on_hold(user_client, tenant, shop):
+    place(tenant, shop, hold_kind="fraud", hold_reason="check")
+
+    home = user_client("back_office").get("/")
+
+    tile = next(t for t in home.context["tiles"] if t["url"] == "/orders/?status=on_hold")
+    assert tile["value"] == 1
+
+
 @pytest.mark.parametrize("role", ["manager", "viewer", "store_clerk"])
 def test_roles_without_actions_cannot_cancel_or_hold(user_client, tenant, shop, role):
     order = place(tenant, shop)
