@@ -119,7 +119,11 @@ class StockSnapshots(OpsView):
     write_roles = STAFF_ROLES
 
     @extend_schema(request=SnapshotIn, responses=SyncResultOut,
-                   description="Apply absolute counts taken at `as_of`; movements recorded after `as_of` are kept.")
+                   description="Apply absolute counts taken at `as_of`: new on-hand = counted + movements recorded "
+                               "after `as_of` (the difference is posted as a `count` movement). A row that would "
+                               "leave less on hand than is reserved is rejected, never clamped; a row older than a "
+                               "count already applied to that stock row is rejected as stale. 200 with per-row "
+                               "results even when some rows are rejected; 400 only for a malformed body.")
     @idempotent
     def post(self, request):
         data = SnapshotIn(data=request.data)
