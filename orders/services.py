@@ -318,6 +318,10 @@ def _intake_hold(tenant, data: OrderInput, *, first_order: bool, total: Decimal)
     return "", ""
 
 
+def _rule_needs_history(tenant) -> bool:
+    return bool(((tenant.settings or {}).get("order_hold_rules") or {}).get("first_order_express_levels"))
+
+
 def _reserve(*, tenant, channel, demands, locations, order_lines, allow_partial: bool) -> dict:
     """Reserve the demands all-or-nothing; with `allow_partial` (backorders) reserve what exists instead.
 
@@ -371,7 +375,6 @@ def place_order(*, tenant, actor: Actor, data: OrderInput) -> Order:
     """
     channel = data.channel
     products, location = _validate(tenant, data)
-    _refuse_duplicate(tenant, channel, data.external_ref)
     try:
         with transaction.atomic():
             return _create_order(tenant=tenant, actor=actor, data=data, products=products, location=location)
@@ -382,6 +385,8 @@ def place_order(*, tenant, actor: Actor, data: OrderInput) -> Order:
 
 
 def _refuse_duplicate(tenant, channel, external_ref) -> None:
+    """Called when the (tenant, channel, external_ref) constraint refused the order row, which is inserted
+    before any stock is touched: a duplicate costs one failed insert."""
     existing = (Order.objects.for_tenant(tenant).filter(channel=channel, external_ref=external_ref)
                 .values_list("id", "number").first())
     if existing:
@@ -396,7 +401,7 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
     if data.customer and data.customer.get("email"):
         customer, created = match_customer(tenant=tenant, email=data.customer["email"],
                                            name=data.customer.get("name", ""), phone=data.customer.get("phone", ""))
-        first_order = created or not customer.orders.exists()
+        first_order = created or (_rule_needs_history(tenant) and not customer.orders.exists())
     hold_kind, hold_reason = _intake_hold(tenant, data, first_order=first_order, total=totals["total"])
     in_store = data.delivery_method == DeliveryMethod.IN_STORE
     now = timezone.now()

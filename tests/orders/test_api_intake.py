@@ -112,9 +112,11 @@ def test_a_second_order_with_the_same_external_ref_answers_409_with_the_existing
     first = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json").json()
 
     response = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json")
+    with_key = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json",
+                        HTTP_IDEMPOTENCY_KEY="another-key")
 
-    assert response.status_code == 409
-    assert response.json()["order_id"] == first["id"]
+    assert response.status_code == with_key.status_code == 409
+    assert response.json()["order_id"] == with_key.json()["order_id"] == first["id"]
 
 
 def test_the_same_external_ref_on_another_channel_is_another_order(api, tenant, shop):
