@@ -8,3 +8,7 @@ from inventory import services
 def expire_reservations():
     """Release the holds past their expiry (beat, every 30 s); safe to run twice or in parallel."""
     return services.expire_reservations()
+
+
+# Stock operations tasks (CSV imports, low-stock sweep) live beside; importing them here registers them.
+from inventory.tasks_ops import *  # noqa: E402,F401,F403

@@ -165,3 +165,11 @@ def test_a_waiting_import_whose_task_was_lost_is_handed_over_again(user_client, 
     assert client.get(f"/inventory/imports/{job.id}/progress/").status_code == 200
     job.refresh_from_db()
     assert job.status == "done" and job.accepted == 1 and on_hand(tenant, "A") == 4
+
+
+def test_the_worker_finds_the_stock_operation_tasks():
+    """Celery autodiscovers inventory/tasks.py only: it must expose the tasks of inventory/tasks_ops.py."""
+    import inventory.tasks
+
+    assert inventory.tasks.process_stock_import.name == "inventory.process_stock_import"
+    assert inventory.tasks.evaluate_stock_alerts.name == "inventory.evaluate_stock_alerts"
