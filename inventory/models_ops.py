@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.tenancy import TenantModel
 
-__all__ = ["Transfer", "TransferLine", "CycleCount", "CycleCountLine", "StockAlertRule", "StockImportJob"]
+__all__ = ["Transfer", "TransferLine", "CycleCount", "CycleCountLine", "StockAlertRule", "StockImportJob",
+           "StockImportRejection"]
 
 
 class Transfer(TenantModel):
@@ -180,8 +181,6 @@ class StockImportJob(TenantModel):
     processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
     accepted = models.PositiveIntegerField(_("accepted"), default=0)
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
-    # [{"line", "sku", "location", "quantity", "reason"}] for every rejected row, in file order.
-    errors = models.JSONField(default=list, editable=False)
     failure = models.TextField(_("failure"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
@@ -206,3 +205,20 @@ class StockImportJob(TenantModel):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class StockImportRejection(TenantModel):
+    """A row of an import that was not applied, with the reason: the downloadable error report."""
+
+    job = models.ForeignKey(StockImportJob, on_delete=models.CASCADE, related_name="rejections")
+    line = models.PositiveIntegerField(_("line"))
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    location = models.CharField(_("location"), max_length=40, blank=True)
+    quantity = models.CharField(_("quantity"), max_length=32, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("rejected import row")
+        verbose_name_plural = _("rejected import rows")
+        ordering = ["line"]
+        indexes = [models.Index(fields=["tenant", "job", "line"], name="import_rejection_line_idx")]

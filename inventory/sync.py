@@ -507,7 +507,7 @@ def run_import_job(*, job_id: int) -> bool:
     """Apply a pending import by chunks; each chunk and the job's progress commit together, so a crash or a
     second delivery of the task resumes after the last committed chunk and never applies a row twice.
     Returns False when there was nothing to do (finished, or another runner holds it)."""
-    from inventory.models import StockImportJob
+    from inventory.models import StockImportJob, StockImportRejection
 
     job = _claim_import(job_id)
     if job is None:
@@ -527,18 +527,20 @@ def run_import_job(*, job_id: int) -> bool:
                                         index_offset=start, batch=batch)
             else:
                 result = apply_adjustments(tenant=tenant, rows=payload, actor=actor, index_offset=start, batch=batch)
-            errors = job.errors + [{"line": r["index"] + 2, "sku": r["sku"], "location": r["location"],
-                                    "quantity": rows[r["index"]].get("quantity", ""), "reason": r["reason"]}
-                                   for r in result.rejected]
             done = start + len(chunk)
             advanced = StockImportJob.all_tenants.filter(id=job.id, processed_rows=start).update(
-                processed_rows=done, accepted=job.accepted + result.accepted, rejected=len(errors), errors=errors,
-                heartbeat_at=timezone.now())
+                processed_rows=done, accepted=job.accepted + result.accepted,
+                rejected=job.rejected + len(result.rejected), heartbeat_at=timezone.now())
             if not advanced:  # another runner took over: give this chunk back
                 transaction.set_rollback(True)
                 return False
-        job.processed_rows, job.accepted, job.rejected, job.errors = done, job.accepted + result.accepted, \
-            len(errors), errors
+            StockImportRejection.objects.bulk_create([
+                StockImportRejection(tenant=tenant, job=job, line=r["index"] + 2, sku=r["sku"][:64],
+                                     location=r["location"][:40],
+                                     quantity=str(rows[r["index"]].get("quantity", ""))[:32], reason=r["reason"][:300])
+                for r in result.rejected], batch_size=1000)
+        job.processed_rows, job.accepted, job.rejected = done, job.accepted + result.accepted, \
+            job.rejected + len(result.rejected)
     StockImportJob.all_tenants.filter(id=job.id).update(status=StockImportJob.Status.DONE,
                                                         finished_at=timezone.now())
     return True
@@ -569,12 +571,20 @@ def _cell(value) -> str:
     return value
 
 
-def import_error_csv(job) -> str:
-    """The rejected rows as CSV: line of the file, sku, location, quantity, reason."""
+def import_error_csv(job):
+    """The rejected rows as CSV lines (line of the file, sku, location, quantity, error), streamed."""
     out = io.StringIO()
     writer = csv.writer(out)
+
+    def flush() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
     writer.writerow(["line", "sku", "location", "quantity", "error"])
-    for error in job.errors:
-        writer.writerow([error["line"], _cell(error["sku"]), _cell(error["location"]), _cell(error["quantity"]),
-                         _cell(error["reason"])])
-    return out.getvalue()
+    yield flush()
+    for error in job.rejections.order_by("line").values_list("line", "sku", "location", "quantity", "reason") \
+            .iterator(chunk_size=2000):
+        writer.writerow([error[0], *(_cell(value) for value in error[1:])])
+        yield flush()

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _t
@@ -270,7 +270,7 @@ def import_list(request):
         else:
             transaction.on_commit(lambda: enqueue_import(job.id))
             return redirect("inventory:import", pk=job.id)
-    jobs = StockImportJob.objects.for_tenant(request.tenant).defer("content", "errors").order_by("-id")
+    jobs = StockImportJob.objects.for_tenant(request.tenant).defer("content").order_by("-id")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return _render(request, "inventory/imports.html", {"form": form, "page": page})
 
@@ -287,7 +287,7 @@ def import_progress(request, pk: int):
 
     job = _import_for(request, pk)
     # At most one re-enqueue per job every 30 s, however many pages poll.
-    if sync.import_needs_kick(job) and cache.add(f"inventory:import-kick:{job.id}", 1, 30):
+    if sync.import_needs_kick(job) and cache.add(f"inventory:import-kick:{job.id}:{job.created_at.timestamp()}", 1, 30):
         enqueue_import(job.id)
     return render(request, "inventory/_import_progress.html", {"job": job})
 
@@ -295,7 +295,7 @@ def import_progress(request, pk: int):
 @role_required(*STAFF_ROLES)
 def import_errors(request, pk: int):
     job = _import_for(request, pk)
-    response = HttpResponse(sync.import_error_csv(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(sync.import_error_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.id}-errors.csv"'
     return response
 

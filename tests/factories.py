@@ -168,6 +168,19 @@ class StockImportJobFactory(factory.django.DjangoModelFactory):
     content = "sku,location,quantity\n"
 
 
+class StockImportRejectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "inventory.StockImportRejection"
+
+    job = factory.SubFactory(StockImportJobFactory)
+    tenant = factory.SelfAttribute("job.tenant")
+    line = factory.Sequence(lambda n: n + 2)
+    sku = "UNKNOWN"
+    location = "WH1"
+    quantity = "1"
+    reason = "Unknown SKU UNKNOWN."
+
+
 def _ean13(body: str) -> str:
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return body + str((10 - total % 10) % 10)

@@ -60,7 +60,7 @@ def test_csv_import_end_to_end(user_client, tenant, catalog, eager, django_captu
     assert '<progress max="5" value="5">' in html and "hx-trigger" not in html  # finished: polling stops
     report = client.get(f"/inventory/imports/{job.id}/errors.csv")
     assert report.status_code == 200 and report["Content-Type"].startswith("text/csv")
-    lines = report.content.decode().splitlines()
+    lines = b"".join(report.streaming_content).decode().splitlines()
     assert lines[0] == "line,sku,location,quantity,error"
     assert lines[1].startswith("3,NOPE,WH1,1,Unknown SKU")
     assert lines[2].startswith("4,B,WH1,'=1+1,")  # a formula in the file stays inert in the report
@@ -133,7 +133,7 @@ def test_lot_columns_are_read(tenant, catalog):
                                  content=b"sku,location,quantity,lot,expires_on\nMILK,WH1,4,L1,2030-05-01\n")
     sync.run_import_job(job_id=job.id)
     job.refresh_from_db()
-    assert job.accepted == 1, job.errors
+    assert job.accepted == 1, list(job.rejections.values_list("reason", flat=True))
 
 
 def test_imports_of_another_tenant_are_not_found(user_client, tenant, other_tenant, catalog):
@@ -173,3 +173,12 @@ def test_the_worker_finds_the_stock_operation_tasks():
 
     assert inventory.tasks.process_stock_import.name == "inventory.process_stock_import"
     assert inventory.tasks.evaluate_stock_alerts.name == "inventory.evaluate_stock_alerts"
+
+
+def test_the_error_report_lists_every_rejection_in_file_order(user_client, tenant):
+    job = factories.StockImportJobFactory(tenant=tenant, status="done", rejected=3)
+    for line in (9, 2, 5):
+        factories.StockImportRejectionFactory(job=job, line=line, reason=f"bad line {line}")
+    report = user_client("admin").get(f"/inventory/imports/{job.id}/errors.csv")
+    lines = b"".join(report.streaming_content).decode().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["line", "2", "5", "9"]
