@@ -134,3 +134,15 @@ def test_a_channel_key_cannot_change_stock(tenant, item):
     response = shop.post(ADJUSTMENTS, {"rows": [{"sku": "A", "location": "WH1", "delta": 5}]}, format="json")
     assert response.status_code == 403
     assert StockLevel.objects.for_tenant(tenant).get(location=item["WH1"]).on_hand == 10
+
+
+def test_stock_low_reaches_the_webhook_subscribers(tenant, item):
+    from oms import outbox
+    from oms.models import WebhookDelivery
+
+    subscription = factories.WebhookSubscriptionFactory(tenant=tenant, events=["stock.low"])
+    alerts.save_rule(tenant=tenant, actor=SYSTEM, sku="A", location_code="PAR01", threshold=5)
+    event = OutboxEvent.objects.for_tenant(tenant).get(topic="stock.low")
+    assert outbox.process_event(event.id) is True
+    delivery = WebhookDelivery.objects.for_tenant(tenant).get()
+    assert delivery.subscription == subscription and delivery.event == event
