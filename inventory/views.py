@@ -30,7 +30,7 @@ register_nav(_("Inventory"), "inventory:search", ALL_ROLES, order=200)
 
 
 def _low_stock_tile(request):
-    if role_of(request) not in STAFF_ROLES | {Role.MANAGER}:
+    if role_of(request) not in STAFF_ROLES:
         return None
     low = StockAlertRule.objects.for_tenant(request.tenant).filter(is_low=True).count()
     return {"title": _t("Low-stock alerts"), "value": low, "url": reverse("inventory:alerts")}
