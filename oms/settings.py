@@ -224,6 +224,7 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "oms.purge_idempotency_keys", "schedule": 3600.0},
     "webhook-retry-sweep": {"task": "oms.sweep_webhook_deliveries", "schedule": 60.0},
     "reservation-expiry": {"task": "inventory.expire_reservations", "schedule": 30.0},
+    "inventory-stock-alerts": {"task": "inventory.evaluate_stock_alerts", "schedule": 60.0},
 }
 
 LOGGING = {
