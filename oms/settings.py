@@ -236,5 +236,7 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
+        # One line per task run is noise in the eager demo; failures are still logged.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
