@@ -258,6 +258,13 @@ class TransferCancel(OpsView):
 class CountLineIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     counted = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
+    lot = serializers.CharField(max_length=64, required=False, default="", allow_blank=True,
+                                help_text="Lot-tracked products: the lot counted. Without it the line counts the "
+                                          "SKU as a whole: a shortfall is taken earliest expiry first and a "
+                                          "surplus is refused (units found must name their lot).")
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                       help_text="The lot's expiry date; required for a lot the location does not "
+                                                 "hold yet, checked against the known date otherwise.")
 
 
 class CountIn(serializers.Serializer):
@@ -267,18 +274,23 @@ class CountIn(serializers.Serializer):
     lines = CountLineIn(many=True, allow_empty=False, max_length=counts.MAX_LINES)
 
     def validate_lines(self, lines):
-        skus = [line["sku"] for line in lines]
-        if len(set(skus)) != len(skus):
-            raise serializers.ValidationError("Each SKU appears once.")
+        keys = [(line["sku"], line["lot"].strip()) for line in lines]
+        if len(set(keys)) != len(keys):
+            raise serializers.ValidationError("Each SKU (or lot of a SKU) appears once.")
         return lines
 
 
 class CountLineOut(serializers.Serializer):
     sku = serializers.CharField(source="product.sku")
+    lot = serializers.SerializerMethodField(help_text="the lot counted; null when the line counts the SKU as a whole")
+    expires_on = serializers.DateField(allow_null=True)
     counted = serializers.IntegerField(allow_null=True)
     counted_at = serializers.DateTimeField(allow_null=True)
     expected = serializers.IntegerField(allow_null=True)
     variance = serializers.IntegerField(allow_null=True)
+
+    def get_lot(self, line) -> str | None:
+        return line.lot_code or None
 
 
 class CountOut(serializers.Serializer):
@@ -315,7 +327,10 @@ class CountListCreate(OpsView):
 
     @extend_schema(request=CountIn, responses={201: CountOut},
                    description="Post a finished count: expected figures are taken from the ledger at `counted_at`, "
-                               "variances are posted as `count` movements.")
+                               "variances are posted as `count` movements. Lot-tracked products are counted as a "
+                               "whole (no `lot`) or lot by lot, not both: a lot line posts its variance to that lot "
+                               "(created with `expires_on` when new). A surplus on a line without a lot is refused "
+                               "(400 naming `lines[i].lot`); any refused line refuses the whole count.")
     @idempotent
     def post(self, request):
         data = CountIn(data=request.data)
@@ -326,7 +341,9 @@ class CountListCreate(OpsView):
             raise PermissionDenied("Store clerks count their own stores only.")
         count = counts.count_and_post(tenant=request.tenant, actor=actor_from_request(request),
                                       location=values["location"], note=values["note"],
-                                      counted={line["sku"]: line["counted"] for line in values["lines"]},
+                                      counted=[counts.Counted(sku=line["sku"], counted=line["counted"],
+                                                              lot=line["lot"], expires_on=line["expires_on"])
+                                               for line in values["lines"]],
                                       counted_at=values.get("counted_at"))
         count = counts.count_detail(tenant=request.tenant, count_id=count.id)
         return Response(CountOut(count).data, status=201)

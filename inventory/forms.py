@@ -96,6 +96,16 @@ class CountStartForm(forms.Form):
         return parse_sku_lines(self.cleaned_data["skus"], with_quantity=False)
 
 
+class CountLotForm(forms.Form):
+    """A lot found on the shelf that the count does not list yet."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    lot = forms.CharField(label=_("Lot"), max_length=64)
+    expires_on = forms.DateField(label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("Required for a lot this location does not hold yet."))
+    counted = forms.IntegerField(label=_("Counted"), min_value=0, max_value=1_000_000_000)
+
+
 class ImportForm(forms.Form):
     mode = forms.ChoiceField(label=_("The file holds"), choices=StockImportJob.Mode.choices,
                              widget=forms.RadioSelect, initial=StockImportJob.Mode.ADJUSTMENTS)

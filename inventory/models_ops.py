@@ -94,7 +94,12 @@ class CycleCount(TenantModel):
 
 
 class CycleCountLine(TenantModel):
-    """One SKU of a count. `expected` is the on-hand the ledger held at `counted_at`, `variance` = counted - expected.
+    """One SKU of a count, or one lot of a lot-tracked SKU. `expected` is the on-hand the ledger held at
+    `counted_at` (of the SKU, or of the lot when `lot_code` is set), `variance` = counted - expected.
+
+    A lot-tracked SKU is counted either as a whole (no lot: a shortfall is taken earliest expiry first, a
+    surplus is refused because new units must name their lot) or lot by lot (each line posts to its lot,
+    created with `expires_on` when it is new), never both in one count.
 
     Stock accuracy (reporting) reads completed lines: share of lines with zero variance, or
     1 - sum(|variance|) / sum(expected).
@@ -104,6 +109,8 @@ class CycleCountLine(TenantModel):
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
     # Denormalised from the count so that accuracy per location and day is one indexed query.
     location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
+    lot_code = models.CharField(_("lot"), max_length=64, blank=True, default="")
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
     counted = models.PositiveIntegerField(_("counted"), null=True, blank=True)
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
     expected = models.IntegerField(_("expected"), null=True, blank=True)
@@ -116,7 +123,8 @@ class CycleCountLine(TenantModel):
         verbose_name = _("count line")
         verbose_name_plural = _("count lines")
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "count", "product"], name="count_line_unique_product")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "count", "product", "lot_code"],
+                                               name="count_line_unique_product_lot")]
         indexes = [models.Index(fields=["tenant", "posted_at"], name="count_line_posted_idx",
                                 condition=Q(posted_at__isnull=False))]
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from inventory import alerts, counts, sync, transfers
-from inventory.forms import AdjustmentForm, AlertRuleForm, CountStartForm, ImportForm, TransferForm
+from inventory.forms import AdjustmentForm, AlertRuleForm, CountLotForm, CountStartForm, ImportForm, TransferForm
 from inventory.models import (Location, Product, StockAlertRule, StockImportJob, StockLevel,
                               StockMovement, Transfer)
 from oms.actors import actor_from_request
@@ -215,19 +215,25 @@ def count_detail(request, pk: int):
         count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=_scope(request))
     except NotFound:
         raise Http404 from None
-    lines = list(count.lines.select_related("product").order_by("product__sku"))
+    lines = list(count.lines.select_related("product").order_by("product__sku", "expires_on", "lot_code"))
+    lot_form = CountLotForm(request.POST if request.POST.get("action") == "add_lot" else None)
     if request.method == "POST":
         action, actor = request.POST.get("action"), actor_from_request(request)
         try:
             if action in ("save", "complete"):
-                counted = {}
+                counted = []
                 for line in lines:
-                    raw = request.POST.get(f"counted-{line.id}", "").strip()
-                    if raw:
-                        if not raw.isdigit():
-                            raise DomainError(_t("Counted quantities are whole numbers of 0 or more."))
-                        if int(raw) != line.counted:
-                            counted[line.product.sku] = int(raw)
+                    raw = request.POST.get(f"counted-{line.id}")
+                    if raw is None:
+                        continue
+                    raw = raw.strip()
+                    if raw and not raw.isdigit():
+                        raise DomainError(_t("Counted quantities are whole numbers of 0 or more."))
+                    # An emptied figure clears what was saved: the line is no longer counted.
+                    value = int(raw) if raw else None
+                    if value != line.counted:
+                        counted.append(counts.Counted(sku=line.product.sku, counted=value, lot=line.lot_code,
+                                                      expires_on=line.expires_on))
                 # Saved first, on their own: a refused completion keeps what was counted.
                 if counted:
                     counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=counted)
@@ -235,13 +241,22 @@ def count_detail(request, pk: int):
                     counts.complete_count(tenant=request.tenant, actor=actor, count_id=pk)
                 messages.success(request, _t("Count completed: variances posted.") if action == "complete"
                                  else _t("Counted quantities saved."))
+            elif action == "add_lot":
+                if not lot_form.is_valid():
+                    return _render(request, "inventory/count_detail.html",
+                                   {"count": count, "lines": lines, "lot_form": lot_form})
+                data = lot_form.cleaned_data
+                counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=[counts.Counted(
+                    sku=data["sku"], counted=data["counted"], lot=data["lot"], expires_on=data["expires_on"])])
+                messages.success(request, _t("Lot %(lot)s of %(sku)s added to the count.") % {
+                    "lot": data["lot"], "sku": data["sku"]})
             elif action == "cancel":
                 counts.cancel_count(tenant=request.tenant, actor=actor, count_id=pk)
                 messages.success(request, _t("Count cancelled."))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("inventory:count", pk=pk)
-    return _render(request, "inventory/count_detail.html", {"count": count, "lines": lines})
+    return _render(request, "inventory/count_detail.html", {"count": count, "lines": lines, "lot_form": lot_form})
 
 
 # --- CSV import -----------------------------------------------------------------------------------------------
