@@ -5,9 +5,9 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from channels import services
-from channels.models import Channel
+from channels.models import Channel, ChannelLocation
 from oms.actors import actor_from_request
-from oms.admin import TenantScopedAdmin
+from oms.admin import ReadOnlyTenantAdmin, TenantScopedAdmin
 from oms.errors import DomainError
 
 
@@ -35,7 +35,7 @@ class _Refused(Exception):
 class ChannelAdmin(TenantScopedAdmin):
     form = ChannelForm
     list_display = ("code", "name", "kind", "active", "buffer", "buffer_kind", "reservation_ttl", "allow_backorders")
-    list_filter = ("kind", "active")
+    list_filter = ("kind", "active", "allow_backorders")
     search_fields = ("code", "name")
     fields = ("code", "name", "kind", "active", "pool", "buffer", "buffer_kind", "reservation_ttl",
               "allow_backorders", "min_shelf_life_days")
@@ -67,3 +67,14 @@ class ChannelAdmin(TenantScopedAdmin):
         except _Refused as refused:
             self.message_user(request, str(refused), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(ChannelLocation)
+class ChannelLocationAdmin(ReadOnlyTenantAdmin):
+    """The sourcing pools, read-only (a pool is edited on its channel): which channels sell from a location."""
+
+    list_display = ("channel", "location", "priority")
+    list_select_related = ("channel", "location")
+    list_filter = ("channel", "location")
+    search_fields = ("channel__code", "location__code", "location__name")
+    ordering = ("channel__code", "priority", "id")

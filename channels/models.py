@@ -54,3 +54,6 @@ class ChannelLocation(TenantModel):
     class Meta:
         ordering = ["priority", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "channel", "location"], name="pool_unique_location")]
+
+    def __str__(self):
+        return f"{self.channel} → {self.location}"

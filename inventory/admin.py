@@ -9,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from inventory import services
-from inventory.models import Location, Lot, Product, Reservation, StockLevel, StockMovement
+from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel, StockMovement
 from inventory.reservations import release
 from oms.actors import actor_from_request
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantScopedAdmin
@@ -144,12 +144,22 @@ class StockMovementAdmin(ReadOnlyTenantAdmin):
     search_fields = ("stock_level__product__sku", "reference", "reason")
 
 
+class ReservationLotInline(ReadOnlyTenantInline):
+    model = ReservationLot
+    fields = ("lot", "quantity")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("lot")
+
+
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyTenantAdmin):
     list_display = ("id", "stock_level", "channel", "quantity", "status", "reference", "expires_at", "created_at")
     list_select_related = ("stock_level__product", "stock_level__location", "channel")
-    list_filter = ("status",)
+    list_filter = ("status", "channel")
     search_fields = ("stock_level__product__sku", "reference")
+    inlines = (ReservationLotInline,)
     actions = ("release_reservations",)
 
     def has_release_permission(self, request):
@@ -162,3 +172,7 @@ class ReservationAdmin(ReadOnlyTenantAdmin):
             if release(tenant=reservation.tenant, reservation=reservation):
                 released += 1
         self.message_user(request, _("%(count)d reservation(s) released.") % {"count": released})
+
+
+# Stock operations: transfers, counts, alert rules, imports, lots.
+from inventory import admin_ops  # noqa: E402,F401

@@ -84,6 +84,9 @@ class StockLevel(TenantModel):
         ]
         indexes = [models.Index(fields=["tenant", "product", "location"], name="stock_tenant_product_idx")]
 
+    def __str__(self):
+        return f"{self.product} @ {self.location}"
+
     @property
     def available(self) -> int:
         return max(self.on_hand - self.reserved - self.safety_stock, 0)

@@ -64,6 +64,9 @@ class TransferLine(TenantModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive"),
         ]
 
+    def __str__(self):
+        return f"{self.product} × {self.quantity}"
+
 
 class CycleCount(TenantModel):
     """A physical count of some SKUs at one location; completing it posts the variances as `count` movements."""
@@ -128,6 +131,9 @@ class CycleCountLine(TenantModel):
         indexes = [models.Index(fields=["tenant", "posted_at"], name="count_line_posted_idx",
                                 condition=Q(posted_at__isnull=False))]
 
+    def __str__(self):
+        return f"{self.product} lot {self.lot_code}" if self.lot_code else str(self.product)
+
 
 class StockAlertRule(TenantModel):
     """A low-stock threshold for one SKU, at one location or over one channel's sourcing pool.
@@ -161,6 +167,9 @@ class StockAlertRule(TenantModel):
                                     condition=Q(channel__isnull=False)),
         ]
         indexes = [models.Index(fields=["tenant", "product"], name="alert_rule_tenant_product_idx")]
+
+    def __str__(self):
+        return f"{self.product} @ {self.scope} ≤ {self.threshold}"
 
     @property
     def scope(self):
@@ -230,3 +239,6 @@ class StockImportRejection(TenantModel):
         verbose_name_plural = _("rejected import rows")
         ordering = ["line"]
         indexes = [models.Index(fields=["tenant", "job", "line"], name="import_rejection_line_idx")]
+
+    def __str__(self):
+        return f"{self.job_id}:{self.line}"
