@@ -1,22 +1,28 @@
 """Order intake benchmark: orders placed per second through the real HTTP stack, beside the plain-SQL floor.
 
     DATABASE_URL=postgres://root@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/7 \
-        .venv/bin/python bench/orders.py [--seconds 15] [--clients 16] [--workers N] [--no-idempotency-key]
+        .venv/bin/python bench/orders.py [--seconds 15] [--clients 16] [--workers N] [--threads T] [--rounds R]
+                                         [--no-idempotency-key]
 
-1. creates its own database (`oms_bench_orders` on the server of DATABASE_URL) and migrates it;
+1. creates its own database (`oms_bench_orders` on the server of DATABASE_URL; `--database` names another) and
+   migrates it;
 2. loads a tenant with 10,000 SKUs stocked in three warehouses (the web channel's sourcing pool) and a
-   channel-bound API key;
-3. starts gunicorn against it (outbox events go to Redis when REDIS_URL is set, as in production);
+   channel-bound API key whose own throttle rate is 10,000/s (a busy shop: the throttle runs, and never refuses);
+3. starts gunicorn against it (outbox events go to Redis when REDIS_URL is set, as in production), with
+   persistent database connections, DEBUG off and request logging at WARNING;
 4. lets 16 clients POST /api/v1/orders/ back to back for the given time, each order 3 lines of random SKUs
    (quantities 1, 2, 1, like the floor) with its own Idempotency-Key, and reports orders/s, p50 and p99;
 5. runs the plain-SQL floor (shared/bench/floor.sh order, same clients and duration) right after, on the
    same machine, and prints the ratio; then stops gunicorn and drops the database (keep it with --keep).
+   With --rounds R, the API and the floor are measured R times, alternately, and each round is printed: the
+   machine is noisy, a ratio is only worth something beside its neighbours.
 """
 import argparse
 import http.client
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import threading
@@ -50,19 +56,19 @@ def _admin(url: str):
     return psycopg.connect(url, autocommit=True)
 
 
-def create_database(base_url: str) -> str:
+def create_database(base_url: str, name: str = BENCH_DB) -> str:
     with _admin(base_url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return database_url(base_url, BENCH_DB)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url(base_url, name)
 
 
-def drop_database(base_url: str) -> None:
+def drop_database(base_url: str, name: str = BENCH_DB) -> None:
     with _admin(base_url) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def load(n_skus: int) -> dict:
+def load(n_skus: int, throttle_rate: str) -> dict:
     """Tenant, three warehouses with 1,000,000 units of every SKU (and their receipts), a web channel, a key."""
     from django.db import connection
 
@@ -90,16 +96,16 @@ def load(n_skus: int) -> dict:
     channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
     ChannelLocation.objects.bulk_create([ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i)
                                          for i, loc in enumerate(locations)])
-    key = create_api_key(tenant=tenant, label="bench-web", channel=channel, actor=Actor.system("bench")).secret
+    key = create_api_key(tenant=tenant, label="bench-web", channel=channel, throttle_rate=throttle_rate,
+                         actor=Actor.system("bench")).secret
     return {"key": key, "skus": [f"SKU{i:06d}" for i in range(n_skus)]}
 
 
-def start_gunicorn(bench_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": bench_url, "OMS_API_THROTTLE": "off", "DEBUG": "0",
-           "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600"}
+def start_gunicorn(bench_url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--timeout", "120", "--log-level", "warning"],
+         "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -196,10 +202,15 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                        help="gunicorn sync workers (default: one per core)")
+                        help="gunicorn worker processes (default: one per core)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (more than 1: gunicorn's gthread worker)")
+    parser.add_argument("--rounds", type=int, default=1, help="measure the API and the floor this many times")
+    parser.add_argument("--throttle", default="10000/s", help="the bench key's own throttle rate")
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--no-idempotency-key", action="store_true", help="send orders without Idempotency-Key")
+    parser.add_argument("--database", default=BENCH_DB, help="name of the bench database (dropped and created)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args(argv)
     base_url = os.environ.get("DATABASE_URL", "")
@@ -207,7 +218,9 @@ def main(argv=None) -> int:
         parser.error("set DATABASE_URL to a PostgreSQL server (the bench creates its own database there)")
 
     load_before = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    bench_url = create_database(base_url)
+    if not args.database.replace("_", "").isalnum():
+        parser.error("--database: letters, digits and underscores only")
+    bench_url = create_database(base_url, args.database)
     server = None
     try:
         os.environ["DATABASE_URL"] = bench_url
@@ -220,15 +233,15 @@ def main(argv=None) -> int:
         from django.db import connections
 
         call_command("migrate", verbosity=0, interactive=False)
-        data = load(args.skus)
+        data = load(args.skus, args.throttle)
         connections.close_all()
-        server = start_gunicorn(bench_url, args.port, args.workers)
-        api = run_clients(args.port, data["key"], data["skus"], args.clients, args.seconds, args.warmup,
-                          idempotency=not args.no_idempotency_key)
-        server.terminate()
-        server.wait(timeout=30)
-        server = None
-        floor = run_floor(base_url, args.seconds, args.clients)
+        server = start_gunicorn(bench_url, args.port, args.workers, args.threads)
+        rounds = []
+        for _round in range(args.rounds):
+            # The floor runs while gunicorn idles: both are measured on the same machine, minutes apart at most.
+            api = run_clients(args.port, data["key"], data["skus"], args.clients, args.seconds, args.warmup,
+                              idempotency=not args.no_idempotency_key)
+            rounds.append((api, run_floor(base_url, args.seconds, args.clients)))
     finally:
         if server is not None:
             server.terminate()
@@ -241,16 +254,24 @@ def main(argv=None) -> int:
 
             connections.close_all()
         if not args.keep:
-            drop_database(base_url)
+            drop_database(base_url, args.database)
+    workers = f"{args.workers} gunicorn workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
     print(f"load average before the run: {load_before}")
-    print(f"orders API: {api['rate']:.0f} orders/s ({api['placed']} in {args.seconds} s, {args.clients} clients, "
-          f"{args.workers} gunicorn workers, 3 lines each, {args.skus} SKUs, "
-          f"Idempotency-Key {'off' if args.no_idempotency_key else 'on'}), p50 {api['p50_ms']:.1f} ms, "
-          f"p99 {api['p99_ms']:.1f} ms, non-201 answers: {api['failures'] or 'none'}")
-    if floor:
-        print(f"SQL floor: {floor:.0f} orders/s; API / floor = {api['rate'] / floor:.3f}")
-    else:
-        print("SQL floor: floor.sh not found (shared/bench beside the clone)")
+    print(f"setting: {args.clients} clients, {workers}, 3 lines each, {args.skus} SKUs, Idempotency-Key "
+          f"{'off' if args.no_idempotency_key else 'on'}, key throttle {args.throttle}, {args.seconds} s per round")
+    ratios = []
+    for number, (api, floor) in enumerate(rounds, start=1):
+        latency = (f"p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms" if api["placed"] else "no order placed")
+        print(f"round {number}: orders API {api['rate']:.0f} orders/s ({api['placed']} placed), {latency}, "
+              f"non-201 answers: {api['failures'] or 'none'}")
+        if floor:
+            ratios.append(api["rate"] / floor)
+            print(f"         SQL floor {floor:.0f} orders/s; API / floor = {ratios[-1]:.3f}")
+        else:
+            print("         SQL floor: floor.sh not found (shared/bench beside the clone)")
+    if len(ratios) > 1:
+        print(f"API / floor over {len(ratios)} rounds: median {statistics.median(ratios):.3f}, "
+              f"min {min(ratios):.3f}, max {max(ratios):.3f}")
     return 0
 
 
