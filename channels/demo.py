@@ -1,6 +1,8 @@
-"""Demo channels: web shop, stores, click & collect and a marketplace, with their sourcing pools.
+"""Demo channels: web shop, stores, click & collect and a marketplace, with their sourcing pools, and a low-stock
+alert rule over the web shop's pool.
 
-Run after inventory.demo (the pools name its locations). Idempotent: an existing channel is left as it is.
+Run after inventory.demo (the pools name its locations). Idempotent: an existing channel is left as it is, and
+the alert rule is made only when the tenant has no per-channel rule.
 """
 from channels import services
 from channels.models import Channel
@@ -29,3 +31,21 @@ def seed_demo(tenant, stdout) -> None:
             services.create_channel(tenant=tenant, actor=ACTOR, **spec)
             created.append(spec["code"])
     stdout.write(f"Channels: {len(CHANNELS)} channels ({', '.join(created) or 'none'} new).\n")
+    _alert_rule(tenant, stdout)
+
+
+# A low-stock alert over the web shop's whole pool, on a product the shop sells a lot of.
+CHANNEL_ALERT = {"sku": "EPI-0001", "channel_code": "WEB", "threshold": 50}
+
+
+def _alert_rule(tenant, stdout) -> None:
+    from inventory import alerts
+    from inventory.models import Product, StockAlertRule
+
+    if StockAlertRule.objects.for_tenant(tenant).filter(channel__isnull=False).exists():
+        return
+    if not Product.objects.for_tenant(tenant).filter(sku=CHANNEL_ALERT["sku"]).exists():
+        return
+    rule = alerts.save_rule(tenant=tenant, actor=ACTOR, **CHANNEL_ALERT)
+    stdout.write(f"Channels: low-stock alert on {CHANNEL_ALERT['sku']} over {CHANNEL_ALERT['channel_code']} "
+                 f"(at or below {rule.threshold}{', low now' if rule.is_low else ''}).\n")

@@ -1,16 +1,21 @@
-"""Demo data for the inventory: two warehouses, six stores in French cities, 500 products with stock.
+"""Demo data for the inventory: two warehouses, six stores in French cities, 500 products with stock, and the
+stock operations that the pages and the stock-accuracy figures show: transfers (received, in transit, draft),
+two completed cycle counts with variances (one of them lot by lot), low-stock alert rules per SKU and store.
 
 `seed_demo(tenant, stdout)` is idempotent: locations are created when missing, products are upserted by SKU,
-and stock is received only into a tenant that has none yet. Stock arrives as receipt movements (and lots for
-fresh goods), so `check_stock_ledger` passes on the demo. Bulk inserts keep it to a few seconds on SQLite.
+stock is received only into a tenant that has none yet, and transfers, counts and alert rules are made only
+when the tenant has none. Every change goes through the ledger (receipt, transfer and count
+movements), so `check_stock_ledger` passes on the demo. Bulk inserts keep it to a few seconds on SQLite.
+(The per-channel alert rule is seeded by channels.demo, once the channels exist.)
 """
 import random
 from datetime import time, timedelta
 
 from django.db import transaction
 
-from inventory import services
-from inventory.models import Location, Lot, MovementKind, Product, StockLevel, StockMovement
+from inventory import alerts, counts, services, transfers
+from inventory.models import (CycleCount, Location, Lot, MovementKind, Product, StockAlertRule, StockLevel,
+                              StockMovement, Transfer)
 from inventory.reservations import today_for
 from oms.actors import Actor
 
@@ -130,9 +135,10 @@ def seed_demo(tenant, stdout) -> None:
     stdout.write(f"Inventory: {len(locations)} locations, {len(results)} products ({created} new).\n")
     if StockLevel.objects.for_tenant(tenant).exists():
         stdout.write("Inventory: stock already present, left as it is.\n")
-        return
-    rows, lots = _receive_stock(tenant, locations)
-    stdout.write(f"Inventory: received stock in {rows} stock rows and {lots} lots (receipt movements written).\n")
+    else:
+        rows, lots = _receive_stock(tenant, locations)
+        stdout.write(f"Inventory: received stock in {rows} stock rows and {lots} lots (receipt movements written).\n")
+    _seed_operations(tenant, stdout)
 
 
 def _locations(tenant) -> dict:
@@ -184,3 +190,90 @@ def _receive_stock(tenant, locations: dict) -> tuple[int, int]:
         + [StockMovement(tenant=tenant, stock_level_id=level_id, lot_id=lot_id, quantity=qty, **receipt)
            for lot_id, level_id, qty in lots], batch_size=2000)
     return len(quantities), len(lots)
+
+
+# --- stock operations -----------------------------------------------------------------------------------------
+
+# (source, destination, what happens, note); the SKUs are picked among those the source holds plenty of.
+TRANSFERS = [
+    ("WH-LYON", "PAR01", "received", "Réassort hebdomadaire Paris"),
+    ("WH-LILLE", "LYO01", "in_transit", "Réassort Lyon, camion du jeudi"),
+    ("WH-LYON", "MRS01", "draft", "Préparation opération été"),
+]
+# (store, plain SKUs counted, counted minus on hand for each in turn, whether a fresh product is counted by lot)
+COUNTS = [
+    ("PAR01", 8, [0, -2, 0, 1, 0, -1, 0, 0], True),
+    ("LYO01", 6, [0, 0, -3, 0, 2, 0], False),
+]
+# Low-stock thresholds per SKU and store: a few plain SKUs at the first stores (a store holds 0 to 30 units of
+# each, so some rules are low at once).
+ALERT_STORES = ["PAR01", "LYO01", "MRS01"]
+ALERT_SKUS = 3
+ALERT_THRESHOLD = 5
+
+
+def _seed_operations(tenant, stdout) -> None:
+    if not Transfer.objects.for_tenant(tenant).exists():
+        made = [_demo_transfer(tenant, *spec) for spec in TRANSFERS]
+        stdout.write(f"Inventory: transfers {', '.join(t.number + ' (' + t.status + ')' for t in made)}.\n")
+    if not CycleCount.objects.for_tenant(tenant).exists():
+        made = [_demo_count(tenant, *spec) for spec in COUNTS]
+        stdout.write(f"Inventory: completed counts {', '.join(c.number for c in made)} (variances posted).\n")
+    if not StockAlertRule.objects.for_tenant(tenant).filter(location__isnull=False).exists():
+        stdout.write(f"Inventory: {_demo_alert_rules(tenant)} low-stock alert rules per SKU and store.\n")
+
+
+def _plenty(tenant, location_code: str, how_many: int, *, offset: int = 0, minimum: int = 40) -> list[Product]:
+    """Plain (not lot-tracked) products with at least `minimum` unreserved units at the location, by SKU."""
+    levels = (StockLevel.objects.for_tenant(tenant)
+              .filter(location__code=location_code, product__tracks_lots=False, on_hand__gte=minimum)
+              .select_related("product").order_by("product__sku"))
+    picked = [level.product for level in levels if level.on_hand - level.reserved >= minimum]
+    return picked[offset:offset + how_many]
+
+
+def _demo_transfer(tenant, source: str, destination: str, outcome: str, note: str) -> Transfer:
+    offset = {"PAR01": 0, "LYO01": 4, "MRS01": 8}.get(destination, 0)
+    lines = [(product.sku, 6 + 2 * i) for i, product in enumerate(_plenty(tenant, source, 4, offset=offset))]
+    transfer = transfers.create_transfer(tenant=tenant, actor=ACTOR, source=source, destination=destination,
+                                         lines=lines, note=note)
+    if outcome in ("in_transit", "received"):
+        transfers.ship_transfer(tenant=tenant, actor=ACTOR, transfer_id=transfer.id)
+    if outcome == "received":
+        # One carton short on the last line: recorded on the line as lost in transit.
+        last_sku, last_quantity = lines[-1]
+        transfers.receive_transfer(tenant=tenant, actor=ACTOR, transfer_id=transfer.id,
+                                   received={last_sku: last_quantity - 1})
+    transfer.refresh_from_db()
+    return transfer
+
+
+def _demo_count(tenant, store: str, how_many: int, deltas: list[int], with_lots: bool) -> CycleCount:
+    levels = list(StockLevel.objects.for_tenant(tenant)
+                  .filter(location__code=store, product__tracks_lots=False, on_hand__gt=3)
+                  .select_related("product").order_by("product__sku")[:how_many])
+    counted = [counts.Counted(level.product.sku, max(level.on_hand + delta, level.reserved))
+               for level, delta in zip(levels, deltas)]
+    if with_lots:
+        fresh = (StockLevel.objects.for_tenant(tenant).filter(location__code=store, product__tracks_lots=True)
+                 .select_related("product").order_by("product__sku").first())
+        if fresh is not None:
+            # The expired lot is thrown away, the others are found as recorded (the last one with a unit more).
+            lots = list(fresh.lots.order_by("expires_on", "code"))
+            for index, lot in enumerate(lots):
+                units = lot.reserved if index == 0 else lot.on_hand + (1 if index == len(lots) - 1 else 0)
+                counted.append(counts.Counted(fresh.product.sku, units, lot=lot.code))
+    return counts.count_and_post(tenant=tenant, actor=ACTOR, location=store, counted=counted,
+                                 note="Inventaire tournant")
+
+
+def _demo_alert_rules(tenant) -> int:
+    saved = 0
+    for index, store in enumerate(ALERT_STORES):
+        products = (Product.objects.for_tenant(tenant).filter(tracks_lots=False, stock_levels__location__code=store)
+                    .order_by("sku")[index * ALERT_SKUS:(index + 1) * ALERT_SKUS])
+        for product in products:
+            alerts.save_rule(tenant=tenant, actor=ACTOR, sku=product.sku, location_code=store,
+                             threshold=ALERT_THRESHOLD)
+            saved += 1
+    return saved

@@ -5,10 +5,12 @@ import pytest
 
 from channels import demo as channels_demo
 from channels.services import channel_by_code, pool_codes
+from inventory import counts, transfers
 from inventory import demo as inventory_demo
 from inventory.availability import channel_availability
 from inventory.ledger import ledger_discrepancies
-from inventory.models import Location, Lot, Product, StockLevel, StockMovement
+from inventory.models import (CycleCount, CycleCountLine, Location, Lot, Product, StockAlertRule, StockLevel,
+                              StockMovement, Transfer)
 from inventory.services import gtin_is_valid
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +46,31 @@ def test_the_demo_builds_the_network_catalog_stock_and_channels(tenant):
     mkt = channel_by_code(tenant=tenant, code="MKT")
     assert (mkt.kind, mkt.buffer, mkt.buffer_kind) == ("marketplace", 10, "percent")
     assert channel_by_code(tenant=tenant, code="STORE").kind == "store"
+
+
+def test_the_demo_has_transfers_counts_and_alert_rules_with_a_clean_ledger(tenant):
+    _seed(tenant)
+
+    statuses = sorted(Transfer.objects.for_tenant(tenant).values_list("status", flat=True))
+    assert statuses == ["draft", "in_transit", "received"]
+    assert transfers.in_transit_to(tenant=tenant, product_ids=Product.objects.for_tenant(tenant).values_list("id", flat=True))
+    completed = CycleCount.objects.for_tenant(tenant).filter(status="completed")
+    assert completed.count() == 2
+    lines = CycleCountLine.objects.for_tenant(tenant).filter(count__in=completed)
+    assert lines.exclude(variance=0).exists() and lines.filter(variance=0).exists()
+    assert lines.exclude(lot_code="").exists()
+    figures = counts.accuracy(tenant=tenant)
+    assert 0 < figures["line_accuracy"] < 1
+    rules = StockAlertRule.objects.for_tenant(tenant)
+    assert rules.filter(location__isnull=False).count() >= 3 and rules.filter(channel__isnull=False).count() == 1
+    assert rules.filter(is_low=True).exists()
+    assert ledger_discrepancies(tenant=tenant) == []
+
+    _seed(tenant)
+
+    assert Transfer.objects.for_tenant(tenant).count() == 3
+    assert CycleCount.objects.for_tenant(tenant).count() == 2
+    assert StockAlertRule.objects.for_tenant(tenant).count() == rules.count()
 
 
 def test_the_demo_fresh_goods_have_an_expired_lot_that_is_never_promised(tenant):
