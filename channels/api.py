@@ -53,11 +53,11 @@ class ChannelIn(ChannelPatchIn):
 class ChannelOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ChannelKind.values)
     active = serializers.BooleanField()
     locations = serializers.SerializerMethodField()
     buffer = serializers.IntegerField()
-    buffer_kind = serializers.CharField()
+    buffer_kind = serializers.ChoiceField(choices=BufferKind.values)
     reservation_ttl = serializers.IntegerField()
     allow_backorders = serializers.BooleanField()
     min_shelf_life_days = serializers.IntegerField()

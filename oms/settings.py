@@ -176,6 +176,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several resources have a `kind`: each set of choices gets its own component name (the serializers list the
+    # values only, so the overrides name the values).
+    "ENUM_NAME_OVERRIDES": {
+        "LocationKindEnum": "inventory.models.LocationKind.values",
+        "ChannelKindEnum": "channels.models.ChannelKind.values",
+    },
     # Security schemes come from the authentication classes (oms/api/schema.py).
     # `check --deploy` is about the deployment; the schema has its own gate:
     # `manage.py spectacular --validate --fail-on-warn` (run by the test suite).

@@ -43,7 +43,7 @@ class LocationIn(LocationPatchIn):
 class LocationOut(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=LocationKind.values)
     address = serializers.DictField()
     latitude = serializers.FloatField(allow_null=True)
     longitude = serializers.FloatField(allow_null=True)
