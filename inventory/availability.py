@@ -6,7 +6,8 @@ Per SKU:
   within the channel's minimum shelf life), minus the channel's buffer (units, or a percentage rounded up),
   floored at 0;
 - `locations`: per pickup location of the pool, what that location can hand over, nearest first when a
-  position (latitude/longitude or a French postal code) is given, pool priority otherwise;
+  position (latitude/longitude or a French postal code) is given, pool priority otherwise; all of them by
+  default, or only the first N (`max_locations`) to keep a large network's answer small;
 - `promise`: the delivery promise. Inventory leaves it None; fulfilment registers a provider with
   `register_promise_provider()` that fills it for every SKU at once.
 
@@ -62,13 +63,18 @@ def parse_skus(raw: str | list) -> list[str]:
 
 def channel_availability(*, tenant, channel, skus: list[str], only_locations: list | None = None,
                          near: tuple[float, float] | None = None,
-                         visible_location_ids: set | None = None) -> list[SkuAvailability]:
+                         visible_location_ids: set | None = None,
+                         max_locations: int | None = None) -> list[SkuAvailability]:
     """ATP of `skus` for `channel`, in the order asked.
 
     `only_locations` limits the per-location list to those locations of the pool (a store page, a pickup
     point chosen by the shopper); `visible_location_ids` hides the others from someone bound to some
-    stores. Neither changes the network quantity. Unknown SKUs (or another tenant's) answer 0, `known` False.
+    stores; `max_locations` keeps the first N of the list (the nearest when `near` is given, else in pool
+    priority order). None changes the network quantity. Unknown SKUs (or another tenant's) answer 0,
+    `known` False.
     """
+    if max_locations is not None and max_locations < 0:
+        raise ValueError("max_locations is a number of locations")
     if channel.tenant_id != tenant.id:
         raise ValueError("the channel belongs to the tenant")
     if not channel.active:
@@ -91,6 +97,8 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
             level, lots.get(r["id"], 0) if r["product_id"] in tracked_ids else None)
 
     listed = _listed_locations(pool, only_locations, visible_location_ids, near)
+    if max_locations is not None:
+        listed = listed[:max_locations]
     results = []
     for sku in skus:
         product = products.get(sku)

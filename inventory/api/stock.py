@@ -152,6 +152,9 @@ class ReservationDetail(APIView):
 
 # --- available-to-promise --------------------------------------------------------------------------------
 
+MAX_LISTED_STORES = 1000
+
+
 class AvailabilityQuery(serializers.Serializer):
     skus = serializers.CharField(help_text="comma-separated, at most 100")
     channel = serializers.CharField(max_length=40, required=False, help_text="required unless the key is a channel's")
@@ -159,6 +162,11 @@ class AvailabilityQuery(serializers.Serializer):
     postal_code = serializers.CharField(max_length=10, required=False, help_text="French postal code: nearest first")
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
+    stores = serializers.IntegerField(min_value=0, max_value=MAX_LISTED_STORES, required=False,
+                                      help_text="list at most this many locations per SKU: the nearest when a "
+                                                "position (postal_code, lat/lon) is given, else the first in the "
+                                                "pool's priority order (default: all; 0 lists none). The SKU's "
+                                                "`available` still counts the whole pool.")
 
     def validate(self, attrs):
         if ("lat" in attrs) != ("lon" in attrs):
@@ -212,6 +220,7 @@ class Availability(APIView):
             if missing:
                 raise NotFound(f"No location with code {missing[0]!r}.")
         results = channel_availability(tenant=request.tenant, channel=channel, skus=skus, only_locations=only,
-                                       near=near, visible_location_ids=clerk_location_ids(request))
+                                       near=near, visible_location_ids=clerk_location_ids(request),
+                                       max_locations=values.get("stores"))
         return Response(AvailabilityOut({"channel": channel.code, "allow_backorders": channel.allow_backorders,
                                          "results": results}).data)

@@ -232,3 +232,41 @@ def test_an_inactive_channel_promises_nothing(tenant, network):
     response = make_api_client(tenant, channel=web).get("/api/v1/availability/?skus=A")
 
     assert response.status_code == 409
+
+
+def test_stores_keeps_the_nearest_locations_or_the_first_of_the_pool(tenant, network):
+    web, wh, par, lyo, mrs = network
+    product = factories.ProductFactory(tenant=tenant, sku="A")
+    receive(tenant, product, par, 2)
+    receive(tenant, product, mrs, 5)
+    api = make_api_client(tenant, channel=web)
+
+    nearest = api.get("/api/v1/availability/", {"skus": "A", "postal_code": "13001", "stores": 2}).json()
+    first = api.get("/api/v1/availability/", {"skus": "A", "stores": 1}).json()
+    every = api.get("/api/v1/availability/", {"skus": "A"}).json()
+    none = api.get("/api/v1/availability/", {"skus": "A", "stores": 0}).json()
+
+    assert [loc["location"] for loc in nearest["results"][0]["locations"]] == ["MRS01", "LYO01"]
+    assert [loc["location"] for loc in first["results"][0]["locations"]] == ["PAR01"]
+    assert [loc["location"] for loc in every["results"][0]["locations"]] == ["PAR01", "LYO01", "MRS01"]
+    assert none["results"][0]["locations"] == []
+    # The network quantity is the whole pool's whatever is listed.
+    assert {body["results"][0]["available"] for body in (nearest, first, every, none)} == {7}
+
+
+@pytest.mark.parametrize("stores", ["-1", "two", "1001"])
+def test_a_bad_stores_limit_is_400_naming_it(tenant, network, stores):
+    response = make_api_client(tenant, channel=network[0]).get("/api/v1/availability/", {"skus": "A",
+                                                                                         "stores": stores})
+
+    assert response.status_code == 400
+    assert "stores" in response.json()["errors"]
+
+
+def test_the_stores_limit_is_documented(tenant):
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    parameters = {p["name"]: p for p in schema["paths"]["/api/v1/availability/"]["get"]["parameters"]}
+    assert parameters["stores"]["schema"]["type"] == "integer"
+    assert "nearest" in parameters["stores"]["description"]
