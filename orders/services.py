@@ -19,7 +19,7 @@ from inventory.models import Location, MovementKind, Product, Reservation, Stock
 from oms.actors import Actor
 from oms.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
 from oms.outbox import emit
-from oms.sequences import next_value
+from oms.sequences import next_unique_value
 from orders import states
 from orders.models import (Customer, DeliveryMethod, HoldKind, Order, OrderEvent, OrderLine, OrderStatus)
 
@@ -362,8 +362,10 @@ def _reserve(*, tenant, channel, demands, locations, order_lines, allow_partial:
 
 
 def _order_number(tenant) -> str:
+    """Unique per tenant, increasing, but not gap-free (unlike invoice numbers, order numbers need not be): an
+    order rolled back after its number was taken leaves a gap, and concurrent orders never queue on a lock."""
     prefix = (tenant.settings or {}).get("order_number_prefix", "SO-")
-    return f"{prefix}{next_value(tenant=tenant, name='order'):06d}"
+    return f"{prefix}{next_unique_value(tenant=tenant, name='order'):06d}"
 
 
 def place_order(*, tenant, actor: Actor, data: OrderInput) -> Order:
@@ -447,7 +449,7 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
     event = _event(order, actor=actor, kind="placed", message=f"Order placed on channel {channel.code}.",
                    after={"status": order.status, "total": str(order.total),
                           "lines": {str(line.id): _line_figures(line) for line in lines}})
-    # Last, so that concurrent orders of the tenant queue on the sequence row for as short a time as possible.
+    # Last, once the stock is reserved: an order refused for want of stock takes no number.
     order.number = _order_number(tenant)
     order.save(update_fields=["number", "status"])
     payload = _payload(order, delivery_method=order.delivery_method, on_hold=bool(order.hold_kind),
