@@ -15,7 +15,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -89,6 +89,33 @@ def _take(tenant, level_id: int, quantity: int) -> bool:
     return bool(StockLevel.objects.for_tenant(tenant)
                 .filter(id=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity)
                 .update(reserved=F("reserved") + quantity, updated_at=timezone.now()))
+
+
+# Several rows in one statement (PostgreSQL): the MATERIALIZED CTE locks them sorted by (location, product), the
+# order every writer uses, before the UPDATE touches any; the UPDATE then applies each row's conditional
+# increment, re-checked on the row's latest version. Fewer rows returned than asked for means one was short.
+_TAKE_ROWS_SQL = """
+WITH wanted (id, quantity) AS (SELECT * FROM unnest(%s::bigint[], %s::integer[])),
+locked AS MATERIALIZED (
+    SELECT s.id FROM {table} s WHERE s.tenant_id = %s AND s.id = ANY(%s::bigint[])
+    ORDER BY s.location_id, s.product_id FOR UPDATE)
+UPDATE {table} s SET reserved = s.reserved + w.quantity, updated_at = %s
+FROM wanted w, locked l
+WHERE s.id = w.id AND l.id = s.id AND s.on_hand >= s.reserved + s.safety_stock + w.quantity
+RETURNING s.id
+"""
+
+
+def _take_rows(tenant, wanted: dict[int, int]) -> bool:
+    """Reserve `wanted[level_id]` units on every row, rows taken in (location, product) order (`wanted` is
+    in that order); False as soon as one row cannot cover its quantity (the caller rolls back)."""
+    if len(wanted) < 2 or connection.vendor != "postgresql":
+        return all(_take(tenant, level_id, quantity) for level_id, quantity in wanted.items())
+    ids = list(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_ROWS_SQL.format(table=StockLevel._meta.db_table),
+                       [ids, list(wanted.values()), tenant.id, ids, timezone.now()])
+        return len(cursor.fetchall()) == len(ids)
 
 
 def _allocate_lots(tenant, level_id: int, quantity: int, expires_from: date) -> list[tuple[int, int]] | None:
@@ -168,11 +195,14 @@ def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = N
     for attempt in range(DEADLOCK_RETRIES + 1):
         try:
             with transaction.atomic():
+                wanted: dict[int, int] = {}
+                for index in ordered:
+                    wanted[holds[index].level.id] = wanted.get(holds[index].level.id, 0) + holds[index].quantity
+                if not _take_rows(tenant, wanted):
+                    raise _Short
                 allocations = {}
                 for index in ordered:
                     item = holds[index]
-                    if not _take(tenant, item.level.id, item.quantity):
-                        raise _Short
                     if item.level.product.tracks_lots:
                         allocations[index] = _allocate_lots(tenant, item.level.id, item.quantity, expires_from)
                         if allocations[index] is None:
