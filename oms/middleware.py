@@ -2,7 +2,12 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import unquote_plus
 
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext
+
+from oms.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from oms.services import membership_for, memberships_of
 
 log = logging.getLogger("oms.request")
@@ -32,6 +37,27 @@ class RequestIdMiddleware:
             "user": user.email if user is not None and getattr(user, "is_authenticated", False) else None,
         })
         return response
+
+
+class NulRefusingMiddleware:
+    """A NUL character (%00) in the path or the query string answers 400 before any view runs.
+
+    PostgreSQL cannot compare or store U+0000 in text: a NUL reaching a lookup (`/products/a%00b/`,
+    `?q=a%00b`) would fail in the database as a server error. problem+json on /api/, a plain 400 elsewhere.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+            if request.path_info.startswith("/api/"):
+                return JsonResponse(problem_body(400, "The address may not contain the NUL character (%00).",
+                                                 request=request, code="nul_in_address"),
+                                    status=400, content_type=PROBLEM_CONTENT_TYPE)
+            return HttpResponseBadRequest(gettext("Bad request: the address may not contain the NUL character."),
+                                          content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class CurrentTenantMiddleware:

@@ -1,0 +1,73 @@
+"""The API's JSON parser: a NUL character in any string or key is refused at the edge.
+
+PostgreSQL cannot store U+0000 in text or jsonb; without this check a NUL reaching a JSON column (attributes,
+metadata, addresses) fails in the database, after validation, as a server error. Refusing it once, here,
+covers every endpoint and every nested value, with the JSON path of each offending value in `errors`
+(`lines[0].sku`, `attributes.k`, `metadata["k\\u0000"]` for a key).
+"""
+import io
+import json
+import re
+
+from rest_framework.parsers import JSONParser
+
+from oms.errors import ValidationFailed
+
+NUL = "\x00"
+# JSON can carry a NUL only as the escape \u0000 (a raw control character is a parse error): a body without
+# that sequence is clean and is not walked.
+_ESCAPED_NUL = b"\\u0000"
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+MAX_REPORTED = 20
+VALUE_MESSAGE = "Text may not contain the NUL character (\\u0000)."
+KEY_MESSAGE = "A key may not contain the NUL character (\\u0000)."
+
+
+def _member(path: str, key: str) -> str:
+    if _PLAIN_KEY.match(key):
+        return f"{path}.{key}" if path else key
+    return f"{path}[{json.dumps(key)}]"
+
+
+_BAD_KEY = object()
+
+
+def nul_paths(data) -> list[tuple[str, str]]:
+    """[(JSON path, message)] of the strings and keys holding a NUL, in document order, at most MAX_REPORTED.
+
+    Iterative (a deeply nested body cannot exhaust the stack); children are pushed in reverse so that they
+    are visited in document order.
+    """
+    found = []
+    stack = [("", data)]
+    while stack and len(found) < MAX_REPORTED:
+        where, value = stack.pop()
+        if value is _BAD_KEY:
+            found.append((where, KEY_MESSAGE))
+        elif isinstance(value, str):
+            if NUL in value:
+                found.append((where or "body", VALUE_MESSAGE))
+        elif isinstance(value, dict):
+            stack.extend((_member(where, key), _BAD_KEY if NUL in key else item)
+                         for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", value[index]) for index in range(len(value) - 1, -1, -1))
+    return found
+
+
+class NulRefusingJSONParser(JSONParser):
+    """JSONParser that answers 400 (problem+json, `errors` by JSON path) when any string or key holds a NUL."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        raw = stream.read()
+        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw:
+            return data
+        found = nul_paths(data)
+        if found:
+            errors: dict[str, list[str]] = {}
+            for where, message in found:
+                errors.setdefault(where, []).append(message)
+            raise ValidationFailed("Text may not contain the NUL character (\\u0000).", errors=errors)
+        return data
