@@ -93,7 +93,7 @@ def create_channel(*, tenant, actor: Actor, code: str, name: str, kind: str, loc
             audit.record(tenant=tenant, actor=actor, action="channel.created", obj=channel,
                          changes={**data, "locations": [loc.code for loc in pool]})
     except IntegrityError:
-        raise Conflict(f"A channel with code {code!r} already exists.", code=code) from None
+        raise Conflict(f"A channel with code {code!r} already exists.", channel=code) from None
     return channel_by_code(tenant=tenant, code=code)
 
 

@@ -330,7 +330,7 @@ def create_location(*, tenant, actor: Actor, code: str, name: str, kind: str, **
             audit.record(tenant=tenant, actor=actor, action="location.created", obj=location,
                          changes={k: _plain(v) for k, v in data.items()})
     except IntegrityError:
-        raise Conflict(f"A location with code {code!r} already exists.", code=code) from None
+        raise Conflict(f"A location with code {code!r} already exists.", location=code) from None
     return location
 
 
@@ -394,7 +394,7 @@ def release_hold(*, tenant, reservation: Reservation) -> Reservation:
     reservation = find_reservation(tenant=tenant, reservation_id=reservation.id)
     if reservation.status == Reservation.Status.CONSUMED:
         raise Conflict("This reservation was consumed by a shipment; its units have left.",
-                       reservation=reservation.id, status=reservation.status)
+                       reservation=reservation.id, reservation_status=reservation.status)
     return reservation
 
 

@@ -12,8 +12,10 @@ class DomainError(Exception):
         self.extra = extra
 
     def problem(self) -> dict:
-        return {"type": f"https://oms.dev/problems/{self.code}", "title": self.title, "status": self.status,
-                "detail": self.detail, "code": self.code, **self.extra}
+        """The problem body: the standard members always win over an `extra` of the same name (an extra named
+        `code` or `status` would otherwise misstate the problem)."""
+        return {**self.extra, "type": f"https://oms.dev/problems/{self.code}", "title": self.title,
+                "status": self.status, "detail": self.detail, "code": self.code}
 
 
 class ValidationFailed(DomainError):

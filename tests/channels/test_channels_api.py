@@ -73,7 +73,11 @@ def test_a_pool_cannot_name_another_tenants_location(api, other_tenant, location
 def test_a_duplicate_code_is_a_conflict(api, tenant):
     factories.ChannelFactory(tenant=tenant, code="WEB")
 
-    assert api.post("/api/v1/channels/", {"code": "WEB", "name": "W", "kind": "web"}, format="json").status_code == 409
+    response = api.post("/api/v1/channels/", {"code": "WEB", "name": "W", "kind": "web"}, format="json")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["status"], body["channel"]) == ("conflict", 409, "WEB")
 
 
 def test_another_tenants_channels_are_invisible(api, other_tenant):

@@ -45,7 +45,12 @@ def test_invalid_locations_are_400_naming_the_field(api, changes, field):
 def test_a_duplicate_code_is_a_conflict(api, tenant):
     factories.LocationFactory(tenant=tenant, code="PAR01")
 
-    assert api.post("/api/v1/locations/", PARIS, format="json").status_code == 409
+    response = api.post("/api/v1/locations/", PARIS, format="json")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["status"], body["location"]) == ("conflict", 409, "PAR01")
+    assert body["type"].endswith("/conflict")
 
 
 def test_patch_changes_capabilities_and_keeps_the_code(api, tenant):

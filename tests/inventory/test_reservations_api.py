@@ -144,7 +144,11 @@ def test_a_consumed_hold_cannot_be_deleted(tenant, shop):
     reservation_id = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json").json()["id"]
     consume(tenant=tenant, reservation=Reservation.all_tenants.get(id=reservation_id), quantity=1, actor=ACTOR)
 
-    assert client.delete(f"/api/v1/reservations/{reservation_id}/").status_code == 409
+    response = client.delete(f"/api/v1/reservations/{reservation_id}/")
+
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["status"], body["reservation"], body["reservation_status"]) == (409, reservation_id, "consumed")
 
 
 def test_a_store_clerk_holds_at_their_store_only(tenant, shop, user_client):

@@ -91,3 +91,15 @@ def test_an_unexpected_error_answers_500_problem_without_details(api, monkeypatc
     body = assert_problem(response, 500)
     assert "hunter2" not in response.content.decode()
     assert body["code"] == "internal_error"
+
+
+def test_extra_members_never_replace_the_standard_ones():
+    from oms.errors import Conflict
+
+    body = Conflict("Taken.", code="QA-L1", status="consumed", type="x", title="y",
+                    location="QA-L1").problem()
+
+    assert {k: body[k] for k in ("type", "title", "status", "detail", "code")} == {
+        "type": "https://oms.dev/problems/conflict", "title": "Conflict", "status": 409, "detail": "Taken.",
+        "code": "conflict"}
+    assert body["location"] == "QA-L1"
