@@ -13,7 +13,7 @@ from inventory.models import Location, Lot, Product, Reservation, ReservationLot
 from inventory.reservations import release
 from oms.actors import actor_from_request
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantScopedAdmin
-from oms.errors import DomainError
+from oms.errors import DomainError, ReservationOwnedByOrder
 
 
 class ServiceErrorsAsMessages:
@@ -167,8 +167,17 @@ class ReservationAdmin(ReadOnlyTenantAdmin):
 
     @admin.action(description=_("Release the selected reservations"), permissions=["release"])
     def release_reservations(self, request, queryset):
+        """Cart and API holds only: a reservation held for an order line changes through the order."""
         released = 0
         for reservation in queryset.filter(status=Reservation.Status.ACTIVE):
+            try:
+                services.check_not_owned_by_order(tenant=reservation.tenant, reservation=reservation)
+            except ReservationOwnedByOrder as refused:
+                self.message_user(request, _("Reservation %(id)d holds stock for order %(order)s: cancel or edit "
+                                             "the order instead.") % {"id": reservation.id,
+                                                                      "order": refused.extra["order_number"]},
+                                  messages.ERROR)
+                continue
             if release(tenant=reservation.tenant, reservation=reservation):
                 released += 1
         self.message_user(request, _("%(count)d reservation(s) released.") % {"count": released})

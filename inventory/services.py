@@ -15,7 +15,7 @@ from inventory.models import Location, LocationKind, Product, Reservation, Stock
 from inventory.reservations import LineDemand, expired_reservation_ids, find_reservation, release, reserve_demands
 from oms import audit
 from oms.actors import Actor
-from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
 from oms.models import Tenant
 from oms.outbox import emit
 
@@ -388,8 +388,22 @@ def place_hold(*, tenant, channel, product: Product, quantity: int, location: Lo
     return find_reservation(tenant=tenant, reservation_id=reservation.id)
 
 
+def check_not_owned_by_order(*, tenant, reservation: Reservation) -> None:
+    """A reservation held for an order line changes only through the order's services (cancel, edit, routing):
+    releasing it alone would leave the order allocated while its units are back on sale."""
+    if reservation.order_line_id is None:
+        return
+    order_id, number = (Reservation.objects.for_tenant(tenant).filter(id=reservation.id)
+                        .values_list("order_line__order_id", "order_line__order__number").get())
+    raise ReservationOwnedByOrder(
+        f"This reservation holds stock for order {number}; cancel or edit the order instead.",
+        reservation=reservation.id, order_id=order_id, order_number=number)
+
+
 def release_hold(*, tenant, reservation: Reservation) -> Reservation:
-    """DELETE a hold: idempotent for released and expired ones; a consumed hold cannot be given back."""
+    """DELETE a hold: idempotent for released and expired ones; a consumed hold cannot be given back, nor a
+    reservation held for an order line (see check_not_owned_by_order)."""
+    check_not_owned_by_order(tenant=tenant, reservation=reservation)
     release(tenant=tenant, reservation=reservation)
     reservation = find_reservation(tenant=tenant, reservation_id=reservation.id)
     if reservation.status == Reservation.Status.CONSUMED:

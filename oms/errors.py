@@ -71,6 +71,13 @@ class InsufficientStock(Conflict):
         super().__init__(detail or "Some lines cannot be reserved.", lines=lines, **extra)
 
 
+class ReservationOwnedByOrder(Conflict):
+    """A reservation held for an order line changes only through the order (`order_id`, `order_number`)."""
+
+    code = "reservation_owned_by_order"
+    title = "The reservation belongs to an order"
+
+
 class IdempotencyMismatch(DomainError):
     status = 422
     code = "idempotency_key_reused"
