@@ -15,7 +15,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -52,15 +52,50 @@ def _replay(record: IdempotencyKey, request) -> Response:
     return response
 
 
+_CLAIM_SQL = """
+WITH claim_settings AS (SELECT set_config('synchronous_commit', %s, true))
+INSERT INTO {table} (tenant_id, owner, key, method, path, request_hash, state, response_headers, created_at)
+SELECT %s, %s, %s, %s, %s, %s, %s, '{{}}'::jsonb, %s FROM claim_settings
+ON CONFLICT (tenant_id, owner, key) DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_claim(*, tenant, owner, key, request, fingerprint) -> IdempotencyKey | None:
+    """The new in-flight claim, committed at once; None when the key is already claimed."""
+    now = timezone.now()
+    record = IdempotencyKey(tenant=tenant, owner=owner, key=key, method=request.method, path=request.path[:500],
+                            request_hash=fingerprint, state=IdempotencyKey.State.IN_FLIGHT, created_at=now)
+    if connection.vendor != "postgresql":
+        try:
+            with transaction.atomic():
+                record.save(force_insert=True)
+            return record
+        except IntegrityError:
+            return None
+    # The claim is its own short transaction. When it is the outermost one, its commit need not wait for the
+    # disk: a claim lost in a crash only means that a retry claims the key again and does the work, which is
+    # what a claim lost before its commit means too. The setting is local to this transaction; inside a caller's
+    # transaction it is left alone (it would apply to the caller's commit).
+    synchronous = "on" if connection.in_atomic_block else "off"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL.format(table=IdempotencyKey._meta.db_table),
+                       [synchronous, tenant.id, owner, key, record.method, record.path, fingerprint,
+                        record.state, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.id = row[0]
+    record._state.adding = False
+    return record
+
+
 def _claim(*, tenant, owner, key, request, fingerprint) -> tuple[IdempotencyKey | None, bool]:
     """(record, won): won is True when this request must do the work. The claim is committed at once (its own
     transaction) so that concurrent duplicates see it; record is None when the key was just given back."""
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(tenant=tenant, owner=owner, key=key, method=request.method,
-                                                 path=request.path[:500], request_hash=fingerprint), True
-    except IntegrityError:
-        pass
+    record = _insert_claim(tenant=tenant, owner=owner, key=key, request=request, fingerprint=fingerprint)
+    if record is not None:
+        return record, True
     record = IdempotencyKey.objects.for_tenant(tenant).filter(owner=owner, key=key).first()
     if record is None:
         return None, False
@@ -94,6 +129,13 @@ class _Unsuccessful(Exception):
 
     def __init__(self, response):
         self.response = response
+
+
+class _Refused(Exception):
+    """Carries the handler's exception out of the atomic block, so that none of its writes is kept."""
+
+    def __init__(self, exc):
+        self.exc = exc
 
 
 def idempotent(handler):
@@ -136,25 +178,47 @@ def _run(view, request, handler, args, kwargs, *, tenant, record):
     try:
         with transaction.atomic():
             try:
-                with transaction.atomic():
-                    response = handler(view, request, *args, **kwargs)
-            except Exception as exc:  # domain and input errors become their problem answer, stored like a success
-                response = view.handle_exception(exc)
+                response = handler(view, request, *args, **kwargs)
+            except Exception as exc:
+                raise _Refused(exc) from exc
             if response.status_code >= 500:
                 raise _Unsuccessful(response)
-            IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).update(
-                state=IdempotencyKey.State.DONE, response_status=response.status_code,
-                response_body=json.loads(json.dumps(response.data, default=str)),
-                response_headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
-                completed_at=timezone.now())
+            _store_answer(tenant, record, response)
             return response
+    except _Refused as refused:
+        # Domain and input errors become their problem answer, stored like a success once the handler's
+        # writes are rolled back (its own short transaction: a duplicate waits for it like for any answer).
+        try:
+            response = view.handle_exception(refused.exc)
+            if response.status_code >= 500:
+                raise _Unsuccessful(response)
+            _store_answer(tenant, record, response)
+        except _Unsuccessful as failure:
+            _give_back(tenant, record)
+            return failure.response
+        except BaseException:
+            _give_back(tenant, record)
+            raise
+        return response
     except _Unsuccessful as failure:
-        IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+        _give_back(tenant, record)
         return failure.response
     except BaseException:
         # Nothing was committed: give the key back so that a retry can do the work.
-        IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
+        _give_back(tenant, record)
         raise
+
+
+def _store_answer(tenant, record, response) -> None:
+    IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).update(
+        state=IdempotencyKey.State.DONE, response_status=response.status_code,
+        response_body=json.loads(json.dumps(response.data, default=str)),
+        response_headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
+        completed_at=timezone.now())
+
+
+def _give_back(tenant, record) -> None:
+    IdempotencyKey.objects.for_tenant(tenant).filter(id=record.id).delete()
 
 
 def purge_expired(now=None) -> int:
