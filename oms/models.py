@@ -179,6 +179,9 @@ class WebhookSubscription(TenantModel):
     secret = models.CharField(max_length=80, editable=False)
     active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
+    # Set when a channel's API key created it: only that channel's events are delivered (see oms/webhooks.py).
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="webhook_subscriptions", verbose_name=_("channel"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -189,7 +192,11 @@ class WebhookSubscription(TenantModel):
     def __str__(self):
         return self.url
 
-    def wants(self, topic: str) -> bool:
+    def wants(self, topic: str, channel: str | None = None) -> bool:
+        """`channel`: the code the event's payload names, if any; a channel-bound subscription hears only its
+        channel's events, never those that name no channel."""
+        if self.channel_id is not None and (channel is None or channel != self.channel.code):
+            return False
         return self.active and ("*" in self.events or topic in self.events)
 
 

@@ -3,8 +3,9 @@
 `emit()` writes the event inside the caller's transaction and, after commit, hands it to Celery. If the
 broker is unreachable then, the event simply stays pending and the periodic sweep hands it over again.
 Processing an event runs the handlers that apps registered for its topic and fans it out to the
-tenant's webhook subscriptions, all in one transaction that also marks the event processed: an event
-processed twice (a re-sent message, two workers) does its work once.
+tenant's webhook subscriptions (a channel-bound one gets only the events whose payload names its channel),
+all in one transaction that also marks the event processed: an event processed twice (a re-sent message,
+two workers) does its work once.
 """
 import logging
 from datetime import timedelta
@@ -74,8 +75,11 @@ def _process(event_id: int) -> bool:
             return False
         for path in _HANDLERS.get(event.topic, []):
             import_string(path)(event)
-        for subscription in WebhookSubscription.objects.for_tenant(event.tenant).filter(active=True).order_by("id"):
-            if subscription.wants(event.topic):
+        event_channel = event.payload.get("channel") if isinstance(event.payload, dict) else None
+        subscriptions = (WebhookSubscription.objects.for_tenant(event.tenant).filter(active=True)
+                         .select_related("channel").order_by("id"))
+        for subscription in subscriptions:
+            if subscription.wants(event.topic, channel=event_channel):
                 delivery, created = WebhookDelivery.all_tenants.get_or_create(
                     tenant=event.tenant, subscription=subscription, event=event)
                 if created:

@@ -4,6 +4,11 @@ A delivery POSTs the event as JSON. Headers: `OMS-Event` (topic), `OMS-Event-Id`
 for de-duplication), `OMS-Timestamp` (unix seconds) and `OMS-Signature: t=<timestamp>,v1=<hex>` where
 hex = HMAC-SHA256(secret, "<timestamp>.<raw body>"). A receiver recomputes it over the raw bytes and
 rejects timestamps older than a few minutes.
+
+A subscription created with a channel's API key is bound to that channel: that key (and only the tenant's
+unbound callers besides it) sees and changes it, and it receives only the events whose payload names that
+channel (`"channel": "<code>"`, as every order event does). Events that name no channel (stock, transfers,
+counts, alerts...) are never delivered to a channel-bound subscription; subscribe with an unbound key to get them.
 """
 import hashlib
 import hmac
@@ -66,22 +71,55 @@ def _url_error(url) -> str:
 
 
 def create_subscription(*, tenant, actor: Actor, url: str, events: list[str], description: str = "",
-                        active: bool = True) -> WebhookSubscription:
-    """Validates the URL's form and scheme only: no network call at creation time."""
+                        active: bool = True, channel=None) -> WebhookSubscription:
+    """Validates the URL's form and scheme only: no network call at creation time. `channel`: the channel of
+    the API key that creates it (the subscription then hears that channel's events only)."""
     events = _validate(url, events)
+    if channel is not None and channel.tenant_id != tenant.id:
+        raise NotFound("No such channel.")
     with transaction.atomic():
         subscription = WebhookSubscription.objects.create(
-            tenant=tenant, url=url, events=events, description=description, active=active,
+            tenant=tenant, url=url, events=events, description=description, active=active, channel=channel,
             secret=f"whsec_{secrets.token_urlsafe(32)}")
         audit.record(tenant=tenant, actor=actor, action="webhook.created", obj=subscription,
-                     changes={"url": url, "events": events})
+                     changes={"url": url, "events": events, "channel": getattr(channel, "code", None)})
     return subscription
 
 
-def delete_subscription(*, tenant, actor: Actor, subscription_id: int) -> None:
+UPDATABLE_FIELDS = ("url", "events", "description", "active")
+
+
+def update_subscription(*, tenant, actor: Actor, subscription_id: int, changes: dict,
+                        channel=None) -> WebhookSubscription:
+    """Change `url`, `events`, `description` or `active`, validated as on creation; the secret and the channel
+    stay. Pausing keeps pending deliveries waiting; switching back on lets them go."""
+    changes = {k: v for k, v in changes.items() if k in UPDATABLE_FIELDS}
     with transaction.atomic():
-        subscription = (WebhookSubscription.objects.for_tenant(tenant).select_for_update()
-                        .filter(id=subscription_id).first())
+        subscription = _scoped(tenant, channel).select_for_update().filter(id=subscription_id).first()
+        if subscription is None:
+            raise NotFound("No such webhook subscription.")
+        if "url" in changes or "events" in changes:
+            events = _validate(changes.get("url", subscription.url), changes.get("events", subscription.events))
+            if "events" in changes:
+                changes["events"] = events
+        if "description" in changes:
+            description = changes["description"]
+            if not isinstance(description, str) or len(description) > 200:
+                raise ValidationFailed(errors={"description": ["Use at most 200 characters."]})
+        if "active" in changes and not isinstance(changes["active"], bool):
+            raise ValidationFailed(errors={"active": ["Use true or false."]})
+        changed = {k: v for k, v in changes.items() if getattr(subscription, k) != v}
+        if changed:
+            for name, value in changed.items():
+                setattr(subscription, name, value)
+            subscription.save(update_fields=list(changed))
+            audit.record(tenant=tenant, actor=actor, action="webhook.updated", obj=subscription, changes=changed)
+    return subscription
+
+
+def delete_subscription(*, tenant, actor: Actor, subscription_id: int, channel=None) -> None:
+    with transaction.atomic():
+        subscription = _scoped(tenant, channel).select_for_update().filter(id=subscription_id).first()
         if subscription is None:
             raise NotFound("No such webhook subscription.")
         audit.record(tenant=tenant, actor=actor, action="webhook.deleted", obj=subscription,
@@ -89,20 +127,26 @@ def delete_subscription(*, tenant, actor: Actor, subscription_id: int) -> None:
         subscription.delete()
 
 
-def subscription_list(*, tenant):
-    return WebhookSubscription.objects.for_tenant(tenant).order_by("-id")
+def _scoped(tenant, channel):
+    """The tenant's subscriptions; for a channel-bound caller, that channel's only (others are not found)."""
+    queryset = WebhookSubscription.objects.for_tenant(tenant)
+    return queryset.filter(channel=channel) if channel is not None else queryset
 
 
-def subscription_detail(*, tenant, subscription_id: int) -> WebhookSubscription:
-    subscription = WebhookSubscription.objects.for_tenant(tenant).filter(id=subscription_id).first()
+def subscription_list(*, tenant, channel=None):
+    return _scoped(tenant, channel).select_related("channel").order_by("-id")
+
+
+def subscription_detail(*, tenant, subscription_id: int, channel=None) -> WebhookSubscription:
+    subscription = _scoped(tenant, channel).select_related("channel").filter(id=subscription_id).first()
     if subscription is None:
         raise NotFound("No such webhook subscription.")
     return subscription
 
 
-def delivery_list(*, tenant, subscription_id: int):
+def delivery_list(*, tenant, subscription_id: int, channel=None):
     """A subscription's deliveries with their attempts, newest first; another tenant's id is NotFound."""
-    subscription = subscription_detail(tenant=tenant, subscription_id=subscription_id)
+    subscription = subscription_detail(tenant=tenant, subscription_id=subscription_id, channel=channel)
     return (WebhookDelivery.objects.for_tenant(tenant).filter(subscription=subscription)
             .select_related("event").prefetch_related("attempt_log").order_by("-id"))
 

@@ -1,4 +1,8 @@
-"""Webhook subscriptions: GET/POST /api/v1/webhooks/, GET/DELETE /api/v1/webhooks/{id}/, deliveries."""
+"""Webhook subscriptions: GET/POST /api/v1/webhooks/, GET/PATCH/DELETE /api/v1/webhooks/{id}/, deliveries.
+
+A channel-bound API key acts for its channel: what it creates is bound to that channel, and it sees and changes
+that channel's subscriptions only (another's id answers 404, like a foreign one).
+"""
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,12 +22,26 @@ class SubscriptionIn(serializers.Serializer):
     active = serializers.BooleanField(required=False, default=True)
 
 
+class SubscriptionPatchIn(serializers.Serializer):
+    url = serializers.CharField(max_length=1000, required=False)
+    events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False, required=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give at least one of url, events, description, active.")
+        return attrs
+
+
 class SubscriptionOut(serializers.Serializer):
     id = serializers.IntegerField()
     url = serializers.CharField()
     events = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField()
     active = serializers.BooleanField()
+    channel = serializers.CharField(source="channel.code", allow_null=True, default=None,
+                                    help_text="The channel whose events it receives; null: every event.")
     created_at = serializers.DateTimeField()
 
 
@@ -52,6 +70,12 @@ class DeliveryOut(serializers.Serializer):
     attempt_log = AttemptOut(many=True)
 
 
+def _bound_channel(request):
+    """The channel a channel-bound API key acts for, or None."""
+    api_key = getattr(request, "api_key", None)
+    return api_key.channel if api_key is not None and api_key.channel_id else None
+
+
 def _page(view, request, queryset, serializer_class):
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
@@ -65,7 +89,8 @@ class WebhookListCreate(APIView):
 
     @extend_schema(responses=SubscriptionOut(many=True))
     def get(self, request):
-        return _page(self, request, webhooks.subscription_list(tenant=request.tenant), SubscriptionOut)
+        subscriptions = webhooks.subscription_list(tenant=request.tenant, channel=_bound_channel(request))
+        return _page(self, request, subscriptions, SubscriptionOut)
 
     @extend_schema(request=SubscriptionIn, responses={201: SubscriptionCreatedOut})
     @idempotent
@@ -73,7 +98,7 @@ class WebhookListCreate(APIView):
         data = SubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = webhooks.create_subscription(tenant=request.tenant, actor=actor_from_request(request),
-                                                    **data.validated_data)
+                                                    channel=_bound_channel(request), **data.validated_data)
         return Response(SubscriptionCreatedOut(subscription).data, status=201)
 
 
@@ -83,12 +108,24 @@ class WebhookDetail(APIView):
 
     @extend_schema(responses=SubscriptionOut)
     def get(self, request, pk: int):
-        subscription = webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk)
+        subscription = webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk,
+                                                    channel=_bound_channel(request))
+        return Response(SubscriptionOut(subscription).data)
+
+    @extend_schema(request=SubscriptionPatchIn, responses=SubscriptionOut)
+    def patch(self, request, pk: int):
+        """Change `active`, `events`, `url` or `description` (validated as on creation); the secret stays."""
+        data = SubscriptionPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        subscription = webhooks.update_subscription(tenant=request.tenant, actor=actor_from_request(request),
+                                                    subscription_id=pk, changes=data.validated_data,
+                                                    channel=_bound_channel(request))
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request), subscription_id=pk)
+        webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request), subscription_id=pk,
+                                     channel=_bound_channel(request))
         return Response(status=204)
 
 
@@ -98,5 +135,6 @@ class WebhookDeliveries(APIView):
 
     @extend_schema(responses=DeliveryOut(many=True))
     def get(self, request, pk: int):
-        deliveries = webhooks.delivery_list(tenant=request.tenant, subscription_id=pk)
+        deliveries = webhooks.delivery_list(tenant=request.tenant, subscription_id=pk,
+                                            channel=_bound_channel(request))
         return _page(self, request, deliveries, DeliveryOut)
