@@ -4,6 +4,7 @@ import logging
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -82,8 +83,12 @@ def problem_exception_handler(exc, context):
                     status=status.HTTP_500_INTERNAL_SERVER_ERROR, content_type=PROBLEM_CONTENT_TYPE)
 
 
+@csrf_exempt
 def api_not_found(request, exception=None):
-    """404 for unknown /api/ paths, as problem+json (naming the path with a trailing slash when that exists)."""
+    """404 for unknown /api/ paths, as problem+json (naming the path with a trailing slash when that exists).
+
+    CSRF-exempt: it changes nothing, and a POST with an API key to a path missing its slash must get this answer,
+    not the CSRF failure page."""
     detail = "No such resource."
     if not request.path.endswith("/"):
         try:

@@ -103,3 +103,13 @@ def test_extra_members_never_replace_the_standard_ones():
         "type": "https://oms.dev/problems/conflict", "title": "Conflict", "status": 409, "detail": "Taken.",
         "code": "conflict"}
     assert body["location"] == "QA-L1"
+
+
+def test_a_post_missing_its_trailing_slash_answers_the_404_problem_not_a_csrf_page(api):
+    client = APIClient(enforce_csrf_checks=True)
+    client.credentials(HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"])
+
+    response = client.post("/api/v1/orders", {"lines": []}, format="json")
+
+    body = assert_problem(response, 404)
+    assert "/api/v1/orders/" in body["detail"]
