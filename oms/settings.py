@@ -159,7 +159,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["oms.api.parsers.NulRefusingJSONParser"],
     "EXCEPTION_HANDLER": "oms.api.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "oms.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": None,
     # Throttling by address (anonymous calls) reads the proxy's X-Forwarded-For entry when behind one.
     "NUM_PROXIES": 1 if OMS_BEHIND_PROXY else None,
@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The Authorize button offers the Bearer scheme (ApiKey); keep the key across reloads of the docs page.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": True},
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Several resources have a `kind`: each set of choices gets its own component name (the serializers list the

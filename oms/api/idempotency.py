@@ -171,6 +171,7 @@ def idempotent(handler):
         raise IdempotencyInFlight("The first request with this key is still being processed; retry shortly.",
                                   retry_after=1)
 
+    wrapped.idempotent = True  # read by the OpenAPI schema (oms/api/schema.py) to document the header
     return wrapped
 
 

@@ -61,3 +61,44 @@ def test_docs_assets_are_served(client):
     bundle = re.search(r'src="(/static/[^"]+swagger-ui-bundle[^"]*\.js)"', html).group(1)
 
     assert client.get(bundle).status_code == 200
+
+
+def _schema():
+    return APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+
+
+def test_idempotent_posts_document_the_idempotency_key_header_and_their_problems():
+    schema = _schema()
+    place = schema["paths"]["/api/v1/orders/"]["post"]
+
+    headers = {p["name"]: p for p in place["parameters"] if p["in"] == "header"}
+    assert headers["Idempotency-Key"].get("required", False) is False
+    conflict = place["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert conflict["$ref"] == "#/components/schemas/Problem"
+    assert {"400", "401", "403", "404", "409", "422", "429"} <= set(place["responses"])
+    problem = schema["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail", "code", "request_id", "errors", "lines"} <= set(problem)
+
+
+def test_only_idempotent_posts_carry_the_header():
+    paths = _schema()["paths"]
+
+    def header_names(operation):
+        return [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+
+    assert "Idempotency-Key" in header_names(paths["/api/v1/webhooks/"]["post"])
+    assert "Idempotency-Key" not in header_names(paths["/api/v1/webhooks/"]["get"])
+    assert "Idempotency-Key" not in header_names(paths["/api/v1/webhooks/{id}/"]["patch"])
+    assert "422" not in paths["/api/v1/webhooks/{id}/"]["patch"]["responses"]
+    assert "409" not in paths["/api/v1/webhooks/"]["get"]["responses"]
+    assert "404" in paths["/api/v1/webhooks/{id}/"]["get"]["responses"]
+
+
+def test_the_docs_authorize_with_the_bearer_scheme():
+    schema = _schema()
+
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        **schema["components"]["securitySchemes"]["ApiKey"], "type": "http", "scheme": "bearer"}
+    assert {"ApiKey": []} in schema["paths"]["/api/v1/orders/"]["post"]["security"]
+    html = APIClient().get("/api/v1/docs/").content.decode()
+    assert "persistAuthorization" in html
