@@ -205,7 +205,8 @@ OMS_IDEMPOTENCY_WAIT_SECONDS = env.float("OMS_IDEMPOTENCY_WAIT_SECONDS", default
 OMS_OUTBOX_RESEND_AFTER_SECONDS = env.int("OMS_OUTBOX_RESEND_AFTER_SECONDS", default=30)
 
 # Celery: eager in-process on the embedded default, Redis broker when REDIS_URL is set.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# The in-memory transport is named with a host: a bare memory:// makes kombu warn "No hostname was supplied".
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -78,6 +78,18 @@ def test_embedded_default_migrates_checks_and_serves(tmp_path):
         server.stdout.close()
 
 
+def test_the_embedded_default_broker_connects_without_a_warning(tmp_path):
+    """The in-memory transport of eager mode names its host: kombu's "No hostname was supplied" is not printed."""
+    env = clean_env(OMS_SQLITE_PATH=str(tmp_path / "oms.sqlite3"))
+
+    result = manage("shell", "-c", "from oms.celery import app; app.connection_for_write().info(); print('ok')",
+                    env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("ok")
+    assert "hostname" not in (result.stdout + result.stderr).lower()
+
+
 def test_check_deploy_passes_with_production_settings():
     env = clean_env(
         DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="oms.example.com",
