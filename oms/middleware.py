@@ -5,7 +5,6 @@ import uuid
 from urllib.parse import unquote_plus
 
 from django.http import HttpResponseBadRequest, JsonResponse
-from django.utils.translation import gettext
 
 from oms.api.problems import PROBLEM_CONTENT_TYPE, problem_body
 from oms.services import membership_for, memberships_of
@@ -55,7 +54,9 @@ class NulRefusingMiddleware:
                 return JsonResponse(problem_body(400, "The address may not contain the NUL character (%00).",
                                                  request=request, code="nul_in_address"),
                                     status=400, content_type=PROBLEM_CONTENT_TYPE)
-            return HttpResponseBadRequest(gettext("Bad request: the address may not contain the NUL character."),
+            # Plain and in English, like Django's own 400: the language is not chosen yet (LocaleMiddleware
+            # runs later) and no page layout is involved.
+            return HttpResponseBadRequest("Bad request: the address may not contain the NUL character.",
                                           content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 

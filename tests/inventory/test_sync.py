@@ -76,21 +76,34 @@ def test_bad_rows_are_rejected_with_index_and_reason_and_good_rows_applied(api, 
         {"sku": "A", "location": "WH1", "delta": 0},
         {"sku": "B", "location": "WH1", "delta": -1},
         {"sku": "A", "location": "WH1", "delta": -3},
-        {"sku": "A\u0000", "location": "WH1\u0000", "delta": 1, "reason": "nul\u0000"},
     ]}, format="json")
     assert response.status_code == 200
     body = response.json()
     assert body["accepted"] == 2
     rejected = {r["index"]: r["reason"] for r in body["rejected"]}
-    assert sorted(rejected) == [1, 2, 3, 4, 5, 6, 7, 9]
+    assert sorted(rejected) == [1, 2, 3, 4, 5, 6, 7]
     assert "Unknown SKU" in rejected[1] and "Unknown location" in rejected[2]
     assert "reserved" in rejected[3] and "whole number" in rejected[4]
     assert body["rejected"][0] == {"index": 1, "sku": "NOPE", "location": "WH1", "reason": rejected[1]}
     assert stock.on_hand("A", "WH1") == 4  # 5 + 2 - 3; the -4 would have left 3 < 4 reserved
-    assert [r["index"] for r in body["results"]] == list(range(10))
+    assert [r["index"] for r in body["results"]] == list(range(9))
     assert not StockLevel.objects.for_tenant(tenant).filter(product=stock.products["B"],
                                                             location=stock.locations["WH1"]).exists()
     _ledger_matches(tenant)
+
+
+def test_a_nul_character_in_a_row_refuses_the_whole_batch_naming_the_row(api, tenant, stock):
+    stock.receive("A", "WH1", 5)
+
+    response = api.post(ADJUSTMENTS, {"rows": [
+        {"sku": "A", "location": "WH1", "delta": 2},
+        {"sku": "A\u0000", "location": "WH1", "delta": 1, "reason": "nul\u0000"},
+    ]}, format="json")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert set(response.json()["errors"]) == {"rows[1].sku", "rows[1].reason"}
+    assert stock.on_hand("A", "WH1") == 5
 
 
 def test_malformed_body_is_a_400(api, tenant, stock):
