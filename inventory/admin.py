@@ -173,10 +173,7 @@ class ReservationAdmin(ReadOnlyTenantAdmin):
             try:
                 services.check_not_owned_by_order(tenant=reservation.tenant, reservation=reservation)
             except ReservationOwnedByOrder as refused:
-                self.message_user(request, _("Reservation %(id)d holds stock for order %(order)s: cancel or edit "
-                                             "the order instead.") % {"id": reservation.id,
-                                                                      "order": refused.extra["order_number"]},
-                                  messages.ERROR)
+                self.message_user(request, f"{reservation}: {refused.detail}", messages.ERROR)
                 continue
             if release(tenant=reservation.tenant, reservation=reservation):
                 released += 1
