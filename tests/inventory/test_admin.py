@@ -52,3 +52,15 @@ def test_another_tenants_products_are_not_in_the_admin(tenant, other_tenant, use
 
     assert b"THEIRS" not in staff.get("/admin/inventory/product/").content
     assert staff.get(f"/admin/inventory/product/{theirs.id}/change/").status_code in (302, 404)
+
+
+def test_a_nul_in_json_typed_in_the_admin_is_refused_with_a_message(tenant, user_client):
+    staff = user_client("back_office")
+
+    response = staff.post("/admin/inventory/product/add/", {
+        "sku": "NUL-ADMIN", "name": "Mug", "barcode": "", "active": "on", "weight_grams": "",
+        "attributes": '{"k": "a\\u0000b"}'}, follow=True)
+
+    assert response.status_code == 200
+    assert b"ttributes.k: Text may not contain the NUL character" in response.content
+    assert not Product.objects.for_tenant(tenant).filter(sku="NUL-ADMIN").exists()
