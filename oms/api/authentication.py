@@ -1,10 +1,65 @@
 """API authentication: `Authorization: Bearer <key>` for integrations, the session for the pages' own calls.
 
 Either way the tenant is resolved here, once, and set on the request; nothing client-supplied chooses it.
+
+A key found in the database is remembered by each web process for OMS_API_KEY_CACHE_SECONDS (5 s; 0 turns
+this off), keyed by the secret's SHA-256, never the secret: looking a key up with its tenant and channel costs
+more CPU than the rest of a small call. The price is bounded staleness: a revoked key, a deactivated tenant or
+channel, or a changed channel setting takes effect at once in the process where it was saved (saves of keys,
+tenants and channels empty the cache) and within those 5 seconds in every other process. Unknown secrets are
+never remembered: each one is looked up. Each request gets its own copy of the remembered objects.
 """
+import copy
+import hashlib
+import threading
+import time
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
 
+from oms.models import ApiKey, Tenant
 from oms.services import authenticate_api_key, membership_for
+
+DEFAULT_CACHE_SECONDS = 5
+_CACHE_LIMIT = 1000
+_known: dict[str, tuple[float, ApiKey]] = {}
+_known_lock = threading.Lock()
+
+
+def _cache_seconds() -> float:
+    return getattr(settings, "OMS_API_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+
+
+def forget_api_keys(**_kwargs) -> None:
+    """Drop every remembered key (a key, tenant or channel was saved or deleted in this process)."""
+    with _known_lock:
+        _known.clear()
+
+
+def _api_key_for(raw: str) -> ApiKey | None:
+    seconds = _cache_seconds()
+    if seconds <= 0:
+        return authenticate_api_key(raw)
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    now = time.monotonic()
+    remembered = _known.get(digest)
+    if remembered is not None and remembered[0] > now:
+        return copy.deepcopy(remembered[1])
+    key = authenticate_api_key(raw)
+    with _known_lock:
+        if key is None:
+            _known.pop(digest, None)
+        else:
+            if len(_known) >= _CACHE_LIMIT:
+                _known.clear()
+            _known[digest] = (now + seconds, copy.deepcopy(key))
+    return key
+
+
+for _model in (ApiKey, Tenant, ApiKey._meta.get_field("channel").related_model):
+    post_save.connect(forget_api_keys, sender=_model, dispatch_uid=f"forget-api-keys-save-{_model._meta.label}")
+    post_delete.connect(forget_api_keys, sender=_model, dispatch_uid=f"forget-api-keys-delete-{_model._meta.label}")
 
 
 class ApiKeyPrincipal:
@@ -45,7 +100,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw = raw.strip()
         if not raw or " " in raw:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: use 'Bearer <key>'.")
-        key = authenticate_api_key(raw)
+        key = _api_key_for(raw)
         if key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         _bind(request, tenant=key.tenant, api_key=key)
