@@ -194,7 +194,7 @@ def load_data(n_skus: int, n_locations: int) -> dict:
 
 def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": bench_url, "OMS_API_THROTTLE": "off", "DEBUG": "0", "LOG_LEVEL": "WARNING",
-           "DB_CONN_MAX_AGE": "60", "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_BROKER_URL": "memory://"}
+           "DB_CONN_MAX_AGE": "60", "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_BROKER_URL": "memory://localhost/"}
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",

@@ -434,9 +434,9 @@ class OutboxEventAdmin(ReadOnlyTenantAdmin):
 class WebhookSubscriptionAdmin(TenantScopedAdmin):
     """Created through the API, which returns the signing secret once; here paused, described or deleted."""
 
-    list_display = ("url", "active", "description", "created_at")
-    fields = ("url", "events", "active", "description")
-    readonly_fields = ("url", "events")
+    list_display = ("url", "channel", "active", "description", "created_at")
+    fields = ("url", "channel", "events", "active", "description")
+    readonly_fields = ("url", "channel", "events")
     back_office_can_change = False
 
     def has_add_permission(self, request, obj=None):
