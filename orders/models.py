@@ -13,7 +13,7 @@ class Customer(TenantModel):
     email = models.EmailField(_("e-mail"))
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -51,36 +51,38 @@ class HoldKind(models.TextChoices):
 
 class Order(TenantModel):
     number = models.CharField(_("number"), max_length=32)
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders")
+    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders",
+                                verbose_name=_("channel"))
     external_ref = models.CharField(_("external reference"), max_length=120)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True,
+                                 verbose_name=_("customer"))
     status = models.CharField(_("status"), max_length=24, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     currency = models.CharField(_("currency"), max_length=3)
     delivery_method = models.CharField(_("delivery method"), max_length=10, choices=DeliveryMethod.choices)
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     pickup_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, null=True, blank=True,
-                                        related_name="+")
+                                        related_name="+", verbose_name=_("pickup or store location"))
     service_level = models.CharField(_("service level"), max_length=40, blank=True)
-    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    shipping_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    shipping_tax = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(_("discount total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(_("tax total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_total = models.DecimalField(_("shipping total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_tax = models.DecimalField(_("shipping tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
     promotions = models.JSONField(_("promotions"), default=list, blank=True)
     payment_status = models.CharField(_("payment status"), max_length=20, blank=True)
     hold_kind = models.CharField(_("hold kind"), max_length=10, choices=HoldKind.choices, blank=True)
     hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
-    promised_delivery_earliest = models.DateField(null=True, blank=True)
-    promised_delivery_latest = models.DateField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
+    promised_delivery_earliest = models.DateField(_("promised delivery (earliest)"), null=True, blank=True)
+    promised_delivery_latest = models.DateField(_("promised delivery (latest)"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
     # Set when routing has confirmed where every line is fulfilled from (placed → allocated).
-    allocated_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    placed_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("order")
@@ -112,26 +114,29 @@ class LineStatus(models.TextChoices):
 
 
 class OrderLine(TenantModel):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    line_number = models.PositiveIntegerField()
-    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+")
-    sku = models.CharField(max_length=64)
-    name = models.CharField(max_length=255, blank=True)
-    status = models.CharField(max_length=20, choices=LineStatus.choices, default=LineStatus.OPEN)
-    quantity = models.PositiveIntegerField()
-    quantity_allocated = models.PositiveIntegerField(default=0)
-    quantity_backordered = models.PositiveIntegerField(default=0)
-    quantity_shipped = models.PositiveIntegerField(default=0)
-    quantity_delivered = models.PositiveIntegerField(default=0)
-    quantity_cancelled = models.PositiveIntegerField(default=0)
-    quantity_returned = models.PositiveIntegerField(default=0)
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
-    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    line_number = models.PositiveIntegerField(_("line number"))
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=LineStatus.choices, default=LineStatus.OPEN)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity_allocated = models.PositiveIntegerField(_("quantity allocated"), default=0)
+    quantity_backordered = models.PositiveIntegerField(_("quantity backordered"), default=0)
+    quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0)
+    quantity_delivered = models.PositiveIntegerField(_("quantity delivered"), default=0)
+    quantity_cancelled = models.PositiveIntegerField(_("quantity cancelled"), default=0)
+    quantity_returned = models.PositiveIntegerField(_("quantity returned"), default=0)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["line_number"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "order", "line_number"], name="line_unique_number"),
@@ -171,16 +176,18 @@ class OrderLine(TenantModel):
 class OrderEvent(TenantModel):
     """The order's timeline: who did what, when, with the state before and after."""
 
-    id = models.BigAutoField(primary_key=True)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    actor_label = models.CharField(max_length=200)
-    kind = models.CharField(max_length=40)
-    message = models.CharField(max_length=500, blank=True)
-    before = models.JSONField(default=dict, blank=True)
-    after = models.JSONField(default=dict, blank=True)
+    id = models.BigAutoField(_("ID"), primary_key=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    actor_label = models.CharField(_("by"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=40)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["tenant", "order", "at"], name="orderevent_order_at_idx")]
 
@@ -193,23 +200,23 @@ class InvoiceKind(models.TextChoices):
 class Invoice(TenantModel):
     """An invoice (or credit note) with a gap-free per-tenant number, frozen when issued."""
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("order"))
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     number = models.CharField(_("number"), max_length=32)
-    sequence = models.PositiveBigIntegerField()
+    sequence = models.PositiveBigIntegerField(_("sequence"))
     credited_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="credit_notes")
+                                         related_name="credit_notes", verbose_name=_("credited invoice"))
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     currency = models.CharField(_("currency"), max_length=3)
-    seller = models.JSONField(default=dict, blank=True)
-    buyer = models.JSONField(default=dict, blank=True)
+    seller = models.JSONField(_("seller"), default=dict, blank=True)
+    buyer = models.JSONField(_("buyer"), default=dict, blank=True)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
-    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    discount_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    tax_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    shipping_total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
-    promotions = models.JSONField(default=list, blank=True)
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(_("discount total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(_("tax total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_total = models.DecimalField(_("shipping total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    promotions = models.JSONField(_("promotions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
@@ -226,18 +233,21 @@ class Invoice(TenantModel):
 
 
 class InvoiceLine(TenantModel):
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    sku = models.CharField(max_length=64)
-    description = models.CharField(max_length=255, blank=True)
-    quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
-    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, null=True, blank=True)
-    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    total = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   verbose_name=_("order line"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    discount = models.DecimalField(_("discount"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    tax = models.DecimalField(_("tax"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
 
     class Meta:
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
         ordering = ["id"]
 
     @property
