@@ -185,12 +185,13 @@ class OrderIn(serializers.Serializer):
         if len(value) > limit:
             raise serializers.ValidationError(f"Too many lines: {len(value)}; at most {limit} per order.")
         parsed, errors = [], {}
+        line = LineIn()  # one serializer for every line: building its fields costs more than checking a line
         for index, raw in enumerate(value):
-            line = LineIn(data=raw)
-            if line.is_valid():
-                parsed.append(line.validated_data)
-            else:
-                errors[index] = line.errors
+            line.initial_data = raw
+            try:
+                parsed.append(line.run_validation(raw))
+            except serializers.ValidationError as exc:
+                errors[index] = exc.detail
         if errors:
             raise serializers.ValidationError(errors)
         return parsed
