@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from inventory import reservations as stock
@@ -287,17 +287,31 @@ def match_customer(*, tenant, email: str, name: str = "", phone: str = "") -> tu
     customer = Customer.objects.for_tenant(tenant).filter(email=email).first()
     created = False
     if customer is None:
-        try:
-            with transaction.atomic():
-                customer = Customer.objects.create(tenant=tenant, email=email, name=name[:200], phone=phone[:40])
-                created = True
-        except IntegrityError:
+        customer = _insert_customer(tenant=tenant, email=email, name=name[:200], phone=phone[:40])
+        created = customer is not None
+        if customer is None:  # created concurrently: theirs is the one
             customer = Customer.objects.for_tenant(tenant).get(email=email)
     if not created and ((name and not customer.name) or (phone and not customer.phone)):
         customer.name = customer.name or name[:200]
         customer.phone = customer.phone or phone[:40]
         customer.save(update_fields=["name", "phone"])
     return customer, created
+
+
+def _insert_customer(*, tenant, email: str, name: str, phone: str) -> Customer | None:
+    """The new customer, or None when the (tenant, email) row exists already. ON CONFLICT DO NOTHING lets a
+    concurrent first order of the same customer lose without failing, and without a savepoint around it."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {Customer._meta.db_table} (tenant_id, email, name, phone, created_at) "
+                       "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id",
+                       [tenant.id, email, name, phone, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    customer = Customer(id=row[0], tenant=tenant, email=email, name=name, phone=phone, created_at=now)
+    customer._state.adding = False
+    return customer
 
 
 def _intake_hold(tenant, data: OrderInput, *, first_order: bool, total: Decimal) -> tuple[str, str]:
