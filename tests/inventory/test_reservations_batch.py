@@ -78,3 +78,40 @@ def test_another_tenants_row_in_a_batch_is_refused(tenant, other_tenant, network
     with pytest.raises(ValueError):
         hold(tenant=tenant, holds=[Hold(level=ours, quantity=1), Hold(level=theirs, quantity=1)], channel=channel)
     assert _reserved(ours, theirs) == [0, 0]
+
+
+def test_the_one_query_pool_snapshot_reads_what_the_pool_and_its_levels_read(tenant):
+    from inventory.reservations import _pool_snapshot, channel_locations, pool_levels
+
+    first = factories.LocationFactory(tenant=tenant, code="FIRST")
+    second = factories.LocationFactory(tenant=tenant, code="SECOND")
+    closed = factories.LocationFactory(tenant=tenant, code="CLOSED", active=False)
+    empty = factories.LocationFactory(tenant=tenant, code="EMPTY")
+    # Pool priority is not creation order: SECOND comes first.
+    channel = factories.ChannelFactory(tenant=tenant, code="WEB")
+    for priority, location in ((2, first), (1, second), (0, closed), (3, empty)):
+        factories.ChannelLocationFactory(channel=channel, location=location, priority=priority)
+    plain = factories.ProductFactory(tenant=tenant)
+    fresh = factories.ProductFactory(tenant=tenant, tracks_lots=True)
+    off = factories.ProductFactory(tenant=tenant, active=False)
+    for location in (first, second, closed):
+        receive(tenant, plain, location, 7)
+        receive(tenant, off, location, 2)
+    receive(tenant, fresh, second, 5, lot="L1", expires_in_days=10)
+    receive(tenant, fresh, first, 4, lot="L2", expires_in_days=-1)  # expired: nothing sellable
+    products = [plain, fresh, off]
+
+    ordered, levels = _pool_snapshot(tenant=tenant, channel=channel, products=products)
+    pool = channel_locations(tenant=tenant, channel=channel)
+    expected = pool_levels(tenant=tenant, channel=channel, products=products, locations=pool)
+
+    assert [loc.code for loc in ordered] == ["SECOND", "FIRST"]
+    assert [loc.code for loc in pool] == ["SECOND", "FIRST", "EMPTY"]
+    assert levels.keys() == expected.keys()
+    for key, level in levels.items():
+        twin = expected[key]
+        assert (level.id, level.sellable, level.on_hand, level.reserved, level.location.code, level.product.sku,
+                level.product.active, level.product.tracks_lots) == (
+            twin.id, twin.sellable, twin.on_hand, twin.reserved, twin.location.code, twin.product.sku,
+            twin.product.active, twin.product.tracks_lots)
+        assert level.location.address == twin.location.address and level.product.attributes == twin.product.attributes
