@@ -2,11 +2,13 @@
 
 Idempotent: orders are keyed by their external reference (DEMO-0001...), so a second run adds nothing. It
 builds on the catalog, stock and channels of the earlier demo modules and skips what they did not provide.
+The demo tenant also gets the seller's legal identity its invoices print (settings["legal"]), unless it has one.
 """
 import random
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from inventory.models import StockLevel
 from oms.actors import Actor
 from oms.errors import DomainError
 from orders import services
+from oms.models import Tenant
 from orders.models import DeliveryMethod, HoldKind, Order
 
 ACTOR = Actor.system("demo")
@@ -27,6 +30,39 @@ CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"), ("33000
 # What happens to each demo order after it is placed, cycling over the fifty.
 SCENARIOS = ("placed", "allocated", "partially_fulfilled", "fulfilled", "delivered", "completed", "cancelled",
              "on_hold", "lines_cancelled", "placed", "allocated", "delivered", "pickup", "in_store")
+
+
+# What a French invoice must show about the seller (a fictitious company; the numbers pass their checksums).
+LEGAL = {
+    "name": "Maison Demo SAS",
+    "legal_form": "SAS",
+    "share_capital": "50 000 €",
+    "address": {"line1": "12 rue de la République", "postal_code": "69002", "city": "Lyon", "country": "FR"},
+    "siren": "123456782",
+    "siret": "12345678200010",
+    "vat_number": "FR11123456782",
+    "rcs": "RCS Lyon 123 456 782",
+    "email": "facturation@maison-demo.example",
+    "mentions": [
+        "Facture payable à réception. Pas d'escompte pour paiement anticipé.",
+        "En cas de retard de paiement, des pénalités sont dues au taux de trois fois le taux d'intérêt légal "
+        "(art. L441-10 du Code de commerce), ainsi qu'une indemnité forfaitaire de 40 € pour frais de "
+        "recouvrement pour les clients professionnels (art. D441-5).",
+    ],
+}
+
+
+def seed_legal_identity(tenant, stdout) -> None:
+    """Give the tenant the seller identity its invoices need, unless it already has one."""
+    with transaction.atomic():
+        row = Tenant.objects.select_for_update().get(id=tenant.id)
+        if (row.settings or {}).get("legal"):
+            tenant.settings = row.settings
+            return
+        row.settings = {**(row.settings or {}), "legal": LEGAL}
+        row.save(update_fields=["settings"])
+    tenant.settings = row.settings
+    stdout.write(f"  invoices name the seller {LEGAL['name']} (SIREN {LEGAL['siren']}).")
 
 
 def _sellable_skus(tenant, locations) -> list:
@@ -49,6 +85,7 @@ def _lines(rng, products) -> list:
 
 
 def seed_demo(tenant, stdout) -> None:
+    seed_legal_identity(tenant, stdout)
     channels = list(Channel.objects.for_tenant(tenant).filter(active=True).prefetch_related("pool__location")
                     .order_by("code"))
     selling = [c for c in channels if c.kind != "store" and c.pool.exists()]

@@ -39,9 +39,33 @@ def _number(tenant) -> tuple[int, str]:
     return sequence, f"{prefix}{sequence:06d}"
 
 
+def seller_identity(tenant) -> dict:
+    """The seller block an invoice freezes, from settings["legal"].
+
+    Keys read: `name` (the legal name; the tenant's name when absent), `legal_form`, `share_capital`,
+    `address` (a dict with line1, line2, postal_code, city, country, or one string), `siren`, `siret`,
+    `vat_number`, `rcs`, `email`, `phone`, and `mentions`: the texts French law wants printed on every
+    invoice (payment terms, late-payment penalty rate, the fixed recovery indemnity, a VAT exemption...).
+    The SIREN is derived from the SIRET when only the latter is given. Other keys are kept as they are.
+    """
+    legal = dict((tenant.settings or {}).get("legal") or {})
+    seller = {**legal, "name": str(legal.get("name") or tenant.name)}
+    siret = "".join(str(legal.get("siret") or "").split())
+    if siret:
+        seller["siret"] = siret
+    siren = "".join(str(legal.get("siren") or "").split()) or siret[:9]
+    if siren:
+        seller["siren"] = siren
+    mentions = legal.get("mentions") or []
+    if isinstance(mentions, str):
+        mentions = [mentions]
+    seller = {key: value for key, value in seller.items() if value not in (None, "", {}, [])}
+    seller["mentions"] = [str(text) for text in mentions if str(text).strip()]
+    return seller
+
+
 def _parties(tenant, order: Order) -> tuple[dict, dict]:
-    legal = (tenant.settings or {}).get("legal") or {}
-    seller = {"name": legal.get("name", tenant.name), **{k: v for k, v in legal.items() if k != "name"}}
+    seller = seller_identity(tenant)
     customer = order.customer
     buyer = {"name": customer.name if customer else "", "email": customer.email if customer else "",
              "address": order.shipping_address or {}}
@@ -216,9 +240,20 @@ def tax_breakdown(invoice: Invoice) -> list[dict]:
     return sorted(rates.values(), key=lambda e: (e["rate"] is None, e["rate"] or ZERO))
 
 
+def address_lines(address) -> list[str]:
+    """A postal address (a dict as orders carry them, or free text) as the lines to print."""
+    if isinstance(address, dict):
+        lines = [address.get("company"), address.get("line1"), address.get("line2"),
+                 " ".join(str(address.get(k) or "") for k in ("postal_code", "city")).strip(), address.get("country")]
+    else:
+        lines = str(address or "").splitlines()
+    return [str(line).strip() for line in lines if line and str(line).strip()]
+
+
 def render_html(invoice: Invoice, *, request=None) -> str:
     return render_to_string("orders/invoice_document.html", {
         "invoice": invoice, "lines": list(invoice.lines.all()), "taxes": tax_breakdown(invoice),
+        "seller_address": address_lines((invoice.seller or {}).get("address")),
         "order": invoice.order, "printed_at": timezone.now()}, request=request)
 
 

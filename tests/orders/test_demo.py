@@ -3,8 +3,9 @@ import io
 
 import pytest
 
+from orders import invoicing
 from orders.demo import seed_demo
-from orders.models import Order
+from orders.models import Invoice, Order
 from tests import factories
 from tests.orders.support import build_shop, stock
 
@@ -39,3 +40,28 @@ def test_the_demo_without_channels_says_so(tenant):
     seed_demo(tenant, out)
 
     assert "no demo orders" in out.getvalue()
+
+
+def test_the_demo_invoices_name_the_seller_with_its_legal_identity(tenant):
+    shop = build_shop(tenant)
+    for product in shop.products:
+        stock(tenant, product, shop.wh1, 500)
+
+    seed_demo(tenant, io.StringIO())
+
+    tenant.refresh_from_db()
+    assert tenant.settings["legal"]["siren"] == "123456782"
+    invoice = Invoice.objects.for_tenant(tenant).order_by("sequence").first()
+    assert invoice is not None
+    assert invoice.seller["vat_number"] == "FR11123456782" and invoice.seller["mentions"]
+    assert "SIREN 123456782" in invoicing.render_html(invoice)
+
+
+def test_the_demo_keeps_a_legal_identity_the_tenant_already_has(tenant):
+    tenant.settings = {"legal": {"name": "Real Name SARL"}, "invoice_per": "order"}
+    tenant.save()
+
+    seed_demo(tenant, io.StringIO())
+
+    tenant.refresh_from_db()
+    assert tenant.settings == {"legal": {"name": "Real Name SARL"}, "invoice_per": "order"}

@@ -107,3 +107,55 @@ def test_the_invoice_api_answers_the_document_and_its_pdf(api, tenant, shop):
     assert body["number"] == "INV-000001" and body["total"] == str(order.total)
     assert [line["sku"] for line in body["lines"]] == [shop.a.sku, shop.b.sku]
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+LEGAL = {"name": "Acme Retail SAS", "legal_form": "SAS", "share_capital": "10 000 €",
+         "address": {"line1": "3 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"},
+         "siret": "12345678200010", "vat_number": "FR11123456782", "rcs": "RCS Lyon 123 456 782",
+         "mentions": ["Pénalités de retard : trois fois le taux d'intérêt légal.",
+                      "Indemnité forfaitaire pour frais de recouvrement : 40 €."]}
+
+
+def test_the_invoice_shows_the_sellers_legal_identity_and_mentions(tenant, shop, user_client):
+    tenant.settings = {"legal": LEGAL}
+    tenant.save()
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+
+    page = user_client("viewer").get(f"/orders/invoices/{invoice.id}/").content.decode()
+
+    for text in ("Acme Retail SAS", "3 place Bellecour", "69002 Lyon", "SIREN 123456782", "SIRET 12345678200010",
+                 "FR11123456782", "RCS Lyon 123 456 782", "10 000 €",
+                 "Pénalités de retard : trois fois le taux d&#x27;intérêt légal.",
+                 "Indemnité forfaitaire pour frais de recouvrement : 40 €."):
+        assert text in page, text
+
+
+def test_the_invoice_api_answers_the_sellers_identity_frozen_at_issue(api, tenant, shop):
+    tenant.settings = {"legal": LEGAL}
+    tenant.save()
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+    tenant.settings = {"legal": {**LEGAL, "name": "Renamed SAS"}}
+    tenant.save()
+
+    seller = api.get(f"/api/v1/invoices/{invoice.id}/").json()["seller"]
+
+    assert seller["name"] == "Acme Retail SAS"
+    assert (seller["siren"], seller["siret"], seller["vat_number"]) == ("123456782", "12345678200010",
+                                                                        "FR11123456782")
+    assert seller["address"]["city"] == "Lyon"
+    assert seller["mentions"] == LEGAL["mentions"]
+
+
+def test_without_a_legal_identity_the_invoice_names_the_tenant(tenant, shop, user_client):
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+
+    page = user_client("viewer").get(f"/orders/invoices/{invoice.id}/").content.decode()
+
+    assert invoice.seller == {"name": "Acme", "mentions": []}
+    assert "SIREN" not in page
