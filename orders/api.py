@@ -163,7 +163,7 @@ class HoldRequestIn(serializers.Serializer):
 
 class PromiseIn(serializers.Serializer):
     earliest = serializers.DateField()
-    latest = serializers.DateField()
+    latest = serializers.DateField(help_text="on or after `earliest`")
 
 
 class OrderIn(serializers.Serializer):
@@ -178,7 +178,11 @@ class OrderIn(serializers.Serializer):
     payment_status = serializers.ChoiceField(choices=PAYMENT_STATUSES, required=False, default="")
     metadata = serializers.DictField(required=False, default=dict)
     hold = HoldRequestIn(required=False)
-    promised_delivery = PromiseIn(required=False)
+    promised_delivery = PromiseIn(required=False, help_text="the delivery window promised to the customer at "
+                                                            "checkout; `earliest` may not be after `latest`")
+    placed_at = serializers.DateTimeField(
+        required=False, help_text="when the customer ordered, as the channel recorded it (marketplaces send their "
+                                  "own order date); stored as the order's date; not in the future; now when absent")
 
     def validate_lines(self, value):
         limit = services.max_lines()
@@ -223,7 +227,8 @@ def order_input(data: dict, channel) -> services.OrderInput:
         shipping_amount=shipping.get("amount", services.ZERO), shipping_tax=shipping.get("tax", services.ZERO),
         payment_status=data.get("payment_status", ""), metadata=data.get("metadata", {}),
         hold_kind=hold.get("kind", ""), hold_reason=hold.get("reason", ""),
-        promised_earliest=promise.get("earliest"), promised_latest=promise.get("latest"))
+        promised_earliest=promise.get("earliest"), promised_latest=promise.get("latest"),
+        placed_at=data.get("placed_at"))
 
 
 class LineQuantityIn(serializers.Serializer):

@@ -6,7 +6,7 @@ Each public function is one transaction that locks the order row, checks the sta
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -26,6 +26,8 @@ from orders.models import (Customer, DeliveryMethod, HoldKind, Order, OrderEvent
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 DEFAULT_MAX_LINES = 200
+# How far ahead of our clock a channel's own order date may be (clock skew) before it is refused as future.
+PLACED_AT_SKEW = timedelta(minutes=5)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -74,6 +76,8 @@ class OrderInput:
     hold_reason: str = ""
     promised_earliest: date | None = None
     promised_latest: date | None = None
+    # When the customer ordered, as the channel recorded it (marketplaces send theirs); now when absent.
+    placed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +228,11 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
             errors[f"promotions[{index}].amount"] = ["A promotion amount cannot be negative."]
     if data.shipping_amount < 0:
         errors["shipping.amount"] = ["A shipping charge cannot be negative."]
+    if data.promised_earliest and data.promised_latest and data.promised_earliest > data.promised_latest:
+        errors["promised_delivery"] = [f"The earliest date ({data.promised_earliest}) is after the latest date "
+                                       f"({data.promised_latest})."]
+    if data.placed_at is not None and data.placed_at > timezone.now() + PLACED_AT_SKEW:
+        errors["placed_at"] = ["The order date cannot be in the future."]
     location = None
     method = data.delivery_method
     if method == DeliveryMethod.SHIP:
@@ -433,7 +442,7 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
                     for p in data.promotions],
         payment_status=data.payment_status, hold_kind=hold_kind, hold_reason=hold_reason[:200],
         metadata=data.metadata or {}, promised_delivery_earliest=data.promised_earliest,
-        promised_delivery_latest=data.promised_latest, placed_at=now,
+        promised_delivery_latest=data.promised_latest, placed_at=data.placed_at or now,
         completed_at=now if in_store else None)
     order.save(force_insert=True)
     lines = []

@@ -1,7 +1,10 @@
 """POST /api/v1/orders/: intake, validation, reservation, idempotency, duplicates."""
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from inventory.models import Reservation
 from oms.models import OutboxEvent
@@ -231,6 +234,10 @@ def _post_invalid(api, body):
     (lambda s, b: b.update(id=99), "id"),
     (lambda s, b: b["lines"][0].update(status="shipped"), "lines[0].status"),
     (lambda s, b: b.update(payment_status="stolen"), "payment_status"),
+    (lambda s, b: b.update(promised_delivery={"earliest": "2026-12-05", "latest": "2026-12-01"}),
+     "promised_delivery"),
+    (lambda s, b: b.update(placed_at=(timezone.now() + timedelta(days=1)).isoformat()), "placed_at"),
+    (lambda s, b: b.update(placed_at="yesterday"), "placed_at"),
 ])
 def test_every_invalid_field_answers_400_naming_it(api, tenant, shop, change, field):
     body = order_body(shop)
@@ -368,3 +375,31 @@ def test_a_store_sale_beyond_the_store_stock_answers_409(tenant):
 
     assert response.status_code == 409
     assert response.json()["lines"][0]["sku"] == "MUG"
+
+
+def test_a_promised_delivery_window_is_stored_and_answered(api, tenant, shop):
+    body = order_body(shop, promised_delivery={"earliest": "2026-12-01", "latest": "2026-12-01"})
+
+    order = api.post("/api/v1/orders/", body, format="json").json()
+
+    assert order["promised_delivery"] == {"earliest": "2026-12-01", "latest": "2026-12-01"}
+
+
+def test_the_channels_own_order_date_is_kept_as_placed_at(api, tenant, shop):
+    body = order_body(shop, placed_at="2026-11-20T09:30:00+01:00")
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 201, response.json()
+    order = Order.objects.for_tenant(tenant).get(id=response.json()["id"])
+    assert order.placed_at == datetime(2026, 11, 20, 8, 30, tzinfo=dt_timezone.utc)
+    assert order.created_at > order.placed_at
+
+
+def test_without_an_order_date_placed_at_is_the_time_of_intake(api, tenant, shop):
+    before = timezone.now()
+
+    response = api.post("/api/v1/orders/", order_body(shop), format="json")
+
+    order = Order.objects.for_tenant(tenant).get(id=response.json()["id"])
+    assert before <= order.placed_at <= timezone.now()
