@@ -403,15 +403,17 @@ def place_order(*, tenant, actor: Actor, data: OrderInput) -> Order:
     try:
         with transaction.atomic():
             return _create_order(tenant=tenant, actor=actor, data=data, products=products, location=location)
-    except IntegrityError as exc:
-        if "order_unique_external_ref" in str(exc):
-            _refuse_duplicate(tenant, channel, data.external_ref)
+    except IntegrityError:
+        # Which constraint failed is not in every database's message (SQLite names the columns, not the
+        # constraint): the order already there with this reference is what tells a duplicate.
+        _refuse_duplicate(tenant, channel, data.external_ref)
         raise
 
 
 def _refuse_duplicate(tenant, channel, external_ref) -> None:
-    """Called when the (tenant, channel, external_ref) constraint refused the order row, which is inserted
-    before any stock is touched: a duplicate costs one failed insert."""
+    """Called when the order's insert failed on a unique constraint. The order row is inserted before any
+    stock is touched, so a duplicate costs one failed insert; the (tenant, channel, external_ref) order
+    already there is a Conflict naming it, and without one the caller lets the error through."""
     existing = (Order.objects.for_tenant(tenant).filter(channel=channel, external_ref=external_ref)
                 .values_list("id", "number").first())
     if existing:

@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from inventory.models import Reservation
@@ -229,3 +230,33 @@ def test_cancelling_a_backordered_line_frees_backorders_before_reservations(tena
     assert (line.quantity_allocated, line.quantity_backordered, line.quantity_cancelled) == (17, 0, 3)
     assert sum(level(tenant, shop.a, loc).reserved for loc in (shop.wh1, shop.wh2, shop.store)) == 17
     assert fresh(order).status == "placed"
+
+
+def _without_constraint_names(execute, sql, params, many, context):
+    """Make the database's refusal read like SQLite's, which names the columns but not the constraint."""
+    try:
+        return execute(sql, params, many, context)
+    except IntegrityError as exc:
+        raise IntegrityError("UNIQUE constraint failed: orders_order.tenant_id, orders_order.channel_id, "
+                             "orders_order.external_ref") from exc
+
+
+def test_a_duplicate_reference_is_a_conflict_naming_the_order_whatever_the_databases_message(tenant, shop):
+    first = place(tenant, shop, [(shop.a.sku, 1)], ref="DUP-1")
+
+    with connection.execute_wrapper(_without_constraint_names), pytest.raises(Conflict) as caught:
+        place(tenant, shop, [(shop.a.sku, 1)], ref="DUP-1")
+
+    assert (caught.value.extra["order_id"], caught.value.extra["number"]) == (first.id, first.number)
+    assert Order.objects.for_tenant(tenant).count() == 1
+    assert level(tenant, shop.a, shop.wh1).reserved == 1
+
+
+def test_an_integrity_error_that_is_no_duplicate_is_not_disguised_as_one(tenant, shop, monkeypatch):
+    def refused(**kwargs):
+        raise IntegrityError("CHECK constraint failed: line_quantities_within_ordered")
+
+    monkeypatch.setattr(services, "_create_order", refused)
+
+    with pytest.raises(IntegrityError):
+        place(tenant, shop, [(shop.a.sku, 1)], ref="NEW-1")
