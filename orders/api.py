@@ -113,7 +113,9 @@ class AddressIn(serializers.Serializer):
 class DeliveryIn(serializers.Serializer):
     method = serializers.ChoiceField(choices=DeliveryMethod.values)
     address = AddressIn(required=False)
-    pickup_location = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    pickup_location = serializers.CharField(
+        max_length=40, required=False, allow_blank=True,
+        help_text="pickup: code of a location offering pickup, in the channel's sourcing pool")
     location = serializers.CharField(max_length=40, required=False, allow_blank=True,
                                      help_text="in_store: the store where the sale happened")
     service_level = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)

@@ -242,6 +242,8 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
         location = _location(tenant, data.location_code, "delivery.pickup_location", errors)
         if location is not None and not location.pickup:
             errors["delivery.pickup_location"] = [f"Location {location.code} does not offer pickup."]
+        elif location is not None and not _in_pool(channel, location):
+            errors["delivery.pickup_location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
     elif method == DeliveryMethod.IN_STORE:
         if channel.kind != "store":
             errors["delivery.method"] = ["Only a store channel records in-store sales."]
@@ -263,6 +265,10 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
     if errors:
         raise ValidationFailed(errors=errors)
     return products, location
+
+
+def _in_pool(channel, location) -> bool:
+    return channel.pool.filter(location_id=location.id).exists()
 
 
 def _location(tenant, code, field_name, errors) -> Location | None:
@@ -725,6 +731,8 @@ def _move_pickup(*, tenant, order, lines, code: str, changes: dict) -> None:
     location = _location(tenant, code, "delivery.pickup_location", errors)
     if location is not None and not location.pickup:
         errors["delivery.pickup_location"] = [f"Location {location.code} does not offer pickup."]
+    elif location is not None and not _in_pool(order.channel, location):
+        errors["delivery.pickup_location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
     if errors:
         raise ValidationFailed(errors=errors)
     if location.id == order.pickup_location_id:

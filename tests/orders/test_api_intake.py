@@ -403,3 +403,17 @@ def test_without_an_order_date_placed_at_is_the_time_of_intake(api, tenant, shop
 
     order = Order.objects.for_tenant(tenant).get(id=response.json()["id"])
     assert before <= order.placed_at <= timezone.now()
+
+
+def test_a_pickup_store_outside_the_channels_pool_is_refused_and_reserves_nothing(api, tenant, shop):
+    elsewhere = factories.LocationFactory(tenant=tenant, code="PAR99", kind="store", pickup=True)
+    stock(tenant, shop.a, elsewhere, 10)
+    body = order_body(shop, delivery={"method": "pickup", "pickup_location": "PAR99"},
+                      lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}])
+
+    errors = _post_invalid(api, body)
+
+    assert "not in the channel's sourcing pool" in errors["delivery.pickup_location"][0]
+    assert level(tenant, shop.a, elsewhere).reserved == 0
+    assert not Reservation.objects.for_tenant(tenant).exists()
+

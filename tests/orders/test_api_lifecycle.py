@@ -259,6 +259,7 @@ def test_increasing_a_quantity_is_refused(api, shop):
 
 def test_changing_the_pickup_store_moves_the_reservations(api, tenant, shop):
     other_store = factories.LocationFactory(tenant=tenant, code="LYO", kind="store", pickup=True)
+    factories.ChannelLocationFactory(tenant=tenant, channel=shop.channel, location=other_store, priority=9)
     from tests.orders.support import stock
 
     stock(tenant, shop.a, other_store, 5)
@@ -276,6 +277,7 @@ def test_changing_the_pickup_store_moves_the_reservations(api, tenant, shop):
 
 def test_a_pickup_store_without_the_stock_is_refused_and_nothing_moves(api, tenant, shop):
     empty = factories.LocationFactory(tenant=tenant, code="NICE", kind="store", pickup=True)
+    factories.ChannelLocationFactory(tenant=tenant, channel=shop.channel, location=empty, priority=9)
     order = _place(api, shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
                    lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}])
 
@@ -336,3 +338,16 @@ def test_a_channel_key_sees_only_its_channel_orders(api, tenant, shop):
     assert listed == [theirs["id"]]
     assert key.get(f"/api/v1/orders/{mine['id']}/").status_code == 404
     assert key.post(f"/api/v1/orders/{mine['id']}/cancel/", {"reason": "x"}, format="json").status_code == 404
+
+
+def test_moving_a_pickup_to_a_store_outside_the_channels_pool_is_refused(api, tenant, shop):
+    factories.LocationFactory(tenant=tenant, code="PAR99", kind="store", pickup=True)
+    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
+                      lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}])
+    order = api.post("/api/v1/orders/", body, format="json").json()
+
+    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"pickup_location": "PAR99"}},
+                         format="json", HTTP_IF_MATCH=f'"{order["version"]}"')
+
+    assert response.status_code == 400
+    assert "not in the channel's sourcing pool" in response.json()["errors"]["delivery.pickup_location"][0]
