@@ -116,8 +116,10 @@ class DeliveryIn(serializers.Serializer):
     pickup_location = serializers.CharField(
         max_length=40, required=False, allow_blank=True,
         help_text="pickup: code of a location offering pickup, in the channel's sourcing pool")
-    location = serializers.CharField(max_length=40, required=False, allow_blank=True,
-                                     help_text="in_store: the store where the sale happened")
+    location = serializers.CharField(
+        max_length=40, required=False, allow_blank=True,
+        help_text="in_store: code of the store where the sale happened, a store of the channel's sourcing pool; "
+                  "may be left out only when that pool has exactly one store")
     service_level = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
 
     def validate(self, attrs):

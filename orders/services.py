@@ -247,15 +247,7 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
     elif method == DeliveryMethod.IN_STORE:
         if channel.kind != "store":
             errors["delivery.method"] = ["Only a store channel records in-store sales."]
-        if data.location_code:
-            location = _location(tenant, data.location_code, "delivery.location", errors)
-        else:
-            location = next((loc for loc in stock.channel_locations(tenant=tenant, channel=channel)
-                             if loc.kind == "store"), None)
-            if location is None:
-                errors["delivery.location"] = ["Name the store where the sale happened."]
-        if location is not None and location.kind != "store":
-            errors["delivery.location"] = [f"Location {location.code} is not a store."]
+        location = _sale_store(tenant, channel, data.location_code, errors)
     else:
         errors["delivery.method"] = [f"Unknown delivery method {method!r}."]
     if method != DeliveryMethod.IN_STORE and not (data.customer or {}).get("email"):
@@ -269,6 +261,26 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
 
 def _in_pool(channel, location) -> bool:
     return channel.pool.filter(location_id=location.id).exists()
+
+
+def _sale_store(tenant, channel, code: str, errors: dict) -> Location | None:
+    """The store of an in-store sale: `delivery.location`, a store of the channel's sourcing pool. It may be
+    left out only when the pool has exactly one store, which is then the one; never guessed among several."""
+    if code:
+        location = _location(tenant, code, "delivery.location", errors)
+        if location is None:
+            return None
+        if location.kind != "store":
+            errors["delivery.location"] = [f"Location {location.code} is not a store."]
+        elif not _in_pool(channel, location):
+            errors["delivery.location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
+        return location
+    stores = [loc for loc in stock.channel_locations(tenant=tenant, channel=channel) if loc.kind == "store"]
+    if len(stores) == 1:
+        return stores[0]
+    errors["delivery.location"] = ["Name the store where the sale happened: the channel sells from several "
+                                   "stores." if stores else "Name the store where the sale happened."]
+    return None
 
 
 def _location(tenant, code, field_name, errors) -> Location | None:

@@ -417,3 +417,58 @@ def test_a_pickup_store_outside_the_channels_pool_is_refused_and_reserves_nothin
     assert level(tenant, shop.a, elsewhere).reserved == 0
     assert not Reservation.objects.for_tenant(tenant).exists()
 
+
+def _till(tenant, *store_codes, code="TILL"):
+    channel = factories.ChannelFactory(tenant=tenant, code=code, kind="store")
+    stores = [factories.LocationFactory(tenant=tenant, code=store_code, kind="store") for store_code in store_codes]
+    for priority, store in enumerate(stores):
+        factories.ChannelLocationFactory(tenant=tenant, channel=channel, location=store, priority=priority)
+    product = factories.ProductFactory(tenant=tenant, sku=f"{code}-MUG")
+    for store in stores:
+        stock(tenant, product, store, 4)
+    return make_api_client(tenant, channel=channel), stores, product
+
+
+def _sale(location=None, sku="TILL-MUG"):
+    delivery = {"method": "in_store", **({"location": location} if location else {})}
+    return {"external_ref": f"TICKET-{factories.next_id()}", "currency": "EUR", "delivery": delivery,
+            "lines": [{"sku": sku, "quantity": 1, "unit_price": "8.00"}]}
+
+
+def test_an_in_store_sale_without_its_store_is_refused_when_the_channel_has_several(tenant):
+    till, (lyon, paris), product = _till(tenant, "LYO", "PAR")
+
+    errors = _post_invalid(till, _sale())
+
+    assert "delivery.location" in errors
+    assert (level(tenant, product, lyon).on_hand, level(tenant, product, paris).on_hand) == (4, 4)
+
+
+def test_an_in_store_sale_takes_the_stock_of_the_store_it_names(tenant):
+    till, (lyon, paris), product = _till(tenant, "LYO", "PAR")
+
+    response = till.post("/api/v1/orders/", _sale("PAR"), format="json")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["delivery"]["location"] == "PAR"
+    assert (level(tenant, product, lyon).on_hand, level(tenant, product, paris).on_hand) == (4, 3)
+
+
+def test_an_in_store_sale_in_a_store_outside_the_channels_pool_is_refused(tenant):
+    till, (lyon,), product = _till(tenant, "LYO")
+    other = factories.LocationFactory(tenant=tenant, code="MRS", kind="store")
+    stock(tenant, product, other, 4)
+
+    errors = _post_invalid(till, _sale("MRS"))
+
+    assert "not in the channel's sourcing pool" in errors["delivery.location"][0]
+    assert level(tenant, product, other).on_hand == 4
+
+
+def test_an_in_store_sale_at_a_warehouse_is_refused(tenant, shop):
+    till, _stores, _product = _till(tenant, "LYO")
+    factories.ChannelLocationFactory(tenant=tenant, channel=till.api_key.channel, location=shop.wh1, priority=5)
+
+    errors = _post_invalid(till, _sale(shop.wh1.code))
+
+    assert "is not a store" in errors["delivery.location"][0]
