@@ -372,9 +372,9 @@ def _reserve(*, tenant, channel, demands, locations, order_lines, allow_partial:
         done = stock.reserve_demands(tenant=tenant, channel=channel, demands=demands, locations=locations,
                                      order_lines=order_lines)
         return {d.key: d.reservations for d in done}
-    except InsufficientStock:
+    except InsufficientStock as exc:
         if not allow_partial:
-            raise
+            raise _per_sku(exc, demands) from None
     pool = locations if locations is not None else stock.channel_locations(tenant=tenant, channel=channel)
     for _attempt in range(3):
         levels = stock.pool_levels(tenant=tenant, channel=channel, products=[d.product for d in demands],
@@ -400,6 +400,27 @@ def _reserve(*, tenant, channel, demands, locations, order_lines, allow_partial:
         except InsufficientStock:
             continue
     return {}
+
+
+def _per_sku(exc: InsufficientStock, demands) -> InsufficientStock:
+    """The shortage once per SKU, with what every line of that SKU asks for together: inventory names each
+    short demand with its own quantity, which hides the shortage when one SKU is on several lines
+    (300 + 300 wanted, 495 available reads "requested 300, available 495")."""
+    requested: dict[str, int] = {}
+    for demand in demands:
+        requested[demand.product.sku] = requested.get(demand.product.sku, 0) + demand.quantity
+    merged: dict[str, dict] = {}
+    for entry in exc.extra.get("lines") or []:
+        current = merged.get(entry["sku"])
+        if current is None:
+            merged[entry["sku"]] = {**entry, "requested": requested.get(entry["sku"], entry["requested"])}
+        elif entry.get("location") != current.get("location"):
+            # Figures per location (a plan that lost a race): the SKU has their sum across those locations.
+            current["available"] += entry["available"]
+            current.pop("location", None)
+        else:
+            current["available"] = max(current["available"], entry["available"])
+    return InsufficientStock(exc.detail, **{**exc.extra, "lines": list(merged.values())})
 
 
 def _order_number(tenant) -> str:
@@ -528,16 +549,20 @@ def _reserve_intake(*, tenant, channel, order, lines, location) -> dict:
 def _sell_from_store(*, tenant, actor, order, lines, store) -> None:
     """A till sale: the units leave the store's on-hand now, through the ledger, locked in product order."""
     reference = f"order:{order.id}"
+    sold: dict[int, int] = {}
     for line in sorted(lines, key=lambda item: item.product_id):
         level = level_for(tenant=tenant, product=line.product, location=store)
         try:
             post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-line.quantity, actor=actor,
                           reason="store sale", reference=reference)
         except Conflict:
-            raise InsufficientStock(lines=_store_shortfalls(tenant, lines, store)) from None
+            raise InsufficientStock(lines=_store_shortfalls(tenant, lines, store, sold)) from None
+        sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
 
 
-def _store_shortfalls(tenant, lines, store) -> list[dict]:
+def _store_shortfalls(tenant, lines, store, sold: dict) -> list[dict]:
+    """Per SKU short in the store: what all its lines ask for, and what the store had before this sale (the
+    units its earlier lines took are counted back: the failed sale is rolled back)."""
     wanted: dict[int, int] = {}
     for line in lines:
         wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
@@ -545,10 +570,13 @@ def _store_shortfalls(tenant, lines, store) -> list[dict]:
               .filter(location=store, product_id__in=wanted)}
     short = []
     for line in lines:
+        if line.product_id not in wanted:
+            continue  # one entry per SKU, with what all its lines ask for
         level = levels.get(line.product_id)
-        free = max(level.on_hand - level.reserved, 0) if level else 0
-        if free < wanted[line.product_id]:
-            short.append({"sku": line.sku, "location": store.code, "requested": line.quantity, "available": free})
+        free = max(level.on_hand - level.reserved + sold.get(line.product_id, 0), 0) if level else 0
+        requested = wanted.pop(line.product_id)
+        if free < requested:
+            short.append({"sku": line.sku, "location": store.code, "requested": requested, "available": free})
     return short
 
 
@@ -765,8 +793,11 @@ def _rereserve(*, tenant, order, lines, locations) -> None:
     demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_allocated)
                for line in lines if line.quantity_allocated]
     if demands:
-        stock.reserve_demands(tenant=tenant, channel=order.channel, demands=demands, locations=locations,
-                              order_lines={line.id: line for line in lines})
+        try:
+            stock.reserve_demands(tenant=tenant, channel=order.channel, demands=demands, locations=locations,
+                                  order_lines={line.id: line for line in lines})
+        except InsufficientStock as exc:
+            raise _per_sku(exc, demands) from None
 
 
 def reroute_order(*, tenant, order_id: int, actor: Actor, expected_version: int | None = None) -> Order:

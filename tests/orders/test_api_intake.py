@@ -472,3 +472,39 @@ def test_an_in_store_sale_at_a_warehouse_is_refused(tenant, shop):
     errors = _post_invalid(till, _sale(shop.wh1.code))
 
     assert "is not a store" in errors["delivery.location"][0]
+
+
+def test_a_sku_short_over_several_lines_is_reported_once_with_everything_they_ask_for(api, tenant, shop):
+    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
+                                   {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"},
+                                   {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 20, "available": 18}]
+    assert not Reservation.objects.for_tenant(tenant).exists()
+
+
+def test_a_pickup_short_over_several_lines_of_a_sku_is_reported_once(api, shop):
+    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
+                      lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
+                             {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}])
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 4, "available": 3}]
+
+
+def test_a_store_sale_short_over_several_lines_of_a_sku_is_reported_once(tenant):
+    till, (lyon,), product = _till(tenant, "LYO")
+
+    response = till.post("/api/v1/orders/", {
+        "external_ref": "TICKET-9", "currency": "EUR", "delivery": {"method": "in_store"},
+        "lines": [{"sku": product.sku, "quantity": 3, "unit_price": "8.00"},
+                  {"sku": product.sku, "quantity": 3, "unit_price": "8.00"}]}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["lines"] == [{"sku": product.sku, "location": "LYO", "requested": 6, "available": 4}]
+    assert level(tenant, product, lyon).on_hand == 4
