@@ -4,9 +4,10 @@ Idempotent: orders are keyed by their external reference (DEMO-0001...), so a se
 builds on the catalog, stock and channels of the earlier demo modules and skips what they did not provide.
 The demo tenant also gets the seller's legal identity its invoices print (settings["legal"]), unless it has one.
 """
+import dataclasses
 import random
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import F
@@ -16,11 +17,13 @@ from channels.models import Channel
 from inventory.models import StockLevel
 from oms.actors import Actor
 from oms.errors import DomainError
-from orders import services
 from oms.models import Tenant
+from orders import services
 from orders.models import DeliveryMethod, HoldKind, Order
 
 ACTOR = Actor.system("demo")
+CENT = Decimal("0.01")
+VAT_RATE = Decimal("20")
 COUNT = 50
 CUSTOMERS = [("camille.durand@example.fr", "Camille Durand"), ("louis.moreau@example.fr", "Louis Moreau"),
              ("lea.girard@example.fr", "Léa Girard"), ("hugo.roux@example.fr", "Hugo Roux"),
@@ -73,15 +76,31 @@ def _sellable_skus(tenant, locations) -> list:
 
 
 def _lines(rng, products) -> list:
+    """Lines before tax: the tax depends on the promotion, which is drawn afterwards."""
     chosen = rng.sample(products, k=min(len(products), rng.randint(1, 3)))
     out = []
     for product in chosen:
         price = Decimal(rng.choice(["9.90", "14.50", "24.00", "39.90", "59.00", "89.00"]))
         quantity = rng.randint(1, 2)
-        out.append(services.LineInput(sku=product.sku, quantity=quantity, unit_price=price,
-                                      tax=(price * quantity * Decimal("0.20")).quantize(Decimal("0.01")),
-                                      tax_rate=Decimal("20")))
+        out.append(services.LineInput(sku=product.sku, quantity=quantity, unit_price=price, tax_rate=VAT_RATE))
     return out
+
+
+def _vat(amount: Decimal) -> Decimal:
+    return (amount * VAT_RATE / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _taxed(lines: list, promotion: Decimal) -> list:
+    """VAT on what the customer pays, as a shop's checkout computes it before sending the order: each line's
+    amount less its share of the order's promotion (pro rata of the line amounts, the last line taking the
+    rounding remainder). OMS takes these taxes as sent."""
+    amounts = [line.unit_price * line.quantity - line.discount for line in lines]
+    total, left, taxed = sum(amounts), promotion, []
+    for index, (line, amount) in enumerate(zip(lines, amounts)):
+        share = left if index == len(lines) - 1 else (promotion * amount / total).quantize(CENT)
+        left -= share
+        taxed.append(dataclasses.replace(line, tax=_vat(amount - share)))
+    return taxed
 
 
 def seed_demo(tenant, stdout) -> None:
@@ -159,6 +178,8 @@ def _place(tenant, reference, scenario, channel, stores, email, name, postal_cod
         data.promotions = [services.PromotionInput(code="BIENVENUE", description="-5 € first order",
                                                    amount=Decimal("5.00"))]
         data.shipping_amount = Decimal("4.90")
+        data.shipping_tax = _vat(data.shipping_amount)
+    data.lines = _taxed(data.lines, sum((p.amount for p in data.promotions), Decimal("0")))
     return services.place_order(tenant=tenant, actor=ACTOR, data=data)
 
 

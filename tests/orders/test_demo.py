@@ -1,5 +1,6 @@
 """orders.demo.seed_demo: demo orders in every state, through the services, idempotent."""
 import io
+from decimal import Decimal
 
 import pytest
 
@@ -65,3 +66,22 @@ def test_the_demo_keeps_a_legal_identity_the_tenant_already_has(tenant):
 
     tenant.refresh_from_db()
     assert tenant.settings == {"legal": {"name": "Real Name SARL"}, "invoice_per": "order"}
+
+
+def test_the_demo_orders_are_taxed_after_their_promotion_and_add_up(tenant):
+    shop = build_shop(tenant)
+    for product in shop.products:
+        stock(tenant, product, shop.wh1, 500)
+
+    seed_demo(tenant, io.StringIO())
+
+    orders = list(Order.objects.for_tenant(tenant).prefetch_related("lines"))
+    assert any(order.promotions for order in orders)
+    for order in orders:
+        promotions = sum((Decimal(p["amount"]) for p in order.promotions), Decimal("0"))
+        lines = list(order.lines.all())
+        taxable = order.subtotal - order.discount_total + order.shipping_total
+        assert order.discount_total == sum((line.discount for line in lines), Decimal("0")) + promotions
+        assert order.total == order.subtotal - order.discount_total + order.shipping_total + order.tax_total
+        # 20 % VAT on what is paid, each line and the shipping rounded to the cent on their own
+        assert abs(order.tax_total - taxable * Decimal("0.20")) <= Decimal("0.005") * (len(lines) + 1), order
