@@ -122,10 +122,7 @@ def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, refer
 
 
 def _promotions_to_apply(order: Order, previous, cap: Decimal) -> list[dict]:
-    used: dict[str, Decimal] = {}
-    for promotions in previous.values_list("promotions", flat=True):
-        for item in promotions or []:
-            used[item["code"]] = used.get(item["code"], ZERO) + Decimal(item["amount"])
+    used = _promotion_amounts(previous)
     applied, room = [], max(cap, ZERO)
     for promotion in order.promotions or []:
         left = Decimal(promotion["amount"]) - used.get(promotion["code"], ZERO)
@@ -190,12 +187,17 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
                 errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
                 continue
             billed = invoiced.get(line.id, {"q": 0})["q"]
-            done = credited.get(line.id, {"q": 0})["q"]
-            if item.quantity <= 0 or done + item.quantity > billed:
-                errors[f"lines[{index}].quantity"] = [f"At most {billed - done} invoiced units can be credited."]
+            done = credited.setdefault(line.id, {"q": 0, "d": ZERO, "t": ZERO})
+            if item.quantity <= 0 or done["q"] + item.quantity > billed:
+                errors[f"lines[{index}].quantity"] = [f"At most {billed - done['q']} invoiced units can be "
+                                                      f"credited."]
                 continue
-            discount = _round(line.discount * item.quantity / line.quantity)
-            tax = _round(line.tax * item.quantity / line.quantity)
+            # Pro rata of the units credited so far, like invoices: crediting every unit gives back exactly
+            # the line's discount and tax, the last units taking the rounding remainder.
+            cumulative = done["q"] + item.quantity
+            discount = _round(line.discount * cumulative / line.quantity) - (done["d"] or ZERO)
+            tax = _round(line.tax * cumulative / line.quantity) - (done["t"] or ZERO)
+            done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
             drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
                                       quantity=item.quantity, unit_price=line.unit_price, discount=discount,
                                       tax_rate=line.tax_rate, tax=tax,
@@ -204,8 +206,10 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
             raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
         shipping = order.shipping_total if refund_shipping else ZERO
         shipping_tax = order.shipping_tax if refund_shipping else ZERO
+        promotions = _promotions_to_credit(tenant, order, drafts)
         subtotal = sum((d.unit_price * d.quantity for d in drafts), ZERO)
-        discount_total = sum((d.discount for d in drafts), ZERO)
+        discount_total = sum((d.discount for d in drafts), ZERO) + sum((Decimal(p["amount"]) for p in promotions),
+                                                                       ZERO)
         tax_total = sum((d.tax for d in drafts), ZERO) + shipping_tax
         sequence, number = _number(tenant)
         seller, buyer = _parties(tenant, order)
@@ -214,12 +218,47 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
             credited_invoice=Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
             .order_by("-sequence").first(), currency=order.currency, seller=seller, buyer=buyer,
             reference=reason[:120], subtotal=subtotal, discount_total=discount_total, tax_total=tax_total,
-            shipping_total=shipping, total=_round(subtotal - discount_total + tax_total + shipping))
+            shipping_total=shipping, total=_round(subtotal - discount_total + tax_total + shipping),
+            promotions=promotions)
         for draft in drafts:
             draft.invoice = note
         InvoiceLine.objects.bulk_create(drafts)
         _announce(tenant, order, note, actor)
         return note
+
+
+def _promotions_to_credit(tenant, order: Order, drafts: list) -> list[dict]:
+    """The credited units' share of the promotions their invoices granted, so that a refund gives back what
+    was paid rather than the price before the promotion. Counted cumulatively over the order's credit notes:
+    once every invoiced unit is credited, exactly the promotions invoiced have been given back."""
+    documents = Invoice.objects.for_tenant(tenant).filter(order=order)
+    granted = _promotion_amounts(documents.filter(kind=InvoiceKind.INVOICE))
+    if not granted:
+        return []
+    already = _promotion_amounts(documents.filter(kind=InvoiceKind.CREDIT_NOTE))
+    net = {InvoiceKind.INVOICE: ZERO, InvoiceKind.CREDIT_NOTE: ZERO}
+    for row in (InvoiceLine.objects.for_tenant(tenant).filter(invoice__order=order)
+                .values("invoice__kind", "unit_price", "quantity", "discount")):
+        net[row["invoice__kind"]] += row["unit_price"] * row["quantity"] - row["discount"]
+    if net[InvoiceKind.INVOICE] <= 0:
+        return []
+    share = min((net[InvoiceKind.CREDIT_NOTE] + sum((d.net for d in drafts), ZERO)) / net[InvoiceKind.INVOICE],
+                Decimal(1))
+    descriptions = {p["code"]: p.get("description", "") for p in order.promotions or []}
+    credited = []
+    for code, amount in granted.items():
+        take = _round(amount * share) - already.get(code, ZERO)
+        if take > 0:
+            credited.append({"code": code, "description": descriptions.get(code, ""), "amount": str(take)})
+    return credited
+
+
+def _promotion_amounts(documents) -> dict[str, Decimal]:
+    amounts: dict[str, Decimal] = {}
+    for promotions in documents.values_list("promotions", flat=True):
+        for item in promotions or []:
+            amounts[item["code"]] = amounts.get(item["code"], ZERO) + Decimal(item["amount"])
+    return amounts
 
 
 def get_invoice(*, tenant, invoice_id) -> Invoice:

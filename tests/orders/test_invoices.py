@@ -74,10 +74,29 @@ def test_a_credit_note_refunds_invoiced_units_at_their_invoiced_price(tenant, sh
 
     assert note.kind == "credit_note" and note.number == "INV-000002"
     assert note.credited_invoice.number == "INV-000001"
-    assert note.total == Decimal("10.00") - Decimal("0.33") + Decimal("1.93")
+    # its share of the SPRING promotion comes off too: 5.00 × 9.67 / 79.00 of the goods invoiced
+    assert note.promotions == [{"code": "SPRING", "description": "spring sale", "amount": "0.61"}]
+    assert note.total == Decimal("10.00") - Decimal("0.33") - Decimal("0.61") + Decimal("1.93")
     with pytest.raises(services.ValidationFailed):
         invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM,
                                     lines=[services.LineQuantity(order.lines_list[0].id, 3)])
+
+
+def test_crediting_every_invoiced_unit_gives_back_exactly_what_was_invoiced(tenant, shop):
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 1))
+    ship(tenant, order, (0, 2), (1, 1))
+    a, b = (line.id for line in order.lines_list)
+
+    notes = [invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=lines,
+                                         refund_shipping=refund)
+             for lines, refund in (([services.LineQuantity(a, 1)], False),
+                                   ([services.LineQuantity(a, 1), services.LineQuantity(b, 1)], False),
+                                   ([services.LineQuantity(a, 1)], True))]
+
+    assert sum(note.total for note in notes) == order.total
+    assert sum(Decimal(p["amount"]) for note in notes for p in note.promotions) == Decimal("5.00")
+    assert sum(note.tax_total for note in notes) == order.tax_total
 
 
 def test_the_invoice_renders_as_html_and_pdf(tenant, shop, user_client):
