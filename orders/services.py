@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from inventory import reservations as stock
 from inventory.ledger import level_for, post_movement
@@ -170,14 +171,14 @@ def resolve_channel(*, tenant, code: str | None, bound_channel=None):
 
     if bound_channel is not None:
         if code and code != bound_channel.code:
-            raise ValidationFailed(errors={"channel": [f"This API key places orders for channel "
-                                                      f"{bound_channel.code} only."]})
+            raise ValidationFailed(errors={"channel": [_("This API key places orders for channel %(channel)s only.")
+                                                      % {"channel": bound_channel.code}]})
         return bound_channel
     if not code:
-        raise ValidationFailed(errors={"channel": ["This field is required for a key not bound to a channel."]})
+        raise ValidationFailed(errors={"channel": [_("This field is required for a key not bound to a channel.")]})
     channel = Channel.objects.for_tenant(tenant).filter(code=code).first()
     if channel is None:
-        raise ValidationFailed(errors={"channel": [f"Unknown channel {code!r}."]})
+        raise ValidationFailed(errors={"channel": [_("Unknown channel '%(channel)s'.") % {"channel": code}]})
     return channel
 
 
@@ -193,67 +194,69 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
     errors: dict[str, list[str]] = {}
     channel = data.channel
     if not channel.active:
-        errors["channel"] = [f"Channel {channel.code} is not active."]
+        errors["channel"] = [_("Channel %(channel)s is not active.") % {"channel": channel.code}]
     if not data.external_ref.strip():
-        errors["external_ref"] = ["This field may not be blank."]
+        errors["external_ref"] = [_("This field may not be blank.")]
     if not _CURRENCY.match(data.currency or ""):
-        errors["currency"] = ["Use an ISO 4217 code such as EUR."]
+        errors["currency"] = [_("Use an ISO 4217 code such as EUR.")]
     elif data.currency not in _accepted_currencies(tenant, channel):
-        errors["currency"] = [f"Currency {data.currency} does not match the channel's currency "
-                              f"({', '.join(sorted(_accepted_currencies(tenant, channel)))})."]
+        errors["currency"] = [_("Currency %(currency)s does not match the channel's currency (%(accepted)s).")
+                              % {"currency": data.currency,
+                                 "accepted": ", ".join(sorted(_accepted_currencies(tenant, channel)))}]
     if not data.lines:
-        errors["lines"] = ["An order needs at least one line."]
+        errors["lines"] = [_("An order needs at least one line.")]
     elif len(data.lines) > max_lines():
-        errors["lines"] = [f"Too many lines: {len(data.lines)}; at most {max_lines()} per order."]
+        errors["lines"] = [_("Too many lines: %(count)s; at most %(limit)s per order.")
+                           % {"count": len(data.lines), "limit": max_lines()}]
     skus = {line.sku for line in data.lines}
     products = {p.sku: p for p in Product.objects.for_tenant(tenant).filter(sku__in=skus)}
     for index, line in enumerate(data.lines[:max_lines()]):
         product = products.get(line.sku)
         if product is None:
-            errors[f"lines[{index}].sku"] = [f"Unknown SKU {line.sku!r}."]
+            errors[f"lines[{index}].sku"] = [_("Unknown SKU '%(sku)s'.") % {"sku": line.sku}]
         elif not product.active:
-            errors[f"lines[{index}].sku"] = [f"Product {line.sku} is not active."]
+            errors[f"lines[{index}].sku"] = [_("Product %(sku)s is not active.") % {"sku": line.sku}]
         if line.quantity <= 0:
-            errors[f"lines[{index}].quantity"] = ["Ensure this value is greater than or equal to 1."]
+            errors[f"lines[{index}].quantity"] = [_("Ensure this value is greater than or equal to 1.")]
         if line.unit_price < 0:
-            errors[f"lines[{index}].unit_price"] = ["A price cannot be negative."]
+            errors[f"lines[{index}].unit_price"] = [_("A price cannot be negative.")]
         if line.discount < 0:
-            errors[f"lines[{index}].discount"] = ["A discount cannot be negative."]
+            errors[f"lines[{index}].discount"] = [_("A discount cannot be negative.")]
         elif line.quantity > 0 and line.discount > line.unit_price * line.quantity:
-            errors[f"lines[{index}].discount"] = ["The discount is larger than the line's amount."]
+            errors[f"lines[{index}].discount"] = [_("The discount is larger than the line's amount.")]
         if line.tax < 0:
-            errors[f"lines[{index}].tax"] = ["A tax amount cannot be negative."]
+            errors[f"lines[{index}].tax"] = [_("A tax amount cannot be negative.")]
     for index, promotion in enumerate(data.promotions):
         if promotion.amount < 0:
-            errors[f"promotions[{index}].amount"] = ["A promotion amount cannot be negative."]
+            errors[f"promotions[{index}].amount"] = [_("A promotion amount cannot be negative.")]
     if data.shipping_amount < 0:
-        errors["shipping.amount"] = ["A shipping charge cannot be negative."]
+        errors["shipping.amount"] = [_("A shipping charge cannot be negative.")]
     if data.promised_earliest and data.promised_latest and data.promised_earliest > data.promised_latest:
-        errors["promised_delivery"] = [f"The earliest date ({data.promised_earliest}) is after the latest date "
-                                       f"({data.promised_latest})."]
+        errors["promised_delivery"] = [_("The earliest date (%(earliest)s) is after the latest date (%(latest)s).")
+                                       % {"earliest": data.promised_earliest, "latest": data.promised_latest}]
     if data.placed_at is not None and data.placed_at > timezone.now() + PLACED_AT_SKEW:
-        errors["placed_at"] = ["The order date cannot be in the future."]
+        errors["placed_at"] = [_("The order date cannot be in the future.")]
     location = None
     method = data.delivery_method
     if method == DeliveryMethod.SHIP:
         if not data.address:
-            errors["delivery.address"] = ["An address is required to ship an order."]
+            errors["delivery.address"] = [_("An address is required to ship an order.")]
     elif method == DeliveryMethod.PICKUP:
         location = _location(tenant, data.location_code, "delivery.pickup_location", errors)
         if location is not None and not location.pickup:
-            errors["delivery.pickup_location"] = [f"Location {location.code} does not offer pickup."]
+            errors["delivery.pickup_location"] = [_not_pickup(location)]
         elif location is not None and not _in_pool(channel, location):
-            errors["delivery.pickup_location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
+            errors["delivery.pickup_location"] = [_not_in_pool(location)]
     elif method == DeliveryMethod.IN_STORE:
         if channel.kind != "store":
-            errors["delivery.method"] = ["Only a store channel records in-store sales."]
+            errors["delivery.method"] = [_("Only a store channel records in-store sales.")]
         location = _sale_store(tenant, channel, data.location_code, errors)
     else:
-        errors["delivery.method"] = [f"Unknown delivery method {method!r}."]
+        errors["delivery.method"] = [_("Unknown delivery method '%(method)s'.") % {"method": method}]
     if method != DeliveryMethod.IN_STORE and not (data.customer or {}).get("email"):
-        errors["customer.email"] = ["A customer e-mail is required."]
+        errors["customer.email"] = [_("A customer e-mail is required.")]
     if not errors and _totals(data)["total"] < 0:
-        errors["promotions"] = ["Promotions exceed the order's amount."]
+        errors["promotions"] = [_("Promotions exceed the order's amount.")]
     if errors:
         raise ValidationFailed(errors=errors)
     return products, location
@@ -261,6 +264,14 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
 
 def _in_pool(channel, location) -> bool:
     return channel.pool.filter(location_id=location.id).exists()
+
+
+def _not_in_pool(location) -> str:
+    return _("Location %(location)s is not in the channel's sourcing pool.") % {"location": location.code}
+
+
+def _not_pickup(location) -> str:
+    return _("Location %(location)s does not offer pickup.") % {"location": location.code}
 
 
 def _sale_store(tenant, channel, code: str, errors: dict) -> Location | None:
@@ -271,25 +282,25 @@ def _sale_store(tenant, channel, code: str, errors: dict) -> Location | None:
         if location is None:
             return None
         if location.kind != "store":
-            errors["delivery.location"] = [f"Location {location.code} is not a store."]
+            errors["delivery.location"] = [_("Location %(location)s is not a store.") % {"location": location.code}]
         elif not _in_pool(channel, location):
-            errors["delivery.location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
+            errors["delivery.location"] = [_not_in_pool(location)]
         return location
     stores = [loc for loc in stock.channel_locations(tenant=tenant, channel=channel) if loc.kind == "store"]
     if len(stores) == 1:
         return stores[0]
-    errors["delivery.location"] = ["Name the store where the sale happened: the channel sells from several "
-                                   "stores." if stores else "Name the store where the sale happened."]
+    errors["delivery.location"] = [_("Name the store where the sale happened: the channel sells from several "
+                                     "stores.") if stores else _("Name the store where the sale happened.")]
     return None
 
 
 def _location(tenant, code, field_name, errors) -> Location | None:
     if not code:
-        errors[field_name] = ["This field is required."]
+        errors[field_name] = [_("This field is required.")]
         return None
     location = Location.objects.for_tenant(tenant).filter(code=code).first()
     if location is None or not location.active:
-        errors[field_name] = [f"Unknown or inactive location {code!r}."]
+        errors[field_name] = [_("Unknown or inactive location '%(location)s'.") % {"location": code}]
         return None
     return location
 
@@ -770,9 +781,9 @@ def _move_pickup(*, tenant, order, lines, code: str, changes: dict) -> None:
     errors: dict = {}
     location = _location(tenant, code, "delivery.pickup_location", errors)
     if location is not None and not location.pickup:
-        errors["delivery.pickup_location"] = [f"Location {location.code} does not offer pickup."]
+        errors["delivery.pickup_location"] = [_not_pickup(location)]
     elif location is not None and not _in_pool(order.channel, location):
-        errors["delivery.pickup_location"] = [f"Location {location.code} is not in the channel's sourcing pool."]
+        errors["delivery.pickup_location"] = [_not_in_pool(location)]
     if errors:
         raise ValidationFailed(errors=errors)
     if location.id == order.pickup_location_id:

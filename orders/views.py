@@ -1,4 +1,5 @@
 """Order pages: list with search and filters, detail with timeline and actions, phone orders, invoices."""
+import re
 import uuid
 
 from django.contrib import messages
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 from channels.models import Channel
 from inventory.models import Location
 from oms.actors import actor_from_request
-from oms.errors import Conflict, DomainError, NotFound
+from oms.errors import Conflict, DomainError, InsufficientStock, NotFound
 from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
@@ -38,13 +39,79 @@ def _held_orders_tile(request):
 register_home_tile(_held_orders_tile)
 
 
+_LINE_PATH = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
+# How the fields a service names read on a page.
+_FIELD_LABELS = {
+    "channel": _("Channel"), "currency": _("Currency"), "external_ref": _("Reference"),
+    "customer.email": _("Customer e-mail"), "delivery.method": _("Delivery"), "delivery.address": _("Address"),
+    "delivery.pickup_location": _("Pickup store"), "delivery.location": _("Store"), "lines": _("Lines"),
+    "kind": _("Kind"), "If-Match": _("Version"), "non_field_errors": "",
+}
+# The figures a conflict gives per line (insufficient stock, too many units to cancel or ship...).
+_LINE_FIGURES = {"requested": _("requested"), "available": _("available"), "allocated": _("allocated"),
+                 "cancellable": _("cancellable"), "undelivered": _("not delivered yet"),
+                 "returnable": _("returnable")}
+
+
+def _field_label(path: str) -> str:
+    match = _LINE_PATH.match(path)
+    if match:
+        return _t("Line %(number)s") % {"number": int(match[1]) + 1}
+    return str(_FIELD_LABELS.get(path, path))
+
+
+def _line_figures(entry: dict) -> str:
+    figures = ", ".join(f"{label} {entry[key]}" for key, label in _LINE_FIGURES.items() if key in entry)
+    return f"{entry.get('sku', '')}: {figures}" if figures else str(entry.get("sku", ""))
+
+
 def _describe(exc: DomainError) -> str:
+    """A refusal in the user's words: the fields by their labels (never an API path such as lines[0].sku)."""
     parts = [str(exc.detail)]
     for field, problems in (exc.extra.get("errors") or {}).items():
-        parts.append(f"{field}: {' '.join(str(p) for p in problems)}")
-    for line in exc.extra.get("lines") or []:
-        parts.append(", ".join(f"{key} {value}" for key, value in line.items()))
+        label, text = _field_label(field), " ".join(str(p) for p in problems)
+        parts.append(f"{label}: {text}" if label else text)
+    for entry in exc.extra.get("lines") or []:
+        parts.append(_line_figures(entry))
     return " — ".join(parts)
+
+
+# Where each field an order error names sits on the phone-order form.
+_PHONE_FIELDS = {
+    "channel": "channel", "customer.email": "email", "customer.name": "customer_name", "customer.phone": "phone",
+    "delivery.method": "method", "delivery.address": "line1", "delivery.address.line1": "line1",
+    "delivery.address.postal_code": "postal_code", "delivery.address.city": "city",
+    "delivery.address.country": "country", "delivery.pickup_location": "pickup_location",
+    "delivery.service_level": "service_level", "currency": "currency", "payment_status": "payment_status",
+}
+
+
+def _show_on_phone_form(exc: DomainError, form, lines, items) -> None:
+    """Put a refused phone order's problems next to the fields they are about. `items` are the typed lines
+    as (position in the formset, cleaned data), in the order the service numbered them."""
+    errors = exc.extra.get("errors") or {}
+    for path, problems in errors.items():
+        match = _LINE_PATH.match(path)
+        for problem in problems:
+            if match and int(match[1]) < len(items):
+                line_form = lines.forms[items[int(match[1])][0]]
+                line_form.add_error(match[2] if match[2] in line_form.fields else None, problem)
+            elif path in _PHONE_FIELDS:
+                form.add_error(_PHONE_FIELDS[path], problem)
+            else:
+                label = _field_label(path)
+                form.add_error(None, f"{label}: {problem}" if label else problem)
+    if isinstance(exc, InsufficientStock):
+        short = {entry.get("sku"): entry for entry in exc.extra.get("lines") or []}
+        for position, item in items:
+            entry = short.get(item["sku"].strip())
+            if entry is not None:
+                lines.forms[position].add_error("quantity", _t(
+                    "Not enough stock: %(requested)s requested, %(available)s available.") % {
+                    "requested": entry.get("requested"), "available": entry.get("available")})
+        form.add_error(None, _t("Some lines are short of stock."))
+    elif not errors:
+        form.add_error(None, str(exc.detail))
 
 
 def _order_or_404(request, pk):
@@ -185,7 +252,7 @@ def order_new(request):
     lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
     reference = request.POST.get("external_ref") or f"PHONE-{uuid.uuid4().hex[:12].upper()}"
     if request.method == "POST" and form.is_valid() and lines.is_valid():
-        items = [line for line in lines.cleaned_data if line.get("sku")]
+        items = [(position, line) for position, line in enumerate(lines.cleaned_data) if line.get("sku")]
         if not items:
             messages.error(request, _("Add at least one line."))
         else:
@@ -193,15 +260,16 @@ def order_new(request):
             channel = channels.get(code=data["channel"])
             try:
                 order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
-                                             data=_phone_order(data, items, channel, reference))
+                                             data=_phone_order(data, [line for _p, line in items], channel,
+                                                               reference))
                 messages.success(request, _("Order %(number)s was placed.") % {"number": order.number})
                 return redirect("order-detail", pk=order.id)
-            except Conflict as exc:
-                if exc.extra.get("order_id"):  # the same form submitted twice: show the order it created
-                    return redirect("order-detail", pk=exc.extra["order_id"])
-                messages.error(request, _describe(exc))
             except DomainError as exc:
-                messages.error(request, _describe(exc))
+                if isinstance(exc, Conflict) and exc.extra.get("order_id"):
+                    # the same form submitted twice: show the order it created
+                    return redirect("order-detail", pk=exc.extra["order_id"])
+                _show_on_phone_form(exc, form, lines, items)
+                messages.error(request, _("The order was not placed: see the highlighted fields."))
     return render(request, "orders/new.html", {"form": form, "lines": lines, "external_ref": reference})
 
 

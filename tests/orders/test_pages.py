@@ -172,17 +172,66 @@ def test_a_phone_order_is_placed_from_the_form_and_a_double_submit_creates_nothi
     assert level(tenant, shop.b, shop.wh1).reserved == 3
 
 
-def test_a_phone_order_with_an_unknown_sku_shows_the_error(user_client, tenant, shop):
-    client = user_client("back_office")
+def _phone_form(shop, **fields):
     form = {"channel": shop.channel.code, "email": "caller@example.com", "method": "pickup",
-            "pickup_location": shop.store.code, "currency": "EUR", "lines-TOTAL_FORMS": "1",
-            "lines-INITIAL_FORMS": "0", "lines-0-sku": "NOPE", "lines-0-quantity": "1", "lines-0-unit_price": "1"}
+            "pickup_location": shop.store.code, "currency": "EUR", "lines-TOTAL_FORMS": "3",
+            "lines-INITIAL_FORMS": "0"}
+    form.update(fields)
+    return form
+
+
+def test_a_phone_order_with_an_unknown_sku_shows_the_error_on_its_line(user_client, tenant, shop):
+    client = user_client("back_office")
+    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1",
+                                # the second row left empty: the unknown SKU is the service's line 1, row 2 here
+                                "lines-2-sku": "NOPE", "lines-2-quantity": "1", "lines-2-unit_price": "1"})
 
     response = client.post("/orders/new/", form)
 
     assert response.status_code == 200
-    assert "NOPE" in " ".join(str(m) for m in response.context["messages"])
+    lines = response.context["lines"]
+    assert lines.forms[2].errors["sku"] == ["Unknown SKU 'NOPE'."]
+    assert not lines.forms[0].errors
+    page = response.content.decode()
+    assert "lines[" not in page and "Unknown SKU &#x27;NOPE&#x27;." in page
     assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_a_phone_order_short_of_stock_says_so_on_the_quantity(user_client, tenant, shop):
+    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "2", "lines-0-unit_price": "1",
+                                "lines-1-sku": shop.a.sku, "lines-1-quantity": "2", "lines-1-unit_price": "1"})
+
+    response = user_client("back_office").post("/orders/new/", form)
+
+    lines = response.context["lines"]
+    expected = ["Not enough stock: 4 requested, 3 available."]
+    assert lines.forms[0].errors["quantity"] == lines.forms[1].errors["quantity"] == expected
+    assert "insufficient" not in response.content.decode().lower()
+
+
+def test_a_phone_order_for_a_pickup_store_outside_the_pool_shows_it_on_the_store(user_client, tenant, shop):
+    factories.LocationFactory(tenant=tenant, code="FAR", kind="store", pickup=True)
+    form = _phone_form(shop, pickup_location="FAR",
+                       **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1"})
+
+    response = user_client("back_office").post("/orders/new/", form)
+
+    assert response.context["form"].errors["pickup_location"] == [
+        "Location FAR is not in the channel's sourcing pool."]
+    assert "delivery.pickup_location" not in response.content.decode()
+
+
+def test_an_action_refused_on_the_detail_page_names_fields_by_their_labels(user_client, tenant, shop):
+    far = factories.LocationFactory(tenant=tenant, code="FAR", kind="store", pickup=True)
+    order = place(tenant, shop, delivery_method="pickup", location_code=shop.store.code)
+    client = user_client("back_office")
+
+    response = client.post(f"/orders/{order.id}/pickup/", {"version": order.version, "pickup_location": far.code},
+                           follow=True)
+
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Pickup store: Location FAR is not in the channel's sourcing pool." in text
+    assert "delivery.pickup_location" not in text
 
 
 def test_another_tenants_order_and_invoice_answer_404(user_client, tenant, other_tenant):
