@@ -2,13 +2,15 @@
 
 Prices are per unit excluding tax; `discount` and `tax` are amounts for the whole line; promotions are
 order-level discounts computed by the channel's promotion engine; OMS records them and carries them into
-totals and invoices. Every validation error names its field with a path such as `lines[2].sku`.
+totals and invoices. Taxes are the channel's: OMS stores them as sent and never recomputes them, so the channel
+computes them on what the customer pays (after discounts and promotions). Every validation error names its
+field with a path such as `lines[2].sku`.
 """
 import copy
 from decimal import Decimal
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
@@ -163,13 +165,17 @@ class DeliveryIn(PrebuiltSerializer):
 class LineIn(PrebuiltSerializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=100000)
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
+                                          help_text="price of one unit, excluding tax")
     discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                        default=Decimal("0"))
-    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                   default=Decimal("0"))
+                                        default=Decimal("0"), help_text="discount on the whole line, excluding tax")
+    tax = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"),
+        help_text="tax of the whole line as the channel computed it, on the line's amount after its discount and "
+                  "its share of the order's promotions; stored as sent, never recomputed by OMS")
     tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100,
-                                        required=False, allow_null=True, default=None)
+                                        required=False, allow_null=True, default=None,
+                                        help_text="percent, e.g. 20 (printed on invoices)")
 
     def validate(self, attrs):
         refused = sorted(SERVER_LINE_FIELDS & set(self.initial_data if isinstance(self.initial_data, dict) else {}))
@@ -182,12 +188,15 @@ class LineIn(PrebuiltSerializer):
 class PromotionIn(PrebuiltSerializer):
     code = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
+                                      help_text="order-level discount, excluding tax")
 
 
 class ShippingIn(PrebuiltSerializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"))
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
+                                      help_text="shipping charge, excluding tax")
+    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"),
+                                   help_text="tax on the shipping charge, as the channel computed it")
 
 
 class HoldRequestIn(PrebuiltSerializer):
@@ -200,12 +209,25 @@ class PromiseIn(PrebuiltSerializer):
     latest = serializers.DateField(help_text="on or after `earliest`")
 
 
+@extend_schema_field(LineIn(many=True))
+class LineListField(serializers.ListField):
+    """The order's lines, each checked by LineIn in OrderIn.validate_lines (and documented as LineIn)."""
+
+
 class OrderIn(PrebuiltSerializer):
+    """An order as the channel sends it.
+
+    Totals follow one rule: `subtotal` = Σ unit_price × quantity; `discount_total` = Σ line discounts +
+    Σ promotions; `tax_total` = Σ line taxes + shipping tax; `total` = subtotal − discount_total + shipping +
+    tax_total. Taxes are taken as sent and never recomputed: send them computed on the amounts after discounts
+    and promotions.
+    """
+
     channel = serializers.CharField(max_length=40, required=False, help_text="integration keys only")
     external_ref = serializers.CharField(max_length=120)
     customer = CustomerIn(required=False)
     delivery = DeliveryIn()
-    lines = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+    lines = LineListField(child=serializers.DictField(), allow_empty=False)
     currency = serializers.RegexField(r"^[A-Z]{3}$", error_messages={"invalid": "Use an ISO 4217 code such as EUR."})
     promotions = PromotionIn(many=True, required=False, default=list)
     shipping = ShippingIn(required=False)

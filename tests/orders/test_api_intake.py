@@ -508,3 +508,15 @@ def test_a_store_sale_short_over_several_lines_of_a_sku_is_reported_once(tenant)
     assert response.status_code == 409
     assert response.json()["lines"] == [{"sku": product.sku, "location": "LYO", "requested": 6, "available": 4}]
     assert level(tenant, product, lyon).on_hand == 4
+
+
+def test_the_schema_states_the_totals_rule_and_documents_each_line():
+    from rest_framework.test import APIClient
+
+    schemas = APIClient().get("/api/v1/schema/", {"format": "json"}).json()["components"]["schemas"]
+
+    order = schemas["OrderInRequest"]
+    assert "`total` = subtotal − discount_total + shipping + tax_total" in " ".join(order["description"].split())
+    assert order["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/LineInRequest"}
+    assert "never recomputed" in schemas["LineInRequest"]["properties"]["tax"]["description"]
+    assert "not in the future" in order["properties"]["placed_at"]["description"]
