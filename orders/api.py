@@ -23,7 +23,7 @@ from oms.errors import ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
 from orders import invoicing, selectors, services
-from orders.filters import OrderFilter
+from orders.filters import InvoiceFilter, OrderFilter
 from orders.models import DeliveryMethod, HoldKind
 
 READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
@@ -567,7 +567,8 @@ class CustomerList(APIView):
 
     @extend_schema(responses=CustomerListOut(many=True), parameters=[OpenApiParameter("q", str, required=False)])
     def get(self, request):
-        queryset = selectors.customer_list(tenant=request.tenant, search=request.query_params.get("q", ""))
+        queryset = selectors.customer_list(tenant=request.tenant, search=request.query_params.get("q", ""),
+                                           channel=_bound_channel(request))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(CustomerListOut(page, many=True).data)
@@ -581,7 +582,7 @@ class CustomerOrders(APIView):
 
     @extend_schema(responses=OrderSummaryOut(many=True))
     def get(self, request, pk: int):
-        customer = selectors.customer_detail(tenant=request.tenant, customer_id=pk)
+        customer = selectors.customer_detail(tenant=request.tenant, customer_id=pk, channel=_bound_channel(request))
         queryset = selectors.customer_orders(tenant=request.tenant, customer=customer,
                                              channel=_bound_channel(request))
         paginator = self.pagination_class()
@@ -623,6 +624,35 @@ def _invoice(request, pk):
 
         raise NotFound("No such invoice.")
     return invoice
+
+
+class InvoiceListOut(InvoiceSummaryOut):
+    order_id = serializers.IntegerField()
+    order_number = serializers.CharField(source="order.number")
+    channel = serializers.CharField(source="order.channel.code")
+    credited_invoice = serializers.CharField(source="credited_invoice.number", allow_null=True, default=None)
+    subtotal = money()
+    discount_total = money()
+    tax_total = money()
+    shipping_total = money()
+
+
+class InvoiceList(APIView):
+    """Invoices and credit notes, newest first; a channel-bound key sees those of its channel's orders only."""
+
+    read_roles = READ_ROLES
+    pagination_class = StableCursorPagination
+
+    @extend_schema(responses=InvoiceListOut(many=True), parameters=[
+        OpenApiParameter(name, str, required=False) for name in InvoiceFilter.base_filters])
+    def get(self, request):
+        filterset = InvoiceFilter(request.query_params, queryset=selectors.invoices_for(
+            tenant=request.tenant, channel=_bound_channel(request)))
+        if not filterset.is_valid():
+            raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(filterset.qs, request, view=self)
+        return paginator.get_paginated_response(InvoiceListOut(page, many=True).data)
 
 
 class InvoiceDetail(APIView):

@@ -11,6 +11,7 @@ urlpatterns = [
     path("orders/<int:pk>/release/", api.OrderRelease.as_view(), name="api-order-release"),
     path("customers/", api.CustomerList.as_view(), name="api-customers"),
     path("customers/<int:pk>/orders/", api.CustomerOrders.as_view(), name="api-customer-orders"),
+    path("invoices/", api.InvoiceList.as_view(), name="api-invoices"),
     path("invoices/<int:pk>/", api.InvoiceDetail.as_view(), name="api-invoice"),
     path("invoices/<int:pk>/pdf/", api.InvoicePdf.as_view(), name="api-invoice-pdf"),
 ]

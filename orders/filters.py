@@ -1,7 +1,7 @@
 """Filters of the order list, shared by the API and the pages."""
 import django_filters
 
-from orders.models import Order, OrderStatus
+from orders.models import Invoice, InvoiceKind, Order, OrderStatus
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -18,4 +18,15 @@ class OrderFilter(django_filters.FilterSet):
 
     class Meta:
         model = Order
+        fields = []
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=InvoiceKind.choices)
+    order = django_filters.NumberFilter(field_name="order_id")
+    issued_after = django_filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="gte")
+    issued_before = django_filters.IsoDateTimeFilter(field_name="issued_at", lookup_expr="lt")
+
+    class Meta:
+        model = Invoice
         fields = []

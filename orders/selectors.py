@@ -1,5 +1,5 @@
 """Read queries for orders, customers and invoices, with everything a page or an answer shows in few queries."""
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from inventory.models import Reservation
 from oms.errors import NotFound
@@ -61,16 +61,25 @@ def order_detail(*, tenant, order_id, channel=None) -> Order:
     return hydrate(order)
 
 
-def customer_list(*, tenant, search: str = ""):
+def customers_for(*, tenant, channel=None):
+    """The customers a caller may see: the tenant's, or for a channel-bound API key only those who ordered on
+    its channel (a shop does not learn who buys in the stores or on a marketplace)."""
     queryset = Customer.objects.for_tenant(tenant)
+    if channel is not None:
+        queryset = queryset.filter(Exists(orders_for(tenant=tenant, channel=channel).filter(customer=OuterRef("pk"))))
+    return queryset
+
+
+def customer_list(*, tenant, search: str = "", channel=None):
+    queryset = customers_for(tenant=tenant, channel=channel)
     if search.strip():
         queryset = queryset.filter(Q(email__icontains=search.strip()) | Q(name__icontains=search.strip()))
     return queryset.order_by("-id")
 
 
-def customer_detail(*, tenant, customer_id) -> Customer:
+def customer_detail(*, tenant, customer_id, channel=None) -> Customer:
     try:
-        return Customer.objects.for_tenant(tenant).get(id=customer_id)
+        return customers_for(tenant=tenant, channel=channel).get(id=customer_id)
     except (Customer.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such customer.") from None
 
@@ -80,7 +89,7 @@ def customer_orders(*, tenant, customer, channel=None):
 
 
 def invoices_for(*, tenant, channel=None):
-    queryset = Invoice.objects.for_tenant(tenant).select_related("order")
+    queryset = Invoice.objects.for_tenant(tenant).select_related("order__channel", "credited_invoice")
     if channel is not None:
         queryset = queryset.filter(order__channel=channel)
     return queryset.order_by("-sequence")

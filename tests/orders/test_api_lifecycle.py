@@ -351,3 +351,70 @@ def test_moving_a_pickup_to_a_store_outside_the_channels_pool_is_refused(api, te
 
     assert response.status_code == 400
     assert "not in the channel's sourcing pool" in response.json()["errors"]["delivery.pickup_location"][0]
+
+
+def _two_channels(api, tenant, shop):
+    """A web order of ann, a marketplace order of bob, and one of each channel for cat."""
+    market = build_shop(tenant, code="MKT")
+    web_ann = _place(api, shop, customer={"email": "ann@example.com"})
+    mkt_bob = _place(api, market, customer={"email": "bob@example.com"})
+    web_cat = _place(api, shop, customer={"email": "cat@example.com"})
+    mkt_cat = _place(api, market, customer={"email": "cat@example.com"})
+    return market, web_ann, mkt_bob, web_cat, mkt_cat
+
+
+def test_a_channel_key_sees_only_the_customers_who_ordered_on_its_channel(api, tenant, shop):
+    market, web_ann, mkt_bob, web_cat, mkt_cat = _two_channels(api, tenant, shop)
+    web_key = make_api_client(tenant, channel=shop.channel)
+
+    listed = [c["email"] for c in web_key.get("/api/v1/customers/").json()["results"]]
+    searched = [c["email"] for c in web_key.get("/api/v1/customers/?q=bob").json()["results"]]
+    everyone = [c["email"] for c in api.get("/api/v1/customers/").json()["results"]]
+
+    assert listed == ["cat@example.com", "ann@example.com"]
+    assert searched == []
+    assert everyone == ["cat@example.com", "bob@example.com", "ann@example.com"]
+
+
+def test_a_channel_key_reads_only_its_channels_part_of_a_customers_history(api, tenant, shop):
+    market, web_ann, mkt_bob, web_cat, mkt_cat = _two_channels(api, tenant, shop)
+    web_key = make_api_client(tenant, channel=shop.channel)
+
+    cat_history = web_key.get(f"/api/v1/customers/{web_cat['customer']['id']}/orders/")
+    bob_history = web_key.get(f"/api/v1/customers/{mkt_bob['customer']['id']}/orders/")
+
+    assert [order["id"] for order in cat_history.json()["results"]] == [web_cat["id"]]
+    assert bob_history.status_code == 404
+    assert bob_history["Content-Type"] == "application/problem+json"
+
+
+def test_the_invoice_list_shows_a_channel_key_only_its_channels_invoices(api, other_api, tenant, shop):
+    market, web_ann, mkt_bob, web_cat, mkt_cat = _two_channels(api, tenant, shop)
+    for order in (web_ann, mkt_bob):
+        _ship(tenant, order, 0, 2)
+    web_invoice = api.get(f"/api/v1/orders/{web_ann['id']}/").json()["invoices"][0]
+    market_invoice = api.get(f"/api/v1/orders/{mkt_bob['id']}/").json()["invoices"][0]
+    web_key = make_api_client(tenant, channel=shop.channel)
+
+    listed = web_key.get("/api/v1/invoices/").json()["results"]
+    everything = [invoice["id"] for invoice in api.get("/api/v1/invoices/").json()["results"]]
+
+    assert [(i["id"], i["order_id"], i["channel"]) for i in listed] == [(web_invoice["id"], web_ann["id"], "WEB")]
+    assert everything == [market_invoice["id"], web_invoice["id"]]
+    assert web_key.get(f"/api/v1/invoices/{market_invoice['id']}/").status_code == 404
+    assert other_api.get("/api/v1/invoices/").json()["results"] == []
+
+
+def test_the_invoice_list_filters_by_kind_and_order(api, tenant, shop):
+    order = _place(api, shop)
+    _ship(tenant, order, 0, 2)
+    other = _place(api, shop)
+    _ship(tenant, other, 0, 2)
+
+    by_order = api.get(f"/api/v1/invoices/?order={order['id']}").json()["results"]
+    notes = api.get("/api/v1/invoices/?kind=credit_note").json()["results"]
+    bad = api.get("/api/v1/invoices/?kind=receipt")
+
+    assert [invoice["order_id"] for invoice in by_order] == [order["id"]]
+    assert notes == []
+    assert bad.status_code == 400 and "kind" in bad.json()["errors"]
