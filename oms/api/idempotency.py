@@ -73,12 +73,13 @@ def _insert_claim(*, tenant, owner, key, request, fingerprint) -> IdempotencyKey
             return record
         except IntegrityError:
             return None
-    # The claim is its own short transaction. When it is the outermost one, its commit need not wait for the
-    # disk: a claim lost in a crash only means that a retry claims the key again and does the work, which is
-    # what a claim lost before its commit means too. The setting is local to this transaction; inside a caller's
-    # transaction it is left alone (it would apply to the caller's commit).
+    # Outside a transaction the claim is one autocommitted statement (no BEGIN and COMMIT round trips) whose
+    # commit need not wait for the disk: a claim lost in a crash only means that a retry claims the key again
+    # and does the work, which is what a claim lost before its commit means too. The setting is local to the
+    # statement's own transaction; inside a caller's transaction it is left alone (it would apply to the
+    # caller's commit).
     synchronous = "on" if connection.in_atomic_block else "off"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL.format(table=IdempotencyKey._meta.db_table),
                        [synchronous, tenant.id, owner, key, record.method, record.path, fingerprint,
                         record.state, now])
