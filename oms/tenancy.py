@@ -5,6 +5,7 @@ tenant (`Model.objects.for_tenant(tenant)`); code that forgets the tenant gets a
 someone else's rows. Cross-tenant work (operator commands, reporting jobs) says so: `Model.all_tenants`.
 """
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TenantQuerySet(models.QuerySet):
@@ -53,7 +54,8 @@ def _tenant_of(kwargs):
 class TenantModel(models.Model):
     """Base for every tenant-owned row: a non-null tenant, scoped managers."""
 
-    tenant = models.ForeignKey("oms.Tenant", on_delete=models.PROTECT, related_name="+", editable=False)
+    tenant = models.ForeignKey("oms.Tenant", on_delete=models.PROTECT, related_name="+", editable=False,
+                               verbose_name=_("tenant"))
 
     # Declared first so that it is the default manager: related managers (order.lines) and the admin
     # start from it and are scoped by their parent or by the admin's own tenant filter.
