@@ -209,7 +209,7 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
         errors["lines"] = [_("Too many lines: %(count)s; at most %(limit)s per order.")
                            % {"count": len(data.lines), "limit": max_lines()}]
     skus = {line.sku for line in data.lines}
-    products = {p.sku: p for p in Product.objects.for_tenant(tenant).filter(sku__in=skus)}
+    products = _products_by_sku(tenant, skus)
     for index, line in enumerate(data.lines[:max_lines()]):
         product = products.get(line.sku)
         if product is None:
@@ -294,6 +294,26 @@ def _sale_store(tenant, channel, code: str, errors: dict) -> Location | None:
     return None
 
 
+# Intake reads its products and customer with plain SQL through Model.raw(): the same model instances as the
+# ORM's, without compiling a query each time (that compilation cost three times the read, on every order).
+# Both filter on the tenant explicitly.
+
+def _products_by_sku(tenant, skus) -> dict:
+    if not skus:
+        return {}
+    skus = sorted(skus)
+    placeholders = ", ".join(["%s"] * len(skus))
+    rows = Product.all_tenants.raw(f"SELECT * FROM {Product._meta.db_table} WHERE tenant_id = %s "
+                                   f"AND sku IN ({placeholders})", [tenant.id, *skus])
+    return {product.sku: product for product in rows}
+
+
+def _customer_by_email(tenant, email: str) -> Customer | None:
+    rows = Customer.all_tenants.raw(f"SELECT * FROM {Customer._meta.db_table} WHERE tenant_id = %s AND email = %s",
+                                    [tenant.id, email])
+    return next(iter(rows), None)
+
+
 def _location(tenant, code, field_name, errors) -> Location | None:
     if not code:
         errors[field_name] = [_("This field is required.")]
@@ -322,7 +342,7 @@ def _totals(data: OrderInput) -> dict:
 def match_customer(*, tenant, email: str, name: str = "", phone: str = "") -> tuple[Customer, bool]:
     """The tenant's customer with this e-mail (case-insensitive), created on first order; safe under races."""
     email = email.strip().lower()
-    customer = Customer.objects.for_tenant(tenant).filter(email=email).first()
+    customer = _customer_by_email(tenant, email)
     created = False
     if customer is None:
         customer = _insert_customer(tenant=tenant, email=email, name=name[:200], phone=phone[:40])
@@ -526,7 +546,9 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
                           "lines": {str(line.id): _line_figures(line) for line in lines}})
     # Last, once the stock is reserved: an order refused for want of stock takes no number.
     order.number = _order_number(tenant)
-    order.save(update_fields=["number", "status"])
+    with connection.cursor() as cursor:  # what save(update_fields=...) writes, without compiling it per order
+        cursor.execute(f"UPDATE {Order._meta.db_table} SET number = %s, status = %s WHERE tenant_id = %s AND id = %s",
+                       [order.number, order.status, tenant.id, order.id])
     payload = _payload(order, delivery_method=order.delivery_method, on_hold=bool(order.hold_kind),
                        total=str(order.total), currency=order.currency)
     emit(tenant, "order.placed", payload)
