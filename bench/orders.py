@@ -9,7 +9,8 @@
 2. loads a tenant with 10,000 SKUs stocked in three warehouses (the web channel's sourcing pool) and a
    channel-bound API key whose own throttle rate is 10,000/s (a busy shop: the throttle runs, and never refuses);
 3. starts gunicorn against it (outbox events go to Redis when REDIS_URL is set, as in production), with
-   persistent database connections, DEBUG off and request logging at WARNING;
+   persistent database connections and prepared statements (DB_CONN_MAX_AGE=600, DB_SERVER_SIDE_BINDING=1; set
+   DB_SERVER_SIDE_BINDING=0 to compare), DEBUG off and request logging at WARNING;
 4. lets 16 clients POST /api/v1/orders/ back to back for the given time, each order 3 lines of random SKUs
    (quantities 1, 2, 1, like the floor) with its own Idempotency-Key, and reports orders/s, p50 and p99;
 5. runs the plain-SQL floor (shared/bench/floor.sh order, same clients and duration) right after, on the
@@ -102,7 +103,8 @@ def load(n_skus: int, throttle_rate: str) -> dict:
 
 
 def start_gunicorn(bench_url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600"}
+    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600",
+           "DB_SERVER_SIDE_BINDING": os.environ.get("DB_SERVER_SIDE_BINDING", "1")}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "--log-level", "warning"],
