@@ -488,8 +488,7 @@ class OrderDetail(APIView):
 
     @extend_schema(responses=OrderOut)
     def get(self, request, pk: int):
-        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
-                                                      channel=_bound_channel(request)))
+        return _order_now(request, pk)
 
     @extend_schema(request=EditIn, responses=OrderOut, parameters=[OpenApiParameter("If-Match", str, "header")])
     def patch(self, request, pk: int):
@@ -502,8 +501,7 @@ class OrderDetail(APIView):
             pickup_location=delivery.get("pickup_location"), service_level=delivery.get("service_level"),
             line_quantities=[services.LineQuantity(item["id"], item["quantity"]) for item in data.get("lines", [])],
             reason=data["reason"], channel=_bound_channel(request))
-        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
-                                                      channel=_bound_channel(request)))
+        return _order_now(request, pk)
 
 
 class OrderCancel(APIView):
@@ -519,8 +517,12 @@ class OrderCancel(APIView):
                               reason=data["reason"], lines=lines,
                               expected_version=_expected_version(request, data.get("version"), required=False),
                               channel=_bound_channel(request))
-        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
-                                                      channel=_bound_channel(request)))
+        return _order_now(request, pk)
+
+
+def _order_now(request, pk: int):
+    """The order as it stands after an action, as the caller's key may see it."""
+    return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk, channel=_bound_channel(request)))
 
 
 class OrderHold(APIView):
@@ -534,8 +536,7 @@ class OrderHold(APIView):
                             kind=data["kind"], reason=data["reason"],
                             expected_version=_expected_version(request, data.get("version"), required=False),
                             channel=_bound_channel(request))
-        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
-                                                      channel=_bound_channel(request)))
+        return _order_now(request, pk)
 
 
 class OrderRelease(APIView):
@@ -549,8 +550,7 @@ class OrderRelease(APIView):
                               note=data["note"],
                               expected_version=_expected_version(request, data.get("version"), required=False),
                               channel=_bound_channel(request))
-        return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk,
-                                                      channel=_bound_channel(request)))
+        return _order_now(request, pk)
 
 
 class CustomerListOut(serializers.Serializer):
