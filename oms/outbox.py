@@ -34,24 +34,34 @@ def register_handler(topic: str, handler_path: str) -> None:
 
 
 def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
-    """Record an event in the caller's transaction; it is published after commit (or by the sweep)."""
+    """Record an event in the caller's transaction; it is published after commit (or by the sweep).
+
+    `published_at` is written with the event: the hand-over happens right after the commit, and recording it
+    then would cost every business transaction a second commit. A hand-over that fails clears it again.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the business transaction")
-    event = OutboxEvent.objects.create(tenant=tenant, topic=topic, payload=payload)
-    transaction.on_commit(lambda: publish(event.id))
+    now = timezone.now()
+    event = OutboxEvent.objects.create(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
+    transaction.on_commit(lambda: publish(event.id, recorded=True))
     return event
 
 
-def publish(event_id: int) -> bool:
-    """Hand one event to the broker; False (and a log line) when the broker cannot take it now."""
+def publish(event_id: int, *, recorded: bool = False) -> bool:
+    """Hand one event to the broker; False (and a log line) when the broker cannot take it now.
+
+    `recorded`: the hand-over time is already on the row (emit() wrote it); otherwise it is written here.
+    """
     from oms.tasks import process_outbox_event
 
     try:
         process_outbox_event.apply_async((event_id,), retry=False)
     except Exception:  # broker down: the event stays pending and the sweep re-sends it
         log.warning("outbox publish failed; the sweep will retry", extra={"event_id": event_id}, exc_info=True)
+        OutboxEvent.all_tenants.filter(id=event_id).update(published_at=None)
         return False
-    OutboxEvent.all_tenants.filter(id=event_id).update(published_at=timezone.now())
+    if not recorded:
+        OutboxEvent.all_tenants.filter(id=event_id).update(published_at=timezone.now())
     return True
 
 
