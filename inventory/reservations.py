@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from inventory.models import Location, Lot, MovementKind, Product, Reservation, ReservationLot, StockLevel
 from oms.actors import Actor
+from oms.db import insert_rows
 from oms.errors import Conflict, InsufficientStock, NotFound
 
 # How often a transaction chosen as a deadlock victim (or a serialisation failure) is retried before failing.
@@ -207,11 +208,12 @@ def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = N
                         allocations[index] = _allocate_lots(tenant, item.level.id, item.quantity, expires_from)
                         if allocations[index] is None:
                             raise _Short
-                reservations = Reservation.objects.bulk_create([
+                reservations = [
                     Reservation(tenant=tenant, stock_level=item.level, channel=channel, quantity=item.quantity,
                                 order_line=item.order_line, reference=(item.reference or "")[:120],
                                 expires_at=expires_at)
-                    for item in holds])
+                    for item in holds]
+                insert_rows(reservations)
                 ReservationLot.objects.bulk_create([
                     ReservationLot(tenant=tenant, reservation=reservations[index], lot_id=lot_id, quantity=units)
                     for index, taken in allocations.items() for lot_id, units in taken])

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from oms.db import insert_rows
 from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("oms.outbox")
@@ -42,7 +43,8 @@ def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the business transaction")
     now = timezone.now()
-    event = OutboxEvent.objects.create(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
+    event = OutboxEvent(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
+    insert_rows([event])
     transaction.on_commit(lambda: publish(event.id, recorded=True))
     return event
 

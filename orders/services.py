@@ -19,6 +19,7 @@ from inventory.ledger import level_for, post_movement
 from inventory.models import Location, MovementKind, Product, Reservation, StockLevel
 from oms.actors import Actor
 from oms.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
+from oms.db import insert_rows
 from oms.outbox import emit
 from oms.sequences import next_unique_value
 from orders import states
@@ -120,8 +121,10 @@ def _line_figures(line) -> dict:
 
 def _event(order, *, actor: Actor, kind: str, message: str = "", before: dict | None = None,
            after: dict | None = None) -> OrderEvent:
-    return OrderEvent.objects.create(tenant_id=order.tenant_id, order=order, actor_label=actor.label[:200],
-                                     kind=kind, message=message[:500], before=before or {}, after=after or {})
+    event = OrderEvent(tenant_id=order.tenant_id, order=order, actor_label=actor.label[:200], kind=kind,
+                       message=message[:500], before=before or {}, after=after or {})
+    insert_rows([event])
+    return event
 
 
 def _payload(order: Order, **extra) -> dict:
@@ -516,7 +519,7 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
         metadata=data.metadata or {}, promised_delivery_earliest=data.promised_earliest,
         promised_delivery_latest=data.promised_latest, placed_at=data.placed_at or now,
         completed_at=now if in_store else None)
-    order.save(force_insert=True)
+    insert_rows([order])
     lines = []
     for index, item in enumerate(data.lines, start=1):
         product = products[item.sku]
@@ -528,7 +531,7 @@ def _create_order(*, tenant, actor, data: OrderInput, products: dict, location) 
             tax_rate=item.tax_rate,
             total=line_total(item)))
         lines[-1].status = states.line_status(lines[-1])
-    OrderLine.all_tenants.bulk_create(lines)
+    insert_rows(lines)
     allocations: dict = {}
     if in_store:
         _sell_from_store(tenant=tenant, actor=actor, order=order, lines=lines, store=location)
