@@ -15,6 +15,9 @@
    (quantities 1, 2, 1, like the floor) with its own Idempotency-Key, and reports orders/s, p50 and p99;
 5. runs the plain-SQL floor (shared/bench/floor.sh order, same clients and duration) right after, on the
    same machine, and prints the ratio; then stops gunicorn and drops the database (keep it with --keep).
+   Between the two, the same clients GET /healthz (a view that does nothing) for as long: the ceiling of the HTTP
+   stack itself (gunicorn, Django's middleware, this Python load generator) on this machine, which no endpoint
+   can pass (skip it with --no-ceiling).
    With --rounds R, the API and the floor are measured R times, alternately, and each round is printed: the
    machine is noisy, a ratio is only worth something beside its neighbours.
 """
@@ -135,9 +138,23 @@ def order_body(rng: random.Random, skus: list) -> dict:
                       {"sku": c, "quantity": 1, "unit_price": "30.00", "tax": "6.00"}]}
 
 
-def run_clients(port: int, key: str, skus: list, clients: int, seconds: float, warmup: float,
-                idempotency: bool = True) -> dict:
-    """`clients` threads POST orders back to back; only requests started after the warm-up are counted."""
+def order_request(key: str, skus: list, idempotency: bool = True):
+    """A request factory: POST /api/v1/orders/ with a fresh 3-line order (and Idempotency-Key)."""
+    def make(rng: random.Random):
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        if idempotency:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        return "POST", "/api/v1/orders/", json.dumps(order_body(rng, skus)).encode(), headers
+    return make
+
+
+def ceiling_request(rng: random.Random):
+    """GET /healthz: a view that does nothing, through the same server, middleware and client."""
+    return "GET", "/healthz", None, {}
+
+
+def run_clients(port: int, make_request, clients: int, seconds: float, warmup: float, expect: int = 201) -> dict:
+    """`clients` threads send `make_request(rng)` back to back; only requests started after the warm-up count."""
     start = threading.Barrier(clients + 1)
     results: list[list] = [[] for _ in range(clients)]
     timing = {}
@@ -147,13 +164,10 @@ def run_clients(port: int, key: str, skus: list, clients: int, seconds: float, w
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         start.wait()
         while time.perf_counter() < timing["end"]:
-            body = json.dumps(order_body(rng, skus)).encode()
+            method, path, body, headers = make_request(rng)
             began = time.perf_counter()
             try:
-                headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-                if idempotency:
-                    headers["Idempotency-Key"] = uuid.uuid4().hex
-                conn.request("POST", "/api/v1/orders/", body=body, headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -174,10 +188,10 @@ def run_clients(port: int, key: str, skus: list, clients: int, seconds: float, w
     for thread in threads:
         thread.join()
     flat = [item for per_client in results for item in per_client]
-    ok = [elapsed for status, elapsed in flat if status == 201]
+    ok = [elapsed for status, elapsed in flat if status == expect]
     failures: dict = {}
     for status, _ in flat:
-        if status != 201:
+        if status != expect:
             failures[status] = failures.get(status, 0) + 1
     return {"placed": len(ok), "rate": len(ok) / seconds, "p50_ms": percentile(ok, 50) * 1000 if ok else None,
             "p99_ms": percentile(ok, 99) * 1000 if ok else None, "failures": failures}
@@ -212,6 +226,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--no-idempotency-key", action="store_true", help="send orders without Idempotency-Key")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the GET /healthz round")
     parser.add_argument("--database", default=BENCH_DB, help="name of the bench database (dropped and created)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args(argv)
@@ -241,9 +256,11 @@ def main(argv=None) -> int:
         rounds = []
         for _round in range(args.rounds):
             # The floor runs while gunicorn idles: both are measured on the same machine, minutes apart at most.
-            api = run_clients(args.port, data["key"], data["skus"], args.clients, args.seconds, args.warmup,
-                              idempotency=not args.no_idempotency_key)
-            rounds.append((api, run_floor(base_url, args.seconds, args.clients)))
+            api = run_clients(args.port, order_request(data["key"], data["skus"], not args.no_idempotency_key),
+                              args.clients, args.seconds, args.warmup)
+            ceiling = None if args.no_ceiling else run_clients(args.port, ceiling_request, args.clients,
+                                                               args.seconds, args.warmup, expect=200)
+            rounds.append((api, ceiling, run_floor(base_url, args.seconds, args.clients)))
     finally:
         if server is not None:
             server.terminate()
@@ -262,13 +279,17 @@ def main(argv=None) -> int:
     print(f"setting: {args.clients} clients, {workers}, 3 lines each, {args.skus} SKUs, Idempotency-Key "
           f"{'off' if args.no_idempotency_key else 'on'}, key throttle {args.throttle}, {args.seconds} s per round")
     ratios = []
-    for number, (api, floor) in enumerate(rounds, start=1):
+    for number, (api, ceiling, floor) in enumerate(rounds, start=1):
         latency = (f"p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms" if api["placed"] else "no order placed")
         print(f"round {number}: orders API {api['rate']:.0f} orders/s ({api['placed']} placed), {latency}, "
               f"non-201 answers: {api['failures'] or 'none'}")
+        if ceiling:
+            print(f"         HTTP ceiling (GET /healthz, same server and clients) {ceiling['rate']:.0f} requests/s, "
+                  f"p50 {ceiling['p50_ms']:.1f} ms; orders / ceiling = {api['rate'] / ceiling['rate']:.3f}")
         if floor:
             ratios.append(api["rate"] / floor)
-            print(f"         SQL floor {floor:.0f} orders/s; API / floor = {ratios[-1]:.3f}")
+            ceiling_part = f"; ceiling / floor = {ceiling['rate'] / floor:.3f}" if ceiling else ""
+            print(f"         SQL floor {floor:.0f} orders/s; API / floor = {ratios[-1]:.3f}{ceiling_part}")
         else:
             print("         SQL floor: floor.sh not found (shared/bench beside the clone)")
     if len(ratios) > 1:

@@ -283,7 +283,7 @@ def import_list(request):
         except DomainError as exc:
             form.add_error("file", _error_text(exc))
         else:
-            transaction.on_commit(lambda: enqueue_import(job.id))
+            transaction.on_commit(lambda: enqueue_import(job.id), robust=True)
             return redirect("inventory:import", pk=job.id)
     jobs = StockImportJob.objects.for_tenant(request.tenant).defer("content").order_by("-id")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))

@@ -45,7 +45,9 @@ def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
     now = timezone.now()
     event = OutboxEvent(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
     insert_rows([event])
-    transaction.on_commit(lambda: publish(event.id, recorded=True))
+    # robust: once committed, the change stands; a hand-over that fails is logged and left to the sweep, never
+    # answered as an error to a caller whose order (say) was accepted.
+    transaction.on_commit(lambda: publish(event.id, recorded=True), robust=True)
     return event
 
 
@@ -100,7 +102,7 @@ def _process(event_id: int) -> bool:
         event.attempts += 1
         event.save(update_fields=["processed_at", "attempts"])
         for delivery_id in delivery_ids:
-            transaction.on_commit(lambda d=delivery_id: enqueue_delivery(d))
+            transaction.on_commit(lambda d=delivery_id: enqueue_delivery(d), robust=True)
     return True
 
 

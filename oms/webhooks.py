@@ -337,5 +337,5 @@ def redeliver(*, tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
                      object_repr=f"{delivery.event.topic} → {delivery.subscription.url}"[:200])
         from oms.outbox import enqueue_delivery
 
-        transaction.on_commit(lambda: enqueue_delivery(delivery.id))
+        transaction.on_commit(lambda: enqueue_delivery(delivery.id), robust=True)
     return delivery

@@ -218,3 +218,15 @@ def test_an_event_emitted_while_redis_is_down_is_processed_once_redis_is_back(te
     event.refresh_from_db()
     assert event.processed_at is not None
     assert WebhookDelivery.objects.for_tenant(tenant).filter(event=event).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hand_over_that_fails_unexpectedly_after_commit_does_not_fail_the_committed_change(tenant, monkeypatch):
+    def broken(event_id, **kwargs):
+        raise RuntimeError("the broker client is broken")
+
+    monkeypatch.setattr(outbox, "publish", broken)
+    with transaction.atomic():  # leaves without raising although the after-commit hand-over does
+        event = outbox.emit(tenant, "order.placed", {"order_id": 1})
+
+    assert OutboxEvent.all_tenants.filter(id=event.id, processed_at__isnull=True).exists()
