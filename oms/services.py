@@ -133,9 +133,13 @@ def create_user(*, email: str, password: str | None, full_name: str = "") -> tup
 
 
 def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=None) -> tuple[Membership, bool]:
-    """Give a user a role in a tenant (store clerks: bound to store locations). Returns (membership, created)."""
+    """Give a user a role in a tenant (store clerks: bound to store locations). Returns (membership, created).
+
+    `locations=None` keeps a store clerk's stores as they are; a list (empty included) replaces them.
+    """
     if role not in Role.values:
         raise ValidationFailed(errors={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    keep_stores = locations is None and role == Role.STORE_CLERK
     locations = list(locations or [])
     if any(loc.tenant_id != tenant.id for loc in locations):
         raise NotFound("No such location.")
@@ -145,7 +149,7 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
         before = {"role": membership.role, "locations": sorted(membership.locations.values_list("code", flat=True))}
         membership.role = role
         membership.save(update_fields=["role"])
-        if locations or role != Role.STORE_CLERK:
+        if not keep_stores:
             membership.locations.set(locations)
         after = {"role": role, "locations": sorted(membership.locations.values_list("code", flat=True))}
         if created or before != after:

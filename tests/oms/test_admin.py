@@ -201,6 +201,31 @@ def test_new_membership_gets_the_admins_tenant_and_is_audited(signed_in, tenant,
                                                          object_repr="new.clerk@acme.test").exists()
 
 
+def test_a_store_clerks_stores_can_be_cleared_in_the_admin(signed_in, tenant):
+    store = factories.LocationFactory(tenant=tenant, code="PAR02", kind="store")
+    clerk = member(tenant, Role.STORE_CLERK, email="clerk.par02@acme.test")
+    membership = Membership.objects.for_tenant(tenant).get(user=clerk)
+    set_membership(tenant=tenant, user=clerk, role=Role.STORE_CLERK, locations=[store], actor=SYSTEM)
+
+    response = signed_in(Role.ADMIN).post(f"/admin/oms/membership/{membership.pk}/change/",
+                                          {"role": Role.STORE_CLERK})
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(membership.locations.all()) == []
+    entry = AuditEntry.objects.for_tenant(tenant).filter(action="membership.changed").latest("id")
+    assert entry.changes["before"]["locations"] == ["PAR02"] and entry.changes["after"]["locations"] == []
+
+
+def test_set_membership_without_locations_keeps_a_clerks_stores(tenant):
+    store = factories.LocationFactory(tenant=tenant, code="PAR03", kind="store")
+    clerk = member(tenant, Role.STORE_CLERK, email="clerk.par03@acme.test")
+    set_membership(tenant=tenant, user=clerk, role=Role.STORE_CLERK, locations=[store], actor=SYSTEM)
+
+    membership, _ = set_membership(tenant=tenant, user=clerk, role=Role.STORE_CLERK, actor=SYSTEM)
+
+    assert list(membership.locations.all()) == [store]
+
+
 def test_adding_an_existing_account_keeps_its_password(signed_in, tenant, other_tenant):
     existing = member(other_tenant, Role.VIEWER, email="shared@example.com")
     client = signed_in(Role.ADMIN)

@@ -112,6 +112,10 @@ def test_create_user_binds_a_store_clerk_to_locations(tenant):
     membership = Membership.objects.for_tenant(tenant).get(user__email="clerk@example.com")
     assert sorted(membership.locations.values_list("code", flat=True)) == ["LYO01", "PAR01"]
 
+    # Run again without --locations: the clerk keeps the stores.
+    run("create_user", "--tenant", "acme", "--email", "clerk@example.com", "--role", "store_clerk")
+    assert sorted(membership.locations.values_list("code", flat=True)) == ["LYO01", "PAR01"]
+
 
 def test_create_user_twice_says_the_user_exists(tenant):
     args = ("create_user", "--tenant", "acme", "--email", "ann@example.com", "--role", "viewer",

@@ -49,7 +49,8 @@ class Command(OmsCommand):
                 user.is_superuser = user.is_staff = True
                 user.save(update_fields=["is_superuser", "is_staff"])
             membership, member_created = services.set_membership(
-                tenant=tenant, user=user, role=role, locations=found, actor=Actor.system("manage.py create_user"))
+                tenant=tenant, user=user, role=role, locations=found if codes else None,  # none named: kept
+                actor=Actor.system("manage.py create_user"))
         where = f" at {', '.join(codes)}" if codes else ""
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created user {user.email} as {role} in {tenant.slug}{where}."))
