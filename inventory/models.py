@@ -4,7 +4,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oms.tenancy import TenantModel
+from oms.tenancy import TenantModel, tenant_field
 
 
 class Product(TenantModel):
@@ -161,6 +161,8 @@ class StockMovement(TenantModel):
 
 class Reservation(TenantModel):
     """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on shipment."""
+
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")

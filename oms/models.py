@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oms.tenancy import TenantModel
+from oms.tenancy import TenantModel, tenant_field
 
 
 class UserManager(BaseUserManager):
@@ -131,6 +131,8 @@ class ApiKey(TenantModel):
 class IdempotencyKey(TenantModel):
     """The first answer to a POST carrying an Idempotency-Key, replayed to its retries."""
 
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
+
     class State(models.TextChoices):
         IN_FLIGHT = "in_flight"
         DONE = "done"
@@ -153,6 +155,8 @@ class IdempotencyKey(TenantModel):
 
 class OutboxEvent(TenantModel):
     """An event written in the same transaction as the change it reports; the relay publishes it after commit."""
+
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -6,10 +6,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from oms.tenancy import TenantModel
+from oms.tenancy import TenantModel, tenant_field
 
 
 class Customer(TenantModel):
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
     email = models.EmailField(_("e-mail"))
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -50,6 +51,7 @@ class HoldKind(models.TextChoices):
 
 
 class Order(TenantModel):
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
     number = models.CharField(_("number"), max_length=32)
     channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders",
                                 verbose_name=_("channel"))
@@ -114,6 +116,7 @@ class LineStatus(models.TextChoices):
 
 
 class OrderLine(TenantModel):
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     line_number = models.PositiveIntegerField(_("line number"))
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+",
@@ -175,6 +178,8 @@ class OrderLine(TenantModel):
 
 class OrderEvent(TenantModel):
     """The order's timeline: who did what, when, with the state before and after."""
+
+    tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 
     id = models.BigAutoField(_("ID"), primary_key=True)
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
