@@ -19,6 +19,9 @@ NUL = "\x00"
 _ESCAPED_NUL = b"\\u0000"
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 MAX_REPORTED = 20
+# No request of this API nests deeper than a few levels; free JSON (metadata, attributes) gets room to spare.
+# Deeper bodies are refused before they reach code (serializers, json.dumps, psycopg) that recurses per level.
+MAX_DEPTH = 32
 VALUE_MESSAGE = "Text may not contain the NUL character (\\u0000)."
 KEY_MESSAGE = "A key may not contain the NUL character (\\u0000)."
 
@@ -55,13 +58,38 @@ def nul_paths(data) -> list[tuple[str, str]]:
     return found
 
 
+def nesting_depth(data, limit: int) -> int:
+    """How deep arrays and objects nest in `data` (a scalar is 0), walked iteratively; stops once past `limit`."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack and deepest <= limit:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed(f"The JSON body nests arrays and objects more than {MAX_DEPTH} levels deep.",
+                            errors={"body": [f"Nest arrays and objects at most {MAX_DEPTH} levels deep."]})
+
+
 class NulRefusingJSONParser(JSONParser):
-    """JSONParser that answers 400 (problem+json, `errors` by JSON path) when any string or key holds a NUL."""
+    """JSONParser that answers 400 (problem+json, `errors` by JSON path) when any string or key holds a NUL,
+    or when the body nests deeper than MAX_DEPTH."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         raw = stream.read()
-        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        try:
+            data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError:
+            raise _too_deep() from None
+        # A body with fewer brackets than the limit cannot nest past it: most bodies are not walked.
+        if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
+            raise _too_deep()
         if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw:
             return data
         found = nul_paths(data)

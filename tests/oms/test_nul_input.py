@@ -134,3 +134,37 @@ def test_a_nul_in_a_page_address_answers_a_plain_400(user_client, tenant):
         response = client.get(path)
         assert response.status_code == 400, path
         assert response["Content-Type"].startswith("text/plain")
+
+
+def _nested(depth: int):
+    value = "leaf"
+    for _level in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [40, 5000])  # past the limit; past Python's recursion limit
+def test_a_body_nested_too_deeply_answers_400_and_places_nothing(tenant, depth):
+    from tests.conftest import make_api_client
+
+    shop = build_shop(tenant)
+    api = make_api_client(tenant, channel=shop.channel)
+    deep = "[" * depth + '"leaf"' + "]" * depth  # written by hand: json.dumps itself recurses per level
+    response = api.post("/api/v1/orders/", data='{"metadata": {"a": ' + deep + "}, " + json.dumps(order_body(shop))[1:],
+                        content_type="application/json")
+
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"] == PROBLEM
+    assert "body" in response.json()["errors"]
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_free_json_nested_a_few_levels_is_accepted(tenant):
+    from tests.conftest import make_api_client
+
+    shop = build_shop(tenant)
+    api = make_api_client(tenant, channel=shop.channel)
+    response = api.post("/api/v1/orders/", order_body(shop, metadata={"a": _nested(20)}), format="json")
+
+    assert response.status_code == 201, response.content[:300]
+    assert response.json()["metadata"] == {"a": _nested(20)}
