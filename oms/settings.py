@@ -90,8 +90,11 @@ if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["E
     # stops parsing and planning them per call. Worth it with persistent connections (DB_CONN_MAX_AGE).
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for the writer instead of failing with "database is locked" when the eager worker and a page write at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Wait for the writer instead of failing with "database is locked": a transaction takes the write lock when it
+    # begins (IMMEDIATE), so two transactions never both read and then ask to write, which SQLite cannot resolve by
+    # waiting; WAL lets readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
 if env("OMS_TEST_DB_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("OMS_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

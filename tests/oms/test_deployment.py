@@ -110,3 +110,60 @@ def test_check_deploy_flags_an_insecure_configuration():
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout
+
+
+RACE_SCRIPT = '''
+import json, threading
+from django.db import connection
+from django.test import Client
+from channels.models import Channel, ChannelLocation
+from inventory.models import Location, Product, StockLevel
+from oms.actors import Actor
+from oms.services import create_api_key, create_tenant
+
+tenant = create_tenant(slug="race", name="Race")
+where = Location.all_tenants.create(tenant=tenant, code="WH", name="Warehouse", kind="warehouse")
+product = Product.all_tenants.create(tenant=tenant, sku="LAST", name="Last units")
+StockLevel.all_tenants.create(tenant=tenant, product=product, location=where, on_hand=3)
+channel = Channel.all_tenants.create(tenant=tenant, code="WEB", name="Web", kind="web")
+ChannelLocation.all_tenants.create(tenant=tenant, channel=channel, location=where, priority=0)
+secret = create_api_key(tenant=tenant, label="race", channel=channel, actor=Actor.system("race")).secret
+start, answers = threading.Barrier(12), []
+
+def buy(index):
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    body = {"external_ref": f"R{index}", "currency": "EUR", "customer": {"email": f"c{index}@example.com"},
+            "delivery": {"method": "ship", "address": {"line1": "1 rue", "postal_code": "75001", "city": "Paris",
+                                                       "country": "FR"}},
+            "lines": [{"sku": "LAST", "quantity": 1, "unit_price": "9.90"}]}
+    start.wait()
+    try:
+        answers.append(client.post("/api/v1/orders/", body, content_type="application/json",
+                                   HTTP_IDEMPOTENCY_KEY=f"race-{index}").status_code)
+    finally:
+        connection.close()
+
+threads = [threading.Thread(target=buy, args=(i,)) for i in range(12)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+level = StockLevel.all_tenants.get(product=product)
+print(json.dumps({"answers": sorted(answers), "reserved": level.reserved}))
+'''
+
+
+def test_the_embedded_default_serves_concurrent_orders_without_database_locked_errors(tmp_path):
+    """SQLite takes the write lock when a transaction begins (transaction_mode IMMEDIATE): concurrent orders
+    queue for it instead of failing with "database is locked" when two read locks try to upgrade at once."""
+    import json
+
+    env = clean_env(OMS_SQLITE_PATH=str(tmp_path / "oms.sqlite3"), ALLOWED_HOSTS="testserver")
+    migrated = manage("migrate", "--noinput", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+
+    raced = manage("shell", "-c", RACE_SCRIPT, env=env)
+
+    assert raced.returncode == 0, raced.stderr[-3000:]
+    result = json.loads(raced.stdout.strip().splitlines()[-1])
+    assert result == {"answers": [201] * 3 + [409] * 9, "reserved": 3}, raced.stderr[-3000:]
