@@ -80,6 +80,8 @@ def _bound_channel(request):
 
 def _expected_version(request, body_version=None, *, required: bool) -> int | None:
     header = request.headers.get("If-Match", "").strip()
+    if header == "*":  # any current version (RFC 9110): the client chose to overwrite whatever is there
+        return body_version
     if header:
         value = header.removeprefix("W/").strip().strip('"')
         if not value.isdigit():
@@ -106,13 +108,12 @@ def _clone(field):
     return clone
 
 
+# A serializer whose declared fields are deep-copied once per class instead of once per instance. DRF deep-copies
+# every declared field (nested serializers included) for every serializer instance, which cost about half of the
+# CPU of parsing an order and of answering with it. Here each instance binds shallow copies of per-class
+# prototypes; fields keep no state of their own besides that binding. (A comment, not a docstring: the OpenAPI
+# schema would describe every subclass with it.)
 class PrebuiltSerializer(serializers.Serializer):
-    """A serializer whose declared fields are deep-copied once per class instead of once per instance.
-
-    DRF deep-copies every declared field (nested serializers included) for every serializer instance, which
-    cost about half of the CPU of parsing an order and of answering with it. Here each instance binds shallow
-    copies of per-class prototypes; fields keep no state of their own besides that binding.
-    """
 
     def get_fields(self):
         prototypes = type(self).__dict__.get("_prototype_fields")

@@ -102,3 +102,11 @@ def test_the_docs_authorize_with_the_bearer_scheme():
     assert {"ApiKey": []} in schema["paths"]["/api/v1/orders/"]["post"]["security"]
     html = APIClient().get("/api/v1/docs/").content.decode()
     assert "persistAuthorization" in html
+
+
+def test_component_descriptions_speak_of_the_api_not_of_its_implementation():
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+
+    leaking = {name: component["description"] for name, component in schema["components"]["schemas"].items()
+               if re.search(r"serializer|deep-cop|prototype", component.get("description", ""), re.IGNORECASE)}
+    assert leaking == {}

@@ -96,6 +96,14 @@ def test_list_is_cursor_paginated_newest_first_without_repeats(tenant, api):
     assert "cursor=" in first["next"]
 
 
+def test_an_altered_cursor_is_a_400_naming_the_parameter(api):
+    response = api.get("/api/v1/webhooks/", {"cursor": "zzz"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "cursor" in response.json()["errors"]
+
+
 def test_get_one(tenant, api):
     subscription = subscribe(tenant, events=["stock.low"])
 

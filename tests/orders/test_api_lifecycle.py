@@ -225,6 +225,18 @@ def test_changing_the_address_needs_the_current_version(api, tenant, shop):
     assert OutboxEvent.objects.for_tenant(tenant).filter(topic="order.updated").count() == 1
 
 
+def test_if_match_star_accepts_whatever_version_is_current(api, tenant, shop):
+    order = _place(api, shop)
+    api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "express"}}, format="json",
+              HTTP_IF_MATCH='"1"')
+
+    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "standard"}},
+                         format="json", HTTP_IF_MATCH="*")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["version"] == 3
+
+
 def test_the_address_cannot_change_once_something_shipped(api, tenant, shop):
     order = _place(api, shop)
     _ship(tenant, order)
