@@ -1,8 +1,30 @@
 """Forms of the order pages; each one feeds a service."""
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import DeliveryMethod, HoldKind, OrderStatus
+from orders.api import LineIn
+from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
+
+# A phone order takes the quantities an integration may send through the API, no more: beyond them the database
+# refuses the number and the page would fail instead of answering.
+API_LINE_QUANTITY = LineIn._declared_fields["quantity"]
+
+
+def _amount_limit(model, name: str) -> Decimal:
+    """The first amount a money column can no longer hold (PostgreSQL refuses it: numeric field overflow)."""
+    field = model._meta.get_field(name)
+    return Decimal(10) ** (field.max_digits - field.decimal_places)
+
+
+LINE_AMOUNT_LIMIT = _amount_limit(OrderLine, "total")
+ORDER_AMOUNT_LIMIT = _amount_limit(Order, "total")
+# How the payment statuses the API accepts read on the pages.
+PAYMENT_STATUS_LABELS = {
+    "pending": _("Pending"), "authorized": _("Authorized"), "paid": _("Paid"),
+    "partially_refunded": _("Partially refunded"), "refunded": _("Refunded"), "failed": _("Failed"),
+}
 
 
 class OrderSearchForm(forms.Form):
@@ -71,6 +93,9 @@ class PickupForm(forms.Form):
 
 
 class PhoneOrderForm(forms.Form):
+    # Empty: the page makes one up (PHONE-...), and the same reference makes a double submit harmless.
+    external_ref = forms.CharField(label=_("Reference"), required=False,
+                                   max_length=Order._meta.get_field("external_ref").max_length)
     channel = forms.ChoiceField(label=_("Channel"))
     email = forms.EmailField(label=_("Customer e-mail"))
     customer_name = forms.CharField(label=_("Customer name"), max_length=200, required=False)
@@ -105,7 +130,8 @@ class PhoneOrderForm(forms.Form):
 
 class PhoneOrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=API_LINE_QUANTITY.min_value,
+                                  max_value=API_LINE_QUANTITY.max_value, required=False)
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=12, decimal_places=2, min_value=0,
                                     required=False)
     tax = forms.DecimalField(label=_("Tax"), max_digits=12, decimal_places=2, min_value=0, required=False)
@@ -114,7 +140,24 @@ class PhoneOrderLineForm(forms.Form):
         data = super().clean()
         if data.get("sku") and (not data.get("quantity") or data.get("unit_price") is None):
             raise forms.ValidationError(_("Give a quantity and a unit price for %(sku)s.") % {"sku": data["sku"]})
+        if data.get("sku") and self.amount() >= LINE_AMOUNT_LIMIT:
+            raise forms.ValidationError(_("The line's amount is too large."))
         return data
 
+    def amount(self) -> Decimal:
+        """What the line costs with its tax, as the order will total it."""
+        data = self.cleaned_data
+        return (data.get("unit_price") or 0) * (data.get("quantity") or 0) + (data.get("tax") or 0)
 
-PhoneOrderLineFormSet = forms.formset_factory(PhoneOrderLineForm, extra=5, max_num=50)
+
+class BasePhoneOrderLineFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        lines = [form for form in self.forms if form.cleaned_data.get("sku")]
+        if sum((form.amount() for form in lines), Decimal(0)) >= ORDER_AMOUNT_LIMIT:
+            raise forms.ValidationError(_("The order's total is too large."))
+
+
+PhoneOrderLineFormSet = forms.formset_factory(PhoneOrderLineForm, formset=BasePhoneOrderLineFormSet, extra=5,
+                                              max_num=50)

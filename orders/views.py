@@ -19,8 +19,8 @@ from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
 from orders import invoicing, selectors, services
-from orders.forms import (AddressForm, CancelForm, HoldForm, OrderSearchForm, PhoneOrderForm, PhoneOrderLineFormSet,
-                          PickupForm, ReleaseForm)
+from orders.forms import (PAYMENT_STATUS_LABELS, AddressForm, CancelForm, HoldForm, OrderSearchForm, PhoneOrderForm,
+                          PhoneOrderLineFormSet, PickupForm, ReleaseForm)
 from orders.models import DeliveryMethod, OrderStatus
 
 PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
@@ -47,6 +47,14 @@ _FIELD_LABELS = {
     "delivery.pickup_location": _("Pickup store"), "delivery.location": _("Store"), "lines": _("Lines"),
     "kind": _("Kind"), "If-Match": _("Version"), "non_field_errors": "",
 }
+# How the kinds of timeline events (written by orders/services.py and orders/invoicing.py) read on a page.
+_EVENT_LABELS = {
+    "placed": _("Placed"), "hold": _("Placed on hold"), "hold_released": _("Hold released"),
+    "allocated": _("Allocated"), "backorder_allocated": _("Backorder allocated"), "rerouted": _("Re-routed"),
+    "edited": _("Edited"), "lines_cancelled": _("Lines cancelled"), "cancelled": _("Cancelled"),
+    "shipped": _("Shipped"), "delivered": _("Delivered"), "returned": _("Returned"), "completed": _("Completed"),
+    "invoice_issued": _("Invoice issued"), "credit_note_issued": _("Credit note issued"),
+}
 # The figures a conflict gives per line (insufficient stock, too many units to cancel or ship...).
 _LINE_FIGURES = {"requested": _("requested"), "available": _("available"), "allocated": _("allocated"),
                  "cancellable": _("cancellable"), "undelivered": _("not delivered yet"),
@@ -58,6 +66,12 @@ def _field_label(path: str) -> str:
     if match:
         return _t("Line %(number)s") % {"number": int(match[1]) + 1}
     return str(_FIELD_LABELS.get(path, path))
+
+
+def _status_label(state) -> str:
+    """The order status a timeline snapshot records, by its label; an unknown value as it is."""
+    value = state.get("status", "") if isinstance(state, dict) else ""
+    return str(OrderStatus(value).label) if value in OrderStatus.values else str(value or "")
 
 
 def _line_figures(entry: dict) -> str:
@@ -83,6 +97,7 @@ _PHONE_FIELDS = {
     "delivery.address.postal_code": "postal_code", "delivery.address.city": "city",
     "delivery.address.country": "country", "delivery.pickup_location": "pickup_location",
     "delivery.service_level": "service_level", "currency": "currency", "payment_status": "payment_status",
+    "external_ref": "external_ref",
 }
 
 
@@ -144,7 +159,11 @@ def order_list(request):
 @role_required(*PAGE_ROLES)
 def order_detail(request, pk: int):
     order = _order_or_404(request, pk)
-    context = {"order": order, "can_act": role_of(request) in ACTION_ROLES, "statuses": OrderStatus}
+    for event in order.timeline_list:
+        event.label = _EVENT_LABELS.get(event.kind, event.kind)
+        event.status_before, event.status_after = _status_label(event.before), _status_label(event.after)
+    context = {"order": order, "can_act": role_of(request) in ACTION_ROLES, "statuses": OrderStatus,
+               "payment_label": PAYMENT_STATUS_LABELS.get(order.payment_status, order.payment_status)}
     if context["can_act"]:
         address = order.shipping_address or {}
         context.update(
@@ -247,10 +266,13 @@ def order_new(request):
     """A phone order: the back office types what the customer dictates."""
     channels = Channel.objects.for_tenant(request.tenant).filter(active=True).exclude(kind="store").order_by("code")
     stores = _stores(request.tenant)
-    form = PhoneOrderForm(request.POST or None, channels=channels, stores=stores,
-                          initial={"currency": request.tenant.default_currency})
+    generated = f"PHONE-{uuid.uuid4().hex[:12].upper()}"
+    posted = request.POST.copy() if request.POST else None
+    if posted is not None and not posted.get("external_ref", "").strip():
+        posted["external_ref"] = generated  # kept when the form shows again: its next submit is the same order
+    form = PhoneOrderForm(posted, channels=channels, stores=stores,
+                          initial={"currency": request.tenant.default_currency, "external_ref": generated})
     lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
-    reference = request.POST.get("external_ref") or f"PHONE-{uuid.uuid4().hex[:12].upper()}"
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = [(position, line) for position, line in enumerate(lines.cleaned_data) if line.get("sku")]
         if not items:
@@ -260,8 +282,7 @@ def order_new(request):
             channel = channels.get(code=data["channel"])
             try:
                 order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
-                                             data=_phone_order(data, [line for _p, line in items], channel,
-                                                               reference))
+                                             data=_phone_order(data, [line for _p, line in items], channel))
                 messages.success(request, _("Order %(number)s was placed.") % {"number": order.number})
                 return redirect("order-detail", pk=order.id)
             except DomainError as exc:
@@ -270,15 +291,15 @@ def order_new(request):
                     return redirect("order-detail", pk=exc.extra["order_id"])
                 _show_on_phone_form(exc, form, lines, items)
                 messages.error(request, _("The order was not placed: see the highlighted fields."))
-    return render(request, "orders/new.html", {"form": form, "lines": lines, "external_ref": reference})
+    return render(request, "orders/new.html", {"form": form, "lines": lines})
 
 
-def _phone_order(data, items, channel, reference) -> services.OrderInput:
+def _phone_order(data, items, channel) -> services.OrderInput:
     method = data["method"]
     address = {"name": data["customer_name"], "line1": data["line1"], "postal_code": data["postal_code"],
                "city": data["city"], "country": data["country"]} if method == DeliveryMethod.SHIP else {}
     return services.OrderInput(
-        channel=channel, external_ref=reference, currency=data["currency"],
+        channel=channel, external_ref=data["external_ref"], currency=data["currency"],
         customer={"email": data["email"], "name": data["customer_name"], "phone": data["phone"]},
         delivery_method=method, address={k: v for k, v in address.items() if v},
         location_code=data.get("pickup_location") or "", service_level=data.get("service_level") or "",

@@ -1,11 +1,16 @@
 """Order pages: list, detail, actions and phone orders for each role; other roles and tenants are refused."""
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from oms.actors import Actor
-from orders import services
-from orders.models import Order
+from orders import services, views
+from orders.api import PAYMENT_STATUSES
+from orders.forms import PAYMENT_STATUS_LABELS
+from orders.models import InvoiceKind, Order, OrderEvent
 from tests import factories
 from tests.orders.support import build_shop, level
 
@@ -270,3 +275,202 @@ def test_the_admin_shows_orders_read_only_and_only_the_tenants_own(user_client, 
     assert "MINE-1" in listing.content.decode() and "THEIRS-1" not in listing.content.decode()
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
     assert client.get(f"/admin/orders/order/{foreign.id}/change/").status_code in (302, 404)
+
+
+def _one_line(shop, **fields):
+    return _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1",
+                                **fields})
+
+
+def test_a_phone_order_without_a_reference_gets_one_made_up(user_client, tenant, shop):
+    response = user_client("back_office").post("/orders/new/", _one_line(shop, external_ref="  "))
+
+    assert response.status_code == 302
+    assert Order.objects.for_tenant(tenant).get().external_ref.startswith("PHONE-")
+
+
+def test_a_phone_order_shown_again_keeps_the_reference_it_made_up(user_client, tenant, shop):
+    client = user_client("back_office")
+
+    empty = client.get("/orders/new/").context["form"]["external_ref"].value()
+    again = client.post("/orders/new/", _one_line(shop, external_ref="", email="not an e-mail"))
+    kept = again.context["form"]["external_ref"].value()
+
+    assert empty.startswith("PHONE-") and kept.startswith("PHONE-")
+    assert f'value="{kept}"' in again.content.decode()
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_a_phone_order_keeps_the_reference_typed_stripped(user_client, tenant, shop):
+    user_client("back_office").post("/orders/new/", _one_line(shop, external_ref="  CALL-42 "))
+
+    assert Order.objects.for_tenant(tenant).get().external_ref == "CALL-42"
+
+
+@pytest.mark.parametrize("reference, message", [
+    ("R" * 121, "Ensure this value has at most 120 characters (it has 121)."),
+    ("CALL\x0042", "Null characters are not allowed."),
+])
+def test_a_phone_order_refuses_an_overlong_or_nul_reference_on_the_form(user_client, tenant, shop, reference,
+                                                                       message):
+    response = user_client("back_office").post("/orders/new/", _one_line(shop, external_ref=reference))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["external_ref"] == [message]
+    assert 'name="external_ref"' in response.content.decode()
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_a_phone_order_takes_a_reference_of_the_models_length(user_client, tenant, shop):
+    user_client("back_office").post("/orders/new/", _one_line(shop, external_ref="R" * 120))
+
+    assert Order.objects.for_tenant(tenant).get().external_ref == "R" * 120
+
+
+@pytest.mark.parametrize("quantity, message", [
+    ("99999999999999999999", "Ensure this value is less than or equal to 100000."),
+    ("100001", "Ensure this value is less than or equal to 100000."),
+    ("0", "Ensure this value is greater than or equal to 1."),
+])
+def test_a_phone_order_refuses_a_quantity_beyond_the_apis_bounds_on_the_line(user_client, tenant, shop, quantity,
+                                                                             message):
+    response = user_client("back_office").post("/orders/new/", _one_line(shop, **{"lines-0-quantity": quantity}))
+
+    assert response.status_code == 200
+    assert response.context["lines"].forms[0].errors["quantity"] == [message]
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+@pytest.mark.parametrize("field, value", [("unit_price", "99999999999999999999"), ("unit_price", "0.001"),
+                                          ("tax", "1e30"), ("unit_price", "NaN")])
+def test_a_phone_order_refuses_an_amount_the_database_cannot_hold_on_the_line(user_client, tenant, shop, field,
+                                                                              value):
+    response = user_client("back_office").post("/orders/new/", _one_line(shop, **{f"lines-0-{field}": value}))
+
+    assert response.status_code == 200
+    assert field in response.context["lines"].forms[0].errors
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_a_phone_order_refuses_a_line_amount_the_database_cannot_hold(user_client, tenant, shop):
+    form = _one_line(shop, **{"lines-0-quantity": "200", "lines-0-unit_price": "9999999999.99"})
+
+    response = user_client("back_office").post("/orders/new/", form)
+
+    assert response.status_code == 200
+    assert response.context["lines"].forms[0].non_field_errors() == ["The line's amount is too large."]
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_a_phone_order_refuses_a_total_the_database_cannot_hold(user_client, tenant, shop):
+    price = "9999999999"  # 60 units: each line fits its column, the two together overflow the order's total
+    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "60", "lines-0-unit_price": price,
+                                "lines-1-sku": shop.b.sku, "lines-1-quantity": "60", "lines-1-unit_price": price})
+
+    response = user_client("back_office").post("/orders/new/", form)
+
+    assert response.status_code == 200
+    assert response.context["lines"].non_form_errors() == ["The order's total is too large."]
+    assert not Order.objects.for_tenant(tenant).exists()
+
+
+def _timeline(page: str) -> list[list[str]]:
+    """The timeline's rows as cell texts."""
+    table = page.split('id="timeline"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+
+
+def test_the_timeline_names_events_and_statuses_by_their_labels(user_client, tenant, shop):
+    order = place(tenant, shop)
+    services.hold_order(tenant=tenant, order_id=order.id, actor=SYSTEM, kind="manual", reason="check")
+    services.release_hold(tenant=tenant, order_id=order.id, actor=SYSTEM, note="checked")
+
+    rows = _timeline(user_client("viewer").get(f"/orders/{order.id}/").content.decode())
+
+    assert [(what, before, after) for _when, _who, what, _details, before, after in rows] == [
+        ("Placed", "", "Placed"), ("Placed on hold", "Placed", "On hold"), ("Hold released", "On hold", "Placed")]
+
+
+def test_the_timeline_shows_an_unknown_event_kind_as_it_is(user_client, tenant, shop):
+    order = place(tenant, shop)
+    OrderEvent.objects.create(tenant=tenant, order=order, actor_label="ops", kind="migrated",
+                              before={"status": "archived"}, after={})
+
+    rows = _timeline(user_client("viewer").get(f"/orders/{order.id}/").content.decode())
+
+    assert rows[-1][2] == "migrated" and rows[-1][4:] == ["archived", ""]
+
+
+def test_every_event_kind_the_services_write_has_a_label():
+    sources = "".join((Path(settings.BASE_DIR) / "orders" / name).read_text() for name in ("services.py",
+                                                                                           "invoicing.py"))
+    written = re.findall(r'kind="(\w+)"(?: if \w+ else "(\w+)")?', sources)
+    kinds = {kind for pair in written for kind in pair if kind} | {f"{kind}_issued" for kind in InvoiceKind.values}
+
+    assert {"placed", "hold", "lines_cancelled", "cancelled", "invoice_issued"} <= kinds
+
+    assert kinds <= set(views._EVENT_LABELS)
+
+
+def test_the_timeline_speaks_french_to_a_french_reader(user_client, tenant, shop):
+    order = place(tenant, shop)
+    services.cancel_order(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="x")
+
+    page = user_client("viewer").get(f"/orders/{order.id}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    rows = _timeline(page)
+    assert [(what, before, after) for _when, _who, what, _details, before, after in rows] == [
+        ("Enregistrée", "", "Enregistrée"), ("Annulée", "Enregistrée", "Annulée")]
+
+
+def _payment(page: str) -> str:
+    return re.search(r'<td id="payment">(.*?)</td>', page, re.S)[1]
+
+
+@pytest.mark.parametrize("status, english, french", [("paid", "Paid", "Payé"), ("authorized", "Authorized", "Autorisé"),
+                                                     ("", "—", "—")])
+def test_the_payment_status_reads_as_a_label(user_client, tenant, shop, status, english, french):
+    order = place(tenant, shop, payment_status=status)
+    client = user_client("viewer")
+
+    assert _payment(client.get(f"/orders/{order.id}/").content.decode()) == english
+    assert _payment(client.get(f"/orders/{order.id}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()) == french
+
+
+def test_every_payment_status_the_api_accepts_has_a_label():
+    assert set(PAYMENT_STATUSES) - {""} == set(PAYMENT_STATUS_LABELS)
+
+
+def test_an_order_without_discount_shows_no_negative_zero(user_client, tenant, shop):
+    order = place(tenant, shop)
+
+    page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
+
+    assert "−0" not in page
+    assert re.search(r"Discounts and promotions</th><td class=\"num\">—</td>", page)
+
+
+def test_a_discount_shows_as_a_negative_amount(user_client, tenant, shop):
+    data = services.OrderInput(
+        channel=shop.channel, external_ref="DISC-1", currency="EUR", customer={"email": "paula@example.com"},
+        address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
+        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"),
+                                  discount=Decimal("2.50"))])
+    order = services.place_order(tenant=tenant, actor=SYSTEM, data=data)
+
+    page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
+
+    assert "−2.50" in page or "−2,50" in page
+
+
+def test_an_address_without_a_second_line_has_no_space_before_the_comma(user_client, tenant, shop):
+    data = services.OrderInput(
+        channel=shop.channel, external_ref="ADDR-1", currency="EUR", customer={"email": "paula@example.com"},
+        address={"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"},
+        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"))])
+    order = services.place_order(tenant=tenant, actor=SYSTEM, data=data)
+
+    page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
+
+    assert "1 rue de Rivoli, 75001 Paris" in page and " , " not in page
