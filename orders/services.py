@@ -229,6 +229,8 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
             errors[f"lines[{index}].discount"] = [_("The discount is larger than the line's amount.")]
         if line.tax < 0:
             errors[f"lines[{index}].tax"] = [_("A tax amount cannot be negative.")]
+        if line.quantity > 0 and not _fits_amount(OrderLine, "total", line_total(line)):
+            errors[f"lines[{index}]"] = [_("The line's amount is too large.")]
     for index, promotion in enumerate(data.promotions):
         if promotion.amount < 0:
             errors[f"promotions[{index}].amount"] = [_("A promotion amount cannot be negative.")]
@@ -258,11 +260,21 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
         errors["delivery.method"] = [_("Unknown delivery method '%(method)s'.") % {"method": method}]
     if method != DeliveryMethod.IN_STORE and not (data.customer or {}).get("email"):
         errors["customer.email"] = [_("A customer e-mail is required.")]
-    if not errors and _totals(data)["total"] < 0:
-        errors["promotions"] = [_("Promotions exceed the order's amount.")]
+    if not errors:
+        totals = _totals(data)
+        if totals["total"] < 0:
+            errors["promotions"] = [_("Promotions exceed the order's amount.")]
+        elif not all(_fits_amount(Order, name, amount) for name, amount in totals.items()):
+            errors["lines"] = [_("The order's total is too large.")]
     if errors:
         raise ValidationFailed(errors=errors)
     return products, location
+
+
+def _fits_amount(model, field_name: str, amount: Decimal) -> bool:
+    """Whether the amount fits the model's decimal column (a larger one fails in the database, as a 500)."""
+    field = model._meta.get_field(field_name)
+    return abs(amount) < Decimal(10) ** (field.max_digits - field.decimal_places)
 
 
 def _in_pool(channel, location) -> bool:

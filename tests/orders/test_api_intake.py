@@ -238,6 +238,16 @@ def _post_invalid(api, body):
      "promised_delivery"),
     (lambda s, b: b.update(placed_at=(timezone.now() + timedelta(days=1)).isoformat()), "placed_at"),
     (lambda s, b: b.update(placed_at="yesterday"), "placed_at"),
+    (lambda s, b: b["lines"][0].update(quantity=100000, unit_price="9999999999.99"), "lines[0]"),
+    (lambda s, b: b.update(lines=[{"sku": s.a.sku, "quantity": 99999, "unit_price": "9000000.00"},
+                                  {"sku": s.b.sku, "quantity": 99999, "unit_price": "9000000.00"}]), "lines"),
+    (lambda s, b: b.update(foo="bar"), "foo"),
+    (lambda s, b: b["lines"][0].update(colour="red"), "lines[0].colour"),
+    (lambda s, b: b["lines"][1].update(discont="5.00"), "lines[1].discont"),
+    (lambda s, b: b["customer"].update(age=42), "customer.age"),
+    (lambda s, b: b["delivery"].update(carrier="UPS"), "delivery.carrier"),
+    (lambda s, b: b["delivery"]["address"].update(floor=3), "delivery.address.floor"),
+    (lambda s, b: b.update(shipping={"amount": "4.90", "vat": "0.98"}), "shipping.vat"),
 ])
 def test_every_invalid_field_answers_400_naming_it(api, tenant, shop, change, field):
     body = order_body(shop)
@@ -247,6 +257,27 @@ def test_every_invalid_field_answers_400_naming_it(api, tenant, shop, change, fi
 
     assert field in errors, errors
     assert not Order.objects.for_tenant(tenant).exists()
+
+
+def test_unknown_and_invalid_fields_are_named_together(api, tenant, shop):
+    body = order_body(shop)
+    body["lines"][0].update(quantity=0, colour="red")
+    body["metadata"] = {"anything": {"goes": ["here"]}}
+
+    errors = _post_invalid(api, body)
+
+    assert errors["lines[0].colour"] == ["Unknown field."]
+    assert "lines[0].quantity" in errors and "metadata" not in str(errors)
+
+
+def test_an_edit_with_an_unknown_field_is_refused_and_changes_nothing(api, tenant, shop):
+    order = api.post("/api/v1/orders/", order_body(shop), format="json").json()
+
+    response = api.patch(f"/api/v1/orders/{order['id']}/", {"foo": 1, "delivery": {"service_level": "express"}},
+                         format="json", HTTP_IF_MATCH='"1"')
+
+    assert response.status_code == 400 and response.json()["errors"] == {"foo": ["Unknown field."]}
+    assert Order.objects.for_tenant(tenant).get(id=order["id"]).service_level == "standard"
 
 
 def test_an_inactive_product_is_refused_naming_its_line(api, shop):
