@@ -350,8 +350,12 @@ class ReleaseIn(StrictInput, serializers.Serializer):
 
 # --- output ----------------------------------------------------------------------------------------------
 
-def money():
-    return serializers.DecimalField(max_digits=14, decimal_places=2)
+def money(**kwargs):
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+CURRENT_TOTAL_HELP = ("the total without the cancelled units (their price and their share of discount and tax); "
+                      "`total` stays what was charged at checkout; returns are not deducted")
 
 
 class AllocationOut(PrebuiltSerializer):
@@ -373,6 +377,7 @@ class LineOut(PrebuiltSerializer):
     tax = money()
     tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
     total = money()
+    current_total = money(read_only=True, help_text=CURRENT_TOTAL_HELP)
     quantity_allocated = serializers.IntegerField()
     quantity_backordered = serializers.IntegerField()
     quantity_shipped = serializers.IntegerField()
@@ -422,6 +427,8 @@ class OrderSummaryOut(PrebuiltSerializer):
     tax_total = money()
     shipping_total = money()
     total = money()
+    current_total = money(read_only=True, help_text=CURRENT_TOTAL_HELP + "; promotions apply up to the goods "
+                          "that remain, shipping while anything remains")
     customer = CustomerOut(allow_null=True)
     delivery = serializers.SerializerMethodField()
     promotions = serializers.JSONField()

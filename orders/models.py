@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oms.tenancy import TenantModel, tenant_field
+from orders.amounts import line_current_total, order_current_total
 
 
 class Customer(TenantModel):
@@ -103,6 +104,12 @@ class Order(TenantModel):
     def __str__(self):
         return self.number
 
+    @property
+    def current_total(self) -> Decimal:
+        """The total without the cancelled units (orders.amounts); `total` stays what was charged at checkout."""
+        lines = getattr(self, "lines_list", None)
+        return order_current_total(self, lines if lines is not None else list(self.lines.all()))
+
 
 class LineStatus(models.TextChoices):
     OPEN = "open", _("Open")
@@ -160,6 +167,11 @@ class OrderLine(TenantModel):
 
     def __str__(self):
         return f"{self.sku} x {self.quantity}"
+
+    @property
+    def current_total(self) -> Decimal:
+        """The line's total without its cancelled units, its discount and tax prorated (orders.amounts)."""
+        return line_current_total(self)
 
     @property
     def quantity_active(self) -> int:

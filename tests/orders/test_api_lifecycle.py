@@ -117,6 +117,20 @@ def test_cancelling_some_units_of_a_line_releases_only_those(api, tenant, shop):
     assert (body["lines"][0]["quantity_cancelled"], body["lines"][0]["quantity_allocated"]) == (1, 1)
     assert level(tenant, shop.a, shop.wh1).reserved == 1
     assert level(tenant, shop.b, shop.wh1).reserved == 1
+    # The line keeps one unit of two, and half its tax; the order's charged total is unchanged.
+    assert (body["lines"][0]["total"], body["lines"][0]["current_total"]) == ("24.00", "12.00")
+    assert (body["total"], body["current_total"]) == ("48.00", "36.00")
+
+
+def test_an_order_cancelled_as_a_whole_is_worth_nothing_more(api, shop):
+    order = _place(api, shop)
+
+    body = api.post(f"/api/v1/orders/{order['id']}/cancel/", {"reason": "fraud"}, format="json").json()
+    listed = api.get("/api/v1/orders/", {"status": "cancelled"}).json()["results"][0]
+
+    assert (body["total"], body["current_total"]) == ("48.00", "0.00")
+    assert [line["current_total"] for line in body["lines"]] == ["0.00", "0.00"]
+    assert listed["current_total"] == "0.00"
 
 
 def test_cancelling_units_that_already_shipped_answers_409(api, tenant, shop):

@@ -106,6 +106,8 @@ def test_back_office_cancels_some_units_from_the_page(user_client, tenant, shop)
     line.refresh_from_db()
     assert line.quantity_cancelled == 1
     assert level(tenant, shop.a, shop.wh1).reserved == 1
+    page = response.content.decode()
+    assert "Total after cancellations" in page and "12.00 EUR" in page and "24.00 EUR" in page
 
 
 def test_back_office_cancels_the_whole_order_from_the_page(user_client, tenant, shop):
