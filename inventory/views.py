@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -33,7 +33,7 @@ def _low_stock_tile(request):
     if role_of(request) not in STAFF_ROLES:
         return None
     low = StockAlertRule.objects.for_tenant(request.tenant).filter(is_low=True).count()
-    return {"title": _t("Low-stock alerts"), "value": low, "url": reverse("inventory:alerts")}
+    return {"title": gettext("Low-stock alerts"), "value": low, "url": reverse("inventory:alerts")}
 
 
 register_home_tile(_low_stock_tile)
@@ -131,7 +131,7 @@ def adjust(request):
         if result.rejected:
             form.add_error(None, result.rejected[0]["reason"])
         else:
-            messages.success(request, _t("Stock of %(sku)s at %(location)s changed by %(delta)s.") % {
+            messages.success(request, gettext("Stock of %(sku)s at %(location)s changed by %(delta)s.") % {
                 "sku": data["sku"], "location": data["location"].code, "delta": data["delta"]})
             return redirect(f"{reverse('inventory:movements')}?sku={data['sku']}&location={data['location'].code}")
     return _render(request, "inventory/adjust.html", {"form": form})
@@ -151,7 +151,7 @@ def transfer_list(request):
         except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
-            messages.success(request, _t("Transfer %(number)s created.") % {"number": transfer.number})
+            messages.success(request, gettext("Transfer %(number)s created.") % {"number": transfer.number})
             return redirect("inventory:transfer", pk=transfer.id)
     status = _param(request, "status")
     page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(request.GET.get("page"))
@@ -170,20 +170,20 @@ def transfer_detail(request, pk: int):
         try:
             if action == "ship":
                 transfers.ship_transfer(tenant=request.tenant, actor=actor, transfer_id=pk)
-                messages.success(request, _t("Shipped: the units are in transit."))
+                messages.success(request, gettext("Shipped: the units are in transit."))
             elif action == "receive":
                 received = {}
                 for line in transfer.lines.all():
                     raw = request.POST.get(f"received-{line.id}", "").strip()
                     if raw:
                         if not raw.isdigit():
-                            raise DomainError(_t("Received quantities are whole numbers."))
+                            raise DomainError(gettext("Received quantities are whole numbers."))
                         received[line.product.sku] = int(raw)
                 transfers.receive_transfer(tenant=request.tenant, actor=actor, transfer_id=pk, received=received)
-                messages.success(request, _t("Received."))
+                messages.success(request, gettext("Received."))
             elif action == "cancel":
                 transfers.cancel_transfer(tenant=request.tenant, actor=actor, transfer_id=pk)
-                messages.success(request, _t("Transfer cancelled."))
+                messages.success(request, gettext("Transfer cancelled."))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("inventory:transfer", pk=pk)
@@ -228,7 +228,7 @@ def count_detail(request, pk: int):
                         continue
                     raw = raw.strip()
                     if raw and not raw.isdigit():
-                        raise DomainError(_t("Counted quantities are whole numbers of 0 or more."))
+                        raise DomainError(gettext("Counted quantities are whole numbers of 0 or more."))
                     # An emptied figure clears what was saved: the line is no longer counted.
                     value = int(raw) if raw else None
                     if value != line.counted:
@@ -239,8 +239,8 @@ def count_detail(request, pk: int):
                     counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=counted)
                 if action == "complete":
                     counts.complete_count(tenant=request.tenant, actor=actor, count_id=pk)
-                messages.success(request, _t("Count completed: variances posted.") if action == "complete"
-                                 else _t("Counted quantities saved."))
+                messages.success(request, gettext("Count completed: variances posted.") if action == "complete"
+                                 else gettext("Counted quantities saved."))
             elif action == "add_lot":
                 if not lot_form.is_valid():
                     return _render(request, "inventory/count_detail.html",
@@ -248,11 +248,11 @@ def count_detail(request, pk: int):
                 data = lot_form.cleaned_data
                 counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=[counts.Counted(
                     sku=data["sku"], counted=data["counted"], lot=data["lot"], expires_on=data["expires_on"])])
-                messages.success(request, _t("Lot %(lot)s of %(sku)s added to the count.") % {
+                messages.success(request, gettext("Lot %(lot)s of %(sku)s added to the count.") % {
                     "lot": data["lot"], "sku": data["sku"]})
             elif action == "cancel":
                 counts.cancel_count(tenant=request.tenant, actor=actor, count_id=pk)
-                messages.success(request, _t("Count cancelled."))
+                messages.success(request, gettext("Count cancelled."))
         except DomainError as exc:
             messages.error(request, _error_text(exc))
         return redirect("inventory:count", pk=pk)
@@ -330,7 +330,7 @@ def alert_list(request):
         except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
-            messages.success(request, _t("Alert saved."))
+            messages.success(request, gettext("Alert saved."))
             return redirect("inventory:alerts")
     rules = alerts.rule_list(tenant=request.tenant)
     if request.GET.get("low"):
@@ -346,5 +346,5 @@ def alert_delete(request, pk: int):
         alerts.delete_rule(tenant=request.tenant, actor=actor_from_request(request), rule_id=pk)
     except NotFound:
         raise Http404 from None
-    messages.success(request, _t("Alert deleted."))
+    messages.success(request, gettext("Alert deleted."))
     return redirect("inventory:alerts")

@@ -7,14 +7,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from channels.models import Channel
 from inventory.models import Location
 from oms.actors import actor_from_request
-from oms.errors import Conflict, DomainError, InsufficientStock, NotFound
+from oms.errors import Conflict, DomainError, IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
@@ -64,13 +64,16 @@ _LINE_FIGURES = {"requested": _("requested"), "available": _("available"), "allo
 def _field_label(path: str) -> str:
     match = _LINE_PATH.match(path)
     if match:
-        return _t("Line %(number)s") % {"number": int(match[1]) + 1}
+        return gettext("Line %(number)s") % {"number": int(match[1]) + 1}
     return str(_FIELD_LABELS.get(path, path))
 
 
 def _status_label(state) -> str:
     """The order status a timeline snapshot records, by its label; an unknown value as it is."""
-    value = state.get("status", "") if isinstance(state, dict) else ""
+    return _status_name(state.get("status", "") if isinstance(state, dict) else "")
+
+
+def _status_name(value: str) -> str:
     return str(OrderStatus(value).label) if value in OrderStatus.values else str(value or "")
 
 
@@ -79,9 +82,21 @@ def _line_figures(entry: dict) -> str:
     return f"{entry.get('sku', '')}: {figures}" if figures else str(entry.get("sku", ""))
 
 
+def _refusal(exc: DomainError) -> str:
+    """The refusal's first sentence in the user's language where its kind is known (the services' own details
+    are written for API clients, in English)."""
+    if isinstance(exc, StaleVersion):
+        return gettext("Someone changed this order in the meantime: reload the page and try again.")
+    if isinstance(exc, IllegalTransition) and exc.extra.get("current"):
+        return gettext("Not possible while the order is %(status)s.") % {"status": _status_name(exc.extra["current"]).lower()}
+    if isinstance(exc, InsufficientStock):
+        return gettext("Some lines are short of stock.")
+    return str(exc.detail)
+
+
 def _describe(exc: DomainError) -> str:
     """A refusal in the user's words: the fields by their labels (never an API path such as lines[0].sku)."""
-    parts = [str(exc.detail)]
+    parts = [_refusal(exc)]
     for field, problems in (exc.extra.get("errors") or {}).items():
         label, text = _field_label(field), " ".join(str(p) for p in problems)
         parts.append(f"{label}: {text}" if label else text)
@@ -121,10 +136,10 @@ def _show_on_phone_form(exc: DomainError, form, lines, items) -> None:
         for position, item in items:
             entry = short.get(item["sku"].strip())
             if entry is not None:
-                lines.forms[position].add_error("quantity", _t(
+                lines.forms[position].add_error("quantity", gettext(
                     "Not enough stock: %(requested)s requested, %(available)s available.") % {
                     "requested": entry.get("requested"), "available": entry.get("available")})
-        form.add_error(None, _t("Some lines are short of stock."))
+        form.add_error(None, gettext("Some lines are short of stock."))
     elif not errors:
         form.add_error(None, str(exc.detail))
 
@@ -239,7 +254,7 @@ def order_address(request, pk: int):
     return _act(request, pk, lambda: services.edit_order(
         tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
         expected_version=form.cleaned_data["version"], address=form.address(),
-        reason=_t("Address changed from the order page.")), _("The address was changed."))
+        reason=gettext("Address changed from the order page.")), _("The address was changed."))
 
 
 @require_POST
@@ -251,7 +266,7 @@ def order_pickup(request, pk: int):
     return _act(request, pk, lambda: services.edit_order(
         tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
         expected_version=form.cleaned_data["version"], pickup_location=form.cleaned_data["pickup_location"],
-        reason=_t("Pickup store changed from the order page.")), _("The pickup store was changed."))
+        reason=gettext("Pickup store changed from the order page.")), _("The pickup store was changed."))
 
 
 @require_POST

@@ -142,3 +142,20 @@ def test_french_wrong_password_error_is_in_french(client):
     response = client.post("/login/", {"username": "nobody@example.com", "password": "x"},
                            HTTP_ACCEPT_LANGUAGE="fr")
     assert "Adresse e-mail inconnue ou mot de passe incorrect." in response.content.decode()
+
+
+def test_translation_functions_keep_the_names_makemessages_extracts():
+    """makemessages finds _(), gettext(), gettext_lazy()... by name: a message marked through another alias
+    (`gettext as _t`) is never extracted, and stays in English whatever the catalogue holds."""
+    extracted = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext", "pgettext_lazy",
+                 "npgettext", "npgettext_lazy", "gettext_noop"}
+    alias = re.compile(r"\b(\w*gettext\w*) as (\w+)")
+    found = []
+    for path in ROOT.rglob("*.py"):
+        if {".venv", "venv", "node_modules"} & set(path.parts) or "site-packages" in path.parts:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if "django.utils.translation import" in line:
+                found += [f"{path.relative_to(ROOT)}: {name} as {as_name}"
+                          for name, as_name in alias.findall(line) if as_name not in extracted]
+    assert found == []

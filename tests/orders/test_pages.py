@@ -137,9 +137,13 @@ def test_an_illegal_action_shows_a_message_instead_of_failing(user_client, tenan
     client = user_client("back_office")
 
     response = client.post(f"/orders/{order.id}/release/", {"note": "nothing held"}, follow=True)
+    in_french = client.post(f"/orders/{order.id}/release/", {"note": "nothing held"}, follow=True,
+                            HTTP_ACCEPT_LANGUAGE="fr")
 
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
+    assert [str(m) for m in response.context["messages"]] == ["Not possible while the order is placed."]
+    assert [str(m) for m in in_french.context["messages"]] == ["Impossible tant que la commande est enregistrée."]
 
 
 def test_the_address_form_refuses_a_stale_version(user_client, tenant, shop):
@@ -148,9 +152,10 @@ def test_the_address_form_refuses_a_stale_version(user_client, tenant, shop):
     form = {"version": 1, "line1": "2 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"}
 
     client.post(f"/orders/{order.id}/address/", form)
-    client.post(f"/orders/{order.id}/address/", {**form, "city": "Marseille"})
+    stale = client.post(f"/orders/{order.id}/address/", {**form, "city": "Marseille"}, follow=True)
 
     assert Order.objects.for_tenant(tenant).get(id=order.id).shipping_address["city"] == "Lyon"
+    assert "reload the page" in str(list(stale.context["messages"])[-1])
 
 
 def test_rerouting_from_the_page(user_client, tenant, shop):
