@@ -10,7 +10,7 @@ from oms.actors import Actor
 from orders import services, views
 from orders.api import PAYMENT_STATUSES
 from orders.forms import PAYMENT_STATUS_LABELS
-from orders.models import InvoiceKind, Order, OrderEvent
+from orders.models import DeliveryMethod, InvoiceKind, Order, OrderEvent
 from tests import factories
 from tests.orders.support import build_shop, level
 
@@ -481,3 +481,20 @@ def test_an_address_without_a_second_line_has_no_space_before_the_comma(user_cli
     page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
 
     assert "1 rue de Rivoli, 75001 Paris" in page and " , " not in page
+
+
+def test_a_store_sale_says_it_was_handed_over_in_store_not_that_nothing_shipped(user_client, tenant):
+    from tests.orders.support import stock
+
+    store = factories.LocationFactory(tenant=tenant, code="LYO", kind="store")
+    channel = factories.ChannelFactory(tenant=tenant, code="TILL", kind="store")
+    factories.ChannelLocationFactory(tenant=tenant, channel=channel, location=store)
+    product = factories.ProductFactory(tenant=tenant, sku="MUG")
+    stock(tenant, product, store, 4)
+    sale = services.place_order(tenant=tenant, actor=SYSTEM, data=services.OrderInput(
+        channel=channel, external_ref="TICKET-9", currency="EUR", delivery_method=DeliveryMethod.IN_STORE,
+        location_code="LYO", lines=[services.LineInput(sku="MUG", quantity=1, unit_price=Decimal("8.00"))]))
+
+    page = user_client("back_office").get(f"/orders/{sale.id}/").content.decode()
+
+    assert "Sold and handed over in store" in page and "Nothing shipped yet." not in page
