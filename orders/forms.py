@@ -161,3 +161,94 @@ class BasePhoneOrderLineFormSet(forms.BaseFormSet):
 
 PhoneOrderLineFormSet = forms.formset_factory(PhoneOrderLineForm, formset=BasePhoneOrderLineFormSet, extra=5,
                                               max_num=50)
+
+
+PREFIX = r"^[A-Za-z0-9/_-]*$"
+LEGAL_TEXT_FIELDS = ("name", "legal_form", "share_capital", "siren", "siret", "vat_number", "rcs", "email", "phone")
+ADDRESS_PARTS = ("line1", "line2", "postal_code", "city", "country")
+
+
+class OrderSettingsForm(forms.Form):
+    """Numbering, hold rules, invoicing and the seller identity printed on invoices (orders.tenant_settings)."""
+
+    order_number_prefix = forms.RegexField(PREFIX, label=_("Order number prefix"), max_length=10, required=False,
+                                           help_text=_("Letters, digits, - _ /; new orders only."))
+    max_order_value = forms.DecimalField(label=_("Hold orders above this total"), required=False, min_value=0,
+                                         max_digits=14, decimal_places=2,
+                                         help_text=_("Empty: no hold for the order's value."))
+    first_order_express_levels = forms.CharField(
+        label=_("Hold a new customer's first order with these service levels"), required=False, max_length=400,
+        help_text=_("Separated by commas, e.g. express, next_day."))
+    invoice_per = forms.ChoiceField(label=_("Invoice"), choices=[("shipment", _("per shipment")),
+                                                                 ("order", _("per order"))])
+    invoice_prefix = forms.RegexField(PREFIX, label=_("Invoice number prefix"), max_length=10, required=False,
+                                      help_text=_("Numbers stay one gap-free sequence whatever the prefix."))
+    name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
+    legal_form = forms.CharField(label=_("Legal form"), max_length=100, required=False)
+    share_capital = forms.CharField(label=_("Share capital"), max_length=100, required=False)
+    line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
+    line2 = forms.CharField(label=_("Address (continued)"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    country = forms.RegexField(r"^[A-Z]{2}$", label=_("Country"), max_length=2, required=False,
+                               help_text=_("ISO code, e.g. FR."))
+    siren = forms.RegexField(r"^\d{9}$", label=_("SIREN"), max_length=9, required=False)
+    siret = forms.RegexField(r"^\d{14}$", label=_("SIRET"), max_length=14, required=False)
+    vat_number = forms.RegexField(r"^[A-Z]{2}[A-Z0-9]{2,13}$", label=_("VAT number"), max_length=15, required=False)
+    rcs = forms.CharField(label=_("RCS"), max_length=100, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    mentions = forms.CharField(label=_("Mentions printed on every invoice"), required=False, max_length=4000,
+                               widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text=_("One per line: payment terms, late-payment penalties, the fixed "
+                                           "recovery indemnity, a VAT exemption..."))
+
+    NUMBERING = ("order_number_prefix", "invoice_per", "invoice_prefix")
+    HOLDS = ("max_order_value", "first_order_express_levels")
+
+    def numbering_fields(self):
+        return [self[name] for name in self.NUMBERING]
+
+    def hold_fields(self):
+        return [self[name] for name in self.HOLDS]
+
+    def seller_fields(self):
+        return [field for field in self if field.name not in (*self.NUMBERING, *self.HOLDS)]
+
+    @classmethod
+    def initial_from(cls, current: dict) -> dict:
+        rules, legal = current["order_hold_rules"] or {}, current["legal"] or {}
+        address = legal.get("address") or {}
+        if not isinstance(address, dict):  # an address kept as one string shows on the first line
+            address = {"line1": str(address)}
+        mentions = legal.get("mentions") or []
+        return {
+            "order_number_prefix": current["order_number_prefix"], "invoice_prefix": current["invoice_prefix"],
+            "invoice_per": current["invoice_per"], "max_order_value": rules.get("max_order_value"),
+            "first_order_express_levels": ", ".join(rules.get("first_order_express_levels") or []),
+            **{key: legal.get(key, "") for key in LEGAL_TEXT_FIELDS},
+            **{key: address.get(key, "") for key in ADDRESS_PARTS},
+            "mentions": "\n".join(mentions if isinstance(mentions, list) else [str(mentions)]),
+        }
+
+    def settings_values(self, current: dict) -> dict:
+        """The settings to store; keys this form does not show (in the rules or the legal block) are kept."""
+        data = self.cleaned_data
+        rules = {k: v for k, v in (current["order_hold_rules"] or {}).items()
+                 if k not in ("max_order_value", "first_order_express_levels")}
+        if data["max_order_value"] is not None:
+            rules["max_order_value"] = str(data["max_order_value"])
+        levels = [level.strip() for level in data["first_order_express_levels"].split(",") if level.strip()]
+        if levels:
+            rules["first_order_express_levels"] = levels
+        legal = {k: v for k, v in (current["legal"] or {}).items()
+                 if k not in (*LEGAL_TEXT_FIELDS, "address", "mentions")}
+        legal.update({key: data[key].strip() for key in LEGAL_TEXT_FIELDS if data[key].strip()})
+        address = {key: data[key].strip() for key in ADDRESS_PARTS if data[key].strip()}
+        if address:
+            legal["address"] = address
+        mentions = [line.strip() for line in data["mentions"].splitlines() if line.strip()]
+        if mentions:
+            legal["mentions"] = mentions
+        return {"order_number_prefix": data["order_number_prefix"], "invoice_prefix": data["invoice_prefix"],
+                "invoice_per": data["invoice_per"], "order_hold_rules": rules, "legal": legal}

@@ -6,6 +6,7 @@ from orders import views
 urlpatterns = [
     path("", views.order_list, name="orders-list"),
     path("new/", views.order_new, name="order-new"),
+    path("settings/", views.order_settings, name="order-settings"),
     path("<int:pk>/", views.order_detail, name="order-detail"),
     path("<int:pk>/cancel/", views.order_cancel, name="order-cancel"),
     path("<int:pk>/hold/", views.order_hold, name="order-hold"),

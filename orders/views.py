@@ -18,9 +18,9 @@ from oms.errors import Conflict, DomainError, IllegalTransition, InsufficientSto
 from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
-from orders import invoicing, selectors, services
-from orders.forms import (PAYMENT_STATUS_LABELS, AddressForm, CancelForm, HoldForm, OrderSearchForm, PhoneOrderForm,
-                          PhoneOrderLineFormSet, PickupForm, ReleaseForm)
+from orders import invoicing, selectors, services, tenant_settings
+from orders.forms import (PAYMENT_STATUS_LABELS, AddressForm, CancelForm, HoldForm, OrderSearchForm, OrderSettingsForm,
+                          PhoneOrderForm, PhoneOrderLineFormSet, PickupForm, ReleaseForm)
 from orders.models import DeliveryMethod, OrderStatus
 
 PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
@@ -168,7 +168,8 @@ def order_list(request):
             orders = orders.filter(channel__code=form.cleaned_data["channel"])
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     return render(request, "orders/list.html", {"form": form, "page": page,
-                                                "can_act": role_of(request) in ACTION_ROLES})
+                                                "can_act": role_of(request) in ACTION_ROLES,
+                                                "is_admin": role_of(request) == Role.ADMIN})
 
 
 @role_required(*PAGE_ROLES)
@@ -352,3 +353,16 @@ def invoice_pdf(request, pk: int):
     response = HttpResponse(invoicing.render_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
     return response
+
+
+@role_required(Role.ADMIN)
+def order_settings(request):
+    """The tenant's order numbering, hold rules, invoicing and seller identity, kept by its admins."""
+    current = tenant_settings.order_settings(request.tenant)
+    form = OrderSettingsForm(request.POST or None, initial=OrderSettingsForm.initial_from(current))
+    if request.method == "POST" and form.is_valid():
+        tenant_settings.update_order_settings(tenant=request.tenant, actor=actor_from_request(request),
+                                              values=form.settings_values(current))
+        messages.success(request, gettext("The order settings were saved."))
+        return redirect("order-settings")
+    return render(request, "orders/settings.html", {"form": form})
