@@ -26,6 +26,7 @@ from inventory.models import (CycleCount, CycleCountLine, Location, Lot, Movemen
                               StockMovement)
 from oms import audit
 from oms.actors import Actor
+from oms.db import LOCK_ROW
 from oms.errors import IllegalTransition, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
@@ -109,7 +110,7 @@ def start_count(*, tenant, actor: Actor, location: str, skus: list[str] | None =
 
 
 def _locked_open(tenant, count_id: int) -> CycleCount:
-    count = CycleCount.objects.for_tenant(tenant).select_for_update().select_related("location").filter(
+    count = CycleCount.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related("location").filter(
         id=count_id).first()
     if count is None:
         raise NotFound("No such count.")
@@ -240,7 +241,7 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
                 levels[line.product_id] = level_for(tenant=tenant, product=line.product, location=count.location)
         # Lock the rows (one location, by product) before reading what moved since each line was counted; the
         # level's lock also holds its lots still (every lot change updates its level first).
-        locked = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant).select_for_update()
+        locked = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
                   .filter(id__in=[lvl.id for lvl in levels.values()]).order_by("location_id", "product_id")}
         lots = {(lot.stock_level_id, lot.code): lot for lot in Lot.objects.for_tenant(tenant).filter(
             stock_level_id__in=list(locked), code__in={line.lot_code for line in lines if line.lot_code})}

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from inventory.models import Location, Lot, MovementKind, Product, Reservation, ReservationLot, StockLevel
 from oms.actors import Actor
-from oms.db import insert_rows
+from oms.db import LOCK_ROW, insert_rows
 from oms.errors import Conflict, InsufficientStock, NotFound
 
 # How often a transaction chosen as a deadlock victim (or a serialisation failure) is retried before failing.
@@ -256,7 +256,7 @@ def release(*, tenant, reservation: Reservation, quantity: int | None = None,
     must not release a hold whose expiry was extended meanwhile).
     """
     with transaction.atomic():
-        locked = Reservation.objects.for_tenant(tenant).select_for_update().select_related(
+        locked = Reservation.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
             "stock_level__product").filter(id=reservation.id, status=Reservation.Status.ACTIVE).first()
         if locked is None:
             return 0
@@ -291,7 +291,7 @@ def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, re
     if quantity <= 0:
         raise ValueError("consume a positive quantity")
     with transaction.atomic():
-        locked = Reservation.objects.for_tenant(tenant).select_for_update().select_related(
+        locked = Reservation.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
             "stock_level__product", "stock_level__location").filter(
             id=reservation.id, status=Reservation.Status.ACTIVE).first()
         if locked is None or quantity > locked.quantity:

@@ -15,6 +15,7 @@ from inventory.models import Location, LocationKind, Product, Reservation, Stock
 from inventory.reservations import LineDemand, expired_reservation_ids, find_reservation, release, reserve_demands
 from oms import audit
 from oms.actors import Actor
+from oms.db import LOCK_ROW
 from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
 from oms.models import Tenant
 from oms.outbox import emit
@@ -164,7 +165,7 @@ def _plain(value):
 def product_by_sku(*, tenant, sku: str, for_update: bool = False) -> Product:
     queryset = Product.objects.for_tenant(tenant)
     if for_update:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(**LOCK_ROW)
     try:
         return queryset.get(sku=sku)
     except Product.DoesNotExist:
@@ -260,7 +261,7 @@ def upsert_products(*, tenant, actor: Actor, rows: list[dict],
 
 def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
     with transaction.atomic():
-        existing = {p.sku: p for p in Product.objects.for_tenant(tenant).select_for_update()
+        existing = {p.sku: p for p in Product.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
                     .filter(sku__in=[sku for _, sku, _ in valid])}
         tracked_change = {}
         to_create, to_update, changed_fields, created, updated = [], [], set(), [], []
@@ -313,7 +314,7 @@ def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
 def location_by_code(*, tenant, code: str, for_update: bool = False) -> Location:
     queryset = Location.objects.for_tenant(tenant)
     if for_update:
-        queryset = queryset.select_for_update()
+        queryset = queryset.select_for_update(**LOCK_ROW)
     try:
         return queryset.get(code=code)
     except Location.DoesNotExist:
@@ -354,7 +355,7 @@ def set_safety_stock(*, tenant, actor: Actor, level: StockLevel, safety_stock: i
     if not isinstance(safety_stock, int) or safety_stock < 0:
         raise ValidationFailed(errors={"safety_stock": ["Give a whole number of units, 0 or more."]})
     with transaction.atomic():
-        locked = StockLevel.objects.for_tenant(tenant).select_for_update().select_related(
+        locked = StockLevel.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
             "product", "location").get(id=level.id)
         if locked.safety_stock != safety_stock:
             before = locked.safety_stock

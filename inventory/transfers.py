@@ -12,6 +12,7 @@ from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
 from oms import audit
 from oms.actors import Actor
+from oms.db import LOCK_ROW
 from oms.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
@@ -78,7 +79,7 @@ def create_transfer(*, tenant, actor: Actor, source: str, destination: str, line
 
 
 def _locked(tenant, transfer_id: int) -> Transfer:
-    transfer = (Transfer.objects.for_tenant(tenant).select_for_update().select_related("source", "destination")
+    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related("source", "destination")
                 .filter(id=transfer_id).first())
     if transfer is None:
         raise NotFound("No such transfer.")

@@ -48,3 +48,10 @@ def _statement(model, rows: int, given_pk: bool) -> tuple[tuple, str]:
     sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
            f"VALUES {', '.join([one_row] * rows)} RETURNING {quote(meta.pk.column)}")
     return fields, sql
+
+
+# select_for_update(**LOCK_ROW): lock only the rows of the queried model (not those select_related joins), and in
+# FOR NO KEY UPDATE mode, which lets other transactions insert rows referring to them (their foreign-key checks take
+# FOR KEY SHARE). A plain FOR UPDATE on a parent row (a location, a product, the tenant) makes every insert that
+# refers to it wait, and deadlocks transactions that lock in another order.
+LOCK_ROW = {"no_key": True, "of": ("self",)}

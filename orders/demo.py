@@ -16,6 +16,7 @@ from django.utils import timezone
 from channels.models import Channel
 from inventory.models import StockLevel
 from oms.actors import Actor
+from oms.db import LOCK_ROW
 from oms.errors import DomainError
 from oms.models import Tenant
 from orders import services
@@ -58,7 +59,7 @@ LEGAL = {
 def seed_legal_identity(tenant, stdout) -> None:
     """Give the tenant the seller identity its invoices need, unless it already has one."""
     with transaction.atomic():
-        row = Tenant.objects.select_for_update().get(id=tenant.id)
+        row = Tenant.objects.select_for_update(**LOCK_ROW).get(id=tenant.id)
         if (row.settings or {}).get("legal"):
             tenant.settings = row.settings
             return

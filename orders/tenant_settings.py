@@ -5,6 +5,7 @@ from django.db import transaction
 
 from oms import audit
 from oms.actors import Actor
+from oms.db import LOCK_ROW
 from oms.models import Tenant
 
 KEYS = ("order_number_prefix", "order_hold_rules", "invoice_per", "invoice_prefix", "legal")
@@ -24,7 +25,7 @@ def update_order_settings(*, tenant, actor: Actor, values: dict) -> Tenant:
     if unknown:
         raise ValueError(f"not order settings: {sorted(unknown)}")
     with transaction.atomic():
-        locked = Tenant.objects.select_for_update().get(id=tenant.id)
+        locked = Tenant.objects.select_for_update(**LOCK_ROW).get(id=tenant.id)
         before = order_settings(locked)
         locked.settings = {**(locked.settings or {}), **values}
         locked.save(update_fields=["settings"])
