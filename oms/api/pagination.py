@@ -13,9 +13,19 @@ class StableCursorPagination(CursorPagination):
     max_page_size = 500
 
     def decode_cursor(self, request):
-        # A cursor the client altered is a bad parameter (400 naming it), not a missing resource (DRF's 404).
+        # A cursor the client altered is a bad parameter (400 naming it), not a missing resource (DRF's 404), nor
+        # a position that is no id (which would fail in the query, as a 500).
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
+            cursor = False
+        if cursor is False or (cursor is not None and cursor.position is not None
+                               and not _is_id(cursor.position)):
             raise ValidationFailed(errors={self.cursor_query_param: [
-                "Invalid cursor: use the `next` or `previous` link of a page as it was given."]}) from None
+                "Invalid cursor: use the `next` or `previous` link of a page as it was given."]})
+        return cursor
+
+
+def _is_id(position) -> bool:
+    text = str(position)
+    return text.isascii() and text.isdigit() and len(text) <= 19

@@ -1,9 +1,10 @@
-"""The API's JSON parser: a NUL character in any string or key is refused at the edge.
+"""The API's JSON parser: a NUL character or an unpaired surrogate in any string or key is refused at the edge.
 
 PostgreSQL cannot store U+0000 in text or jsonb; without this check a NUL reaching a JSON column (attributes,
 metadata, addresses) fails in the database, after validation, as a server error. Refusing it once, here,
 covers every endpoint and every nested value, with the JSON path of each offending value in `errors`
-(`lines[0].sku`, `attributes.k`, `metadata["k\\u0000"]` for a key).
+(`lines[0].sku`, `attributes.k`, `metadata["k\\u0000"]` for a key). An unpaired surrogate (`"\\ud800"`, legal
+JSON but no character) cannot be stored either, nor even written back in an answer: it is refused the same way.
 """
 import io
 import json
@@ -17,6 +18,8 @@ NUL = "\x00"
 # JSON can carry a NUL only as the escape \u0000 (a raw control character is a parse error): a body without
 # that sequence is clean and is not walked.
 _ESCAPED_NUL = b"\\u0000"
+# Likewise a surrogate can only come as an escape \uD800-\uDFFF; paired ones decode to one character and pass.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 MAX_REPORTED = 20
 # No request of this API nests deeper than a few levels; free JSON (metadata, attributes) gets room to spare.
@@ -24,6 +27,7 @@ MAX_REPORTED = 20
 MAX_DEPTH = 32
 VALUE_MESSAGE = "Text may not contain the NUL character (\\u0000)."
 KEY_MESSAGE = "A key may not contain the NUL character (\\u0000)."
+SURROGATE_MESSAGE = "Text may not contain an unpaired surrogate (\\ud800-\\udfff): it is no character."
 
 
 def _member(path: str, key: str) -> str:
@@ -32,11 +36,25 @@ def _member(path: str, key: str) -> str:
     return f"{path}[{json.dumps(key)}]"
 
 
-_BAD_KEY = object()
+class _BadKey:
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _text_problem(text: str, nul_message: str) -> str | None:
+    if NUL in text:
+        return nul_message
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return SURROGATE_MESSAGE
+    return None
 
 
 def nul_paths(data) -> list[tuple[str, str]]:
-    """[(JSON path, message)] of the strings and keys holding a NUL, in document order, at most MAX_REPORTED.
+    """[(JSON path, message)] of the strings and keys holding a NUL or an unpaired surrogate, in document order,
+    at most MAX_REPORTED.
 
     Iterative (a deeply nested body cannot exhaust the stack); children are pushed in reverse so that they
     are visited in document order.
@@ -45,14 +63,16 @@ def nul_paths(data) -> list[tuple[str, str]]:
     stack = [("", data)]
     while stack and len(found) < MAX_REPORTED:
         where, value = stack.pop()
-        if value is _BAD_KEY:
-            found.append((where, KEY_MESSAGE))
+        if isinstance(value, _BadKey):
+            found.append((where, value.message))
         elif isinstance(value, str):
-            if NUL in value:
-                found.append((where or "body", VALUE_MESSAGE))
+            message = _text_problem(value, VALUE_MESSAGE)
+            if message:
+                found.append((where or "body", message))
         elif isinstance(value, dict):
-            stack.extend((_member(where, key), _BAD_KEY if NUL in key else item)
-                         for key, item in reversed(value.items()))
+            for key, item in reversed(value.items()):
+                problem = _text_problem(key, KEY_MESSAGE)
+                stack.append((_member(where, key), _BadKey(problem) if problem else item))
         elif isinstance(value, list):
             stack.extend((f"{where}[{index}]", value[index]) for index in range(len(value) - 1, -1, -1))
     return found
@@ -90,12 +110,14 @@ class NulRefusingJSONParser(JSONParser):
         # A body with fewer brackets than the limit cannot nest past it: most bodies are not walked.
         if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
             raise _too_deep()
-        if encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw:
+        if (encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw
+                and not _ESCAPED_SURROGATE.search(raw)):
             return data
         found = nul_paths(data)
         if found:
             errors: dict[str, list[str]] = {}
             for where, message in found:
                 errors.setdefault(where, []).append(message)
-            raise ValidationFailed("Text may not contain the NUL character (\\u0000).", errors=errors)
+            raise ValidationFailed("Text may not contain the NUL character (\\u0000) nor an unpaired surrogate.",
+                                   errors=errors)
         return data

@@ -168,3 +168,39 @@ def test_free_json_nested_a_few_levels_is_accepted(tenant):
 
     assert response.status_code == 201, response.content[:300]
     assert response.json()["metadata"] == {"a": _nested(20)}
+
+
+@pytest.mark.parametrize("body, path", [
+    ('{"sku": "S-1", "name": "Mug", "attributes": {"a": "\\ud800"}}', "attributes.a"),
+    ('{"sku": "S-2", "name": "Mug", "attributes": {"\\udfff": "x"}}', 'attributes["\\udfff"]'),
+    ('{"sku": "S-3", "name": "x\\udfffy"}', "name"),
+])
+def test_an_unpaired_surrogate_answers_400_naming_its_path(api, tenant, body, path):
+    response = api.post("/api/v1/products/", data=body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == PROBLEM
+    assert "surrogate" in response.json()["errors"][path][0]
+    assert not Product.objects.for_tenant(tenant).exists()
+
+
+def test_a_paired_surrogate_is_a_character_like_any_other(api, tenant):
+    response = api.post("/api/v1/products/", data='{"sku": "S-4", "name": "Mug \\ud83d\\ude00"}',
+                        content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    assert Product.objects.for_tenant(tenant).get(sku="S-4").name == "Mug \U0001F600"
+
+
+def test_an_unpaired_surrogate_with_an_idempotency_key_is_a_400_not_a_stored_answer_failure(tenant):
+    from tests.conftest import make_api_client
+
+    shop = build_shop(tenant)
+    api = make_api_client(tenant, channel=shop.channel)
+    body = json.dumps(order_body(shop))[:-1] + ', "payment_status": "\\ud800"}'
+
+    response = api.post("/api/v1/orders/", data=body, content_type="application/json",
+                        HTTP_IDEMPOTENCY_KEY="surrogate-1")
+
+    assert response.status_code == 400 and "payment_status" in response.json()["errors"]
+    assert not Order.objects.for_tenant(tenant).exists()

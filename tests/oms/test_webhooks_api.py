@@ -96,8 +96,10 @@ def test_list_is_cursor_paginated_newest_first_without_repeats(tenant, api):
     assert "cursor=" in first["next"]
 
 
-def test_an_altered_cursor_is_a_400_naming_the_parameter(api):
-    response = api.get("/api/v1/webhooks/", {"cursor": "zzz"})
+@pytest.mark.parametrize("cursor", ["zzz", "cD1hYmM=", "cD0A", "cD0yMDI2LTAyLTMw", "cD05OTk5OTk5OTk5OTk5OTk5OTk5OQ=="])
+def test_an_altered_cursor_is_a_400_naming_the_parameter(api, cursor):
+    """Not base64; p=abc; p=NUL; p=2026-02-30; p=an id beyond bigint."""
+    response = api.get("/api/v1/webhooks/", {"cursor": cursor})
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
