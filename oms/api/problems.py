@@ -1,7 +1,9 @@
 """Every API error as application/problem+json (RFC 9457), with per-field `errors` for validation."""
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
@@ -16,11 +18,13 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 _TITLES = {
     400: "Invalid input", 401: "Authentication required", 403: "Permission denied", 404: "Not found",
-    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 415: "Unsupported media type",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Request body too large",
+    415: "Unsupported media type",
     422: "Unprocessable request", 429: "Too many requests", 500: "Internal error",
 }
 _CODES = {400: "validation_error", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-          405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 415: "unsupported_media_type",
+          405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type",
           422: "unprocessable", 429: "throttled", 500: "internal_error"}
 
 
@@ -55,6 +59,10 @@ def problem_exception_handler(exc, context):
         if "retry_after" in exc.extra:
             headers["Retry-After"] = str(exc.extra["retry_after"])
         return Response(body, status=exc.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response(problem_body(413, f"The request body is larger than {limit} bytes.", request=request,
+                                     max_bytes=limit), status=413, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

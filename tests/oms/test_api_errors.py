@@ -113,3 +113,17 @@ def test_a_post_missing_its_trailing_slash_answers_the_404_problem_not_a_csrf_pa
 
     body = assert_problem(response, 404)
     assert "/api/v1/orders/" in body["detail"]
+
+
+def test_a_body_beyond_the_limit_answers_413_problem_json(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = '{"sku": "BIG", "name": "' + "x" * 2000 + '"}'
+
+    plain = api.post("/api/v1/products/", data=body, content_type="application/json")
+    idempotent = api.post("/api/v1/products/", data=body, content_type="application/json",
+                          HTTP_IDEMPOTENCY_KEY="too-big-1")
+
+    for response in (plain, idempotent):
+        assert response.status_code == 413, response.content[:300]
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "payload_too_large" and response.json()["max_bytes"] == 1000
