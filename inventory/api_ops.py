@@ -21,6 +21,7 @@ from inventory import alerts, counts, sync, transfers
 from inventory.api.common import forbid_channel_key
 from inventory.models import CycleCount, Location, Transfer
 from oms.actors import actor_from_request
+from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.errors import NotFound, PermissionDenied
@@ -68,7 +69,7 @@ class AdjustmentsIn(serializers.Serializer):
 
 
 class SnapshotIn(serializers.Serializer):
-    as_of = serializers.DateTimeField(required=False, help_text="When the counts were taken (default: now).")
+    as_of = AwareDateTimeField(required=False, help_text="When the counts were taken (default: now).")
     rows = serializers.ListField(allow_empty=False, max_length=sync.MAX_ROWS,
                                  help_text=f"At most {sync.MAX_ROWS} rows of {{sku, location, quantity}}.")
 
@@ -269,7 +270,7 @@ class CountLineIn(serializers.Serializer):
 
 class CountIn(serializers.Serializer):
     location = serializers.CharField(max_length=40)
-    counted_at = serializers.DateTimeField(required=False, help_text="When the shelf was counted (default: now).")
+    counted_at = AwareDateTimeField(required=False, help_text="When the shelf was counted (default: now).")
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     lines = CountLineIn(many=True, allow_empty=False, max_length=counts.MAX_LINES)
 

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.actors import actor_from_request
+from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.errors import ValidationFailed
@@ -261,7 +262,7 @@ class OrderIn(StrictInput, PrebuiltSerializer):
     hold = HoldRequestIn(required=False)
     promised_delivery = PromiseIn(required=False, help_text="the delivery window promised to the customer at "
                                                             "checkout; `earliest` may not be after `latest`")
-    placed_at = serializers.DateTimeField(
+    placed_at = AwareDateTimeField(
         required=False, help_text="when the customer ordered, as the channel recorded it (marketplaces send their "
                                   "own order date); stored as the order's date; not in the future; now when absent")
 

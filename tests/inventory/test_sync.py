@@ -119,6 +119,9 @@ def test_malformed_body_is_a_400(api, tenant, stock):
     response = api.post(SNAPSHOTS, {"as_of": future, "rows": [{"sku": "A", "location": "WH1", "quantity": 1}]},
                         format="json")
     assert response.status_code == 400 and "as_of" in response.json()["errors"]
+    naive = api.post(SNAPSHOTS, {"as_of": "2026-01-15T10:00:00", "rows": [{"sku": "A", "location": "WH1",
+                                                                           "quantity": 1}]}, format="json")
+    assert naive.status_code == 400 and "offset" in naive.json()["errors"]["as_of"][0]
     assert not StockMovement.objects.for_tenant(tenant).exists()
 
 

@@ -238,6 +238,7 @@ def _post_invalid(api, body):
      "promised_delivery"),
     (lambda s, b: b.update(placed_at=(timezone.now() + timedelta(days=1)).isoformat()), "placed_at"),
     (lambda s, b: b.update(placed_at="yesterday"), "placed_at"),
+    (lambda s, b: b.update(placed_at="2026-01-15T10:00:00"), "placed_at"),  # no offset: which 10 o'clock?
     (lambda s, b: b["lines"][0].update(quantity=100000, unit_price="9999999999.99"), "lines[0]"),
     (lambda s, b: b.update(lines=[{"sku": s.a.sku, "quantity": 99999, "unit_price": "9000000.00"},
                                   {"sku": s.b.sku, "quantity": 99999, "unit_price": "9000000.00"}]), "lines"),
