@@ -7,7 +7,6 @@ computes them on what the customer pays (after discounts and promotions). Every 
 field with a path such as `lines[2].sku`.
 """
 import copy
-from collections.abc import Mapping
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.actors import actor_from_request
-from oms.api.fields import AwareDateTimeField
+from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.errors import ValidationFailed
@@ -127,31 +126,6 @@ class PrebuiltSerializer(serializers.Serializer):
 
 # --- input -----------------------------------------------------------------------------------------------
 
-SET_BY_OMS = "This field is set by OMS and cannot be sent."
-UNKNOWN_FIELD = "Unknown field."
-
-
-# Input that refuses keys it does not declare, each named in `errors` (400): a misspelt optional field (`discont`)
-# would otherwise be dropped without a word. Keys in `server_fields` are named as set by OMS. (A comment: the
-# OpenAPI schema would describe every input with a docstring here.)
-class StrictInput:
-
-    server_fields: frozenset = frozenset()
-
-    def to_internal_value(self, data):
-        refused = {}
-        if isinstance(data, Mapping):
-            refused = {key: [SET_BY_OMS if key in self.server_fields else UNKNOWN_FIELD]
-                       for key in data if key not in self.fields}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if refused and isinstance(exc.detail, dict):
-                exc.detail.update(serializers.ValidationError(refused).detail)
-            raise
-        if refused:
-            raise serializers.ValidationError(refused)
-        return value
 
 
 class CustomerIn(StrictInput, PrebuiltSerializer):

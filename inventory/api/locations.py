@@ -10,10 +10,25 @@ from inventory.api.common import (clerk_location_ids, filter_parameters, filtere
 from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
+from oms.api.fields import StrictInput
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+class LocationAddressIn(StrictInput, serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True,
+                                        help_text="used to find the nearest stores to a shopper's postal code")
+    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    country = serializers.RegexField(r"^[A-Z]{2}$", required=False,
+                                     error_messages={"invalid": "Use an ISO 3166 code such as FR."})
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
 class LocationPatchIn(serializers.Serializer):
@@ -21,7 +36,7 @@ class LocationPatchIn(serializers.Serializer):
 
     name = serializers.CharField(max_length=200, required=False)
     kind = serializers.ChoiceField(choices=LocationKind.values, required=False)
-    address = serializers.DictField(required=False)
+    address = LocationAddressIn(required=False)
     latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True)
     longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True)
     timezone = serializers.CharField(max_length=64, required=False)

@@ -1,4 +1,6 @@
-"""Serializer fields shared by the apps' APIs."""
+"""Serializer fields and input rules shared by the apps' APIs."""
+from collections.abc import Mapping
+
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
@@ -16,3 +18,30 @@ class AwareDateTimeField(serializers.DateTimeField):
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
+
+
+SET_BY_OMS = "This field is set by OMS and cannot be sent."
+UNKNOWN_FIELD = "Unknown field."
+
+
+# Input that refuses keys it does not declare, each named in `errors` (400): a misspelt optional field (`discont`)
+# would otherwise be dropped without a word. Keys in `server_fields` are named as set by OMS. (A comment: the
+# OpenAPI schema would describe every input with a docstring here.)
+class StrictInput:
+
+    server_fields: frozenset = frozenset()
+
+    def to_internal_value(self, data):
+        refused = {}
+        if isinstance(data, Mapping):
+            refused = {key: [SET_BY_OMS if key in self.server_fields else UNKNOWN_FIELD]
+                       for key in data if key not in self.fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if refused and isinstance(exc.detail, dict):
+                exc.detail.update(serializers.ValidationError(refused).detail)
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value

@@ -34,12 +34,20 @@ def test_create_and_read_a_location_by_code(api, tenant):
     ({"opening_hours": {"someday": []}}, "opening_hours"),
     ({"kind": "dropship", "pickup": True}, "pickup"),
     ({"daily_capacity": -5}, "daily_capacity"),
+    ({"address": {"city": ["x"], "postal_code": "75001"}}, "address.city"),
+    ({"address": {"postal_code": {"a": 1}}}, "address.postal_code"),
+    ({"address": {"country": 5}}, "address.country"),
+    ({"address": {"line1": "x" * 201}}, "address.line1"),
+    ({"address": {"line1": "1 rue", "floor": 3}}, "address.floor"),
+    ({"address": "75 rue de Rivoli"}, "address"),
 ])
 def test_invalid_locations_are_400_naming_the_field(api, changes, field):
     response = api.post("/api/v1/locations/", {**PARIS, **changes}, format="json")
 
     assert response.status_code == 400
-    assert field in response.json()["errors"]
+    errors = response.json()["errors"]
+    top, _, sub = field.partition(".")
+    assert top in errors and (not sub or sub in errors[top]), errors
 
 
 def test_a_duplicate_code_is_a_conflict(api, tenant):
