@@ -289,7 +289,7 @@ class LineQuantityIn(StrictInput, serializers.Serializer):
 class CancelIn(StrictInput, serializers.Serializer):
     reason = serializers.CharField(max_length=500)
     lines = LineQuantityIn(many=True, required=False, allow_empty=False)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
 
 
 class EditLineIn(StrictInput, serializers.Serializer):
@@ -305,7 +305,7 @@ class EditDeliveryIn(StrictInput, serializers.Serializer):
 
 class EditIn(StrictInput, serializers.Serializer):
     server_fields = SERVER_FIELDS
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
     delivery = EditDeliveryIn(required=False)
     lines = EditLineIn(many=True, required=False, allow_empty=False)
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
@@ -315,12 +315,12 @@ class EditIn(StrictInput, serializers.Serializer):
 class HoldIn(StrictInput, serializers.Serializer):
     kind = serializers.ChoiceField(choices=HoldKind.values, required=False, default=HoldKind.MANUAL)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
 
 
 class ReleaseIn(StrictInput, serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1)
 
 
 # --- output ----------------------------------------------------------------------------------------------

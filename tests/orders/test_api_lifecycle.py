@@ -251,6 +251,15 @@ def test_if_match_star_accepts_whatever_version_is_current(api, tenant, shop):
     assert response.json()["version"] == 3
 
 
+@pytest.mark.parametrize("version", [0, -1])
+def test_a_version_that_cannot_exist_is_a_400_not_a_stale_version(api, shop, version):
+    order = _place(api, shop)
+
+    response = api.post(f"/api/v1/orders/{order['id']}/cancel/", {"reason": "r", "version": version}, format="json")
+
+    assert response.status_code == 400 and "version" in response.json()["errors"]
+
+
 def test_the_address_cannot_change_once_something_shipped(api, tenant, shop):
     order = _place(api, shop)
     _ship(tenant, order)
