@@ -12,7 +12,7 @@ from inventory import services
 from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel, StockMovement
 from inventory.reservations import release
 from oms.actors import actor_from_request
-from oms.api.parsers import nul_paths
+from oms.api.parsers import unstorable_text_paths
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantScopedAdmin
 from oms.errors import DomainError, ReservationOwnedByOrder
 
@@ -40,8 +40,9 @@ class ServiceSavedAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
         actor = actor_from_request(request)
         tenant = obj.tenant if change else request.tenant
         data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
-        # JSON typed in a field (attributes, address) may spell a NUL as \u0000, which PostgreSQL cannot store.
-        refused = nul_paths(data)
+        # JSON typed in a field (attributes, address) may spell a NUL (\u0000) or a lone surrogate, which PostgreSQL
+        # cannot store.
+        refused = unstorable_text_paths(data)
         if refused:
             raise _ServiceRefused("; ".join(f"{path}: {message}" for path, message in refused))
         saved = self.save_with_service(tenant=tenant, actor=actor, obj=obj, data=data, change=change,

@@ -11,8 +11,16 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
 
-def _share(amount: Decimal, units: int, of: int) -> Decimal:
+def share(amount: Decimal, units: int, of: int) -> Decimal:
+    """`units` out of `of` of a line's `amount` (its discount, its tax), to the cent: invoices, credit notes and
+    current totals all prorate this way, on the units counted so far, so that the parts add up to the whole."""
     return (amount * units / of).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def amount_fits(model, field_name: str, amount: Decimal) -> bool:
+    """Whether the amount fits the model's decimal column (a larger one fails in the database, as a 500)."""
+    field = model._meta.get_field(field_name)
+    return abs(amount) < Decimal(10) ** (field.max_digits - field.decimal_places)
 
 
 def line_current_total(line) -> Decimal:
@@ -22,8 +30,8 @@ def line_current_total(line) -> Decimal:
         return ZERO
     if line.quantity_cancelled == 0:
         return line.total
-    return (line.unit_price * kept - _share(line.discount, kept, line.quantity)
-            + _share(line.tax, kept, line.quantity)).quantize(CENT)
+    return (line.unit_price * kept - share(line.discount, kept, line.quantity)
+            + share(line.tax, kept, line.quantity)).quantize(CENT)
 
 
 def order_current_total(order, lines) -> Decimal:
@@ -33,7 +41,7 @@ def order_current_total(order, lines) -> Decimal:
     if all(line.quantity_cancelled >= line.quantity for line in lines):
         return ZERO
     kept_goods = sum((line.unit_price * (line.quantity - line.quantity_cancelled)
-                      - _share(line.discount, line.quantity - line.quantity_cancelled, line.quantity)
+                      - share(line.discount, line.quantity - line.quantity_cancelled, line.quantity)
                       for line in lines), ZERO)
     promotions = sum((Decimal(p["amount"]) for p in order.promotions or []), ZERO)
     lines_total = sum((line_current_total(line) for line in lines), ZERO)

@@ -4,6 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.amounts import amount_fits
 from orders.api import LineIn
 from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
 
@@ -12,14 +13,6 @@ from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatu
 API_LINE_QUANTITY = LineIn._declared_fields["quantity"]
 
 
-def _amount_limit(model, name: str) -> Decimal:
-    """The first amount a money column can no longer hold (PostgreSQL refuses it: numeric field overflow)."""
-    field = model._meta.get_field(name)
-    return Decimal(10) ** (field.max_digits - field.decimal_places)
-
-
-LINE_AMOUNT_LIMIT = _amount_limit(OrderLine, "total")
-ORDER_AMOUNT_LIMIT = _amount_limit(Order, "total")
 # How the payment statuses the API accepts read on the pages.
 PAYMENT_STATUS_LABELS = {
     "pending": _("Pending"), "authorized": _("Authorized"), "paid": _("Paid"),
@@ -140,7 +133,7 @@ class PhoneOrderLineForm(forms.Form):
         data = super().clean()
         if data.get("sku") and (not data.get("quantity") or data.get("unit_price") is None):
             raise forms.ValidationError(_("Give a quantity and a unit price for %(sku)s.") % {"sku": data["sku"]})
-        if data.get("sku") and self.amount() >= LINE_AMOUNT_LIMIT:
+        if data.get("sku") and not amount_fits(OrderLine, "total", self.amount()):
             raise forms.ValidationError(_("The line's amount is too large."))
         return data
 
@@ -155,7 +148,7 @@ class BasePhoneOrderLineFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         lines = [form for form in self.forms if form.cleaned_data.get("sku")]
-        if sum((form.amount() for form in lines), Decimal(0)) >= ORDER_AMOUNT_LIMIT:
+        if not amount_fits(Order, "total", sum((form.amount() for form in lines), Decimal(0))):
             raise forms.ValidationError(_("The order's total is too large."))
 
 

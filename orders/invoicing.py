@@ -17,6 +17,7 @@ from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
+from orders.amounts import share
 from orders.models import DeliveryMethod, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
 
 CENT = Decimal("0.01")
@@ -90,8 +91,8 @@ def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, refer
         if done["q"] + quantity > line.quantity:
             raise Conflict(f"Line {line.sku} would be invoiced beyond its {line.quantity} units.", line_id=line.id)
         cumulative = done["q"] + quantity
-        discount = _round(line.discount * cumulative / line.quantity) - (done["d"] or ZERO)
-        tax = _round(line.tax * cumulative / line.quantity) - (done["t"] or ZERO)
+        discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
+        tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
         gross = line.unit_price * quantity
         drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
                                   quantity=quantity, unit_price=line.unit_price, discount=discount,
@@ -195,8 +196,8 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
             # Pro rata of the units credited so far, like invoices: crediting every unit gives back exactly
             # the line's discount and tax, the last units taking the rounding remainder.
             cumulative = done["q"] + item.quantity
-            discount = _round(line.discount * cumulative / line.quantity) - (done["d"] or ZERO)
-            tax = _round(line.tax * cumulative / line.quantity) - (done["t"] or ZERO)
+            discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
+            tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
             done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
             drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
                                       quantity=item.quantity, unit_price=line.unit_price, discount=discount,

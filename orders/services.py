@@ -18,11 +18,12 @@ from inventory import reservations as stock
 from inventory.ledger import level_for, post_movement
 from inventory.models import Location, MovementKind, Product, Reservation, StockLevel
 from oms.actors import Actor
-from oms.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
 from oms.db import insert_rows
+from oms.errors import Conflict, IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_unique_value
 from orders import states
+from orders.amounts import amount_fits
 from orders.models import (Customer, DeliveryMethod, HoldKind, Order, OrderEvent, OrderLine, OrderStatus)
 
 CENT = Decimal("0.01")
@@ -229,7 +230,7 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
             errors[f"lines[{index}].discount"] = [_("The discount is larger than the line's amount.")]
         if line.tax < 0:
             errors[f"lines[{index}].tax"] = [_("A tax amount cannot be negative.")]
-        if line.quantity > 0 and not _fits_amount(OrderLine, "total", line_total(line)):
+        if line.quantity > 0 and not amount_fits(OrderLine, "total", line_total(line)):
             errors[f"lines[{index}]"] = [_("The line's amount is too large.")]
     for index, promotion in enumerate(data.promotions):
         if promotion.amount < 0:
@@ -264,17 +265,11 @@ def _validate(tenant, data: OrderInput) -> tuple[dict, Location | None]:
         totals = _totals(data)
         if totals["total"] < 0:
             errors["promotions"] = [_("Promotions exceed the order's amount.")]
-        elif not all(_fits_amount(Order, name, amount) for name, amount in totals.items()):
+        elif not all(amount_fits(Order, name, amount) for name, amount in totals.items()):
             errors["lines"] = [_("The order's total is too large.")]
     if errors:
         raise ValidationFailed(errors=errors)
     return products, location
-
-
-def _fits_amount(model, field_name: str, amount: Decimal) -> bool:
-    """Whether the amount fits the model's decimal column (a larger one fails in the database, as a 500)."""
-    field = model._meta.get_field(field_name)
-    return abs(amount) < Decimal(10) ** (field.max_digits - field.decimal_places)
 
 
 def _in_pool(channel, location) -> bool:

@@ -52,7 +52,7 @@ def _text_problem(text: str, nul_message: str) -> str | None:
     return None
 
 
-def nul_paths(data) -> list[tuple[str, str]]:
+def unstorable_text_paths(data) -> list[tuple[str, str]]:
     """[(JSON path, message)] of the strings and keys holding a NUL or an unpaired surrogate, in document order,
     at most MAX_REPORTED.
 
@@ -113,7 +113,7 @@ class NulRefusingJSONParser(JSONParser):
         if (encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw
                 and not _ESCAPED_SURROGATE.search(raw)):
             return data
-        found = nul_paths(data)
+        found = unstorable_text_paths(data)
         if found:
             errors: dict[str, list[str]] = {}
             for where, message in found:
