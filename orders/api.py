@@ -12,13 +12,13 @@ from decimal import Decimal
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
+from oms.api.problems import flatten_errors
 from oms.api.pagination import StableCursorPagination
 from oms.errors import ValidationFailed
 from oms.models import Role
@@ -35,36 +35,6 @@ SERVER_LINE_FIELDS = frozenset({"id", "status", "total", "quantity_allocated", "
                                 "quantity_shipped", "quantity_delivered", "quantity_cancelled", "quantity_returned",
                                 "allocations"})
 PAYMENT_STATUSES = ("", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed")
-
-
-def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
-    """DRF's nested errors → {"lines[1].quantity": ["..."]}, so that each message names its field."""
-    out: dict[str, list[str]] = {}
-
-    def add(name, messages):
-        out.setdefault(name or "non_field_errors", []).extend(messages)
-
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            if key == "non_field_errors":
-                name = prefix
-            elif isinstance(key, int) or str(key).isdigit():
-                name = f"{prefix}[{key}]"
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            for sub, messages in flatten_errors(value, name).items():
-                add(sub, messages)
-    elif isinstance(detail, list):
-        if all(isinstance(item, (str, ErrorDetail)) for item in detail):
-            add(prefix, [str(item) for item in detail])
-        else:
-            for index, item in enumerate(detail):
-                if item:
-                    for sub, messages in flatten_errors(item, f"{prefix}[{index}]").items():
-                        add(sub, messages)
-    else:
-        add(prefix, [str(detail)])
-    return out
 
 
 def parse(serializer_class, data, **kwargs):

@@ -39,13 +39,39 @@ def problem_body(status_code: int, detail: str, *, request=None, code: str | Non
     return body
 
 
-def _flatten(detail):
-    """DRF error detail → plain JSON (lists of strings, nested per field)."""
+def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
+    """Validation messages, flat and keyed by path: `{"lines[1].quantity": ["..."]}`.
+
+    The one shape of `errors` in every 400 of the API, whatever produced it (a DRF serializer's nested errors, a
+    service's ValidationFailed, a filter set): a client finds each message under the JSON path of the value it is
+    about. Errors about an object as a whole go under its own path (`lines[1]`), or `non_field_errors` at the top.
+    """
+    out: dict[str, list[str]] = {}
+
+    def add(name: str, messages: list[str]) -> None:
+        out.setdefault(name or "non_field_errors", []).extend(messages)
+
     if isinstance(detail, dict):
-        return {str(k): _flatten(v) for k, v in detail.items()}
-    if isinstance(detail, list):
-        return [_flatten(v) for v in detail]
-    return str(detail)
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                name = prefix
+            elif isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
+            for sub, messages in flatten_errors(value, name).items():
+                add(sub, messages)
+    elif isinstance(detail, (list, tuple)):
+        if all(not isinstance(item, (dict, list, tuple)) for item in detail):
+            add(prefix, [str(item) for item in detail])
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    for sub, messages in flatten_errors(item, f"{prefix}[{index}]").items():
+                        add(sub, messages)
+    else:
+        add(prefix, [str(detail)])
+    return out
 
 
 def problem_exception_handler(exc, context):
@@ -54,6 +80,8 @@ def problem_exception_handler(exc, context):
     set_rollback()
     if isinstance(exc, DomainError):
         body = exc.problem()
+        if "errors" in body:
+            body["errors"] = flatten_errors(body["errors"])
         if getattr(request, "request_id", None):
             body["request_id"] = request.request_id
         if "retry_after" in exc.extra:
@@ -70,9 +98,7 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.APIException):
         code = exc.status_code
         if isinstance(exc, exceptions.ValidationError):
-            errors = _flatten(exc.detail)
-            if not isinstance(errors, dict):
-                errors = {"non_field_errors": errors}
+            errors = flatten_errors(exc.detail)
             body = problem_body(400, "One or more fields are invalid.", request=request, errors=errors)
         elif isinstance(exc, exceptions.ParseError):
             body = problem_body(400, "The request body could not be parsed.", request=request, code="parse_error",

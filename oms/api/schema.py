@@ -44,14 +44,17 @@ class ProblemSerializer(serializers.Serializer):
                                            "conflict, insufficient_stock, idempotency_key_reused, throttled, ...")
     request_id = serializers.CharField(help_text="The X-Request-ID of the request this answers.")
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                   help_text="Validation errors: messages per field (a JSON path for nested "
-                                             "values, e.g. lines[0].sku).")
+                                   help_text="Validation errors, flat: messages keyed by the JSON path of the "
+                                             "value they are about (`lines[1].quantity`, `delivery.address.city`); "
+                                             "errors about the body as a whole are under `non_field_errors`.")
     lines = ProblemLineSerializer(many=True, required=False,
                                   help_text="Insufficient stock: the lines short, with what is available.")
 
 
 _PROBLEM_DESCRIPTIONS = {
-    400: "Invalid input: `errors` lists the messages per field.",
+    400: "Invalid input: `errors` lists the messages keyed by the JSON path of each value, the same shape on every "
+         "endpoint, e.g. `{\"code\": \"validation_error\", \"errors\": {\"lines[1].quantity\": [\"Ensure this value "
+         "is greater than or equal to 1.\"], \"delivery.address.city\": [\"This field is required.\"]}}`.",
     401: "No valid credentials: send `Authorization: Bearer <key>`.",
     403: "The caller may not do this (role, or a channel key acting outside its channel).",
     404: "No such object for this tenant (another tenant's ids answer the same).",
