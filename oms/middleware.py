@@ -7,6 +7,7 @@ from urllib.parse import unquote_plus
 from django.http import HttpResponseBadRequest, JsonResponse
 
 from oms.api.problems import PROBLEM_CONTENT_TYPE, problem_body
+from oms.api.scope import Scope
 from oms.services import membership_for, memberships_of
 
 log = logging.getLogger("oms.request")
@@ -74,6 +75,7 @@ class CurrentTenantMiddleware:
         request.tenant = None
         request.membership = None
         request.api_key = None
+        request.oms_scope = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             wanted = request.session.get(SESSION_TENANT_KEY)
@@ -85,4 +87,5 @@ class CurrentTenantMiddleware:
                 if wanted != chosen.tenant_id:
                     request.session[SESSION_TENANT_KEY] = chosen.tenant_id
             request.user_memberships = memberships
+        request.oms_scope = Scope.for_request(request)
         return self.get_response(request)

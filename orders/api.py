@@ -20,12 +20,14 @@ from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.problems import flatten_errors
 from oms.api.pagination import StableCursorPagination
-from oms.errors import ValidationFailed
+from oms.api.scope import scope_of
+from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
+from channels.services import channel_by_code
 from orders import invoicing, selectors, services
 from orders.filters import InvoiceFilter, OrderFilter
-from orders.models import DeliveryMethod, HoldKind
+from orders.models import DeliveryMethod, HoldKind, Invoice
 
 READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
 # Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
@@ -44,9 +46,6 @@ def parse(serializer_class, data, **kwargs):
     return serializer.validated_data
 
 
-def _bound_channel(request):
-    api_key = getattr(request, "api_key", None)
-    return api_key.channel if api_key is not None else None
 
 
 def _expected_version(request, body_version=None, *, required: bool) -> int | None:
@@ -428,7 +427,7 @@ class OrderListCreate(APIView):
     @extend_schema(responses=OrderSummaryOut(many=True), parameters=[
         OpenApiParameter(name, str, required=False) for name in OrderFilter.base_filters])
     def get(self, request):
-        queryset = selectors.order_list(tenant=request.tenant, channel=_bound_channel(request))
+        queryset = selectors.order_list(scope=scope_of(request))
         filterset = OrderFilter(request.query_params, queryset=queryset)
         if not filterset.is_valid():
             raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
@@ -440,8 +439,9 @@ class OrderListCreate(APIView):
     @idempotent
     def post(self, request):
         data = parse(OrderIn, request.data)
-        channel = services.resolve_channel(tenant=request.tenant, code=data.get("channel"),
-                                           bound_channel=_bound_channel(request))
+        scope = scope_of(request)
+        channel = scope.channel_for(data.get("channel"),
+                                    lookup=lambda code: channel_by_code(tenant=scope.tenant, code=code))
         order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
                                      data=order_input(data, channel))
         order.invoice_list = list(order.invoices.all()) if order.delivery_method == DeliveryMethod.IN_STORE else []
@@ -466,7 +466,7 @@ class OrderDetail(APIView):
             address=dict(delivery["address"]) if "address" in delivery else None,
             pickup_location=delivery.get("pickup_location"), service_level=delivery.get("service_level"),
             line_quantities=[services.LineQuantity(item["id"], item["quantity"]) for item in data.get("lines", [])],
-            reason=data["reason"], channel=_bound_channel(request))
+            reason=data["reason"], channel=scope_of(request).channel)
         return _order_now(request, pk)
 
 
@@ -482,13 +482,13 @@ class OrderCancel(APIView):
         services.cancel_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
                               reason=data["reason"], lines=lines,
                               expected_version=_expected_version(request, data.get("version"), required=False),
-                              channel=_bound_channel(request))
+                              channel=scope_of(request).channel)
         return _order_now(request, pk)
 
 
 def _order_now(request, pk: int):
     """The order as it stands after an action, as the caller's key may see it."""
-    return _order_response(selectors.order_detail(tenant=request.tenant, order_id=pk, channel=_bound_channel(request)))
+    return _order_response(selectors.order_detail(scope=scope_of(request), order_id=pk))
 
 
 class OrderHold(APIView):
@@ -501,7 +501,7 @@ class OrderHold(APIView):
         services.hold_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
                             kind=data["kind"], reason=data["reason"],
                             expected_version=_expected_version(request, data.get("version"), required=False),
-                            channel=_bound_channel(request))
+                            channel=scope_of(request).channel)
         return _order_now(request, pk)
 
 
@@ -515,7 +515,7 @@ class OrderRelease(APIView):
         services.release_hold(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
                               note=data["note"],
                               expected_version=_expected_version(request, data.get("version"), required=False),
-                              channel=_bound_channel(request))
+                              channel=scope_of(request).channel)
         return _order_now(request, pk)
 
 
@@ -533,8 +533,7 @@ class CustomerList(APIView):
 
     @extend_schema(responses=CustomerListOut(many=True), parameters=[OpenApiParameter("q", str, required=False)])
     def get(self, request):
-        queryset = selectors.customer_list(tenant=request.tenant, search=request.query_params.get("q", ""),
-                                           channel=_bound_channel(request))
+        queryset = selectors.customer_list(scope=scope_of(request), search=request.query_params.get("q", ""))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(CustomerListOut(page, many=True).data)
@@ -548,9 +547,8 @@ class CustomerOrders(APIView):
 
     @extend_schema(responses=OrderSummaryOut(many=True))
     def get(self, request, pk: int):
-        customer = selectors.customer_detail(tenant=request.tenant, customer_id=pk, channel=_bound_channel(request))
-        queryset = selectors.customer_orders(tenant=request.tenant, customer=customer,
-                                             channel=_bound_channel(request))
+        customer = selectors.customer_detail(scope=scope_of(request), customer_id=pk)
+        queryset = selectors.customer_orders(scope=scope_of(request), customer=customer)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(OrderSummaryOut(page, many=True).data)
@@ -583,13 +581,10 @@ class InvoiceOut(InvoiceSummaryOut):
 
 
 def _invoice(request, pk):
-    invoice = invoicing.get_invoice(tenant=request.tenant, invoice_id=pk)
-    channel = _bound_channel(request)
-    if channel is not None and invoice.order.channel_id != channel.id:
-        from oms.errors import NotFound
-
-        raise NotFound("No such invoice.")
-    return invoice
+    try:
+        return selectors.invoices_for(scope=scope_of(request)).prefetch_related("lines").get(id=pk)
+    except (Invoice.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such invoice.") from None
 
 
 class InvoiceListOut(InvoiceSummaryOut):
@@ -613,7 +608,7 @@ class InvoiceList(APIView):
         OpenApiParameter(name, str, required=False) for name in InvoiceFilter.base_filters])
     def get(self, request):
         filterset = InvoiceFilter(request.query_params, queryset=selectors.invoices_for(
-            tenant=request.tenant, channel=_bound_channel(request)))
+            scope=scope_of(request)))
         if not filterset.is_valid():
             raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         paginator = self.pagination_class()

@@ -2,6 +2,7 @@
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from inventory.models import Reservation
+from oms.api.scope import Scope, rows
 from oms.errors import NotFound
 from orders.models import Customer, Invoice, Order, OrderEvent, OrderLine
 
@@ -18,16 +19,13 @@ def shipments_of(order) -> list[dict]:
     return [shipment for provider in _SHIPMENT_PROVIDERS for shipment in provider(order)]
 
 
-def orders_for(*, tenant, channel=None):
+def orders_for(*, scope: Scope | None):
     """The orders a caller may see: the tenant's, narrowed to its channel for a channel-bound API key."""
-    queryset = Order.objects.for_tenant(tenant)
-    if channel is not None:
-        queryset = queryset.filter(channel=channel)
-    return queryset
+    return scope.narrow_to_channel(rows(Order, scope)) if scope is not None else Order.objects.none()
 
 
-def order_list(*, tenant, channel=None, search: str = ""):
-    queryset = (orders_for(tenant=tenant, channel=channel)
+def order_list(*, scope: Scope | None, search: str = ""):
+    queryset = (orders_for(scope=scope)
                 .select_related("channel", "customer", "pickup_location")
                 .prefetch_related(Prefetch("lines", queryset=OrderLine.all_tenants.order_by("line_number"))))
     search = search.strip()
@@ -52,44 +50,44 @@ def hydrate(order: Order) -> Order:
     return order
 
 
-def order_detail(*, tenant, order_id, channel=None) -> Order:
+def order_detail(*, scope: Scope | None, order_id) -> Order:
     try:
-        order = (orders_for(tenant=tenant, channel=channel).select_related("channel", "customer", "pickup_location")
+        order = (orders_for(scope=scope).select_related("channel", "customer", "pickup_location")
                  .get(id=order_id))
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such order.") from None
     return hydrate(order)
 
 
-def customers_for(*, tenant, channel=None):
+def customers_for(*, scope: Scope | None):
     """The customers a caller may see: the tenant's, or for a channel-bound API key only those who ordered on
     its channel (a shop does not learn who buys in the stores or on a marketplace)."""
-    queryset = Customer.objects.for_tenant(tenant)
-    if channel is not None:
-        queryset = queryset.filter(Exists(orders_for(tenant=tenant, channel=channel).filter(customer=OuterRef("pk"))))
+    queryset = rows(Customer, scope)
+    if scope is not None and scope.channel is not None:
+        queryset = queryset.filter(Exists(orders_for(scope=scope).filter(customer=OuterRef("pk"))))
     return queryset
 
 
-def customer_list(*, tenant, search: str = "", channel=None):
-    queryset = customers_for(tenant=tenant, channel=channel)
+def customer_list(*, scope: Scope | None, search: str = ""):
+    queryset = customers_for(scope=scope)
     if search.strip():
         queryset = queryset.filter(Q(email__icontains=search.strip()) | Q(name__icontains=search.strip()))
     return queryset.order_by("-id")
 
 
-def customer_detail(*, tenant, customer_id, channel=None) -> Customer:
+def customer_detail(*, scope: Scope | None, customer_id) -> Customer:
     try:
-        return customers_for(tenant=tenant, channel=channel).get(id=customer_id)
+        return customers_for(scope=scope).get(id=customer_id)
     except (Customer.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such customer.") from None
 
 
-def customer_orders(*, tenant, customer, channel=None):
-    return order_list(tenant=tenant, channel=channel).filter(customer=customer)
+def customer_orders(*, scope: Scope | None, customer):
+    return order_list(scope=scope).filter(customer=customer)
 
 
-def invoices_for(*, tenant, channel=None):
-    queryset = Invoice.objects.for_tenant(tenant).select_related("order__channel", "credited_invoice")
-    if channel is not None:
-        queryset = queryset.filter(order__channel=channel)
+def invoices_for(*, scope: Scope | None):
+    queryset = rows(Invoice, scope).select_related("order__channel", "credited_invoice")
+    if scope is not None:
+        queryset = scope.narrow_to_channel(queryset, "order__channel")
     return queryset.order_by("-sequence")

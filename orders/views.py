@@ -32,7 +32,7 @@ register_nav(_("Orders"), "orders-list", PAGE_ROLES, order=30)
 def _held_orders_tile(request):
     if role_of(request) not in PAGE_ROLES:
         return None
-    held = selectors.orders_for(tenant=request.tenant).filter(status=OrderStatus.ON_HOLD).count()
+    held = selectors.orders_for(scope=request.oms_scope).filter(status=OrderStatus.ON_HOLD).count()
     return {"title": _("Orders on hold"), "value": held, "url": reverse("orders-list") + "?status=on_hold"}
 
 
@@ -146,7 +146,7 @@ def _show_on_phone_form(exc: DomainError, form, lines, items) -> None:
 
 def _order_or_404(request, pk):
     try:
-        return selectors.order_detail(tenant=request.tenant, order_id=pk)
+        return selectors.order_detail(scope=request.oms_scope, order_id=pk)
     except NotFound:
         raise Http404 from None
 
@@ -159,9 +159,9 @@ def _stores(tenant):
 def order_list(request):
     channels = Channel.objects.for_tenant(request.tenant).order_by("code")
     form = OrderSearchForm(request.GET or None, channels=channels)
-    orders = selectors.order_list(tenant=request.tenant)
+    orders = selectors.order_list(scope=request.oms_scope)
     if form.is_valid():
-        orders = selectors.order_list(tenant=request.tenant, search=form.cleaned_data["q"])
+        orders = selectors.order_list(scope=request.oms_scope, search=form.cleaned_data["q"])
         if form.cleaned_data["status"]:
             orders = orders.filter(status=form.cleaned_data["status"])
         if form.cleaned_data["channel"]:
@@ -327,10 +327,10 @@ def _phone_order(data, items, channel) -> services.OrderInput:
 @role_required(*PAGE_ROLES)
 def customer_detail(request, pk: int):
     try:
-        customer = selectors.customer_detail(tenant=request.tenant, customer_id=pk)
+        customer = selectors.customer_detail(scope=request.oms_scope, customer_id=pk)
     except NotFound:
         raise Http404 from None
-    orders = selectors.customer_orders(tenant=request.tenant, customer=customer)
+    orders = selectors.customer_orders(scope=request.oms_scope, customer=customer)
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
     return render(request, "orders/customer.html", {"customer": customer, "page": page})
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
 
+from oms.api.scope import Scope
 from oms.models import ApiKey, Tenant
 from oms.services import authenticate_api_key, membership_for
 
@@ -85,6 +86,8 @@ def _bind(request, *, tenant, api_key=None, membership=None):
         target.tenant = tenant
         target.api_key = api_key
         target.membership = membership
+    # Built from Django's request: DRF's `request.user` is not known until authentication returns.
+    request._request.oms_scope = Scope.for_request(request._request)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

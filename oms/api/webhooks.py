@@ -12,6 +12,7 @@ from oms import webhooks
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
+from oms.api.scope import scope_of
 from oms.permissions import ADMIN_ONLY, STAFF_ROLES
 
 
@@ -70,12 +71,6 @@ class DeliveryOut(serializers.Serializer):
     attempt_log = AttemptOut(many=True)
 
 
-def _bound_channel(request):
-    """The channel a channel-bound API key acts for, or None."""
-    api_key = getattr(request, "api_key", None)
-    return api_key.channel if api_key is not None and api_key.channel_id else None
-
-
 def _page(view, request, queryset, serializer_class):
     paginator = view.pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
@@ -89,7 +84,7 @@ class WebhookListCreate(APIView):
 
     @extend_schema(responses=SubscriptionOut(many=True))
     def get(self, request):
-        subscriptions = webhooks.subscription_list(tenant=request.tenant, channel=_bound_channel(request))
+        subscriptions = webhooks.subscription_list(tenant=request.tenant, channel=scope_of(request).channel)
         return _page(self, request, subscriptions, SubscriptionOut)
 
     @extend_schema(request=SubscriptionIn, responses={201: SubscriptionCreatedOut})
@@ -98,7 +93,7 @@ class WebhookListCreate(APIView):
         data = SubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = webhooks.create_subscription(tenant=request.tenant, actor=actor_from_request(request),
-                                                    channel=_bound_channel(request), **data.validated_data)
+                                                    channel=scope_of(request).channel, **data.validated_data)
         return Response(SubscriptionCreatedOut(subscription).data, status=201)
 
 
@@ -109,7 +104,7 @@ class WebhookDetail(APIView):
     @extend_schema(responses=SubscriptionOut)
     def get(self, request, pk: int):
         subscription = webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk,
-                                                    channel=_bound_channel(request))
+                                                    channel=scope_of(request).channel)
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(request=SubscriptionPatchIn, responses=SubscriptionOut)
@@ -119,13 +114,13 @@ class WebhookDetail(APIView):
         data.is_valid(raise_exception=True)
         subscription = webhooks.update_subscription(tenant=request.tenant, actor=actor_from_request(request),
                                                     subscription_id=pk, changes=data.validated_data,
-                                                    channel=_bound_channel(request))
+                                                    channel=scope_of(request).channel)
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
         webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request), subscription_id=pk,
-                                     channel=_bound_channel(request))
+                                     channel=scope_of(request).channel)
         return Response(status=204)
 
 
@@ -136,5 +131,5 @@ class WebhookDeliveries(APIView):
     @extend_schema(responses=DeliveryOut(many=True))
     def get(self, request, pk: int):
         deliveries = webhooks.delivery_list(tenant=request.tenant, subscription_id=pk,
-                                            channel=_bound_channel(request))
+                                            channel=scope_of(request).channel)
         return _page(self, request, deliveries, DeliveryOut)

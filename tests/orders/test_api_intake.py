@@ -167,8 +167,8 @@ def test_a_channel_key_cannot_place_orders_for_another_channel(channel_api, tena
 
     response = channel_api.post("/api/v1/orders/", order_body(shop, channel="OTHER"), format="json")
 
-    assert response.status_code == 400
-    assert "channel" in response.json()["errors"]
+    assert response.status_code == 403
+    assert response.json()["code"] == "channel_mismatch"
 
 
 def test_a_returning_customer_is_matched_by_email_whatever_the_case(api, tenant, shop):

@@ -4,6 +4,7 @@ import threading
 import pytest
 from rest_framework import serializers
 
+from oms.api.scope import Scope
 from orders import api as orders_api, selectors
 from tests.orders.support import order_body
 
@@ -27,7 +28,7 @@ def plain_drf(monkeypatch):
 def _placed(client, shop, tenant, **overrides):
     response = client.post("/api/v1/orders/", order_body(shop, **overrides), format="json")
     assert response.status_code == 201, response.json()
-    return selectors.order_detail(tenant=tenant, order_id=response.json()["id"])
+    return selectors.order_detail(scope=Scope.system(tenant), order_id=response.json()["id"])
 
 
 def test_an_order_is_answered_as_drf_answers_it(api, shop, tenant, plain_drf):
