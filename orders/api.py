@@ -6,7 +6,6 @@ totals and invoices. Taxes are the channel's: OMS stores them as sent and never 
 computes them on what the customer pays (after discounts and promotions). Every validation error names its
 field with a path such as `lines[2].sku`.
 """
-import copy
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -21,6 +20,7 @@ from oms.api.idempotency import idempotent
 from oms.api.problems import flatten_errors
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
+from oms.api.serializers import SharedFieldsSerializer
 from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
@@ -28,6 +28,7 @@ from channels.services import channel_by_code
 from orders import invoicing, selectors, services
 from orders.filters import InvoiceFilter, OrderFilter
 from orders.models import DeliveryMethod, HoldKind, Invoice
+from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
 # Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
@@ -65,45 +66,17 @@ def _expected_version(request, body_version=None, *, required: bool) -> int | No
     return None
 
 
-# --- serializers built once per class ---------------------------------------------------------------------
-
-def _clone(field):
-    """An unbound copy of a prototype field, shallow: its validators, choices and messages are shared and only
-    read. A list serializer gets its own copy of its child, so that every copy has its own parent chain."""
-    clone = copy.copy(field)
-    clone.__dict__.pop("fields", None)
-    if isinstance(field, serializers.ListSerializer):
-        clone.child = _clone(field.child)
-        clone.child.parent = clone
-    return clone
-
-
-# A serializer whose declared fields are deep-copied once per class instead of once per instance. DRF deep-copies
-# every declared field (nested serializers included) for every serializer instance, which cost about half of the
-# CPU of parsing an order and of answering with it. Here each instance binds shallow copies of per-class
-# prototypes; fields keep no state of their own besides that binding. (A comment, not a docstring: the OpenAPI
-# schema would describe every subclass with it.)
-class PrebuiltSerializer(serializers.Serializer):
-
-    def get_fields(self):
-        prototypes = type(self).__dict__.get("_prototype_fields")
-        if prototypes is None:
-            prototypes = copy.deepcopy(self._declared_fields)
-            type(self)._prototype_fields = prototypes
-        return {name: _clone(field) for name, field in prototypes.items()}
-
-
 # --- input -----------------------------------------------------------------------------------------------
 
 
 
-class CustomerIn(StrictInput, PrebuiltSerializer):
+class CustomerIn(StrictInput, SharedFieldsSerializer):
     email = serializers.EmailField(max_length=254)
     name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
 
 
-class AddressIn(StrictInput, PrebuiltSerializer):
+class AddressIn(StrictInput, SharedFieldsSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=200)
@@ -115,7 +88,7 @@ class AddressIn(StrictInput, PrebuiltSerializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
-class DeliveryIn(StrictInput, PrebuiltSerializer):
+class DeliveryIn(StrictInput, SharedFieldsSerializer):
     method = serializers.ChoiceField(choices=DeliveryMethod.values)
     address = AddressIn(required=False)
     pickup_location = serializers.CharField(
@@ -135,10 +108,10 @@ class DeliveryIn(StrictInput, PrebuiltSerializer):
         return attrs
 
 
-class LineIn(StrictInput, PrebuiltSerializer):
+class LineIn(StrictInput, SharedFieldsSerializer):
     server_fields = SERVER_LINE_FIELDS
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
                                           help_text="price of one unit, excluding tax")
     discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
@@ -153,26 +126,26 @@ class LineIn(StrictInput, PrebuiltSerializer):
 
 
 
-class PromotionIn(StrictInput, PrebuiltSerializer):
+class PromotionIn(StrictInput, SharedFieldsSerializer):
     code = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
                                       help_text="order-level discount, excluding tax")
 
 
-class ShippingIn(StrictInput, PrebuiltSerializer):
+class ShippingIn(StrictInput, SharedFieldsSerializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
                                       help_text="shipping charge, excluding tax")
     tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"),
                                    help_text="tax on the shipping charge, as the channel computed it")
 
 
-class HoldRequestIn(StrictInput, PrebuiltSerializer):
+class HoldRequestIn(StrictInput, SharedFieldsSerializer):
     kind = serializers.ChoiceField(choices=[HoldKind.PAYMENT, HoldKind.FRAUD])
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
-class PromiseIn(StrictInput, PrebuiltSerializer):
+class PromiseIn(StrictInput, SharedFieldsSerializer):
     earliest = serializers.DateField()
     latest = serializers.DateField(help_text="on or after `earliest`")
 
@@ -182,7 +155,7 @@ class LineListField(serializers.ListField):
     """The order's lines, each checked by LineIn in OrderIn.validate_lines (and documented as LineIn)."""
 
 
-class OrderIn(StrictInput, PrebuiltSerializer):
+class OrderIn(StrictInput, SharedFieldsSerializer):
     """An order as the channel sends it. Unknown keys are refused (400 naming them); free data goes in `metadata`.
 
     Totals follow one rule: `subtotal` = Σ unit_price × quantity; `discount_total` = Σ line discounts +
@@ -252,7 +225,7 @@ def order_input(data: dict, channel) -> services.OrderInput:
 
 class LineQuantityIn(StrictInput, serializers.Serializer):
     id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
 
 
 class CancelIn(StrictInput, serializers.Serializer):
@@ -302,14 +275,14 @@ CURRENT_TOTAL_HELP = ("the total without the cancelled units (their price and th
                       "`total` stays what was charged at checkout; returns are not deducted")
 
 
-class AllocationOut(PrebuiltSerializer):
+class AllocationOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     location = serializers.CharField(source="stock_level.location.code")
     quantity = serializers.IntegerField()
     status = serializers.CharField()
 
 
-class LineOut(PrebuiltSerializer):
+class LineOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     line_number = serializers.IntegerField()
     sku = serializers.CharField()
@@ -334,14 +307,14 @@ class LineDetailOut(LineOut):
     allocations = AllocationOut(many=True, source="allocation_list")
 
 
-class CustomerOut(PrebuiltSerializer):
+class CustomerOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
     phone = serializers.CharField()
 
 
-class EventOut(PrebuiltSerializer):
+class EventOut(SharedFieldsSerializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_label")
     kind = serializers.CharField()
@@ -350,7 +323,7 @@ class EventOut(PrebuiltSerializer):
     after = serializers.JSONField()
 
 
-class InvoiceSummaryOut(PrebuiltSerializer):
+class InvoiceSummaryOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     kind = serializers.CharField()
@@ -359,7 +332,7 @@ class InvoiceSummaryOut(PrebuiltSerializer):
     total = money()
 
 
-class OrderSummaryOut(PrebuiltSerializer):
+class OrderSummaryOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
     status = serializers.CharField()

@@ -5,12 +5,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.amounts import amount_fits
-from orders.api import LineIn
 from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
+from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
-# A phone order takes the quantities an integration may send through the API, no more: beyond them the database
-# refuses the number and the page would fail instead of answering.
-API_LINE_QUANTITY = LineIn._declared_fields["quantity"]
 
 
 # How the payment statuses the API accepts read on the pages.
@@ -123,8 +120,8 @@ class PhoneOrderForm(forms.Form):
 
 class PhoneOrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=API_LINE_QUANTITY.min_value,
-                                  max_value=API_LINE_QUANTITY.max_value, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=MIN_LINE_QUANTITY,
+                                  max_value=MAX_LINE_QUANTITY, required=False)
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=12, decimal_places=2, min_value=0,
                                     required=False)
     tax = forms.DecimalField(label=_("Tax"), max_digits=12, decimal_places=2, min_value=0, required=False)

@@ -1,10 +1,13 @@
-"""Order serializers built once per class answer and refuse exactly as DRF's per-instance fields do."""
+"""The shared-fields seam (oms.api.serializers): order serializers built once per class answer and refuse
+exactly as DRF's per-instance fields do."""
 import threading
 
 import pytest
 from rest_framework import serializers
 
+from oms.api.problems import flatten_errors
 from oms.api.scope import Scope
+from oms.api.serializers import SharedFieldsSerializer
 from orders import api as orders_api, selectors
 from tests.orders.support import order_body
 
@@ -21,7 +24,7 @@ BAD = {"external_ref": "", "currency": "eur", "customer": {"email": "not-an-emai
 def plain_drf(monkeypatch):
     """Every serializer of the module back on DRF's own field building (a deep copy per instance)."""
     def use_drf():
-        monkeypatch.setattr(orders_api.PrebuiltSerializer, "get_fields", serializers.Serializer.get_fields)
+        monkeypatch.setattr(SharedFieldsSerializer, "get_fields", serializers.Serializer.get_fields)
     return use_drf
 
 
@@ -51,8 +54,8 @@ def test_bad_input_is_refused_with_the_errors_drf_gives(plain_drf):
     plain = orders_api.OrderIn(data=BAD)
     assert not plain.is_valid()
 
-    assert orders_api.flatten_errors(prebuilt.errors) == orders_api.flatten_errors(plain.errors)
-    assert "lines[1].quantity" in orders_api.flatten_errors(prebuilt.errors)
+    assert flatten_errors(prebuilt.errors) == flatten_errors(plain.errors)
+    assert "lines[1].quantity" in flatten_errors(prebuilt.errors)
 
 
 def test_good_input_is_parsed_as_drf_parses_it(shop, plain_drf):
