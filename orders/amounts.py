@@ -7,6 +7,7 @@ goods, and shipping is owed while anything remains. Returns and refunds are not 
 """
 from decimal import ROUND_HALF_UP, Decimal
 
+# The money constants of the whole code base: amounts are Decimal, rounded to the cent.
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 

@@ -17,11 +17,9 @@ from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
-from orders.amounts import share
+from orders.amounts import CENT, ZERO, share
 from orders.models import DeliveryMethod, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0")
 PER_SHIPMENT, PER_ORDER = "shipment", "order"
 
 
