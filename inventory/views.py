@@ -20,6 +20,7 @@ from inventory import alerts, counts, sync, transfers
 from inventory.forms import AdjustmentForm, AlertRuleForm, CountLotForm, CountStartForm, ImportForm, TransferForm
 from inventory.models import (Location, Product, StockAlertRule, StockImportJob, StockLevel,
                               StockMovement, Transfer)
+from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
 from oms.errors import DomainError, NotFound
 from oms.models import Role
@@ -270,8 +271,6 @@ def _import_for(request, pk: int) -> StockImportJob:
 
 @role_required(*STAFF_ROLES)
 def import_list(request):
-    from inventory.tasks_ops import enqueue_import
-
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -298,8 +297,6 @@ def import_detail(request, pk: int):
 @role_required(*STAFF_ROLES)
 def import_progress(request, pk: int):
     """The htmx partial polled every second; it re-enqueues a job whose task was lost."""
-    from inventory.tasks_ops import enqueue_import
-
     job = _import_for(request, pk)
     # At most one re-enqueue per job every 30 s, however many pages poll.
     if sync.import_needs_kick(job) and cache.add(f"inventory:import-kick:{job.id}:{job.created_at.timestamp()}", 1, 30):

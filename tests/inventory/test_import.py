@@ -168,7 +168,7 @@ def test_a_waiting_import_whose_task_was_lost_is_handed_over_again(user_client, 
 
 
 def test_the_worker_finds_the_stock_operation_tasks():
-    """Celery autodiscovers inventory/tasks.py only: it must expose the tasks of inventory/tasks_ops.py."""
+    """Celery autodiscovers inventory/tasks.py: the stock operation tasks must be registered from there."""
     import inventory.tasks
 
     assert inventory.tasks.process_stock_import.name == "inventory.process_stock_import"

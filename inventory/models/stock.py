@@ -1,4 +1,4 @@
-"""Catalog, network and stock: products, locations, stock levels, the movement ledger, reservations."""
+"""Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -209,5 +209,3 @@ class ReservationLot(TenantModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_lot_quantity_positive"),
         ]
 
-
-from inventory.models_ops import *  # noqa: E402,F401,F403
