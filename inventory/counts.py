@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import (CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel,
                               StockMovement)
@@ -313,8 +314,6 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
         if increased:
             emit(tenant, "stock.adjusted", {"source": "count", "count": count.number, "skus": sorted(increased),
                                             "locations": [count.location.code], "rows": len(increased)})
-        from inventory.alerts import evaluate_levels
-
         evaluate_levels(tenant=tenant, level_ids=list(locked))
     return count
 

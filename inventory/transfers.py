@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
 from oms import audit
@@ -170,8 +171,6 @@ def cancel_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
 
 
 def _evaluate_alerts(tenant, level_ids):
-    from inventory.alerts import evaluate_levels
-
     evaluate_levels(tenant=tenant, level_ids=level_ids)
 
 

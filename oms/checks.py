@@ -2,7 +2,7 @@
 from django.conf import settings
 from django.core.checks import Error, register
 
-from oms.api.throttling import valid_rate
+from oms.rates import valid_rate
 
 
 @register()

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 
 from oms import audit
 from oms.actors import Actor
-from oms.api.throttling import valid_rate
+from oms.rates import valid_rate
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
 

@@ -20,7 +20,7 @@ from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
-from oms.errors import ValidationFailed
+from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
 from orders import invoicing, selectors, services
@@ -616,8 +616,6 @@ def _invoice(request, pk):
     invoice = invoicing.get_invoice(tenant=request.tenant, invoice_id=pk)
     channel = _bound_channel(request)
     if channel is not None and invoice.order.channel_id != channel.id:
-        from oms.errors import NotFound
-
         raise NotFound("No such invoice.")
     return invoice
 

@@ -8,5 +8,4 @@ transfers    transfers between locations
 counts       cycle counts
 alerts       low-stock alert rules
 operations   what the stock operation endpoints (sync, transfers, counts, alerts) share
-common       what every endpoint shares: who the caller acts for, filtering, pagination
 """

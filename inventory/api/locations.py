@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import (clerk_location_ids, filter_parameters, filtered, forbid_channel_key,
+from oms.api.common import (clerk_location_ids, filter_parameters, filtered, forbid_channel_key,
                                   paginated)
 from inventory.filters import LocationFilter
 from inventory.models import LocationKind

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import (bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered,
+from oms.api.common import (bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered,
                                   paginated)
 from inventory.availability import channel_availability, parse_skus
 from inventory.filters import ReservationFilter, StockLevelFilter
