@@ -23,8 +23,7 @@ from django.utils import timezone
 
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
-from inventory.models import (CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel,
-                              StockMovement)
+from inventory.models import CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel, StockMovement
 from oms import audit
 from oms.actors import Actor
 from oms.db import LOCK_ROW

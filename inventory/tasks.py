@@ -24,7 +24,7 @@ def process_stock_import(self, job_id: int):
         return sync.run_import_job(job_id=job_id)
     except DatabaseError as exc:
         if self.request.retries < self.max_retries and not self.request.is_eager:
-            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 5, 300))
+            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 5, 300)) from exc
         sync.fail_import_job(job_id=job_id, failure=str(exc))
         raise
     except Exception as exc:

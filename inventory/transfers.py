@@ -80,8 +80,8 @@ def create_transfer(*, tenant, actor: Actor, source: str, destination: str, line
 
 
 def _locked(tenant, transfer_id: int) -> Transfer:
-    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related("source", "destination")
-                .filter(id=transfer_id).first())
+    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
+                .select_related("source", "destination").filter(id=transfer_id).first())
     if transfer is None:
         raise NotFound("No such transfer.")
     return transfer

@@ -18,8 +18,7 @@ from django.views.decorators.http import require_POST
 
 from inventory import alerts, counts, sync, transfers
 from inventory.forms import AdjustmentForm, AlertRuleForm, CountLotForm, CountStartForm, ImportForm, TransferForm
-from inventory.models import (Location, Product, StockAlertRule, StockImportJob, StockLevel,
-                              StockMovement, Transfer)
+from inventory.models import Location, Product, StockAlertRule, StockImportJob, StockLevel, StockMovement, Transfer
 from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
 from oms.errors import DomainError, NotFound
@@ -155,7 +154,8 @@ def transfer_list(request):
             messages.success(request, gettext("Transfer %(number)s created.") % {"number": transfer.number})
             return redirect("inventory:transfer", pk=transfer.id)
     status = _param(request, "status")
-    page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(request.GET.get("page"))
+    page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(
+        request.GET.get("page"))
     return _render(request, "inventory/transfers.html", {"form": form, "page": page, "status": status,
                                                          "statuses": Transfer.Status.choices})
 
@@ -333,7 +333,8 @@ def alert_list(request):
     if request.GET.get("low"):
         rules = rules.filter(is_low=True)
     page = Paginator(rules, 50).get_page(request.GET.get("page"))
-    return _render(request, "inventory/alerts.html", {"form": form, "page": page, "low_only": bool(request.GET.get("low"))})
+    return _render(request, "inventory/alerts.html",
+                   {"form": form, "page": page, "low_only": bool(request.GET.get("low"))})
 
 
 @role_required(*STAFF_ROLES)

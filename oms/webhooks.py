@@ -47,7 +47,8 @@ def _validate(url: str, events) -> list[str]:
     else:
         unknown = sorted(set(events) - set(KNOWN_EVENTS) - {"*"})
         if unknown:
-            errors["events"] = [f"Unknown events: {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
+            errors["events"] = [f"Unknown events: {', '.join(unknown)}. "
+                                f"Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
     if errors:
         raise ValidationFailed(errors=errors)
     return sorted(set(events))

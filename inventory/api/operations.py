@@ -2,8 +2,8 @@
 them and never posts them; a location named in the query string."""
 from rest_framework.views import APIView
 
-from oms.api.common import forbid_channel_key
 from inventory.models import Location
+from oms.api.common import forbid_channel_key
 from oms.api.pagination import StableCursorPagination
 from oms.errors import NotFound
 

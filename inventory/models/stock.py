@@ -160,7 +160,8 @@ class StockMovement(TenantModel):
 
 
 class Reservation(TenantModel):
-    """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on shipment."""
+    """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on
+    shipment."""
 
     tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 

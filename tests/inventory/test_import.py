@@ -44,7 +44,8 @@ def upload(client, content: bytes, mode="adjustments", name="stock.csv", **extra
 
 def test_csv_import_end_to_end(user_client, tenant, catalog, eager, django_capture_on_commit_callbacks):
     client = user_client("back_office")
-    content = b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\nA,WH1,-2,damaged\n"
+    content = (b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\n"
+               b"A,WH1,-2,damaged\n")
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, content)
     job = StockImportJob.objects.for_tenant(tenant).get()

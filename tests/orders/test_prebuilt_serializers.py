@@ -4,7 +4,8 @@ import threading
 import pytest
 from rest_framework import serializers
 
-from orders import api as orders_api, selectors
+from orders import api as orders_api
+from orders import selectors
 from tests.orders.support import order_body
 
 pytestmark = pytest.mark.django_db
