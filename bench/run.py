@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -241,7 +241,7 @@ def snapshot(ctx: Context) -> dict:
     ctx.request("POST", "/api/v1/inventory/snapshots/", {"rows": warm})  # warm-up: worker imports, connection
     runs = []
     for run in range(ctx.args.snapshot_runs):
-        as_of = (datetime.now(timezone.utc) - timedelta(hours=1) + timedelta(minutes=run)).isoformat()
+        as_of = (datetime.now(UTC) - timedelta(hours=1) + timedelta(minutes=run)).isoformat()
         pairs = rng.sample(range(len(ctx.skus) * len(ctx.locations)), 10_000)
         rows = [{"sku": ctx.skus[i // len(ctx.locations)], "location": ctx.locations[i % len(ctx.locations)],
                  "quantity": rng.randint(0, 60)} for i in pairs]

@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 
 from channels import services
 from channels.models import BufferKind, Channel, ChannelKind
-from inventory.api.common import bound_channel, filter_parameters, filtered, forbid_channel_key, paginated
-from inventory.filters import StrictBooleanFilter
 from oms.actors import actor_from_request
+from oms.api.common import bound_channel, filter_parameters, filtered, forbid_channel_key, paginated
+from oms.api.filters import StrictBooleanFilter
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound
 

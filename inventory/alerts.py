@@ -16,6 +16,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.outbox import emit
+from oms.sales_channels import find_channel
 
 
 def _available(on_hand: int, reserved: int, safety_stock: int) -> int:
@@ -24,13 +25,13 @@ def _available(on_hand: int, reserved: int, safety_stock: int) -> int:
 
 def _channel_available(tenant, rules: list) -> dict:
     """{rule_id: available over the channel's active pool, less the channel's buffer}."""
-    from channels.models import ChannelLocation
-
     channel_ids = {r.channel_id for r in rules}
     pools: dict[int, set] = {}
-    for channel_id, location_id in (ChannelLocation.objects.for_tenant(tenant)
-                                    .filter(channel_id__in=channel_ids, location__active=True)
-                                    .values_list("channel_id", "location_id")):
+    # The pool through the relation the channels app puts on Location (Channel.locations): inventory reads a
+    # channel's pool without importing the app above it.
+    for channel_id, location_id in (Location.objects.for_tenant(tenant)
+                                    .filter(channels__in=channel_ids, active=True)
+                                    .values_list("channels", "id")):
         pools.setdefault(channel_id, set()).add(location_id)
     all_locations = set().union(*pools.values()) if pools else set()
     per_level = {}
@@ -140,8 +141,6 @@ def rule_list(*, tenant):
 def save_rule(*, tenant, actor: Actor, sku: str, threshold: int, location_code: str = "",
               channel_code: str = "") -> StockAlertRule:
     """Create the rule for (SKU, location) or (SKU, channel), or change its threshold; evaluated at once."""
-    from channels.models import Channel
-
     if bool(location_code) == bool(channel_code):
         raise ValidationFailed(errors={"location": ["Give either a location or a channel."]})
     if threshold < 0:
@@ -156,7 +155,7 @@ def save_rule(*, tenant, actor: Actor, sku: str, threshold: int, location_code: 
             raise ValidationFailed(errors={"location": [f"Unknown location {location_code}."]})
         scope["location"] = location
     else:
-        channel = Channel.objects.for_tenant(tenant).filter(code=channel_code).first()
+        channel = find_channel(tenant=tenant, code=channel_code)
         if channel is None:
             raise ValidationFailed(errors={"channel": [f"Unknown channel {channel_code}."]})
         scope["channel"] = channel

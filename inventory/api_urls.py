@@ -1,7 +1,7 @@
 """This app's endpoints under /api/v1/."""
 from django.urls import path
 
-from inventory.api import catalog, locations, stock
+from inventory.api import alerts, catalog, counts, locations, stock, sync, transfers
 
 urlpatterns = [
     path("products/", catalog.ProductListCreate.as_view(), name="api-products"),
@@ -13,21 +13,15 @@ urlpatterns = [
     path("reservations/", stock.ReservationListCreate.as_view(), name="api-reservations"),
     path("reservations/<int:pk>/", stock.ReservationDetail.as_view(), name="api-reservation"),
     path("availability/", stock.Availability.as_view(), name="api-availability"),
-]
-
-# Stock operations: ERP/WMS sync, transfers, cycle counts, low-stock alert rules.
-from inventory import api_ops  # noqa: E402
-
-urlpatterns += [
-    path("inventory/adjustments/", api_ops.StockAdjustments.as_view(), name="api-stock-adjustments"),
-    path("inventory/snapshots/", api_ops.StockSnapshots.as_view(), name="api-stock-snapshots"),
-    path("inventory/transfers/", api_ops.TransferListCreate.as_view(), name="api-transfers"),
-    path("inventory/transfers/<int:pk>/", api_ops.TransferDetail.as_view(), name="api-transfer"),
-    path("inventory/transfers/<int:pk>/ship/", api_ops.TransferShip.as_view(), name="api-transfer-ship"),
-    path("inventory/transfers/<int:pk>/receive/", api_ops.TransferReceive.as_view(), name="api-transfer-receive"),
-    path("inventory/transfers/<int:pk>/cancel/", api_ops.TransferCancel.as_view(), name="api-transfer-cancel"),
-    path("inventory/counts/", api_ops.CountListCreate.as_view(), name="api-counts"),
-    path("inventory/counts/<int:pk>/", api_ops.CountDetail.as_view(), name="api-count"),
-    path("inventory/alert-rules/", api_ops.AlertRuleListCreate.as_view(), name="api-alert-rules"),
-    path("inventory/alert-rules/<int:pk>/", api_ops.AlertRuleDetail.as_view(), name="api-alert-rule"),
+    path("inventory/adjustments/", sync.StockAdjustments.as_view(), name="api-stock-adjustments"),
+    path("inventory/snapshots/", sync.StockSnapshots.as_view(), name="api-stock-snapshots"),
+    path("inventory/transfers/", transfers.TransferListCreate.as_view(), name="api-transfers"),
+    path("inventory/transfers/<int:pk>/", transfers.TransferDetail.as_view(), name="api-transfer"),
+    path("inventory/transfers/<int:pk>/ship/", transfers.TransferShip.as_view(), name="api-transfer-ship"),
+    path("inventory/transfers/<int:pk>/receive/", transfers.TransferReceive.as_view(), name="api-transfer-receive"),
+    path("inventory/transfers/<int:pk>/cancel/", transfers.TransferCancel.as_view(), name="api-transfer-cancel"),
+    path("inventory/counts/", counts.CountListCreate.as_view(), name="api-counts"),
+    path("inventory/counts/<int:pk>/", counts.CountDetail.as_view(), name="api-count"),
+    path("inventory/alert-rules/", alerts.AlertRuleListCreate.as_view(), name="api-alert-rules"),
+    path("inventory/alert-rules/<int:pk>/", alerts.AlertRuleDetail.as_view(), name="api-alert-rule"),
 ]

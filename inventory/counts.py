@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
-from inventory.models import (CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel,
-                              StockMovement)
+from inventory.models import CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel, StockMovement
 from oms import audit
 from oms.actors import Actor
 from oms.db import LOCK_ROW
@@ -313,8 +313,6 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
         if increased:
             emit(tenant, "stock.adjusted", {"source": "count", "count": count.number, "skus": sorted(increased),
                                             "locations": [count.location.code], "rows": len(increased)})
-        from inventory.alerts import evaluate_levels
-
         evaluate_levels(tenant=tenant, level_ids=list(locked))
     return count
 

@@ -14,8 +14,17 @@ from datetime import time, timedelta
 from django.db import transaction
 
 from inventory import alerts, counts, services, transfers
-from inventory.models import (CycleCount, Location, Lot, MovementKind, Product, StockAlertRule, StockLevel,
-                              StockMovement, Transfer)
+from inventory.models import (
+    CycleCount,
+    Location,
+    Lot,
+    MovementKind,
+    Product,
+    StockAlertRule,
+    StockLevel,
+    StockMovement,
+    Transfer,
+)
 from inventory.reservations import today_for
 from oms.actors import Actor
 
@@ -253,7 +262,7 @@ def _demo_count(tenant, store: str, how_many: int, deltas: list[int], with_lots:
                   .filter(location__code=store, product__tracks_lots=False, on_hand__gt=3)
                   .select_related("product").order_by("product__sku")[:how_many])
     counted = [counts.Counted(level.product.sku, max(level.on_hand + delta, level.reserved))
-               for level, delta in zip(levels, deltas)]
+               for level, delta in zip(levels, deltas, strict=False)]
     if with_lots:
         fresh = (StockLevel.objects.for_tenant(tenant).filter(location__code=store, product__tracks_lots=True)
                  .select_related("product").order_by("product__sku").first())

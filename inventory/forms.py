@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location, MovementKind, StockImportJob
+from oms.sales_channels import channels_of
 
 
 class LocationChoiceField(forms.ModelChoiceField):
@@ -132,11 +133,9 @@ class AlertRuleForm(forms.Form):
                                    max_value=1_000_000_000)
 
     def __init__(self, *args, tenant, **kwargs):
-        from channels.models import Channel
-
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = _locations(tenant)
-        self.fields["channel"].queryset = Channel.objects.for_tenant(tenant).order_by("code")
+        self.fields["channel"].queryset = channels_of(tenant).order_by("code")
 
     def clean(self):
         data = super().clean()

@@ -375,7 +375,7 @@ def _pool_sql() -> tuple[str, tuple]:
 def _hydrate(model, spec, values):
     names, _, converters = spec
     values = [convert(value, None, connection) if convert is not None and value is not None else value
-              for convert, value in zip(converters, values)]
+              for convert, value in zip(converters, values, strict=True)]
     return model.from_db(connection.alias, names, values)
 
 
@@ -393,7 +393,8 @@ def _pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
         level = _hydrate(StockLevel, level_spec, row[:first_location])
         location = locations.get(level.location_id)
         if location is None:
-            location = locations[level.location_id] = _hydrate(Location, location_spec, row[first_location:first_product])
+            location = _hydrate(Location, location_spec, row[first_location:first_product])
+            locations[level.location_id] = location
             ranks[level.location_id] = (row[rank_at], row[rank_at + 1])
         product = products_by_id.get(level.product_id)
         if product is None:
@@ -530,7 +531,7 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
             ordered, levels = _pool_snapshot(tenant=tenant, channel=channel, products=products)
         else:
             levels = pool_levels(tenant=tenant, channel=channel, products=products, locations=ordered)
-        for key, level in levels.items():
+        for level in levels.values():
             if not level.product.active:
                 level.sellable = 0
         plan_sourcing(demands=demands, ordered_locations=ordered, levels=levels, split=split)
@@ -550,7 +551,7 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
             continue
         for d in demands:
             d.reservations = []
-        for (d, _), reservation in zip(planned, reservations):
+        for (d, _), reservation in zip(planned, reservations, strict=True):
             d.reservations.append(reservation)
         return demands
     raise AssertionError("unreachable")  # pragma: no cover

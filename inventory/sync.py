@@ -102,7 +102,7 @@ def _parse(rows, *, value_field: str, snapshot: bool, index_offset: int, result:
     for position, raw in enumerate(rows):
         index = index_offset + position
         if not isinstance(raw, dict):
-            _reject(result, index, "", "", "A row is an object with sku, location and %s." % value_field)
+            _reject(result, index, "", "", f"A row is an object with sku, location and {value_field}.")
             continue
         sku, code = _text(raw, "sku"), _text(raw, "location")
         value = _as_int(raw.get(value_field))
@@ -203,7 +203,8 @@ def _lock(tenant, level_ids: dict) -> dict:
     if connection.vendor == "postgresql" and ordered:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, on_hand, reserved FROM {StockLevel._meta.db_table} "
-                           "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) ORDER BY location_id, product_id FOR UPDATE",
+                           "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "
+                           "ORDER BY location_id, product_id FOR UPDATE",
                            [tenant.id, ordered])
             return {level_id: [on_hand, reserved] for level_id, on_hand, reserved in cursor.fetchall()}
     for chunk in _chunks(ordered):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
 from oms import audit
@@ -79,8 +80,8 @@ def create_transfer(*, tenant, actor: Actor, source: str, destination: str, line
 
 
 def _locked(tenant, transfer_id: int) -> Transfer:
-    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related("source", "destination")
-                .filter(id=transfer_id).first())
+    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
+                .select_related("source", "destination").filter(id=transfer_id).first())
     if transfer is None:
         raise NotFound("No such transfer.")
     return transfer
@@ -170,8 +171,6 @@ def cancel_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
 
 
 def _evaluate_alerts(tenant, level_ids):
-    from inventory.alerts import evaluate_levels
-
     evaluate_levels(tenant=tenant, level_ids=level_ids)
 
 

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 
 from inventory import alerts, counts, sync, transfers
 from inventory.forms import AdjustmentForm, AlertRuleForm, CountLotForm, CountStartForm, ImportForm, TransferForm
-from inventory.models import (Location, Product, StockAlertRule, StockImportJob, StockLevel,
-                              StockMovement, Transfer)
+from inventory.models import Location, Product, StockAlertRule, StockImportJob, StockLevel, StockMovement, Transfer
+from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
 from oms.errors import DomainError, NotFound
 from oms.models import Role
@@ -154,7 +154,8 @@ def transfer_list(request):
             messages.success(request, gettext("Transfer %(number)s created.") % {"number": transfer.number})
             return redirect("inventory:transfer", pk=transfer.id)
     status = _param(request, "status")
-    page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(request.GET.get("page"))
+    page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(
+        request.GET.get("page"))
     return _render(request, "inventory/transfers.html", {"form": form, "page": page, "status": status,
                                                          "statuses": Transfer.Status.choices})
 
@@ -270,8 +271,6 @@ def _import_for(request, pk: int) -> StockImportJob:
 
 @role_required(*STAFF_ROLES)
 def import_list(request):
-    from inventory.tasks_ops import enqueue_import
-
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -298,8 +297,6 @@ def import_detail(request, pk: int):
 @role_required(*STAFF_ROLES)
 def import_progress(request, pk: int):
     """The htmx partial polled every second; it re-enqueues a job whose task was lost."""
-    from inventory.tasks_ops import enqueue_import
-
     job = _import_for(request, pk)
     # At most one re-enqueue per job every 30 s, however many pages poll.
     if sync.import_needs_kick(job) and cache.add(f"inventory:import-kick:{job.id}:{job.created_at.timestamp()}", 1, 30):
@@ -336,7 +333,8 @@ def alert_list(request):
     if request.GET.get("low"):
         rules = rules.filter(is_low=True)
     page = Paginator(rules, 50).get_page(request.GET.get("page"))
-    return _render(request, "inventory/alerts.html", {"form": form, "page": page, "low_only": bool(request.GET.get("low"))})
+    return _render(request, "inventory/alerts.html",
+                   {"form": form, "page": page, "low_only": bool(request.GET.get("low"))})
 
 
 @role_required(*STAFF_ROLES)

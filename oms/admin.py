@@ -29,8 +29,18 @@ from django.utils.translation import ngettext
 from oms import audit, services, webhooks
 from oms.actors import actor_from_request
 from oms.middleware import SESSION_TENANT_KEY
-from oms.models import (ApiKey, AuditEntry, Membership, OutboxEvent, Role, Tenant, User, WebhookAttempt,
-                        WebhookDelivery, WebhookSubscription)
+from oms.models import (
+    ApiKey,
+    AuditEntry,
+    Membership,
+    OutboxEvent,
+    Role,
+    Tenant,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from oms.permissions import role_of
 
 ADMIN_SITE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})

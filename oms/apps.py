@@ -7,6 +7,9 @@ class OmsConfig(AppConfig):
     verbose_name = _("Tenancy and platform")
 
     def ready(self):
-        # Registers the system checks and the OpenAPI descriptions of the authentication classes.
-        from oms import checks  # noqa: F401
+        # Models can be imported only now. checks registers the system checks, schema the OpenAPI descriptions of
+        # the authentication classes; the outbox learns which tasks carry its work to the workers.
+        from oms import checks, outbox, tasks  # noqa: F401
         from oms.api import schema  # noqa: F401
+
+        outbox.register_tasks(process_event=tasks.process_outbox_event, deliver_webhook=tasks.deliver_webhook)

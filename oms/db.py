@@ -31,7 +31,7 @@ def insert_rows(objs: list) -> list:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     pk_name = model._meta.pk.attname
-    for obj, pk in zip(objs, ids):
+    for obj, pk in zip(objs, ids, strict=True):
         setattr(obj, pk_name, pk)
         obj._state.adding = False
         obj._state.db = connection.alias

@@ -80,7 +80,8 @@ class CurrentTenantMiddleware:
         if user is not None and user.is_authenticated:
             wanted = request.session.get(SESSION_TENANT_KEY)
             memberships = list(memberships_of(user))
-            chosen = next((m for m in memberships if m.tenant_id == wanted), None) or (memberships[0] if memberships else None)
+            chosen = (next((m for m in memberships if m.tenant_id == wanted), None)
+                      or (memberships[0] if memberships else None))
             if chosen is not None:
                 request.tenant = chosen.tenant
                 request.membership = membership_for(user, chosen.tenant)

@@ -171,7 +171,8 @@ class OutboxEvent(TenantModel):
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_pending_idx", condition=models.Q(processed_at__isnull=True)),
+            models.Index(fields=["created_at"], name="outbox_pending_idx",
+                         condition=models.Q(processed_at__isnull=True)),
             models.Index(fields=["tenant", "topic", "created_at"], name="outbox_tenant_topic_idx"),
         ]
 

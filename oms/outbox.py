@@ -21,6 +21,21 @@ from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("oms.outbox")
 _HANDLERS: dict[str, list[str]] = {}
+# The Celery tasks that carry an event and a webhook delivery to a worker. oms.tasks calls this module, so this
+# module never imports it: OmsConfig.ready() registers them in every process (web, worker, beat, commands).
+_TASKS: dict[str, object] = {}
+
+
+def register_tasks(*, process_event, deliver_webhook) -> None:
+    """Name the tasks that publish() and enqueue_delivery() hand work to: `task.apply_async((id,), retry=False)`."""
+    _TASKS.update(process_event=process_event, deliver_webhook=deliver_webhook)
+
+
+def _task(name: str):
+    try:
+        return _TASKS[name]
+    except KeyError:
+        raise RuntimeError(f"No {name} task registered with the outbox: is the oms app installed?") from None
 
 
 def register_handler(topic: str, handler_path: str) -> None:
@@ -56,10 +71,9 @@ def publish(event_id: int, *, recorded: bool = False) -> bool:
 
     `recorded`: the hand-over time is already on the row (emit() wrote it); otherwise it is written here.
     """
-    from oms.tasks import process_outbox_event
-
+    task = _task("process_event")
     try:
-        process_outbox_event.apply_async((event_id,), retry=False)
+        task.apply_async((event_id,), retry=False)
     except Exception:  # broker down: the event stays pending and the sweep re-sends it
         log.warning("outbox publish failed; the sweep will retry", extra={"event_id": event_id}, exc_info=True)
         OutboxEvent.all_tenants.filter(id=event_id).update(published_at=None)
@@ -108,10 +122,9 @@ def _process(event_id: int) -> bool:
 
 def enqueue_delivery(delivery_id: int) -> bool:
     """Hand a webhook delivery to the broker; when it cannot take it, the delivery sweep re-sends it."""
-    from oms.tasks import deliver_webhook
-
+    task = _task("deliver_webhook")
     try:
-        deliver_webhook.apply_async((delivery_id,), retry=False)
+        task.apply_async((delivery_id,), retry=False)
     except Exception:
         log.warning("webhook enqueue failed; the sweep will retry", extra={"delivery_id": delivery_id},
                     exc_info=True)

@@ -13,9 +13,9 @@ from django.utils.text import slugify
 
 from oms import audit
 from oms.actors import Actor
-from oms.api.throttling import valid_rate
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
+from oms.rates import valid_rate
 
 API_KEY_PREFIX = "oms"
 
@@ -159,7 +159,8 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
 
 
 def memberships_of(user):
-    return Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
+    return (Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant")
+            .order_by("tenant__name"))
 
 
 def membership_for(user, tenant) -> Membership | None:

@@ -16,7 +16,7 @@ def process_outbox_event(self, event_id: int):
     try:
         outbox.process_event(event_id)
     except DatabaseError as exc:  # transient: retry with backoff; the sweep is the last resort
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300))
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
 
 
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)

@@ -21,6 +21,7 @@ from oms.errors import DomainError
 from oms.middleware import SESSION_TENANT_KEY
 from oms.models import ApiKey, AuditEntry, Role, WebhookDelivery, WebhookSubscription
 from oms.permissions import ADMIN_ONLY, ALL_ROLES, STAFF_ROLES, register_nav, role_of, role_required
+from oms.sales_channels import channels_of
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +152,7 @@ class ApiKeyForm(forms.Form):
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        from django.apps import apps
-
-        channel_model = apps.get_model("channels", "Channel")
-        self.fields["channel"].queryset = channel_model.objects.for_tenant(tenant).order_by("code")
+        self.fields["channel"].queryset = channels_of(tenant).order_by("code")
         self.fields["channel"].label_from_instance = lambda channel: f"{channel.code} · {channel.name}"
 
 

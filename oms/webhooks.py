@@ -32,6 +32,7 @@ from oms.actors import Actor
 from oms.errors import NotFound, ValidationFailed
 from oms.events import KNOWN_EVENTS
 from oms.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from oms.outbox import enqueue_delivery
 
 USER_AGENT = "OMS-Webhooks/1.0"
 
@@ -46,7 +47,8 @@ def _validate(url: str, events) -> list[str]:
     else:
         unknown = sorted(set(events) - set(KNOWN_EVENTS) - {"*"})
         if unknown:
-            errors["events"] = [f"Unknown events: {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
+            errors["events"] = [f"Unknown events: {', '.join(unknown)}. "
+                                f"Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
     if errors:
         raise ValidationFailed(errors=errors)
     return sorted(set(events))
@@ -335,7 +337,5 @@ def redeliver(*, tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
         delivery.save(update_fields=["status", "next_attempt_at", "attempts"])
         audit.record(tenant=tenant, actor=actor, action="webhook.redelivered", obj=delivery,
                      object_repr=f"{delivery.event.topic} → {delivery.subscription.url}"[:200])
-        from oms.outbox import enqueue_delivery
-
         transaction.on_commit(lambda: enqueue_delivery(delivery.id), robust=True)
     return delivery

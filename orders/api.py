@@ -14,17 +14,17 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from channels.services import channel_by_code
 from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
-from oms.api.problems import flatten_errors
 from oms.api.pagination import StableCursorPagination
+from oms.api.problems import flatten_errors
 from oms.api.scope import scope_of
 from oms.api.serializers import SharedFieldsSerializer
 from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
-from channels.services import channel_by_code
 from orders import invoicing, selectors, services
 from orders.filters import InvoiceFilter, OrderFilter
 from orders.models import DeliveryMethod, HoldKind, Invoice

@@ -97,7 +97,7 @@ def _taxed(lines: list, promotion: Decimal) -> list:
     rounding remainder). OMS takes these taxes as sent."""
     amounts = [line.unit_price * line.quantity - line.discount for line in lines]
     total, left, taxed = sum(amounts), promotion, []
-    for index, (line, amount) in enumerate(zip(lines, amounts)):
+    for index, (line, amount) in enumerate(zip(lines, amounts, strict=True)):
         share = left if index == len(lines) - 1 else (promotion * amount / total).quantize(CENT)
         left -= share
         taxed.append(dataclasses.replace(line, tax=_vat(amount - share)))

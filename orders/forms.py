@@ -8,8 +8,6 @@ from orders.amounts import amount_fits
 from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
-
-
 # How the payment statuses the API accepts read on the pages.
 PAYMENT_STATUS_LABELS = {
     "pending": _("Pending"), "authorized": _("Authorized"), "paid": _("Paid"),

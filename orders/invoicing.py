@@ -297,6 +297,7 @@ def render_html(invoice: Invoice, *, request=None) -> str:
 
 def render_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF, laid out by WeasyPrint from the same template as the HTML page."""
+    # Loaded on first use: WeasyPrint brings in Pango and fonts, which only the processes that print need.
     from weasyprint import HTML
 
     return HTML(string=render_html(invoice)).write_pdf()

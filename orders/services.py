@@ -24,7 +24,7 @@ from oms.outbox import emit
 from oms.sequences import next_unique_value
 from orders import states
 from orders.amounts import amount_fits
-from orders.models import (Customer, DeliveryMethod, HoldKind, Order, OrderEvent, OrderLine, OrderStatus)
+from orders.models import Customer, DeliveryMethod, HoldKind, Order, OrderEvent, OrderLine, OrderStatus
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")

@@ -48,4 +48,4 @@ def allocate_backorders(self, tenant_id: int, skus: list[str] | None = None):
     try:
         return services.allocate_backorders(tenant=tenant, product_ids=product_ids)
     except DatabaseError as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60))
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc

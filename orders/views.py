@@ -19,8 +19,18 @@ from oms.models import Role
 from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
 from orders import invoicing, selectors, services, tenant_settings
-from orders.forms import (PAYMENT_STATUS_LABELS, AddressForm, CancelForm, HoldForm, OrderSearchForm, OrderSettingsForm,
-                          PhoneOrderForm, PhoneOrderLineFormSet, PickupForm, ReleaseForm)
+from orders.forms import (
+    PAYMENT_STATUS_LABELS,
+    AddressForm,
+    CancelForm,
+    HoldForm,
+    OrderSearchForm,
+    OrderSettingsForm,
+    PhoneOrderForm,
+    PhoneOrderLineFormSet,
+    PickupForm,
+    ReleaseForm,
+)
 from orders.models import DeliveryMethod, OrderStatus
 
 PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
@@ -88,7 +98,8 @@ def _refusal(exc: DomainError) -> str:
     if isinstance(exc, StaleVersion):
         return gettext("Someone changed this order in the meantime: reload the page and try again.")
     if isinstance(exc, IllegalTransition) and exc.extra.get("current"):
-        return gettext("Not possible while the order is %(status)s.") % {"status": _status_name(exc.extra["current"]).lower()}
+        return gettext("Not possible while the order is %(status)s.") % {
+            "status": _status_name(exc.extra["current"]).lower()}
     if isinstance(exc, InsufficientStock):
         return gettext("Some lines are short of stock.")
     return str(exc.detail)

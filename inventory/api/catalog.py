@@ -5,9 +5,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import filter_parameters, filtered, forbid_channel_key, paginated
 from inventory.filters import ProductFilter
 from oms.actors import actor_from_request
+from oms.api.common import filter_parameters, filtered, forbid_channel_key, paginated
 from oms.api.idempotency import idempotent
 
 

@@ -5,11 +5,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import (clerk_location_ids, filter_parameters, filtered, forbid_channel_key,
-                                  paginated)
 from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
+from oms.api.common import clerk_location_ids, filter_parameters, filtered, forbid_channel_key, paginated
 from oms.api.fields import StrictInput
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound

@@ -6,12 +6,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.api.common import (bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered,
-                                  paginated)
 from inventory.availability import channel_availability, parse_skus
 from inventory.filters import ReservationFilter, StockLevelFilter
 from inventory.geo import point_for_postal_code
 from inventory.reservations import channel_locations
+from oms.api.common import bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound, ValidationFailed
 from oms.permissions import OPERATIONS_ROLES

@@ -6,7 +6,6 @@ time of the next request), checked and moved by one Lua script, so a call costs 
 rate and concurrent calls cannot both take the last slot. N calls may come at once; after that one call every
 period/N. Other caches (the embedded demo's local memory) keep DRF's sliding log.
 """
-import re
 import weakref
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
-RATE_PATTERN = re.compile(r"^(off|\d+/(s|sec|second|m|min|minute|h|hour|d|day))$")
+from oms.rates import valid_rate
 
 # KEYS[1]: the key's theoretical arrival time (ms); ARGV: period/N (ms), the period (ms). Returns 0 when the call
 # is allowed, else the milliseconds until it would be. Redis's own clock serves every web process alike.
@@ -29,10 +28,6 @@ if next_tat - now > period then return math.max(1, math.ceil(next_tat - now - pe
 redis.call('SET', KEYS[1], next_tat, 'PX', math.ceil(next_tat - now))
 return 0
 """
-
-
-def valid_rate(rate: str) -> bool:
-    return bool(RATE_PATTERN.match((rate or "").strip().lower()))
 
 
 _script = None

@@ -92,7 +92,7 @@ def test_every_inventory_and_channel_admin_page_opens_for_a_tenant_admin(tenant,
     transfers.create_transfer(tenant=tenant, actor=ACTOR, source="PAR01", destination="WH1", lines=[("FRESH", 1)])
     staff = user_client("admin")
 
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         if model._meta.app_label not in ("inventory", "channels"):
             continue
         url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"

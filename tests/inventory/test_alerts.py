@@ -79,7 +79,7 @@ def test_the_sweep_catches_reservations_made_elsewhere(tenant, item):
     assert alerts.evaluate_all(tenant=tenant) == 1
     assert alerts.evaluate_all(tenant=tenant) == 0
     assert topics(tenant) == ["stock.low"]
-    from inventory.tasks_ops import evaluate_stock_alerts
+    from inventory.tasks import evaluate_stock_alerts
 
     StockLevel.objects.for_tenant(tenant).filter(location=item["WH1"]).update(reserved=0)
     assert evaluate_stock_alerts() == 1

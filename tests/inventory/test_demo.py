@@ -9,8 +9,17 @@ from inventory import counts, transfers
 from inventory import demo as inventory_demo
 from inventory.availability import channel_availability
 from inventory.ledger import ledger_discrepancies
-from inventory.models import (CycleCount, CycleCountLine, Location, Lot, Product, StockAlertRule, StockLevel,
-                              StockMovement, Transfer)
+from inventory.models import (
+    CycleCount,
+    CycleCountLine,
+    Location,
+    Lot,
+    Product,
+    StockAlertRule,
+    StockLevel,
+    StockMovement,
+    Transfer,
+)
 from inventory.services import gtin_is_valid
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +62,8 @@ def test_the_demo_has_transfers_counts_and_alert_rules_with_a_clean_ledger(tenan
 
     statuses = sorted(Transfer.objects.for_tenant(tenant).values_list("status", flat=True))
     assert statuses == ["draft", "in_transit", "received"]
-    assert transfers.in_transit_to(tenant=tenant, product_ids=Product.objects.for_tenant(tenant).values_list("id", flat=True))
+    product_ids = Product.objects.for_tenant(tenant).values_list("id", flat=True)
+    assert transfers.in_transit_to(tenant=tenant, product_ids=product_ids)
     completed = CycleCount.objects.for_tenant(tenant).filter(status="completed")
     assert completed.count() == 2
     lines = CycleCountLine.objects.for_tenant(tenant).filter(count__in=completed)

@@ -44,7 +44,8 @@ def upload(client, content: bytes, mode="adjustments", name="stock.csv", **extra
 
 def test_csv_import_end_to_end(user_client, tenant, catalog, eager, django_capture_on_commit_callbacks):
     client = user_client("back_office")
-    content = b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\nA,WH1,-2,damaged\n"
+    content = (b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\n"
+               b"A,WH1,-2,damaged\n")
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, content)
     job = StockImportJob.objects.for_tenant(tenant).get()
@@ -168,7 +169,7 @@ def test_a_waiting_import_whose_task_was_lost_is_handed_over_again(user_client, 
 
 
 def test_the_worker_finds_the_stock_operation_tasks():
-    """Celery autodiscovers inventory/tasks.py only: it must expose the tasks of inventory/tasks_ops.py."""
+    """Celery autodiscovers inventory/tasks.py: the stock operation tasks must be registered from there."""
     import inventory.tasks
 
     assert inventory.tasks.process_stock_import.name == "inventory.process_stock_import"

@@ -1,6 +1,6 @@
 """API authentication (Bearer key or session), roles, and per-key throttling."""
-import redis
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.test import Client
 from rest_framework.test import APIClient

@@ -19,7 +19,8 @@ def run(*args) -> str:
 
 
 def test_create_tenant_creates_with_currency_and_timezone():
-    output = run("create_tenant", "acme", "--name", "Acme Retail", "--currency", "usd", "--timezone", "America/New_York")
+    output = run("create_tenant", "acme", "--name", "Acme Retail", "--currency", "usd",
+                 "--timezone", "America/New_York")
 
     tenant = Tenant.objects.get(slug="acme")
     assert (tenant.name, tenant.default_currency, tenant.timezone) == ("Acme Retail", "USD", "America/New_York")

@@ -42,7 +42,8 @@ INVALID_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("method,path,body,expected", INVALID_CALLS, ids=[f"{c[0]} {c[1]} {c[3]}" for c in INVALID_CALLS])
+@pytest.mark.parametrize("method,path,body,expected", INVALID_CALLS,
+                         ids=[f"{c[0]} {c[1]} {c[3]}" for c in INVALID_CALLS])
 def test_every_endpoint_answers_the_same_flat_shape(api, method, path, body, expected):
     response = getattr(api, method)(path, body, format="json") if body is not None else api.get(path)
 

@@ -33,7 +33,8 @@ def test_same_key_and_body_replays_the_first_answer_and_creates_once(tenant, api
 @pytest.mark.django_db
 def test_the_same_json_with_other_spacing_is_the_same_request(tenant, api):
     first = post(api)
-    second = api.post("/api/v1/webhooks/", data='{ "events": ["order.placed"],  "url": "https://hooks.example.com/oms" }',
+    second = api.post("/api/v1/webhooks/",
+                      data='{ "events": ["order.placed"],  "url": "https://hooks.example.com/oms" }',
                       content_type="application/json", HTTP_IDEMPOTENCY_KEY="key-1")
 
     assert second["Idempotent-Replayed"] == "true"

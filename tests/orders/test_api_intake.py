@@ -1,6 +1,5 @@
 """POST /api/v1/orders/: intake, validation, reservation, idempotency, duplicates."""
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -424,7 +423,7 @@ def test_the_channels_own_order_date_is_kept_as_placed_at(api, tenant, shop):
 
     assert response.status_code == 201, response.json()
     order = Order.objects.for_tenant(tenant).get(id=response.json()["id"])
-    assert order.placed_at == datetime(2026, 11, 20, 8, 30, tzinfo=dt_timezone.utc)
+    assert order.placed_at == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
     assert order.created_at > order.placed_at
 
 

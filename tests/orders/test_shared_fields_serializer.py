@@ -8,7 +8,8 @@ from rest_framework import serializers
 from oms.api.problems import flatten_errors
 from oms.api.scope import Scope
 from oms.api.serializers import SharedFieldsSerializer
-from orders import api as orders_api, selectors
+from orders import api as orders_api
+from orders import selectors
 from tests.orders.support import order_body
 
 pytestmark = pytest.mark.django_db

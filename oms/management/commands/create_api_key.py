@@ -1,10 +1,10 @@
-from django.apps import apps
 from django.core.management.base import CommandError
 
 from oms import services
 from oms.actors import Actor
 from oms.management.commands._base import OmsCommand
 from oms.models import ApiKey
+from oms.sales_channels import find_channel
 
 
 class Command(OmsCommand):
@@ -21,8 +21,7 @@ class Command(OmsCommand):
         tenant = self.tenant(tenant)
         channel_obj = None
         if channel:
-            Channel = apps.get_model("channels", "Channel")
-            channel_obj = Channel.objects.for_tenant(tenant).filter(code=channel).first()
+            channel_obj = find_channel(tenant=tenant, code=channel)
             if channel_obj is None:
                 raise CommandError(f"No channel {channel!r} in tenant {tenant.slug}.")
         existing = ApiKey.objects.for_tenant(tenant).filter(label=label).first()

@@ -1,4 +1,5 @@
 import getpass
+import sys
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -61,6 +62,4 @@ class Command(OmsCommand):
 
     @staticmethod
     def stdin_isatty():
-        import sys
-
         return sys.stdin.isatty()

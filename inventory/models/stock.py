@@ -1,4 +1,4 @@
-"""Catalog, network and stock: products, locations, stock levels, the movement ledger, reservations."""
+"""Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -160,7 +160,8 @@ class StockMovement(TenantModel):
 
 
 class Reservation(TenantModel):
-    """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on shipment."""
+    """Units held at a location for an order line or a cart; released on expiry or cancellation, consumed on
+    shipment."""
 
     tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 
@@ -209,5 +210,3 @@ class ReservationLot(TenantModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_lot_quantity_positive"),
         ]
 
-
-from inventory.models_ops import *  # noqa: E402,F401,F403

@@ -1,8 +1,11 @@
-"""What every inventory endpoint shares: who the caller acts for, filtering and pagination."""
+"""What every endpoint shares: who the caller acts for, filtering and pagination."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.settings import api_settings
 
 from oms.errors import NotFound, PermissionDenied, ValidationFailed
 from oms.models import Role
+from oms.sales_channels import find_channel
 
 
 def bound_channel(request):
@@ -28,8 +31,6 @@ def clerk_location_ids(request) -> set | None:
 
 def channel_for(request, code: str | None):
     """The channel a call acts for: a bound key's own channel, or the one named by an unbound caller."""
-    from channels.services import channel_by_code
-
     bound = bound_channel(request)
     code = (code or "").strip()
     if bound is not None:
@@ -38,17 +39,14 @@ def channel_for(request, code: str | None):
         return bound
     if not code:
         raise ValidationFailed(errors={"channel": ["Name the channel (its code): this caller is not bound to one."]})
-    try:
-        return channel_by_code(tenant=request.tenant, code=code)
-    except NotFound:
-        raise NotFound(f"No channel with code {code!r}.") from None
+    channel = find_channel(tenant=request.tenant, code=code)
+    if channel is None:
+        raise NotFound(f"No channel with code {code!r}.")
+    return channel
 
 
 def filter_parameters(filterset_class) -> list:
     """The FilterSet's filters as OpenAPI query parameters, for @extend_schema(parameters=...)."""
-    from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter
-
     return [OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY,
                              description=str(getattr(f, "label", "") or f.field_name))
             for name, f in filterset_class.base_filters.items()]

@@ -2,67 +2,19 @@
 
 Products and locations are edited here through the same services as the API (validated, audited). Stock
 quantities are never typed in: on_hand changes through movements, reserved through reservations; the admin
-shows them read-only and changes only the safety stock, through its service.
+shows them read-only and changes only the safety stock, through its service. Lots and reserved lots are records:
+read-only.
 """
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from inventory import services
+from inventory.admin.base import ServiceErrorsAsMessages, ServiceSavedAdmin, run_service
 from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel, StockMovement
 from inventory.reservations import release
 from oms.actors import actor_from_request
-from oms.api.parsers import unstorable_text_paths
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantScopedAdmin
-from oms.errors import DomainError, ReservationOwnedByOrder
-
-
-class ServiceErrorsAsMessages:
-    """A refusal from a service (bad value, conflict) rolls the save back and shows as a message."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _ServiceRefused as refused:
-            self.message_user(request, refused.detail, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-
-class ServiceSavedAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
-    """Saves through a create/update service so that admin edits are validated and audited like API ones."""
-
-    service_fields: tuple = ()
-
-    def save_form(self, request, form, change):
-        return form.save(commit=False)
-
-    def save_model(self, request, obj, form, change):
-        actor = actor_from_request(request)
-        tenant = obj.tenant if change else request.tenant
-        data = {name: form.cleaned_data[name] for name in self.service_fields if name in form.cleaned_data}
-        # JSON typed in a field (attributes, address) may spell a NUL (\u0000) or a lone surrogate, which PostgreSQL
-        # cannot store.
-        refused = unstorable_text_paths(data)
-        if refused:
-            raise _ServiceRefused("; ".join(f"{path}: {message}" for path, message in refused))
-        saved = self.save_with_service(tenant=tenant, actor=actor, obj=obj, data=data, change=change,
-                                       initial=form.initial)
-        obj.pk, obj.tenant = saved.pk, saved.tenant
-
-
-class _ServiceRefused(Exception):
-    def __init__(self, detail):
-        self.detail = detail
-
-
-def _run(call):
-    try:
-        return call()
-    except DomainError as exc:
-        errors = exc.extra.get("errors") or {}
-        detail = exc.detail + (" " + "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in errors.items())
-                               if errors else "")
-        raise _ServiceRefused(detail) from None
+from oms.errors import ReservationOwnedByOrder
 
 
 @admin.register(Product)
@@ -78,8 +30,8 @@ class ProductAdmin(ServiceSavedAdmin):
 
     def save_with_service(self, *, tenant, actor, obj, data, change, initial):
         if change:
-            return _run(lambda: services.update_product(tenant=tenant, actor=actor, sku=obj.sku, changes=data))
-        return _run(lambda: services.create_product(tenant=tenant, actor=actor, sku=obj.sku, **data))
+            return run_service(lambda: services.update_product(tenant=tenant, actor=actor, sku=obj.sku, changes=data))
+        return run_service(lambda: services.create_product(tenant=tenant, actor=actor, sku=obj.sku, **data))
 
 
 @admin.register(Location)
@@ -96,8 +48,9 @@ class LocationAdmin(ServiceSavedAdmin):
 
     def save_with_service(self, *, tenant, actor, obj, data, change, initial):
         if change:
-            return _run(lambda: services.update_location(tenant=tenant, actor=actor, code=obj.code, changes=data))
-        return _run(lambda: services.create_location(tenant=tenant, actor=actor, code=obj.code, **data))
+            return run_service(lambda: services.update_location(tenant=tenant, actor=actor, code=obj.code,
+                                                                changes=data))
+        return run_service(lambda: services.create_location(tenant=tenant, actor=actor, code=obj.code, **data))
 
 
 class LotInline(ReadOnlyTenantInline):
@@ -138,7 +91,7 @@ class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
         return obj.available
 
     def save_model(self, request, obj, form, change):
-        _run(lambda: services.set_safety_stock(tenant=obj.tenant, actor=actor_from_request(request), level=obj,
+        run_service(lambda: services.set_safety_stock(tenant=obj.tenant, actor=actor_from_request(request), level=obj,
                                                safety_stock=form.cleaned_data["safety_stock"]))
 
 
@@ -187,4 +140,34 @@ class ReservationAdmin(ReadOnlyTenantAdmin):
 
 
 # Stock operations: transfers, counts, alert rules, imports, lots.
-from inventory import admin_ops  # noqa: E402,F401
+
+
+@admin.register(Lot)
+class LotAdmin(ReadOnlyTenantAdmin):
+    list_display = ("code", "product", "location", "expires_on", "on_hand", "reserved")
+    list_select_related = ("stock_level__product", "stock_level__location")
+    list_filter = ("expires_on", "stock_level__location")
+    search_fields = ("code", "stock_level__product__sku", "stock_level__location__code")
+    date_hierarchy = "expires_on"
+    ordering = ("expires_on", "id")
+
+    @admin.display(description=_("product"), ordering="stock_level__product__sku")
+    def product(self, obj):
+        return obj.stock_level.product
+
+    @admin.display(description=_("location"), ordering="stock_level__location__code")
+    def location(self, obj):
+        return obj.stock_level.location
+
+
+@admin.register(ReservationLot)
+class ReservationLotAdmin(ReadOnlyTenantAdmin):
+    list_display = ("reservation", "lot", "quantity", "status")
+    list_select_related = ("reservation", "lot")
+    list_filter = ("reservation__status",)
+    search_fields = ("lot__code", "reservation__reference", "reservation__stock_level__product__sku")
+    ordering = ("-reservation_id", "id")
+
+    @admin.display(description=_("status"), ordering="reservation__status")
+    def status(self, obj):
+        return obj.reservation.get_status_display()

@@ -1,0 +1,119 @@
+"""Transfers between locations: GET/POST /api/v1/inventory/transfers/ (list, create a draft),
+GET .../{id}/, POST .../{id}/ship/, .../receive/, .../cancel/."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from inventory import transfers
+from inventory.api.operations import StockOperationView, location_param
+from inventory.models import Transfer
+from oms.actors import actor_from_request
+from oms.api.idempotency import idempotent
+from oms.permissions import STAFF_ROLES
+
+
+class TransferLineIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+
+
+class TransferIn(serializers.Serializer):
+    source = serializers.CharField(max_length=40)
+    destination = serializers.CharField(max_length=40)
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    lines = TransferLineIn(many=True, allow_empty=False, max_length=transfers.MAX_LINES)
+
+
+class ReceivedLineIn(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    received = serializers.IntegerField(min_value=0)
+
+
+class ReceiveIn(serializers.Serializer):
+    lines = ReceivedLineIn(many=True, required=False,
+                           help_text="Units received per SKU; SKUs not listed arrived in full.")
+
+
+class TransferLineOut(serializers.Serializer):
+    sku = serializers.CharField(source="product.sku")
+    quantity = serializers.IntegerField()
+    received_quantity = serializers.IntegerField(allow_null=True)
+
+
+class TransferOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.CharField()
+    source = serializers.CharField(source="source.code")
+    destination = serializers.CharField(source="destination.code")
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    lines = TransferLineOut(many=True)
+
+
+class TransferListCreate(StockOperationView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(responses=TransferOut(many=True), parameters=[
+        OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)])
+    def get(self, request):
+        queryset = transfers.transfer_list(tenant=request.tenant,
+                                           status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
+                                           location=location_param(request)).prefetch_related("lines__product")
+        return self.paginated(request, queryset, TransferOut)
+
+    @extend_schema(request=TransferIn, responses={201: TransferOut})
+    @idempotent
+    def post(self, request):
+        data = TransferIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        transfer = transfers.create_transfer(
+            tenant=request.tenant, actor=actor_from_request(request), source=values["source"],
+            destination=values["destination"], note=values["note"],
+            lines=[(line["sku"], line["quantity"]) for line in values["lines"]])
+        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=transfer.id)).data,
+                        status=201)
+
+
+class TransferDetail(StockOperationView):
+    @extend_schema(responses=TransferOut)
+    def get(self, request, pk: int):
+        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+
+
+class TransferShip(StockOperationView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=None, responses=TransferOut)
+    @idempotent
+    def post(self, request, pk: int):
+        transfers.ship_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk)
+        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+
+
+class TransferReceive(StockOperationView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=ReceiveIn, responses=TransferOut)
+    @idempotent
+    def post(self, request, pk: int):
+        data = ReceiveIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        received = {line["sku"]: line["received"] for line in data.validated_data.get("lines", [])}
+        transfers.receive_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk,
+                                   received=received)
+        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+
+
+class TransferCancel(StockOperationView):
+    write_roles = STAFF_ROLES
+
+    @extend_schema(request=None, responses=TransferOut)
+    @idempotent
+    def post(self, request, pk: int):
+        transfers.cancel_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk)
+        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
