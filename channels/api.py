@@ -12,9 +12,10 @@ from rest_framework.views import APIView
 from channels import services
 from channels.models import BufferKind, Channel, ChannelKind
 from oms.actors import actor_from_request
-from oms.api.common import bound_channel, filter_parameters, filtered, forbid_channel_key, paginated
+from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.filters import StrictBooleanFilter
 from oms.api.idempotency import idempotent
+from oms.api.scope import scope_of
 from oms.errors import NotFound
 
 
@@ -69,9 +70,7 @@ class ChannelOut(serializers.Serializer):
 
 
 def _scoped(request):
-    queryset = services.channels_with_pool(request.tenant)
-    channel = bound_channel(request)
-    return queryset.filter(id=channel.id) if channel is not None else queryset
+    return scope_of(request).narrow_to_channel(services.channels_with_pool(request.tenant), "pk")
 
 
 class ChannelListCreate(APIView):
@@ -82,7 +81,7 @@ class ChannelListCreate(APIView):
     @extend_schema(request=ChannelIn, responses={201: ChannelOut})
     @idempotent
     def post(self, request):
-        forbid_channel_key(request, "create channels")
+        scope_of(request).forbid_channel_key("create channels")
         data = ChannelIn(data=request.data)
         data.is_valid(raise_exception=True)
         channel = services.create_channel(tenant=request.tenant, actor=actor_from_request(request),
@@ -100,7 +99,7 @@ class ChannelDetail(APIView):
 
     @extend_schema(request=ChannelPatchIn, responses=ChannelOut)
     def patch(self, request, code: str):
-        forbid_channel_key(request, "change channels")
+        scope_of(request).forbid_channel_key("change channels")
         data = ChannelPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         channel = services.update_channel(tenant=request.tenant, actor=actor_from_request(request), code=code,

@@ -22,7 +22,6 @@ from inventory.models import Location, Product, StockAlertRule, StockImportJob, 
 from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
 from oms.errors import DomainError, NotFound
-from oms.models import Role
 from oms.permissions import ALL_ROLES, OPERATIONS_ROLES, STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
 
@@ -37,13 +36,6 @@ def _low_stock_tile(request):
 
 
 register_home_tile(_low_stock_tile)
-
-
-def _scope(request):
-    """The locations a store clerk works in; None for every other role (all locations)."""
-    if role_of(request) == Role.STORE_CLERK:
-        return list(request.membership.locations.all())
-    return None
 
 
 def _render(request, template, context=None, status=200):
@@ -67,7 +59,7 @@ def _error_text(exc: DomainError) -> str:
 
 @role_required()
 def search(request):
-    tenant, scope = request.tenant, _scope(request)
+    tenant, scope = request.tenant, request.oms_scope.assigned_stores
     query = _param(request, "q")
     products = Product.objects.for_tenant(tenant)
     if query:
@@ -91,7 +83,7 @@ def search(request):
 
 @role_required()
 def movements(request):
-    tenant, scope = request.tenant, _scope(request)
+    tenant, scope = request.tenant, request.oms_scope.assigned_stores
     sku, code = _param(request, "sku"), _param(request, "location")
     product = Product.objects.for_tenant(tenant).filter(sku=sku).first()
     if product is None:
@@ -195,7 +187,7 @@ def transfer_detail(request, pk: int):
 
 @role_required(*OPERATIONS_ROLES)
 def count_list(request):
-    scope = _scope(request)
+    scope = request.oms_scope.assigned_stores
     form = CountStartForm(request.POST or None, tenant=request.tenant, allowed=scope)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -213,7 +205,7 @@ def count_list(request):
 @role_required(*OPERATIONS_ROLES)
 def count_detail(request, pk: int):
     try:
-        count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=_scope(request))
+        count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=request.oms_scope.assigned_stores)
     except NotFound:
         raise Http404 from None
     lines = list(count.lines.select_related("product").order_by("product__sku", "expires_on", "lot_code"))

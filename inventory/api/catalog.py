@@ -7,8 +7,9 @@ from rest_framework.views import APIView
 from inventory import selectors, services
 from inventory.filters import ProductFilter
 from oms.actors import actor_from_request
-from oms.api.common import filter_parameters, filtered, forbid_channel_key, paginated
+from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
+from oms.api.scope import scope_of
 
 
 class ProductIn(serializers.Serializer):
@@ -78,7 +79,7 @@ class ProductListCreate(APIView):
     @extend_schema(request=ProductIn, responses={201: ProductOut})
     @idempotent
     def post(self, request):
-        forbid_channel_key(request, "change the catalog")
+        scope_of(request).forbid_channel_key("change the catalog")
         data = ProductIn(data=request.data)
         data.is_valid(raise_exception=True)
         product = services.create_product(tenant=request.tenant, actor=actor_from_request(request),
@@ -93,7 +94,7 @@ class ProductDetail(APIView):
 
     @extend_schema(request=ProductPatchIn, responses=ProductOut)
     def patch(self, request, sku: str):
-        forbid_channel_key(request, "change the catalog")
+        scope_of(request).forbid_channel_key("change the catalog")
         data = ProductPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = services.update_product(tenant=request.tenant, actor=actor_from_request(request), sku=sku,
@@ -108,7 +109,7 @@ class ProductBulkUpsert(APIView):
     @extend_schema(request=ProductBulkIn, responses=ProductBulkResultOut)
     @idempotent
     def post(self, request):
-        forbid_channel_key(request, "change the catalog")
+        scope_of(request).forbid_channel_key("change the catalog")
         data = ProductBulkIn(data=request.data)
         data.is_valid(raise_exception=True)
         rows, rejected = [], []

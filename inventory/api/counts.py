@@ -10,8 +10,8 @@ from inventory.models import CycleCount
 from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
+from oms.api.scope import scope_of
 from oms.errors import PermissionDenied
-from oms.models import Role
 from oms.permissions import OPERATIONS_ROLES
 
 
@@ -64,14 +64,6 @@ class CountOut(serializers.Serializer):
     lines = CountLineOut(many=True)
 
 
-def _clerk_locations(request):
-    """A store clerk signed in on the pages acts for their own stores only; everybody else for all."""
-    membership = getattr(request, "membership", None)
-    if getattr(request, "api_key", None) is None and membership is not None and membership.role == Role.STORE_CLERK:
-        return list(membership.locations.all())
-    return None
-
-
 class CountListCreate(StockOperationView):
     write_roles = OPERATIONS_ROLES
 
@@ -79,7 +71,7 @@ class CountListCreate(StockOperationView):
         OpenApiParameter("status", enum=CycleCount.Status.values), OpenApiParameter("location", str)])
     def get(self, request):
         location = location_param(request)
-        queryset = counts.count_list(tenant=request.tenant, locations=_clerk_locations(request),
+        queryset = counts.count_list(tenant=request.tenant, locations=scope_of(request).assigned_stores,
                                      status=request.query_params.get("status", "").replace("\x00", "\ufffd"))
         if location is not None:
             queryset = queryset.filter(location=location)
@@ -96,7 +88,7 @@ class CountListCreate(StockOperationView):
         data = CountIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        allowed = _clerk_locations(request)
+        allowed = scope_of(request).assigned_stores
         if allowed is not None and values["location"] not in {loc.code for loc in allowed}:
             raise PermissionDenied("Store clerks count their own stores only.")
         count = counts.count_and_post(tenant=request.tenant, actor=actor_from_request(request),
@@ -112,5 +104,5 @@ class CountListCreate(StockOperationView):
 class CountDetail(StockOperationView):
     @extend_schema(responses=CountOut)
     def get(self, request, pk: int):
-        count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=_clerk_locations(request))
+        count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=scope_of(request).assigned_stores)
         return Response(CountOut(count).data)

@@ -8,9 +8,10 @@ from inventory import selectors, services
 from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
-from oms.api.common import clerk_location_ids, filter_parameters, filtered, forbid_channel_key, paginated
+from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.fields import StrictInput
 from oms.api.idempotency import idempotent
+from oms.api.scope import scope_of
 from oms.errors import NotFound
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -75,8 +76,7 @@ class LocationOut(serializers.Serializer):
 
 def _visible(request, location):
     """A store clerk sees only their stores: any other code answers 404, like one that does not exist."""
-    allowed = clerk_location_ids(request)
-    if allowed is not None and location.id not in allowed:
+    if not scope_of(request).sees_location(location.id):
         raise NotFound(f"No location with code {location.code!r}.")
     return location
 
@@ -84,13 +84,13 @@ def _visible(request, location):
 class LocationListCreate(APIView):
     @extend_schema(parameters=filter_parameters(LocationFilter), responses=LocationOut(many=True))
     def get(self, request):
-        queryset = selectors.location_list(tenant=request.tenant, location_ids=clerk_location_ids(request))
+        queryset = selectors.location_list(tenant=request.tenant, location_ids=scope_of(request).store_ids)
         return paginated(self, request, filtered(LocationFilter, request, queryset), LocationOut)
 
     @extend_schema(request=LocationIn, responses={201: LocationOut})
     @idempotent
     def post(self, request):
-        forbid_channel_key(request, "change the network")
+        scope_of(request).forbid_channel_key("change the network")
         data = LocationIn(data=request.data)
         data.is_valid(raise_exception=True)
         location = services.create_location(tenant=request.tenant, actor=actor_from_request(request),
@@ -107,7 +107,7 @@ class LocationDetail(APIView):
 
     @extend_schema(request=LocationPatchIn, responses=LocationOut)
     def patch(self, request, code: str):
-        forbid_channel_key(request, "change the network")
+        scope_of(request).forbid_channel_key("change the network")
         data = LocationPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         location = services.update_location(tenant=request.tenant, actor=actor_from_request(request), code=code,

@@ -3,8 +3,8 @@ them and never posts them; a location named in the query string."""
 from rest_framework.views import APIView
 
 from inventory.models import Location
-from oms.api.common import forbid_channel_key
 from oms.api.pagination import StableCursorPagination
+from oms.api.scope import scope_of
 from oms.errors import NotFound
 
 
@@ -16,7 +16,7 @@ class StockOperationView(APIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            forbid_channel_key(request, "change stock")
+            scope_of(request).forbid_channel_key("change stock")
 
     def paginated(self, request, queryset, serializer_class):
         paginator = self.pagination_class()

@@ -10,20 +10,21 @@ from inventory.availability import channel_availability, parse_skus
 from inventory.filters import ReservationFilter, StockLevelFilter
 from inventory.geo import point_for_postal_code
 from inventory.reservations import channel_locations
-from oms.api.common import bound_channel, channel_for, clerk_location_ids, filter_parameters, filtered, paginated
+from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
+from oms.api.scope import scope_of
 from oms.errors import NotFound, ValidationFailed
 from oms.permissions import OPERATIONS_ROLES
+from oms.sales_channels import find_channel
 
 
 def _stock_scope(request) -> set | None:
     """Location ids a caller may see stock at: a clerk's stores, a channel key's pool; None for all."""
-    clerk = clerk_location_ids(request)
-    if clerk is not None:
-        return clerk
-    channel = bound_channel(request)
-    if channel is not None:
-        return {loc.id for loc in channel_locations(tenant=request.tenant, channel=channel)}
+    scope = scope_of(request)
+    if scope.store_ids is not None:
+        return scope.store_ids
+    if scope.channel is not None:
+        return {loc.id for loc in channel_locations(tenant=request.tenant, channel=scope.channel)}
     return None
 
 
@@ -94,8 +95,8 @@ class ReservationOut(serializers.Serializer):
 
 
 def _visible_reservation(request, reservation_id: int):
-    queryset = selectors.reservation_list(tenant=request.tenant, location_ids=clerk_location_ids(request),
-                                          channel=bound_channel(request))
+    queryset = selectors.reservation_list(tenant=request.tenant, location_ids=scope_of(request).store_ids,
+                                          channel=scope_of(request).channel)
     reservation = queryset.filter(id=reservation_id).first()
     if reservation is None:
         raise NotFound("No such reservation.")
@@ -107,8 +108,8 @@ class ReservationListCreate(APIView):
 
     @extend_schema(parameters=filter_parameters(ReservationFilter), responses=ReservationOut(many=True))
     def get(self, request):
-        queryset = selectors.reservation_list(tenant=request.tenant, location_ids=clerk_location_ids(request),
-                                              channel=bound_channel(request))
+        queryset = selectors.reservation_list(tenant=request.tenant, location_ids=scope_of(request).store_ids,
+                                              channel=scope_of(request).channel)
         return paginated(self, request, filtered(ReservationFilter, request, queryset), ReservationOut)
 
     @extend_schema(request=ReservationIn, responses={201: ReservationOut})
@@ -117,15 +118,16 @@ class ReservationListCreate(APIView):
         data = ReservationIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        channel = channel_for(request, values.get("channel"))
+        scope = scope_of(request)
+        channel = scope.channel_for(values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant,
+                                                                                               code=code))
         product = services.product_by_sku(tenant=request.tenant, sku=values["sku"])
-        clerk = clerk_location_ids(request)
         location = None
         if values.get("location"):
             location = services.location_by_code(tenant=request.tenant, code=values["location"])
-            if clerk is not None and location.id not in clerk:
+            if not scope.sees_location(location.id):
                 raise NotFound(f"No location with code {values['location']!r}.")
-        elif clerk is not None:
+        elif scope.store_ids is not None:
             raise ValidationFailed(errors={"location": ["Name the store to reserve at."]})
         reservation = services.place_hold(tenant=request.tenant, channel=channel, product=product,
                                           quantity=values["quantity"], location=location,
@@ -203,7 +205,9 @@ class Availability(APIView):
         query.is_valid(raise_exception=True)
         values = query.validated_data
         skus = parse_skus(values["skus"])
-        channel = channel_for(request, values.get("channel"))
+        scope = scope_of(request)
+        channel = scope.channel_for(values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant,
+                                                                                               code=code))
         near = None
         if "lat" in values:
             near = (values["lat"], values["lon"])
@@ -219,7 +223,7 @@ class Availability(APIView):
             if missing:
                 raise NotFound(f"No location with code {missing[0]!r}.")
         results = channel_availability(tenant=request.tenant, channel=channel, skus=skus, only_locations=only,
-                                       near=near, visible_location_ids=clerk_location_ids(request),
+                                       near=near, visible_location_ids=scope.store_ids,
                                        max_locations=values.get("stores"))
         return Response(AvailabilityOut({"channel": channel.code, "allow_backorders": channel.allow_backorders,
                                          "results": results}).data)

@@ -81,8 +81,8 @@ class Scope:
 
     def channel_for(self, code: str | None, *, lookup):
         """The channel a call acts for: a bound key's own (naming another is 403 `channel_mismatch`), or the one
-        an unbound caller names by code in the body or the query: naming none or an unknown one is 400 on
-        `channel`. `lookup(code)` answers the tenant's channel or raises NotFound."""
+        an unbound caller names by code, in the body or the query: naming none is 400 on `channel`, an unknown
+        code (or another tenant's) 404. `lookup(code)` answers the tenant's channel, or None for no such code."""
         code = (code or "").strip()
         bound = self.channel
         if bound is not None:
@@ -93,14 +93,19 @@ class Scope:
             raise ValidationFailed(errors={"channel": ["Name the channel (its code): this caller is not bound "
                                                        "to one."]})
         try:
-            return lookup(code)
+            channel = lookup(code)
         except NotFound:
-            raise ValidationFailed(errors={"channel": [f"Unknown channel {code!r}."]}) from None
+            channel = None
+        if channel is None:
+            raise NotFound(f"No channel with code {code!r}.")
+        return channel
 
     def narrow_to_channel(self, queryset, field_name: str = "channel"):
         """Rows of the key's channel only, for a channel-bound key; all of the tenant's otherwise."""
         channel = self.channel
-        return queryset.filter(**{field_name: channel}) if channel is not None else queryset
+        if channel is None:
+            return queryset
+        return queryset.filter(**{field_name: channel.pk if field_name == "pk" else channel})
 
     # --- stores ---------------------------------------------------------------------------------------------
 
@@ -113,10 +118,10 @@ class Scope:
         return None
 
     @property
-    def stores(self) -> list:
-        """The clerk's assigned store locations, or an empty list for everyone else."""
+    def assigned_stores(self) -> list | None:
+        """The clerk's assigned store locations; None for everyone else (who sees every location)."""
         if self.store_ids is None:
-            return []
+            return None
         return list(self.membership.locations.order_by("code"))
 
     def narrow_to_stores(self, queryset, field_name: str = "location"):

@@ -68,9 +68,11 @@ def test_an_unbound_caller_names_a_known_channel(tenant):
     with pytest.raises(ValidationFailed) as missing:
         scope.channel_for("", lookup=lookup)
     assert "channel" in missing.value.extra["errors"]
-    with pytest.raises(ValidationFailed) as unknown:
+    with pytest.raises(NotFound) as unknown:
         scope.channel_for("NOPE", lookup=lookup)
-    assert "NOPE" in unknown.value.extra["errors"]["channel"][0]
+    assert "NOPE" in unknown.value.detail
+    with pytest.raises(NotFound):
+        scope.channel_for("NOPE", lookup=lambda code: None)
     scope.forbid_channel_key("change the catalog")  # an integration key may
 
 
