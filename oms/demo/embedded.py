@@ -57,7 +57,7 @@ def release(server) -> None:
 def postmaster_pid(demo_dir: Path) -> int | None:
     """The pid of the server running on the demo folder's data, or None."""
     pgserver = _pgserver()
-    info = pgserver.postgres_server.PostmasterInfo.read_from_pgdata(data_folder(demo_dir))
+    info = pgserver.utils.PostmasterInfo.read_from_pgdata(data_folder(demo_dir))
     return info.pid if info is not None and info.is_running() else None
 
 
@@ -69,7 +69,7 @@ def stop_server(demo_dir: Path) -> bool:
     server = pgserver.get_server(data_folder(demo_dir), start=False)
     with server._lock:
         server.ensure_postgres_running()  # reads the running server's details, which stop() needs
-        server.stop()
+    server.stop()
     return True
 
 

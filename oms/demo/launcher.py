@@ -34,6 +34,10 @@ READY_TIMEOUT = 180.0
 BACKOFF_MAX = 30.0
 STEADY_AFTER = 60.0  # a process that ran this long before dying is restarted after the shortest pause
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# Linux: a child asks the kernel for SIGTERM when the launcher dies, even killed with SIGKILL, and only then runs its
+# program; none is left serving the port or holding the database when the launcher is gone. (1 is PR_SET_PDEATHSIG.)
+_DIE_WITH_LAUNCHER = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
+                      "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[2], sys.argv[2:])")
 
 
 def demo_folder() -> Path:
@@ -99,7 +103,10 @@ class Child:
         self.restart_at: float | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL,
+        argv = self.argv
+        if sys.platform == "linux":
+            argv = [sys.executable, "-c", _DIE_WITH_LAUNCHER, str(os.getpid()), *argv]
+        self.process = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         self.started_at = time.monotonic()
         self.restart_at = None
@@ -195,6 +202,9 @@ class Launcher:
             self.shutdown()
 
     def _run(self) -> int:
+        if not self.port.isdigit() or not 0 < int(self.port) < 65536:
+            self.console.say(f"PORT={self.port} is not a port number (1 to 65535).")
+            return 1
         if not self._port_is_free():
             self.console.say(f"Port {self.port} on {self.host} is in use: set PORT (and HOST) to a free one, "
                              "e.g. PORT=8123 make demo.")
@@ -203,7 +213,9 @@ class Launcher:
         if not env.get("DATABASE_URL"):
             from oms.demo import embedded
 
-            self.console.say(f"Starting the embedded PostgreSQL in {embedded.data_folder(self.folder)}.")
+            running = embedded.postmaster_pid(self.folder)
+            self.console.say(("Joining the embedded PostgreSQL already running" if running else
+                              "Starting the embedded PostgreSQL") + f" in {embedded.data_folder(self.folder)}.")
             self.server = embedded.start(self.folder)
             env["DATABASE_URL"] = embedded.database_url(self.server)
         else:
@@ -331,7 +343,7 @@ class Launcher:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, int(self.port)))
-            except (OSError, ValueError):
+            except OSError:
                 return False
         return True
 
