@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from oms import demo
+from oms.demo import embedded
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 QUEUES = "default,routing,webhooks,reporting"
@@ -211,8 +212,6 @@ class Launcher:
             return 1
         env = self._child_env()
         if not env.get("DATABASE_URL"):
-            from oms.demo import embedded
-
             running = embedded.postmaster_pid(self.folder)
             self.console.say(("Joining the embedded PostgreSQL already running" if running else
                               "Starting the embedded PostgreSQL") + f" in {embedded.data_folder(self.folder)}.")
@@ -283,12 +282,9 @@ class Launcher:
             pause = child.schedule_restart(now)
             self.console.say(f"{child.name} (pid {child.pid}) exited with code {code}; restarting it in "
                              f"{pause:.0f} s.")
-        if self.server is not None:
-            from oms.demo import embedded
-
-            if embedded.postmaster_pid(self.folder) is None:
-                self.console.say("The embedded PostgreSQL stopped; starting it again.")
-                self.server.start()
+        if self.server is not None and embedded.postmaster_pid(self.folder) is None:
+            self.console.say("The embedded PostgreSQL stopped; starting it again.")
+            self.server.start()
 
     # --- stopping --------------------------------------------------------------------------------------------
 
@@ -298,8 +294,6 @@ class Launcher:
             self.console.say("Stopping " + ", ".join(child.name for child in running) + ".")
             self._stop_children(running)
         if self.server is not None:
-            from oms.demo import embedded
-
             self.console.say("Stopping the embedded PostgreSQL.")
             embedded.release(self.server)
             self.server = None
@@ -386,9 +380,7 @@ def reset(folder: Path, console: Console) -> int:
         console.say(f"A demo is running on {folder} (launcher pid {holder or '?'}): stop it before resetting.")
         return 1
     pidfile.release()
-    from oms.demo import embedded
-
-    if (folder / "pg").exists() and embedded.postmaster_pid(folder) is not None:
+    if embedded.postmaster_pid(folder) is not None:
         console.say("Stopping the embedded PostgreSQL that a killed launcher left running.")
         embedded.stop_server(folder)
     if folder.exists():

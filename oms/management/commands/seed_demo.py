@@ -93,7 +93,8 @@ class Command(OmsCommand):
         if created_users:
             self.stdout.write(f"Created {created_users} demo user(s), one per role.")
         if existing:
-            self.stdout.write(f"{existing} demo user(s) already existed; their roles and the demo password are in place.")
+            self.stdout.write(f"{existing} demo user(s) already existed; their roles and the demo password are in "
+                              "place.")
 
     def bind_clerk_to_a_store(self, tenant):
         """The store clerk works in the first store, once the inventory demo has created stores."""
