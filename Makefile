@@ -1,5 +1,6 @@
-# Two set-up commands: `make demo` (embedded SQLite, eager Celery, http://127.0.0.1:8000) and `make test`
-# (the whole suite on the local PostgreSQL and Redis). Both work from a bare clone.
+# Two set-up commands: `make demo` (the whole system on one machine: an embedded PostgreSQL, the web server, a Celery
+# worker and beat, on http://127.0.0.1:8000) and `make test` (the whole suite on the local PostgreSQL and Redis).
+# Both work from a bare clone.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 2
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: demo test install system-deps serve migrate bench messages check clean
+.PHONY: demo demo-reset test install system-deps serve migrate bench messages check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +36,14 @@ system-deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# PORT and HOST choose where it serves; DATABASE_URL and REDIS_URL, when set in the environment, replace the embedded
+# PostgreSQL and the file broker. Data stays in .demo/ (OMS_DEMO_DIR) from one run to the next.
 demo: install
-	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py seed_demo
-	env -u DATABASE_URL -u REDIS_URL DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python -m oms.demo
+
+# Deletes the demo's data and starts over (refused while a demo runs on it).
+demo-reset: install
+	$(BIN)/python -m oms.demo --reset
 
 test: install system-deps
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) OMS_WEBHOOK_ALLOW_PRIVATE=1 \
@@ -61,4 +66,4 @@ check: install
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
+	rm -rf $(VENV) staticfiles

@@ -29,6 +29,6 @@ def readyz(request):
         finally:
             client.close()
     else:
-        checks["redis"] = "not configured (eager tasks)"
+        checks["redis"] = "not configured (file broker)"
     ready = all(not value.startswith("error") for value in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

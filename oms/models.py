@@ -280,3 +280,32 @@ class TenantSequence(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="sequence_unique_name")]
+
+
+class DemoReceiver(TenantModel):
+    """The demo's webhook receiver, per tenant: how many of the next deliveries it answers 503
+    (oms/demo/receiver.py)."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
+    fail_next = models.PositiveIntegerField(_("deliveries to refuse"), default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="demoreceiver_unique_tenant")]
+
+
+class DemoReceivedWebhook(TenantModel):
+    """A POST the demo's webhook receiver took: what came, whether its signature verified, what it answered."""
+
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    topic = models.CharField(_("event"), max_length=80, blank=True)
+    event_id = models.CharField(_("event id"), max_length=64, blank=True)
+    attempt = models.PositiveIntegerField(_("attempt"), null=True)
+    signature_verified = models.BooleanField(_("signature verified"), default=False)
+    answered = models.PositiveSmallIntegerField(_("answered"))
+    body = models.TextField(_("body"), blank=True)
+
+    class Meta:
+        verbose_name = _("webhook received by the demo")
+        verbose_name_plural = _("webhooks received by the demo")
+        indexes = [models.Index(fields=["tenant", "-received_at"], name="demo_received_tenant_at_idx")]

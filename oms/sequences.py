@@ -5,10 +5,9 @@ it too. The number is taken inside the transaction that uses it, under the row l
 rollback gives it back, and concurrent callers of one tenant queue on that lock until the taker commits.
 
 `next_unique_value()` is for order numbers, which only need to be unique per tenant and increasing: it never
-waits for another transaction. On PostgreSQL each (tenant, name) has its own database sequence, whose
-`nextval()` is not transactional, so a rolled-back order leaves a gap in the numbers (acceptable for orders,
-never for invoices) and concurrent orders of a tenant never queue on a row lock held until commit. Elsewhere
-(SQLite: the embedded demo, one writer at a time anyway) it falls back to `next_value()`.
+waits for another transaction. Each (tenant, name) has its own PostgreSQL sequence, whose `nextval()` is not
+transactional, so a rolled-back order leaves a gap in the numbers (acceptable for orders, never for invoices) and
+concurrent orders of a tenant never queue on a row lock held until commit.
 """
 import re
 
@@ -47,8 +46,6 @@ def next_unique_value(*, tenant, name: str) -> int:
     Never blocks on a concurrent transaction of the tenant (apart from the very first call, which creates the
     sequence). The first number follows the gap-free TenantSequence of the same name, if it was used before.
     """
-    if connection.vendor != "postgresql":
-        return next_value(tenant=tenant, name=name)
     if not _NAME.match(name):
         raise ValueError(f"sequence names are short lowercase identifiers, not {name!r}")
     sequence = f"oms_seq_{name}_{int(tenant.id)}"

@@ -85,6 +85,38 @@ def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, th
     return IssuedKey(api_key=key, secret=secret)
 
 
+def install_published_api_key(*, tenant: Tenant, label: str, secret: str, actor: Actor, channel=None) -> ApiKey:
+    """A key whose secret is published, such as the demo's (`oms_<prefix>_<rest>`): stored hashed like any other,
+    created if missing, bound to `channel` and active again if it was revoked. Safe to run again, so that a tenant
+    brought back to a known state answers to the same key."""
+    if channel is not None and channel.tenant_id != tenant.id:
+        raise NotFound("No such channel.")
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not 0 < len(parts[1]) <= 16 or len(parts[2]) < 16:
+        raise ValidationFailed(errors={"secret": [f"Use {API_KEY_PREFIX}_<prefix of 1 to 16 characters>_<at least "
+                                                  "16 characters>."]})
+    with transaction.atomic():
+        key = (ApiKey.objects.for_tenant(tenant).select_for_update()
+               .filter(hashed_secret=_hash_secret(secret)).first())
+        if key is None:
+            try:
+                with transaction.atomic():
+                    key = ApiKey.objects.create(tenant=tenant, label=label, prefix=parts[1],
+                                                hashed_secret=_hash_secret(secret), channel=channel,
+                                                created_by=actor.user)
+            except IntegrityError:
+                raise Conflict(f"An API key labelled {label!r} or with the prefix {parts[1]!r} already exists.",
+                               label=label) from None
+            audit.record(tenant=tenant, actor=actor, action="api_key.created", obj=key,
+                         changes={"label": label, "channel": getattr(channel, "code", None)})
+        elif key.revoked_at is not None or key.channel_id != getattr(channel, "id", None):
+            key.revoked_at, key.channel = None, channel
+            key.save(update_fields=["revoked_at", "channel"])
+            audit.record(tenant=tenant, actor=actor, action="api_key.restored", obj=key,
+                         changes={"channel": getattr(channel, "code", None)})
+    return key
+
+
 def revoke_api_key(*, tenant: Tenant, key_id: int, actor: Actor) -> ApiKey:
     with transaction.atomic():
         try:

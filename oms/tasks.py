@@ -22,9 +22,9 @@ def process_outbox_event(self, event_id: int):
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)
 def deliver_webhook(self, delivery_id: int):
     wait = webhooks.attempt_delivery(delivery_id)
-    # Eager (embedded default) cannot wait, and long waits are the sweep's: the delivery stays pending with
-    # its next_attempt_at, and sweep_webhook_deliveries sends it again when due. Each try is recorded on the
-    # delivery; the attempt count there bounds the retries.
+    # An eager run (CELERY_TASK_ALWAYS_EAGER) cannot wait, and long waits are the sweep's: the delivery stays
+    # pending with its next_attempt_at, and sweep_webhook_deliveries sends it again when due. Each try is recorded
+    # on the delivery; the attempt count there bounds the retries.
     if wait is not None and wait <= MAX_RETRY_COUNTDOWN and not self.request.is_eager:
         raise self.retry(countdown=wait)
 

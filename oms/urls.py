@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit-log"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/webhooks/", views.webhook_list, name="webhooks"),
+    path("demo/", include("oms.demo.urls")),
     path("inventory/", include("inventory.urls")),
     path("channels/", include("channels.urls")),
     path("orders/", include("orders.urls")),

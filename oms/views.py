@@ -2,6 +2,7 @@
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
@@ -203,7 +204,8 @@ def webhook_list(request):
     deliveries = (WebhookDelivery.objects.for_tenant(request.tenant).select_related("event", "subscription")
                   .prefetch_related("attempt_log").order_by("-created_at", "-id")[:50])
     return render(request, "oms/webhooks.html", {"subscriptions": subscriptions, "deliveries": deliveries,
-                                                 "can_delete": role_of(request) == Role.ADMIN})
+                                                 "can_delete": role_of(request) == Role.ADMIN,
+                                                 "demo_receiver": settings.OMS_DEMO})
 
 
 # --- error pages ---------------------------------------------------------------------------------------

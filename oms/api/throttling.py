@@ -4,7 +4,7 @@ Counters live in the default cache (Redis when REDIS_URL is set), so every web p
 rate of N per period is a generic cell rate algorithm (GCRA): one small value per key (the theoretical arrival
 time of the next request), checked and moved by one Lua script, so a call costs one round trip whatever the
 rate and concurrent calls cannot both take the last slot. N calls may come at once; after that one call every
-period/N. Other caches (the embedded demo's local memory) keep DRF's sliding log.
+period/N. Other caches (the demo's files, without Redis) keep DRF's sliding log.
 """
 import weakref
 

@@ -119,7 +119,7 @@ def broker_at(url: str):
 
 @pytest.fixture
 def eager():
-    """Tasks run in-process, as on the embedded default."""
+    """Tasks run in-process (CELERY_TASK_ALWAYS_EAGER)."""
     from oms.celery import app
 
     previous = app.conf.task_always_eager

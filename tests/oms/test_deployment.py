@@ -1,21 +1,23 @@
-"""Start-up paths: the embedded default (SQLite, eager tasks) and a production configuration."""
+"""Start-up paths: the embedded default (the demo folder's PostgreSQL, a broker in files) and a production
+configuration."""
+import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 
+from oms.demo import embedded
+
 BASE_DIR = Path(settings.BASE_DIR)
 # Variables of the test run that would steer the subprocess away from the configuration under test.
 _STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "OMS_SQLITE_PATH", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT",
+             "OMS_DEMO_DIR", "OMS_DEMO", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT",
              "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "ALLOWED_HOSTS")
+# Settings never connect at import: a command that needs no database runs with this one.
+UNUSED_DATABASE = "postgres://nobody@127.0.0.1:1/unused"
 
 
 def clean_env(**extra) -> dict:
@@ -30,63 +32,54 @@ def manage(*args, env, timeout=180) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_a_lone_command_starts_the_embedded_postgresql_and_stops_it_when_it_exits(tmp_path):
+    env = clean_env(OMS_DEMO_DIR=str(tmp_path))
 
-
-def get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
-
-
-def test_embedded_default_migrates_checks_and_serves(tmp_path):
-    env = clean_env(OMS_SQLITE_PATH=str(tmp_path / "oms.sqlite3"))
-
-    migrated = manage("migrate", "--noinput", env=env)
-    assert migrated.returncode == 0, migrated.stderr
-    assert (tmp_path / "oms.sqlite3").exists()
-    checked = manage("check", env=env)
-    assert checked.returncode == 0, checked.stderr
-
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                              cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        health = None
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                health = get(f"http://127.0.0.1:{port}/healthz")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
-        assert health == 200, server.stdout.read() if server.poll() is not None else "no answer"
-        assert get(f"http://127.0.0.1:{port}/login/") == 200
-        assert get(f"http://127.0.0.1:{port}/readyz") == 200
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        server.stdout.close()
-
-
-def test_the_embedded_default_broker_connects_without_a_warning(tmp_path):
-    """The in-memory transport of eager mode names its host: kombu's "No hostname was supplied" is not printed."""
-    env = clean_env(OMS_SQLITE_PATH=str(tmp_path / "oms.sqlite3"))
-
-    result = manage("shell", "-c", "from oms.celery import app; app.connection_for_write().info(); print('ok')",
+    result = manage("shell", "-c", "from django.db import connection; connection.ensure_connection(); "
+                    "print(connection.vendor, connection.settings_dict['NAME'], connection.settings_dict['HOST'])",
                     env=env)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().endswith("ok")
+    assert result.stdout.strip().splitlines()[-1].split() == ["postgresql", "oms", str(tmp_path / "pg")]
+    assert (tmp_path / "pg" / "PG_VERSION").exists()
+    assert embedded.postmaster_pid(tmp_path) is None
+
+
+def test_a_command_joins_the_running_embedded_postgresql_and_leaves_it_running(tmp_path):
+    server = embedded.start(tmp_path)
+    try:
+        pid = embedded.postmaster_pid(tmp_path)
+        result = manage("migrate", "--noinput", env=clean_env(OMS_DEMO_DIR=str(tmp_path)))
+        assert result.returncode == 0, result.stderr
+        assert embedded.postmaster_pid(tmp_path) == pid
+    finally:
+        embedded.release(server)
+    assert embedded.postmaster_pid(tmp_path) is None
+
+
+def test_a_process_killed_while_holding_the_server_does_not_keep_it_running(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    server = embedded.start(tmp_path)
+    handles = tmp_path / "pg" / ".handle_pids.json"
+    handles.write_text(json.dumps([int(dead.stdout), *json.loads(handles.read_text())]))
+
+    embedded.release(server)
+
+    assert embedded.postmaster_pid(tmp_path) is None
+
+
+def test_without_redis_the_broker_is_files_in_the_demo_folder(tmp_path):
+    """No server to run: kombu's file transport, named with a host so that kombu does not warn about it."""
+    env = clean_env(OMS_DEMO_DIR=str(tmp_path), DATABASE_URL=UNUSED_DATABASE)
+
+    result = manage("shell", "-c", "from django.conf import settings; from oms.celery import app; "
+                    "app.connection_for_write().info(); print(app.conf.broker_url, app.conf.task_always_eager, "
+                    "settings.CACHES['default']['LOCATION'], 'ok')", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "filesystem://localhost/", "False", str(tmp_path / "cache"), "ok"]
+    assert (tmp_path / "broker" / "messages").is_dir()
     assert "hostname" not in (result.stdout + result.stderr).lower()
 
 
@@ -103,67 +96,10 @@ def test_check_deploy_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_check_deploy_flags_an_insecure_configuration():
-    env = clean_env(DEBUG="0", SECRET_KEY="short")
+def test_check_deploy_flags_an_insecure_configuration(tmp_path):
+    env = clean_env(DEBUG="0", SECRET_KEY="short", DATABASE_URL=UNUSED_DATABASE, OMS_DEMO_DIR=str(tmp_path))
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode != 0
     assert "security.W009" in result.stderr + result.stdout
-
-
-RACE_SCRIPT = '''
-import json, threading
-from django.db import connection
-from django.test import Client
-from channels.models import Channel, ChannelLocation
-from inventory.models import Location, Product, StockLevel
-from oms.actors import Actor
-from oms.services import create_api_key, create_tenant
-
-tenant = create_tenant(slug="race", name="Race")
-where = Location.all_tenants.create(tenant=tenant, code="WH", name="Warehouse", kind="warehouse")
-product = Product.all_tenants.create(tenant=tenant, sku="LAST", name="Last units")
-StockLevel.all_tenants.create(tenant=tenant, product=product, location=where, on_hand=3)
-channel = Channel.all_tenants.create(tenant=tenant, code="WEB", name="Web", kind="web")
-ChannelLocation.all_tenants.create(tenant=tenant, channel=channel, location=where, priority=0)
-secret = create_api_key(tenant=tenant, label="race", channel=channel, actor=Actor.system("race")).secret
-start, answers = threading.Barrier(12), []
-
-def buy(index):
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    body = {"external_ref": f"R{index}", "currency": "EUR", "customer": {"email": f"c{index}@example.com"},
-            "delivery": {"method": "ship", "address": {"line1": "1 rue", "postal_code": "75001", "city": "Paris",
-                                                       "country": "FR"}},
-            "lines": [{"sku": "LAST", "quantity": 1, "unit_price": "9.90"}]}
-    start.wait()
-    try:
-        answers.append(client.post("/api/v1/orders/", body, content_type="application/json",
-                                   HTTP_IDEMPOTENCY_KEY=f"race-{index}").status_code)
-    finally:
-        connection.close()
-
-threads = [threading.Thread(target=buy, args=(i,)) for i in range(12)]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-level = StockLevel.all_tenants.get(product=product)
-print(json.dumps({"answers": sorted(answers), "reserved": level.reserved}))
-'''
-
-
-def test_the_embedded_default_serves_concurrent_orders_without_database_locked_errors(tmp_path):
-    """SQLite takes the write lock when a transaction begins (transaction_mode IMMEDIATE): concurrent orders
-    queue for it instead of failing with "database is locked" when two read locks try to upgrade at once."""
-    import json
-
-    env = clean_env(OMS_SQLITE_PATH=str(tmp_path / "oms.sqlite3"), ALLOWED_HOSTS="testserver")
-    migrated = manage("migrate", "--noinput", env=env)
-    assert migrated.returncode == 0, migrated.stderr
-
-    raced = manage("shell", "-c", RACE_SCRIPT, env=env)
-
-    assert raced.returncode == 0, raced.stderr[-3000:]
-    result = json.loads(raced.stdout.strip().splitlines()[-1])
-    assert result == {"answers": [201] * 3 + [409] * 9, "reserved": 3}, raced.stderr[-3000:]

@@ -19,7 +19,7 @@ from django.conf import settings
 ROOT = Path(settings.BASE_DIR)
 CATALOGUE = ROOT / "locale" / "fr" / "LC_MESSAGES"
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "venv", "staticfiles", "media", "node_modules",
-                                     "__pycache__", ".pytest_cache", "*.sqlite3", "*.sqlite3-*", "*.mo")
+                                     "__pycache__", ".pytest_cache", ".demo", "*.mo")
 
 needs_gettext = pytest.mark.skipif(shutil.which("xgettext") is None or shutil.which("msgfmt") is None,
                                    reason="GNU gettext (xgettext, msgmerge, msgfmt) is not installed: "
@@ -89,8 +89,9 @@ def test_every_message_of_the_project_has_a_french_translation(tmp_path):
         [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "--ignore=.venv",
          "--ignore=staticfiles"],
         cwd=copy, capture_output=True, text=True, timeout=300,
+        # A database URL that is never connected to: without one, the settings would start the demo's PostgreSQL.
         env={"PATH": "/usr/bin:/bin:/usr/local/bin", "DJANGO_SETTINGS_MODULE": "oms.settings",
-             "SECRET_KEY": "makemessages-check"})
+             "SECRET_KEY": "makemessages-check", "DATABASE_URL": "postgres://nobody@127.0.0.1:1/unused"})
     assert result.returncode == 0, result.stderr
     found = problems(parse_po(copy / "locale" / "fr" / "LC_MESSAGES" / "django.po"))
     assert not found, ("The French catalogue is incomplete; run `make messages`, translate these entries in "

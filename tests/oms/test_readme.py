@@ -13,6 +13,6 @@ def test_every_environment_variable_of_the_settings_is_in_the_readme_table():
     readme = (BASE_DIR / "README.md").read_text()
     table = readme[readme.index("## Configuration"):]
 
-    assert {"DATABASE_URL", "REDIS_URL", "OMS_SQLITE_PATH"} <= read
+    assert {"DATABASE_URL", "REDIS_URL", "OMS_DEMO_DIR"} <= read
     missing = sorted(name for name in read if f"`{name}`" not in table)
     assert missing == []

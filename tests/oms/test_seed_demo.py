@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: the demo tenant, one user per role, the apps' demo data and a web shop API key."""
+"""`manage.py seed_demo`: the demo tenant, one user per role, the apps' demo data, the subscription to the demo's
+webhook receiver and the demo's fixed web shop API key."""
 import sys
 import types
 from io import StringIO
@@ -6,9 +7,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from oms import demo
+from oms.actors import Actor
 from oms.management.commands import seed_demo
-from oms.models import ApiKey, Membership, Role, Tenant
-from oms.services import authenticate_api_key
+from oms.models import ApiKey, Membership, Role, Tenant, WebhookSubscription
+from oms.services import authenticate_api_key, revoke_api_key
 from tests import factories
 
 
@@ -60,11 +63,63 @@ def test_seed_demo_with_every_apps_demo_data_runs_twice_and_says_so(client):
     assert Tenant.objects.filter(slug="demo").count() == 1
     tenant = Tenant.objects.get(slug="demo")
     assert Membership.objects.for_tenant(tenant).count() == 5
-    # The new key works, the previous one was revoked: one active demo key at a time.
-    assert authenticate_api_key(key_on_last_line(second)) is not None
-    assert authenticate_api_key(key_on_last_line(first)) is None
+    # The fixed demo key, printed by both runs, works: one active demo key, bound to the web shop.
+    assert key_on_last_line(first) == key_on_last_line(second) == demo.API_KEY
+    key = authenticate_api_key(demo.API_KEY)
+    assert key is not None and key.channel.code == "WEB"
     assert ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True).count() == 1
+    assert WebhookSubscription.objects.for_tenant(tenant).count() == 1
     assert client.login(username="clerk@demo.test", password="demo-password-2026")
+
+
+@pytest.mark.django_db
+def test_seed_demo_keeps_the_fixed_demo_key_and_brings_it_back_when_revoked(platform_only):
+    run()
+    tenant = Tenant.objects.get(slug="demo")
+    key = ApiKey.objects.for_tenant(tenant).get()
+    assert (key.label, key.prefix) == ("demo-web", "demo")
+    assert key.hashed_secret != demo.API_KEY and demo.API_KEY not in key.hashed_secret  # stored hashed only
+    revoke_api_key(tenant=tenant, key_id=key.id, actor=Actor.system("tests"))
+    assert authenticate_api_key(demo.API_KEY) is None
+
+    lines = run()
+
+    assert key_on_last_line(lines) == demo.API_KEY
+    assert authenticate_api_key(demo.API_KEY).id == key.id
+    assert ApiKey.objects.for_tenant(tenant).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_subscribes_to_its_receiver_at_the_public_url_and_follows_it(settings, platform_only):
+    settings.OMS_DEMO = True
+    settings.OMS_PUBLIC_URL = "http://127.0.0.1:8123"
+    run()
+    tenant = Tenant.objects.get(slug="demo")
+    subscription = WebhookSubscription.objects.for_tenant(tenant).get()
+    assert (subscription.url, subscription.events, subscription.active) == (
+        "http://127.0.0.1:8123/demo/webhooks/demo/receive/", ["*"], True)
+    secret = subscription.secret
+
+    settings.OMS_PUBLIC_URL = "http://127.0.0.1:9000"
+    run()
+
+    subscription.refresh_from_db()
+    assert subscription.url == "http://127.0.0.1:9000/demo/webhooks/demo/receive/"
+    assert subscription.secret == secret
+    assert WebhookSubscription.objects.for_tenant(tenant).count() == 1
+
+
+@pytest.mark.django_db
+def test_outside_the_demo_the_receiver_subscription_is_paused(settings, platform_only):
+    settings.OMS_DEMO = True
+    run()
+    settings.OMS_DEMO = False
+
+    lines = run()
+
+    subscription = WebhookSubscription.objects.for_tenant(Tenant.objects.get(slug="demo")).get()
+    assert subscription.active is False
+    assert any("paused outside the demo" in line for line in lines)
 
 
 @pytest.mark.django_db

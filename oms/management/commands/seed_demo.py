@@ -3,34 +3,28 @@
 Creates, or brings back to its known state, the tenant `demo` ("Maison Demo", EUR, Europe/Paris) with one user
 per role, then lets each app add its own demo data: an app contributes with a module `<app>/demo.py` holding
 `seed_demo(tenant, stdout)`, which must be idempotent too. They run in the order below (locations and stock
-first, channels next, then what builds on them). Finally it issues an API key for the web shop channel and
-prints it on the last line; each run replaces the previous demo key, since a secret can only be shown once.
+first, channels next, then what builds on them). Then it subscribes the tenant to every event at the demo's
+webhook receiver (active in the demo only, OMS_DEMO), and installs the demo's fixed, published API key for the
+web shop channel (oms.demo.API_KEY), printed on the last line: every run answers to the same key.
 """
 import importlib
 
 from django.apps import apps
+from django.conf import settings
 from django.db import transaction
 
-from oms import services
+from oms import demo, services, webhooks
 from oms.actors import Actor
 from oms.errors import Conflict
 from oms.management.commands._base import OmsCommand
-from oms.models import ApiKey, Role
+from oms.models import Role, WebhookSubscription
 
-DEMO_SLUG = "demo"
-DEMO_NAME = "Maison Demo"
-DEMO_PASSWORD = "demo-password-2026"
-DEMO_USERS = (
-    ("admin@demo.test", Role.ADMIN, "Alice Martin"),
-    ("backoffice@demo.test", Role.BACK_OFFICE, "Bruno Lefèvre"),
-    ("clerk@demo.test", Role.STORE_CLERK, "Chloé Bernard"),
-    ("manager@demo.test", Role.MANAGER, "Marc Dubois"),
-    ("viewer@demo.test", Role.VIEWER, "Valérie Petit"),
-)
+DEMO_SLUG = demo.TENANT_SLUG
+DEMO_NAME = demo.TENANT_NAME
+DEMO_PASSWORD = demo.PASSWORD
+DEMO_USERS = tuple((email, Role(role), full_name) for email, role, full_name in demo.USERS)
 CONTRIBUTORS = ("inventory.demo", "channels.demo", "orders.demo", "fulfillment.demo", "returns.demo",
                 "reporting.demo")
-WEB_CHANNEL = "WEB"
-KEY_LABEL = "demo-web"
 ACTOR = Actor.system("manage.py seed_demo")
 
 
@@ -45,9 +39,9 @@ def load_contributor(name: str):
 
 
 class Command(OmsCommand):
-    help = ("Create the demo tenant 'demo' with one user per role (password demo-password-2026) and the apps' "
-            "demo data; safe to run again. Prints how to sign in, and a fresh API key for the web shop on the "
-            "last line.")
+    help = ("Create the demo tenant 'demo' with one user per role (password demo-password-2026), the apps' demo "
+            "data and a webhook subscription to the demo's receiver; safe to run again. Prints how to sign in, and "
+            "the demo's fixed API key for the web shop on the last line.")
 
     def handle(self, *args, **options):
         tenant = self.seed_tenant()
@@ -59,15 +53,16 @@ class Command(OmsCommand):
             self.stdout.write(f"{name}:")
             module.seed_demo(tenant, self.stdout)
         self.bind_clerk_to_a_store(tenant)
-        secret, channel = self.issue_web_key(tenant)
+        self.subscribe_receiver(tenant)
+        channel = self.install_web_key(tenant)
         emails = ", ".join(email for email, _role, _name in DEMO_USERS)
+        url = settings.OMS_PUBLIC_URL
         self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/login/ as one of {emails} with the password "
+        self.stdout.write(f"Sign in at {url}/login/ as one of {emails} with the password "
                           f"{DEMO_PASSWORD} (admin@demo.test also opens /admin/).")
-        self.stdout.write("Call the API with: curl -H 'Authorization: Bearer <key>' "
-                          "http://127.0.0.1:8000/api/v1/orders/")
+        self.stdout.write(f"Call the API with: curl -H 'Authorization: Bearer {demo.API_KEY}' {url}/api/v1/orders/")
         bound = f"channel {channel.code}" if channel is not None else "tenant integration, no channel"
-        self.stdout.write(f"API key ({bound}): {secret}")
+        self.stdout.write(f"API key ({bound}): {demo.API_KEY}")
 
     def seed_tenant(self):
         try:
@@ -111,18 +106,26 @@ class Command(OmsCommand):
         services.set_membership(tenant=tenant, user=clerk, role=Role.STORE_CLERK, locations=[store], actor=ACTOR)
         self.stdout.write(f"clerk@demo.test works at store {store.code}.")
 
-    def issue_web_key(self, tenant):
-        """A new key for the web shop (after channels.demo ran); the previous demo keys are revoked."""
+    def subscribe_receiver(self, tenant):
+        """Every event to the demo's receiver at OMS_PUBLIC_URL; paused outside the demo, where the receiver is a
+        404 (deliveries then wait instead of failing)."""
+        url = settings.OMS_PUBLIC_URL + demo.receiver_path(tenant.slug)
+        active = settings.OMS_DEMO
+        existing = (WebhookSubscription.objects.for_tenant(tenant).filter(description=demo.RECEIVER_DESCRIPTION)
+                    .order_by("id").first())
+        if existing is None:
+            webhooks.create_subscription(tenant=tenant, actor=ACTOR, url=url, events=["*"],
+                                         description=demo.RECEIVER_DESCRIPTION, active=active)
+        else:
+            webhooks.update_subscription(tenant=tenant, actor=ACTOR, subscription_id=existing.id,
+                                         changes={"url": url, "events": ["*"], "active": active})
+        state = "every event" if active else "paused outside the demo (OMS_DEMO)"
+        self.stdout.write(f"Webhooks: the demo receiver at {url} ({state}).")
+
+    def install_web_key(self, tenant):
+        """The demo's published key, for the web shop (after channels.demo ran): the same key on every run."""
         channel_model = apps.get_model("channels", "Channel")
-        channel = channel_model.objects.for_tenant(tenant).filter(code=WEB_CHANNEL).first()
-        previous = ApiKey.objects.for_tenant(tenant).filter(label__startswith=KEY_LABEL)
-        for key in previous.filter(revoked_at__isnull=True):
-            services.revoke_api_key(tenant=tenant, key_id=key.id, actor=ACTOR)
-            self.stdout.write(f"Revoked the previous demo API key {key.label} ({key.prefix}…).")
-        labels = set(previous.values_list("label", flat=True))
-        number = 1
-        while f"{KEY_LABEL}-{number}" in labels:
-            number += 1
-        issued = services.create_api_key(tenant=tenant, label=f"{KEY_LABEL}-{number}", channel=channel,
-                                         actor=ACTOR)
-        return issued.secret, channel
+        channel = channel_model.objects.for_tenant(tenant).filter(code=demo.API_KEY_CHANNEL).first()
+        services.install_published_api_key(tenant=tenant, label=demo.API_KEY_LABEL, secret=demo.API_KEY,
+                                           channel=channel, actor=ACTOR)
+        return channel
