@@ -8,7 +8,7 @@ also keep it prepared. No model signal is sent: use it only for models that conn
 """
 from functools import lru_cache
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 
 def insert_rows(objs: list) -> list:
@@ -55,3 +55,8 @@ def _statement(model, rows: int, given_pk: bool) -> tuple[tuple, str]:
 # FOR KEY SHARE). A plain FOR UPDATE on a parent row (a location, a product, the tenant) makes every insert that
 # refers to it wait, and deadlocks transactions that lock in another order.
 LOCK_ROW = {"no_key": True, "of": ("self",)}
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke, from PostgreSQL's diagnostics; None when it names none."""
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
