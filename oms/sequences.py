@@ -5,15 +5,15 @@ it too. The number is taken inside the transaction that uses it, under the row l
 rollback gives it back, and concurrent callers of one tenant queue on that lock until the taker commits.
 
 `next_unique_value()` is for order numbers, which only need to be unique per tenant and increasing: it never
-waits for another transaction. On PostgreSQL each (tenant, name) has its own database sequence, whose
-`nextval()` is not transactional, so a rolled-back order leaves a gap in the numbers (acceptable for orders,
-never for invoices) and concurrent orders of a tenant never queue on a row lock held until commit. Elsewhere
-(SQLite: the embedded demo, one writer at a time anyway) it falls back to `next_value()`.
+waits for another transaction. Each (tenant, name) has its own database sequence, whose `nextval()` is not
+transactional, so a rolled-back order leaves a gap in the numbers (acceptable for orders, never for invoices)
+and concurrent orders of a tenant never queue on a row lock held until commit.
 """
 import re
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
+from oms import db
 from oms.models import TenantSequence
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -24,21 +24,16 @@ def next_value(*, tenant, name: str) -> int:
     that a rollback gives the number back (no gap) and concurrent callers queue on the row lock (no duplicate)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_value() must run inside the transaction that uses the number")
-    table = TenantSequence._meta.db_table
-    increment = f"UPDATE {table} SET value = value + 1 WHERE tenant_id = %s AND name = %s RETURNING value"
-    with connection.cursor() as cursor:
-        cursor.execute(increment, [tenant.id, name])
-        row = cursor.fetchone()
-        if row is not None:
-            return row[0]
-        # First use: create the row; a concurrent creator makes us fall back to the increment.
-        with transaction.atomic():
-            obj, created = TenantSequence.all_tenants.select_for_update().get_or_create(
-                tenant=tenant, name=name, defaults={"value": 1})
-        if created:
-            return 1
-        cursor.execute(increment, [tenant.id, name])
-        return cursor.fetchone()[0]
+    value = db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
+    if value is not None:
+        return value
+    # First use: create the row; a concurrent creator makes us fall back to the increment.
+    with transaction.atomic():
+        obj, created = TenantSequence.all_tenants.select_for_update().get_or_create(
+            tenant=tenant, name=name, defaults={"value": 1})
+    if created:
+        return 1
+    return db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
 
 
 def next_unique_value(*, tenant, name: str) -> int:
@@ -47,29 +42,19 @@ def next_unique_value(*, tenant, name: str) -> int:
     Never blocks on a concurrent transaction of the tenant (apart from the very first call, which creates the
     sequence). The first number follows the gap-free TenantSequence of the same name, if it was used before.
     """
-    if connection.vendor != "postgresql":
-        return next_value(tenant=tenant, name=name)
     if not _NAME.match(name):
         raise ValueError(f"sequence names are short lowercase identifiers, not {name!r}")
     sequence = f"oms_seq_{name}_{int(tenant.id)}"
-    with connection.cursor() as cursor:
-        # to_regclass() is NULL while the sequence does not exist, and nextval(NULL) is NULL: one round trip.
-        cursor.execute("SELECT nextval(to_regclass(%s))", [sequence])
-        value = cursor.fetchone()[0]
-        if value is not None:
-            return value
-        return _create_sequence(cursor, tenant=tenant, name=name, sequence=sequence)
-
-
-def _create_sequence(cursor, *, tenant, name: str, sequence: str) -> int:
+    value = db.next_in_sequence_if_any(sequence)
+    if value is not None:
+        return value
     last = (TenantSequence.objects.for_tenant(tenant).filter(name=name).values_list("value", flat=True).first()
             or 0)
     try:
         # A savepoint: a concurrent first caller that committed the same sequence first makes this fail, and
         # its sequence is used instead. Created in the caller's transaction, it goes if that rolls back.
         with transaction.atomic():
-            cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}" AS bigint START WITH {int(last) + 1}')
+            db.create_sequence(sequence, start=int(last) + 1)
     except DatabaseError:
         pass
-    cursor.execute("SELECT nextval(%s::regclass)", [sequence])
-    return cursor.fetchone()[0]
+    return db.next_in_sequence(sequence)

@@ -38,7 +38,7 @@ PROBLEM = "application/problem+json"
 WORKERS, THREADS = 2, 4
 # Variables of the test run that would steer gunicorn away from the test database and broker.
 _STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "OMS_SQLITE_PATH", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "OMS_API_THROTTLE", "LOG_LEVEL",
+             "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "OMS_API_THROTTLE", "LOG_LEVEL",
              "DB_CONN_MAX_AGE", "DB_SERVER_SIDE_BINDING", "OMS_API_KEY_CACHE_SECONDS")
 
 
