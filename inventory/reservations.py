@@ -360,10 +360,6 @@ def _pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     return ordered, levels
 
 
-def _sellable(level) -> int:
-    return level.sellable if hasattr(level, "sellable") else level.available
-
-
 def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict,
                   split: bool = True) -> list[LineDemand]:
     """Choose where each line is reserved, from a snapshot of availability.
@@ -374,7 +370,7 @@ def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels:
     the snapshot: what one line takes, the next cannot. Lines that cannot be covered keep fewer holds than
     they need; the caller reports them short.
     """
-    remaining = {key: _sellable(level) for key, level in levels.items()}
+    remaining = {key: level.sellable for key, level in levels.items()}
     needed = {}
     for d in demands:
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
@@ -405,7 +401,7 @@ def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list,
     for d in demands:
         covered = sum(h.quantity for h in d.holds)
         if covered < d.quantity:
-            figures = [_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+            figures = [levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
                        if (d.product.id, loc.id) in levels]
             total = (sum(figures) if split else max(figures, default=0)) if d.product.active else 0
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": total})
@@ -442,7 +438,7 @@ def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_location
     for d in demands:
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
     for d in demands:
-        network = sum(_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+        network = sum(levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
                       if (d.product.id, loc.id) in levels)
         promisable = apply_buffer(network, channel)
         if needed[d.product.id] > promisable:

@@ -163,7 +163,7 @@ def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_p
                                    locations=pool)
         remaining: dict[int, int] = {}
         for (product_id, _location_id), level in levels.items():
-            sellable = getattr(level, "sellable", level.available) if level.product.active else 0
+            sellable = level.sellable if level.product.active else 0
             remaining[product_id] = remaining.get(product_id, 0) + sellable
         if locations is None:
             remaining = {pid: stock.apply_buffer(units, channel) for pid, units in remaining.items()}

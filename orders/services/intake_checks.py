@@ -46,11 +46,10 @@ def resolve_channel(*, tenant: Tenant, code: str | None, bound_channel=None) -> 
     return channel
 
 
-def _accepted_currencies(tenant: Tenant, channel) -> set[str]:
+def _accepted_currencies(tenant: Tenant) -> set[str]:
+    """The tenant's currencies (settings["currencies"]), or its default currency alone."""
     configured = (tenant.settings or {}).get("currencies")
-    currencies = set(configured) if configured else {tenant.default_currency}
-    channel_currency = getattr(channel, "currency", "")
-    return {channel_currency} if channel_currency else currencies
+    return set(configured) if configured else {tenant.default_currency}
 
 
 def validate(tenant: Tenant, data: OrderInput) -> tuple[dict, Location | None]:
@@ -66,10 +65,10 @@ def validate(tenant: Tenant, data: OrderInput) -> tuple[dict, Location | None]:
         errors["external_ref"] = [_("This field may not be blank.")]
     if not _CURRENCY.match(data.currency or ""):
         errors["currency"] = [_("Use an ISO 4217 code such as EUR.")]
-    elif data.currency not in _accepted_currencies(tenant, channel):
+    elif data.currency not in _accepted_currencies(tenant):
         errors["currency"] = [_("Currency %(currency)s does not match the channel's currency (%(accepted)s).")
                               % {"currency": data.currency,
-                                 "accepted": ", ".join(sorted(_accepted_currencies(tenant, channel)))}]
+                                 "accepted": ", ".join(sorted(_accepted_currencies(tenant)))}]
     if not data.lines:
         errors["lines"] = [_("An order needs at least one line.")]
     elif len(data.lines) > max_lines():
