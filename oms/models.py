@@ -103,8 +103,10 @@ class MembershipLocation(TenantModel):
     """A store a membership is bound to (a store clerk's); the tenant's row like the two it links."""
 
     tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
-    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+")
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("membership"))
+    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("location"))
 
     class Meta:
         verbose_name = _("membership store")

@@ -40,8 +40,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('tenant', models.ForeignKey(db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='oms.tenant', verbose_name='tenant')),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.membership')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inventory.location')),
+                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='oms.membership', verbose_name='membership')),
+                ('location', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='inventory.location', verbose_name='location')),
             ],
             options={
                 'verbose_name': 'membership store',
