@@ -7,7 +7,7 @@ statement filters on the tenant explicitly, except the ledger check, which is op
 """
 from django.db import connection
 
-from inventory.models import Location, MovementKind, Product, StockLevel, StockMovement
+from inventory.models import Location, MovementKind, Product, Reservation, StockLevel, StockMovement
 
 # Sync batches are written in chunks of this many rows: bounded statements whatever the batch size.
 CHUNK = 5_000
@@ -211,7 +211,7 @@ FROM inventory_stocklevel s
 JOIN oms_tenant t ON t.id = s.tenant_id
 JOIN inventory_product p ON p.id = s.product_id
 JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_reservation WHERE status = 'active'
+LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_reservation WHERE status = %s
            GROUP BY stock_level_id) r ON r.stock_level_id = s.id
 WHERE s.reserved <> COALESCE(r.total, 0) {tenant_filter}
 ORDER BY t.slug, p.sku, l.code
@@ -228,11 +228,12 @@ def ledger_check_rows(*, tenant_id: int | None, check_reservations: bool) -> dic
     checks = {"levels": _LEVEL_CHECK.format(tenant_filter=level_filter),
               "lots": _LOT_CHECK.format(tenant_filter=lot_filter),
               "lot_sums": _LOT_SUM_CHECK.format(tenant_filter=level_filter)}
-    if check_reservations:
-        checks["reservations"] = _RESERVATION_CHECK.format(tenant_filter=level_filter)
     found = {}
     with connection.cursor() as cursor:
         for rule, statement in checks.items():
             cursor.execute(statement, params)
             found[rule] = cursor.fetchall()
+        if check_reservations:
+            cursor.execute(_RESERVATION_CHECK.format(tenant_filter=level_filter), [Reservation.Status.ACTIVE, *params])
+            found["reservations"] = cursor.fetchall()
     return found

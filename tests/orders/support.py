@@ -1,5 +1,4 @@
 """A small retail network for order tests: a web channel sourcing from two warehouses, a store with pickup."""
-from decimal import Decimal
 from types import SimpleNamespace
 
 from inventory.ledger import level_for, post_movement
@@ -57,7 +56,3 @@ def order_body(shop, **overrides):
     }
     body.update(overrides)
     return body
-
-
-def money(value) -> Decimal:
-    return Decimal(value)
