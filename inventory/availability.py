@@ -8,8 +8,7 @@ Per SKU:
 - `locations`: per pickup location of the pool, what that location can hand over, nearest first when a
   position (latitude/longitude or a French postal code) is given, pool priority otherwise; all of them by
   default, or only the first N (`max_locations`) to keep a large network's answer small;
-- `promise`: the delivery promise. Inventory leaves it None; fulfilment registers a provider with
-  `register_promise_provider()` that fills it for every SKU at once.
+- `promise`: the delivery promise; None until fulfilment computes one.
 
 The answer takes a fixed number of queries whatever the number of SKUs and locations: the products, the
 pool, the stock rows and (when a product tracks lots) the lot sums.
@@ -22,16 +21,6 @@ from inventory.reservations import apply_buffer, channel_locations, level_availa
 from oms.errors import Conflict, ValidationFailed
 
 MAX_SKUS = 100
-
-_promise_providers: list = []
-
-
-def register_promise_provider(provider) -> None:
-    """`provider(tenant=, channel=, results=[SkuAvailability], near=(lat, lon) | None)` sets `.promise` on
-    each result; it must itself use a fixed number of queries. Registered from an AppConfig.ready()."""
-    if provider not in _promise_providers:
-        _promise_providers.append(provider)
-
 
 @dataclass
 class LocationAvailability:
@@ -110,8 +99,6 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
             sku=sku, available=apply_buffer(network, channel), known=True, product=product,
             locations=[LocationAvailability(location=loc, available=figures.get((product.id, loc.id), 0),
                                             distance_km=distance) for loc, distance in listed]))
-    for provider in _promise_providers:
-        provider(tenant=tenant, channel=channel, results=results, near=near)
     return results
 
 

@@ -5,7 +5,7 @@ two completed cycle counts with variances (one of them lot by lot), low-stock al
 `seed_demo(tenant, stdout)` is idempotent: locations are created when missing, products are upserted by SKU,
 stock is received only into a tenant that has none yet, and transfers, counts and alert rules are made only
 when the tenant has none. Every change goes through the ledger (receipt, transfer and count
-movements), so `check_stock_ledger` passes on the demo. Bulk inserts keep it to a few seconds on SQLite.
+movements), so `check_stock_ledger` passes on the demo. Bulk inserts keep it to a few seconds.
 (The per-channel alert rule is seeded by channels.demo, once the channels exist.)
 """
 import random
@@ -179,25 +179,24 @@ def _receive_stock(tenant, locations: dict) -> tuple[int, int]:
                 out_of_stock = rng.random() < (0.02 if warehouse else 0.12)
                 quantities[(product.id, location.id)] = 0 if out_of_stock else (
                     rng.randint(40, 400) if warehouse else rng.randint(1, 30))
-    StockLevel.objects.bulk_create([
+    # bulk_create sets the primary keys (PostgreSQL returns them), so the rows are not read back.
+    levels = StockLevel.objects.bulk_create([
         StockLevel(tenant=tenant, product_id=pid, location_id=lid, on_hand=qty,
                    safety_stock=1 if qty and lid not in {locations[c].id for c in WAREHOUSES} and qty > 10 else 0)
         for (pid, lid), qty in quantities.items()], batch_size=1000)
-    level_ids = {(pid, lid): level_id for level_id, pid, lid in
-                 StockLevel.objects.for_tenant(tenant).values_list("id", "product_id", "location_id")}
-    Lot.objects.bulk_create([
+    level_ids = {(level.product_id, level.location_id): level.id for level in levels}
+    lots = Lot.objects.bulk_create([
         Lot(tenant=tenant, stock_level_id=level_ids[key], code=f"{today:%y%m%d}-{suffix}",
             expires_on=today + timedelta(days=days), on_hand=qty)
         for key, plan in lot_plans.items() for suffix, days, qty in plan], batch_size=1000)
-    lots = list(Lot.objects.for_tenant(tenant).values_list("id", "stock_level_id", "on_hand"))
     receipt = {"kind": MovementKind.RECEIPT, "reason": "demo opening stock", "reference": "seed_demo",
                "actor_label": ACTOR.label}
-    lot_levels = {level_id for _, level_id, _ in lots}
+    lot_levels = {lot.stock_level_id for lot in lots}
     StockMovement.objects.bulk_create(
         [StockMovement(tenant=tenant, stock_level_id=level_ids[key], quantity=qty, **receipt)
          for key, qty in quantities.items() if qty and level_ids[key] not in lot_levels]
-        + [StockMovement(tenant=tenant, stock_level_id=level_id, lot_id=lot_id, quantity=qty, **receipt)
-           for lot_id, level_id, qty in lots], batch_size=2000)
+        + [StockMovement(tenant=tenant, stock_level_id=lot.stock_level_id, lot_id=lot.id, quantity=lot.on_hand,
+                         **receipt) for lot in lots], batch_size=2000)
     return len(quantities), len(lots)
 
 

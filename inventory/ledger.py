@@ -5,10 +5,11 @@ reservations do, so a level's row lock also serialises every change of its lots.
 """
 from dataclasses import dataclass
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from inventory import sql
 from inventory.models import Lot, MovementKind, StockLevel, StockMovement
 from oms.actors import Actor
 from oms.errors import Conflict, ValidationFailed
@@ -168,90 +169,29 @@ class Discrepancy:
         return f"{where}: {self.problem}"
 
 
-_LEVEL_CHECK = """
-SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(m.total, 0)
-FROM inventory_stocklevel s
-JOIN oms_tenant t ON t.id = s.tenant_id
-JOIN inventory_product p ON p.id = s.product_id
-JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_stockmovement GROUP BY stock_level_id) m
-  ON m.stock_level_id = s.id
-WHERE (s.on_hand <> COALESCE(m.total, 0) OR s.reserved < 0 OR s.reserved > s.on_hand) {tenant_filter}
-ORDER BY t.slug, p.sku, l.code
-"""
-
-_LOT_CHECK = """
-SELECT t.slug, p.sku, l.code, lot.code, lot.on_hand, lot.reserved, COALESCE(m.total, 0)
-FROM inventory_lot lot
-JOIN inventory_stocklevel s ON s.id = lot.stock_level_id
-JOIN oms_tenant t ON t.id = lot.tenant_id
-JOIN inventory_product p ON p.id = s.product_id
-JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT lot_id, SUM(quantity) AS total FROM inventory_stockmovement WHERE lot_id IS NOT NULL
-           GROUP BY lot_id) m ON m.lot_id = lot.id
-WHERE (lot.on_hand <> COALESCE(m.total, 0) OR lot.reserved < 0 OR lot.reserved > lot.on_hand) {tenant_filter}
-ORDER BY t.slug, p.sku, l.code, lot.code
-"""
-
-# A lot-tracked product's stock row is the sum of its lots.
-_LOT_SUM_CHECK = """
-SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(x.on_hand, 0), COALESCE(x.reserved, 0)
-FROM inventory_stocklevel s
-JOIN oms_tenant t ON t.id = s.tenant_id
-JOIN inventory_product p ON p.id = s.product_id
-JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT stock_level_id, SUM(on_hand) AS on_hand, SUM(reserved) AS reserved FROM inventory_lot
-           GROUP BY stock_level_id) x ON x.stock_level_id = s.id
-WHERE p.tracks_lots AND (s.on_hand <> COALESCE(x.on_hand, 0) OR s.reserved <> COALESCE(x.reserved, 0))
-  {tenant_filter}
-ORDER BY t.slug, p.sku, l.code
-"""
-
-# Optional: reserved equals the units of the row's active reservations.
-_RESERVATION_CHECK = """
-SELECT t.slug, p.sku, l.code, s.reserved, COALESCE(r.total, 0)
-FROM inventory_stocklevel s
-JOIN oms_tenant t ON t.id = s.tenant_id
-JOIN inventory_product p ON p.id = s.product_id
-JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_reservation WHERE status = 'active'
-           GROUP BY stock_level_id) r ON r.stock_level_id = s.id
-WHERE s.reserved <> COALESCE(r.total, 0) {tenant_filter}
-ORDER BY t.slug, p.sku, l.code
-"""
-
-
 def ledger_discrepancies(*, tenant=None, check_reservations: bool = False) -> list[Discrepancy]:
     """Every stock row whose on_hand differs from the sum of its movements or whose reserved is outside
     0..on_hand, the same for lots, and lot-tracked rows that are not the sum of their lots. Operator work:
     it reads across tenants unless one is given."""
-    tenant_filter, params = ("AND s.tenant_id = %s", [tenant.id]) if tenant is not None else ("", [])
-    lot_filter = "AND lot.tenant_id = %s" if tenant is not None else ""
+    rows = sql.ledger_check_rows(tenant_id=tenant.id if tenant is not None else None,
+                                 check_reservations=check_reservations)
     found = []
-    with connection.cursor() as cursor:
-        cursor.execute(_LEVEL_CHECK.format(tenant_filter=tenant_filter), params)
-        for slug, sku, code, on_hand, reserved, total in cursor.fetchall():
-            problems = []
-            if on_hand != total:
-                problems.append(f"on hand {on_hand} but movements sum to {total}")
-            if reserved < 0 or reserved > on_hand:
-                problems.append(f"reserved {reserved} outside 0..{on_hand}")
-            found.append(Discrepancy(slug, sku, code, "; ".join(problems)))
-        cursor.execute(_LOT_CHECK.format(tenant_filter=lot_filter), params)
-        for slug, sku, code, lot_code, on_hand, reserved, total in cursor.fetchall():
-            problems = []
-            if on_hand != total:
-                problems.append(f"on hand {on_hand} but movements sum to {total}")
-            if reserved < 0 or reserved > on_hand:
-                problems.append(f"reserved {reserved} outside 0..{on_hand}")
-            found.append(Discrepancy(slug, sku, code, "; ".join(problems), lot=lot_code))
-        cursor.execute(_LOT_SUM_CHECK.format(tenant_filter=tenant_filter), params)
-        for slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved in cursor.fetchall():
-            found.append(Discrepancy(slug, sku, code, f"on hand {on_hand} / reserved {reserved} but its lots hold "
-                                                      f"{lots_on_hand} / {lots_reserved}"))
-        if check_reservations:
-            cursor.execute(_RESERVATION_CHECK.format(tenant_filter=tenant_filter), params)
-            for slug, sku, code, reserved, total in cursor.fetchall():
-                found.append(Discrepancy(slug, sku, code,
-                                         f"reserved {reserved} but active reservations hold {total}"))
+    for slug, sku, code, on_hand, reserved, total in rows["levels"]:
+        found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total))))
+    for slug, sku, code, lot_code, on_hand, reserved, total in rows["lots"]:
+        found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total)), lot=lot_code))
+    for slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved in rows["lot_sums"]:
+        found.append(Discrepancy(slug, sku, code, f"on hand {on_hand} / reserved {reserved} but its lots hold "
+                                                  f"{lots_on_hand} / {lots_reserved}"))
+    for slug, sku, code, reserved, total in rows.get("reservations", []):
+        found.append(Discrepancy(slug, sku, code, f"reserved {reserved} but active reservations hold {total}"))
     return found
+
+
+def _problems(on_hand: int, reserved: int, total: int) -> list[str]:
+    problems = []
+    if on_hand != total:
+        problems.append(f"on hand {on_hand} but movements sum to {total}")
+    if reserved < 0 or reserved > on_hand:
+        problems.append(f"reserved {reserved} outside 0..{on_hand}")
+    return problems

@@ -19,6 +19,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from inventory import sql
 from inventory.models import Location, Lot, MovementKind, Product, Reservation, ReservationLot, StockLevel
 from oms.actors import Actor
 from oms.db import LOCK_ROW, insert_rows
@@ -92,31 +93,12 @@ def _take(tenant, level_id: int, quantity: int) -> bool:
                 .update(reserved=F("reserved") + quantity, updated_at=timezone.now()))
 
 
-# Several rows in one statement (PostgreSQL): the MATERIALIZED CTE locks them sorted by (location, product), the
-# order every writer uses, before the UPDATE touches any; the UPDATE then applies each row's conditional
-# increment, re-checked on the row's latest version. Fewer rows returned than asked for means one was short.
-_TAKE_ROWS_SQL = """
-WITH wanted (id, quantity) AS (SELECT * FROM unnest(%s::bigint[], %s::integer[])),
-locked AS MATERIALIZED (
-    SELECT s.id FROM {table} s WHERE s.tenant_id = %s AND s.id = ANY(%s::bigint[])
-    ORDER BY s.location_id, s.product_id FOR UPDATE)
-UPDATE {table} s SET reserved = s.reserved + w.quantity, updated_at = %s
-FROM wanted w, locked l
-WHERE s.id = w.id AND l.id = s.id AND s.on_hand >= s.reserved + s.safety_stock + w.quantity
-RETURNING s.id
-"""
-
-
 def _take_rows(tenant, wanted: dict[int, int]) -> bool:
     """Reserve `wanted[level_id]` units on every row, rows taken in (location, product) order (`wanted` is
     in that order); False as soon as one row cannot cover its quantity (the caller rolls back)."""
-    if len(wanted) < 2 or connection.vendor != "postgresql":
+    if len(wanted) < 2:
         return all(_take(tenant, level_id, quantity) for level_id, quantity in wanted.items())
-    ids = list(wanted)
-    with connection.cursor() as cursor:
-        cursor.execute(_TAKE_ROWS_SQL.format(table=StockLevel._meta.db_table),
-                       [ids, list(wanted.values()), tenant.id, ids, timezone.now()])
-        return len(cursor.fetchall()) == len(ids)
+    return sql.reserve_rows(tenant_id=tenant.id, wanted=wanted, now=timezone.now())
 
 
 def _allocate_lots(tenant, level_id: int, quantity: int, expires_from: date) -> list[tuple[int, int]] | None:
@@ -337,40 +319,11 @@ def pool_levels(*, tenant, channel, products, locations=None) -> dict:
     return {(lvl.product_id, lvl.location_id): lvl for lvl in levels}
 
 
-# --- the pool in one query (PostgreSQL) -------------------------------------------------------------------
-# What channel_locations() + pool_levels() read for order intake, in one statement: the stock rows of the
-# products in the channel's active pool with their location, product and pool rank. Locations of the pool
-# that hold no row of these products are left out: a plan can take nothing from them, so leaving them out
-# changes no plan and no shortfall. Rows are hydrated into model instances directly (compiling and hydrating
-# the same through the ORM cost four times the CPU, on the hottest path of intake).
-
-def _columns(model) -> tuple[list[str], list[str], list]:
-    fields = model._meta.concrete_fields
-    return ([f.attname for f in fields], [f.column for f in fields],
-            [f.from_db_value if hasattr(f, "from_db_value") else None for f in fields])
-
-
-_POOL_SQL = None
-
-
-def _pool_sql() -> tuple[str, tuple]:
-    global _POOL_SQL
-    if _POOL_SQL is None:
-        from django.apps import apps
-
-        pool_model = apps.get_model("channels", "ChannelLocation")
-        specs = (_columns(StockLevel), _columns(Location), _columns(Product))
-        select = ", ".join([f"s.{c}" for c in specs[0][1]] + [f"l.{c}" for c in specs[1][1]]
-                           + [f"p.{c}" for c in specs[2][1]])
-        sql = (f"SELECT {select}, cl.priority, cl.id FROM {StockLevel._meta.db_table} s "
-               f"JOIN {Location._meta.db_table} l ON l.tenant_id = s.tenant_id AND l.id = s.location_id "
-               f"JOIN {Product._meta.db_table} p ON p.tenant_id = s.tenant_id AND p.id = s.product_id "
-               f"JOIN {pool_model._meta.db_table} cl ON cl.tenant_id = s.tenant_id AND cl.location_id = s.location_id "
-               "AND cl.channel_id = %s "
-               "WHERE s.tenant_id = %s AND s.product_id = ANY(%s::bigint[]) AND l.active")
-        _POOL_SQL = (sql, specs)
-    return _POOL_SQL
-
+# --- the pool in one query -------------------------------------------------------------------------------
+# What channel_locations() + pool_levels() read for order intake, in one statement (inventory.sql.pool_rows):
+# the stock rows of the products in the channel's active pool with their location, product and pool rank.
+# Locations of the pool that hold no row of these products are left out: a plan can take nothing from them,
+# so leaving them out changes no plan and no shortfall. Rows are hydrated into model instances directly.
 
 def _hydrate(model, spec, values):
     names, _, converters = spec
@@ -382,10 +335,8 @@ def _hydrate(model, spec, values):
 def _pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     """(the pool's locations that hold these products, in priority order; {(product_id, location_id): level})
     with `.sellable` set as pool_levels() sets it."""
-    sql, (level_spec, location_spec, product_spec) = _pool_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [channel.id, tenant.id, [p.id for p in products]])
-        rows = cursor.fetchall()
+    rows, (level_spec, location_spec, product_spec) = sql.pool_rows(tenant_id=tenant.id, channel_id=channel.id,
+                                                                     product_ids=[p.id for p in products])
     first_location, first_product = len(level_spec[0]), len(level_spec[0]) + len(location_spec[0])
     rank_at = first_product + len(product_spec[0])
     locations, ranks, products_by_id, levels = {}, {}, {}, {}
@@ -410,10 +361,6 @@ def _pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     return ordered, levels
 
 
-def _sellable(level) -> int:
-    return level.sellable if hasattr(level, "sellable") else level.available
-
-
 def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict,
                   split: bool = True) -> list[LineDemand]:
     """Choose where each line is reserved, from a snapshot of availability.
@@ -424,7 +371,7 @@ def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels:
     the snapshot: what one line takes, the next cannot. Lines that cannot be covered keep fewer holds than
     they need; the caller reports them short.
     """
-    remaining = {key: _sellable(level) for key, level in levels.items()}
+    remaining = {key: level.sellable for key, level in levels.items()}
     needed = {}
     for d in demands:
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
@@ -455,7 +402,7 @@ def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list,
     for d in demands:
         covered = sum(h.quantity for h in d.holds)
         if covered < d.quantity:
-            figures = [_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+            figures = [levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
                        if (d.product.id, loc.id) in levels]
             total = (sum(figures) if split else max(figures, default=0)) if d.product.active else 0
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": total})
@@ -492,7 +439,7 @@ def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_location
     for d in demands:
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
     for d in demands:
-        network = sum(_sellable(levels[(d.product.id, loc.id)]) for loc in ordered_locations
+        network = sum(levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
                       if (d.product.id, loc.id) in levels)
         promisable = apply_buffer(network, channel)
         if needed[d.product.id] > promisable:
@@ -519,15 +466,11 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
     if any(not isinstance(d.quantity, int) or d.quantity <= 0 for d in demands):
         raise ValueError("demand quantities are positive integers")
     pool_sourcing = locations is None
-    fast_pool = pool_sourcing and connection.vendor == "postgresql"
-    if fast_pool:
-        ordered = []
-    else:
-        ordered = channel_locations(tenant=tenant, channel=channel) if pool_sourcing else list(locations)
+    ordered = [] if pool_sourcing else list(locations)
     products = list({d.product.id: d.product for d in demands}.values())
     order_lines = order_lines or {}
     for attempt in range(attempts):
-        if fast_pool:
+        if pool_sourcing:
             ordered, levels = _pool_snapshot(tenant=tenant, channel=channel, products=products)
         else:
             levels = pool_levels(tenant=tenant, channel=channel, products=products, locations=ordered)

@@ -21,12 +21,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import F, Max, Q, Sum
+from django.db import transaction
 from django.utils import timezone
 
+from inventory import sql
 from inventory.ledger import lot_for, post_movement
-from inventory.models import Location, MovementKind, Product, StockLevel, StockMovement
+from inventory.models import Location, MovementKind, Product, StockLevel
 from oms import audit
 from oms.actors import Actor
 from oms.errors import DomainError
@@ -34,7 +34,6 @@ from oms.outbox import emit
 
 MAX_ROWS = 10_000
 MAX_QUANTITY = 1_000_000_000
-_CHUNK = 5_000
 _INTEGER = re.compile(r"^[+-]?\d{1,10}$")
 ADJUSTMENT_KINDS = (MovementKind.ADJUSTMENT, MovementKind.RECEIPT)
 
@@ -139,50 +138,9 @@ def _reject(result: SyncResult, index: int, sku: str, location: str, reason: str
     result.results.append({**entry, "status": "rejected"})
 
 
-def _chunks(items: list, size: int = _CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _ids_by(model, tenant, field_name: str, values: set) -> dict:
-    found = {}
-    if connection.vendor == "postgresql":  # one array parameter: no 10,000-placeholder query to build
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {field_name}, id FROM {model._meta.db_table} "
-                           f"WHERE tenant_id = %s AND {field_name} = ANY(%s::text[])", [tenant.id, sorted(values)])
-            return dict(cursor.fetchall())
-    for chunk in _chunks(sorted(values)):
-        found.update(model.objects.for_tenant(tenant).filter(**{f"{field_name}__in": chunk})
-                     .values_list(field_name, "id"))
-    return found
-
-
 def _level_ids(tenant, pairs: set) -> dict:
     """{(product_id, location_id): level_id} for the pairs that have a stock row."""
-    if not pairs:
-        return {}
-    found = {}
-    if connection.vendor == "postgresql":
-        table = StockLevel._meta.db_table
-        for chunk in _chunks(sorted(pairs)):
-            with connection.cursor() as cursor:
-                # LATERAL ... LIMIT 1 keeps one index probe per pair: a plain join would scan the tenant's stock.
-                cursor.execute(
-                    "SELECT v.product_id, v.location_id, s.id "
-                    "FROM unnest(%s::bigint[], %s::bigint[]) AS v(product_id, location_id) "
-                    f"CROSS JOIN LATERAL (SELECT id FROM {table} WHERE tenant_id = %s AND location_id = v.location_id "
-                    "AND product_id = v.product_id LIMIT 1) AS s",
-                    [[p for p, _ in chunk], [loc for _, loc in chunk], tenant.id])
-                found.update({(p, loc): level_id for p, loc, level_id in cursor.fetchall()})
-        return found
-    by_location: dict[int, list[int]] = {}
-    for product_id, location_id in pairs:
-        by_location.setdefault(location_id, []).append(product_id)
-    for location_id, product_ids in by_location.items():
-        for chunk in _chunks(product_ids):
-            found.update({(p, location_id): level_id for p, level_id in StockLevel.objects.for_tenant(tenant)
-                          .filter(location_id=location_id, product_id__in=chunk).values_list("product_id", "id")})
-    return found
+    return sql.level_ids(tenant_id=tenant.id, pairs=pairs) if pairs else {}
 
 
 def _ensure_levels(tenant, wanted: set, known: dict) -> dict:
@@ -199,87 +157,16 @@ def _ensure_levels(tenant, wanted: set, known: dict) -> dict:
 def _lock(tenant, level_ids: dict) -> dict:
     """Lock the rows in (location, product) order, the order every stock writer uses; {id: [on_hand, reserved]}."""
     ordered = [level_ids[key] for key in sorted(level_ids, key=lambda k: (k[1], k[0]))]
-    state = {}
-    if connection.vendor == "postgresql" and ordered:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id, on_hand, reserved FROM {StockLevel._meta.db_table} "
-                           "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) "
-                           "ORDER BY location_id, product_id FOR UPDATE",
-                           [tenant.id, ordered])
-            return {level_id: [on_hand, reserved] for level_id, on_hand, reserved in cursor.fetchall()}
-    for chunk in _chunks(ordered):
-        rows = (StockLevel.objects.for_tenant(tenant).filter(id__in=chunk).order_by("location_id", "product_id")
-                .select_for_update().values_list("id", "on_hand", "reserved"))
-        state.update({level_id: [on_hand, reserved] for level_id, on_hand, reserved in rows})
-    return state
-
-
-def _write_levels(tenant, changes: dict) -> set:
-    """Apply {level_id: delta} in one statement, each row only if it keeps on_hand >= reserved; ids updated."""
-    if not changes:
-        return set()
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        table = StockLevel._meta.db_table
-        done = set()
-        for chunk in _chunks(sorted(changes.items())):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"UPDATE {table} AS s SET on_hand = s.on_hand + v.delta, updated_at = %s "
-                    "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, delta) "
-                    "WHERE s.id = v.id AND s.tenant_id = %s AND s.on_hand + v.delta >= s.reserved "
-                    "AND s.on_hand + v.delta >= 0 RETURNING s.id",
-                    [now, [i for i, _ in chunk], [d for _, d in chunk], tenant.id])
-                done.update(row[0] for row in cursor.fetchall())
-        return done
-    done = set()
-    for level_id, delta in changes.items():
-        if (StockLevel.objects.for_tenant(tenant)
-                .filter(id=level_id, on_hand__gte=F("reserved") - delta).filter(on_hand__gte=-delta)
-                .update(on_hand=F("on_hand") + delta, updated_at=now)):
-            done.add(level_id)
-    return done
+    return sql.lock_levels(tenant_id=tenant.id, ids=ordered)
 
 
 def _insert_movements(tenant, rows: list, *, reference: str, actor: Actor, occurred_at) -> None:
-    """Write the ledger rows [(level_id, kind, quantity, reason)]: one INSERT from arrays on PostgreSQL."""
-    if not rows:
-        return
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        table = StockMovement._meta.db_table
-        for chunk in _chunks(rows):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"INSERT INTO {table} (tenant_id, stock_level_id, kind, quantity, reason, reference, actor_label, "
-                    "occurred_at, created_at) SELECT %s, v.level_id, v.kind, v.quantity, v.reason, %s, %s, %s, %s "
-                    "FROM unnest(%s::bigint[], %s::text[], %s::integer[], %s::text[]) AS v(level_id, kind, quantity, "
-                    "reason)",
-                    [tenant.id, reference[:120], actor.label[:200], occurred_at, now, [r[0] for r in chunk],
-                     [r[1] for r in chunk], [r[2] for r in chunk], [r[3][:200] for r in chunk]])
-        return
-    StockMovement.objects.bulk_create([
-        StockMovement(tenant=tenant, stock_level_id=level_id, kind=kind, quantity=quantity, reason=reason[:200],
-                      reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at)
-        for level_id, kind, quantity, reason in rows], batch_size=2000)
-
-
-def _later_movements(tenant, level_ids: list, as_of) -> dict:
-    """{level_id: (sum of quantities after as_of, latest count after as_of or None)}."""
-    found = {}
-    if connection.vendor == "postgresql" and level_ids:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT stock_level_id, SUM(quantity), MAX(occurred_at) FILTER (WHERE kind = %s) "
-                           f"FROM {StockMovement._meta.db_table} WHERE tenant_id = %s "
-                           "AND stock_level_id = ANY(%s::bigint[]) AND occurred_at > %s GROUP BY stock_level_id",
-                           [MovementKind.COUNT, tenant.id, sorted(level_ids), as_of])
-            return {level_id: (total or 0, newest) for level_id, total, newest in cursor.fetchall()}
-    for chunk in _chunks(sorted(level_ids)):
-        rows = (StockMovement.objects.for_tenant(tenant).filter(stock_level_id__in=chunk, occurred_at__gt=as_of)
-                .values("stock_level_id")
-                .annotate(total=Sum("quantity"), newest_count=Max("occurred_at", filter=Q(kind=MovementKind.COUNT))))
-        found.update({r["stock_level_id"]: (r["total"] or 0, r["newest_count"]) for r in rows})
-    return found
+    """Write the ledger rows [(level_id, kind, quantity, reason)] in bulk."""
+    if rows:
+        sql.insert_movements(tenant_id=tenant.id, rows=[(level_id, kind, quantity, reason[:200])
+                                                        for level_id, kind, quantity, reason in rows],
+                             reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at,
+                             now=timezone.now())
 
 
 def _post_lot_row(tenant, row: _Row, level_id: int, change: int, product, location, actor, reference,
@@ -318,8 +205,8 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
     parsed = _parse(rows, value_field="quantity" if snapshot else "delta", snapshot=snapshot,
                     index_offset=index_offset, result=result)
     with transaction.atomic():
-        products = _ids_by(Product, tenant, "sku", {r.sku for r in parsed})
-        locations = _ids_by(Location, tenant, "code", {r.location for r in parsed})
+        products = sql.ids_by(Product, tenant_id=tenant.id, field_name="sku", values={r.sku for r in parsed})
+        locations = sql.ids_by(Location, tenant_id=tenant.id, field_name="code", values={r.location for r in parsed})
         # Lot-tracked products go through the ledger row by row (each movement names its lot); the rest in bulk.
         lot_products = {p.id: p for p in Product.objects.for_tenant(tenant).filter(
             sku__in=list(products), tracks_lots=True)} if products else {}
@@ -340,7 +227,7 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
         levels = _ensure_levels(tenant, {r.key for r in valid if r.value > 0}, levels)
         state = _lock(tenant, {key: levels[key] for key in {r.key for r in valid} if key in levels})
         initial = {level_id: values[0] for level_id, values in state.items()}
-        later = _later_movements(tenant, list(state), as_of) if snapshot else {}
+        later = sql.later_movements(tenant_id=tenant.id, ids=list(state), as_of=as_of) if snapshot else {}
         movements, accepted_rows = [], []
         for row in valid:
             level_id = levels.get(row.key)
@@ -382,16 +269,14 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
             accepted_rows.append((row, level_id, change))
         net = {level_id: values[0] - initial[level_id] for level_id, values in state.items()
                if values[0] != initial[level_id]}
-        written = _write_levels(tenant, {k: v for k, v in net.items() if k not in lot_levels}) | lot_levels
-        lost = set(net) - written  # changed under us despite the lock (SQLite has no row locks): refuse, retry later
+        bulk = {level_id: change for level_id, change in net.items() if level_id not in lot_levels}
+        if bulk:
+            sql.add_to_on_hand(tenant_id=tenant.id, changes=bulk, now=timezone.now())
         _insert_movements(tenant, [(level_id, row.kind, change, row.reason or ("count" if snapshot else ""))
-                                   for row, level_id, change in movements if level_id not in lost],
+                                   for row, level_id, change in movements],
                           reference=reference, actor=actor, occurred_at=as_of or timezone.now())
         increases = []
-        for row, level_id, change in accepted_rows:
-            if level_id in lost:
-                _reject(result, row.index, row.sku, row.location, "The stock row changed concurrently; retry.")
-                continue
+        for row, _level_id, change in accepted_rows:
             result.accepted += 1
             result.results.append({"index": row.index, "sku": row.sku, "location": row.location,
                                    "status": "applied" if change else "unchanged", "change": change})
@@ -407,8 +292,8 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
         if net:
             from inventory.alerts import evaluate_levels
 
-            evaluate_levels(tenant=tenant, level_ids=sorted(set(net) - lost),
-                            pairs={key for key, level_id in levels.items() if level_id in net and level_id not in lost})
+            evaluate_levels(tenant=tenant, level_ids=sorted(net),
+                            pairs={key for key, level_id in levels.items() if level_id in net})
         audit.record(tenant=tenant, actor=actor, action=f"inventory.{'snapshot' if snapshot else 'adjustments'}",
                      object_type="inventory.batch", object_id=result.batch, object_repr=reference,
                      changes={"accepted": result.accepted, "rejected": len(result.rejected),

@@ -19,6 +19,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -337,9 +338,16 @@ class MembershipAdmin(TenantScopedAdmin):
     list_display = ("user", "role", "store_locations", "created_at")
     list_filter = ("role",)
     search_fields = ("user__email", "user__full_name")
-    filter_horizontal = ("locations",)
     back_office_can_change = False
     ordering = ("user__email",)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # The admin leaves out a relation with its own model, as it could not save it; set_membership saves the
+        # stores (save_related does nothing), so the field is shown, in the two-box widget.
+        if db_field.name == "locations":
+            kwargs.setdefault("widget", FilteredSelectMultiple(db_field.verbose_name, is_stacked=False))
+            return db_field.formfield(**kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("store locations"))
     def store_locations(self, obj):

@@ -1,5 +1,7 @@
-"""Inserts for hot paths: one prepared INSERT per (model, row count), values prepared by the model's own fields.
+"""The platform's raw SQL, each statement with why the ORM does not write it: hot-path inserts, per-tenant
+sequences, idempotency claims, the readiness probe; and the row-lock mode every stock writer uses.
 
+Inserts for hot paths: one prepared INSERT per (model, row count), values prepared by the model's own fields.
 Order intake writes five kinds of rows per order. Through the ORM each write compiles its INSERT again, and on
 PostgreSQL `bulk_create` sends every column as an array whose element type psycopg infers by scanning it: that
 cost more CPU than PostgreSQL spent running the statements. `insert_rows` writes the same rows with the same
@@ -8,7 +10,9 @@ also keep it prepared. No model signal is sent: use it only for models that conn
 """
 from functools import lru_cache
 
-from django.db import connection
+from django.db import IntegrityError, connection
+
+from oms.models import IdempotencyKey, TenantSequence
 
 
 def insert_rows(objs: list) -> list:
@@ -55,3 +59,84 @@ def _statement(model, rows: int, given_pk: bool) -> tuple[tuple, str]:
 # FOR KEY SHARE). A plain FOR UPDATE on a parent row (a location, a product, the tenant) makes every insert that
 # refers to it wait, and deadlocks transactions that lock in another order.
 LOCK_ROW = {"no_key": True, "of": ("self",)}
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint an IntegrityError broke, from PostgreSQL's diagnostics; None when it names none."""
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
+# --- per-tenant sequences (oms/sequences.py) -------------------------------------------------------------
+
+def increment_tenant_sequence(*, tenant_id: int, name: str) -> int | None:
+    """The TenantSequence row's next value, incremented and read in one statement (UPDATE ... RETURNING, which
+    the ORM cannot say); the row stays locked until the caller's transaction ends. None when the row is
+    missing."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TenantSequence._meta.db_table} SET value = value + 1 "
+                       "WHERE tenant_id = %s AND name = %s RETURNING value", [tenant_id, name])
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+def next_in_sequence_if_any(sequence: str) -> int | None:
+    """nextval() of a database sequence, None while it does not exist: to_regclass() is NULL then, and so is
+    nextval(NULL), so one round trip tells both. Database sequences have no ORM counterpart."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(to_regclass(%s))", [sequence])
+        return cursor.fetchone()[0]
+
+
+def next_in_sequence(sequence: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s::regclass)", [sequence])
+        return cursor.fetchone()[0]
+
+
+def create_sequence(sequence: str, *, start: int) -> None:
+    """CREATE SEQUENCE: DDL the ORM does not issue. The name is the caller's checked identifier."""
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}" AS bigint START WITH {int(start)}')
+
+
+# --- idempotency keys (oms/api/idempotency.py) -----------------------------------------------------------
+
+# INSERT ... ON CONFLICT DO NOTHING RETURNING: exactly one request wins the claim, the others learn it without
+# an error to roll back (no savepoint). The CTE sets synchronous_commit for the statement's own transaction.
+_CLAIM = """
+WITH claim_settings AS (SELECT set_config('synchronous_commit', %s, true))
+INSERT INTO {table} (tenant_id, owner, key, method, path, request_hash, state, response_headers, created_at)
+SELECT %s, %s, %s, %s, %s, %s, %s, '{{}}'::jsonb, %s FROM claim_settings
+ON CONFLICT (tenant_id, owner, key) DO NOTHING
+RETURNING id
+"""
+
+
+def claim_idempotency_key(record: IdempotencyKey, *, synchronous_commit: bool) -> int | None:
+    """Insert the unsaved in-flight `record`; its new id, or None when the (tenant, owner, key) is claimed."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM.format(table=IdempotencyKey._meta.db_table),
+                       ["on" if synchronous_commit else "off", record.tenant_id, record.owner, record.key,
+                        record.method, record.path, record.request_hash, record.state, record.created_at])
+        row = cursor.fetchone()
+    return row[0] if row is not None else None
+
+
+def store_idempotency_answer(*, tenant_id: int, record_id: int, status: int, body_json: str, headers_json: str,
+                             completed_at) -> None:
+    """Record the answer to replay, its body already encoded once: the ORM's update (compiling it, and a JSON
+    round trip to make the body JSON-safe before encoding it again) cost three times as much, on every
+    idempotent POST."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {IdempotencyKey._meta.db_table} SET state = %s, response_status = %s, "
+                       "response_body = %s, response_headers = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
+                       [IdempotencyKey.State.DONE, status, body_json, headers_json, completed_at, tenant_id,
+                        record_id])
+
+
+# --- readiness ---------------------------------------------------------------------------------------------
+
+def ping() -> None:
+    """A round trip to the database (the readiness probe); raises when it does not answer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")

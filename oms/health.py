@@ -1,8 +1,9 @@
 """Probes for load balancers and orchestrators."""
 import redis
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
+
+from oms import db
 
 
 def healthz(request):
@@ -14,8 +15,7 @@ def readyz(request):
     """The database and (when configured) Redis answer; 503 otherwise."""
     checks = {}
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        db.ping()
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"

@@ -87,7 +87,7 @@ class Membership(TenantModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     locations = models.ManyToManyField("inventory.Location", blank=True, related_name="+",
-                                       verbose_name=_("store locations"))
+                                       through="MembershipLocation", verbose_name=_("store locations"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +97,22 @@ class Membership(TenantModel):
 
     def __str__(self):
         return f"{self.user} @ {self.tenant_id} ({self.role})"
+
+
+class MembershipLocation(TenantModel):
+    """A store a membership is bound to (a store clerk's); the tenant's row like the two it links."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+",
+                                   verbose_name=_("membership"))
+    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("location"))
+
+    class Meta:
+        verbose_name = _("membership store")
+        verbose_name_plural = _("membership stores")
+        constraints = [models.UniqueConstraint(fields=["tenant", "membership", "location"],
+                                               name="membership_location_unique")]
 
 
 class ApiKey(TenantModel):
@@ -159,7 +175,7 @@ class OutboxEvent(TenantModel):
     tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
 
     id = models.BigAutoField(primary_key=True)
-    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
     topic = models.CharField(max_length=80)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
@@ -170,6 +186,7 @@ class OutboxEvent(TenantModel):
     class Meta:
         verbose_name = _("outbox event")
         verbose_name_plural = _("outbox events")
+        constraints = [models.UniqueConstraint(fields=["tenant", "event_id"], name="outbox_unique_event_id")]
         indexes = [
             models.Index(fields=["created_at"], name="outbox_pending_idx",
                          condition=models.Q(processed_at__isnull=True)),
@@ -228,7 +245,8 @@ class WebhookDelivery(TenantModel):
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
-        constraints = [models.UniqueConstraint(fields=["subscription", "event"], name="delivery_unique_event")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "subscription", "event"],
+                                               name="delivery_unique_event")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
 
 

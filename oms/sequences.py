@@ -11,8 +11,9 @@ concurrent orders of a tenant never queue on a row lock held until commit.
 """
 import re
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
+from oms import db
 from oms.models import TenantSequence
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -23,21 +24,16 @@ def next_value(*, tenant, name: str) -> int:
     that a rollback gives the number back (no gap) and concurrent callers queue on the row lock (no duplicate)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("next_value() must run inside the transaction that uses the number")
-    table = TenantSequence._meta.db_table
-    increment = f"UPDATE {table} SET value = value + 1 WHERE tenant_id = %s AND name = %s RETURNING value"
-    with connection.cursor() as cursor:
-        cursor.execute(increment, [tenant.id, name])
-        row = cursor.fetchone()
-        if row is not None:
-            return row[0]
-        # First use: create the row; a concurrent creator makes us fall back to the increment.
-        with transaction.atomic():
-            obj, created = TenantSequence.all_tenants.select_for_update().get_or_create(
-                tenant=tenant, name=name, defaults={"value": 1})
-        if created:
-            return 1
-        cursor.execute(increment, [tenant.id, name])
-        return cursor.fetchone()[0]
+    value = db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
+    if value is not None:
+        return value
+    # First use: create the row; a concurrent creator makes us fall back to the increment.
+    with transaction.atomic():
+        obj, created = TenantSequence.all_tenants.select_for_update().get_or_create(
+            tenant=tenant, name=name, defaults={"value": 1})
+    if created:
+        return 1
+    return db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
 
 
 def next_unique_value(*, tenant, name: str) -> int:
@@ -49,24 +45,16 @@ def next_unique_value(*, tenant, name: str) -> int:
     if not _NAME.match(name):
         raise ValueError(f"sequence names are short lowercase identifiers, not {name!r}")
     sequence = f"oms_seq_{name}_{int(tenant.id)}"
-    with connection.cursor() as cursor:
-        # to_regclass() is NULL while the sequence does not exist, and nextval(NULL) is NULL: one round trip.
-        cursor.execute("SELECT nextval(to_regclass(%s))", [sequence])
-        value = cursor.fetchone()[0]
-        if value is not None:
-            return value
-        return _create_sequence(cursor, tenant=tenant, name=name, sequence=sequence)
-
-
-def _create_sequence(cursor, *, tenant, name: str, sequence: str) -> int:
+    value = db.next_in_sequence_if_any(sequence)
+    if value is not None:
+        return value
     last = (TenantSequence.objects.for_tenant(tenant).filter(name=name).values_list("value", flat=True).first()
             or 0)
     try:
         # A savepoint: a concurrent first caller that committed the same sequence first makes this fail, and
         # its sequence is used instead. Created in the caller's transaction, it goes if that rolls back.
         with transaction.atomic():
-            cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}" AS bigint START WITH {int(last) + 1}')
+            db.create_sequence(sequence, start=int(last) + 1)
     except DatabaseError:
         pass
-    cursor.execute("SELECT nextval(%s::regclass)", [sequence])
-    return cursor.fetchone()[0]
+    return db.next_in_sequence(sequence)

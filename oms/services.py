@@ -182,7 +182,7 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
         membership.role = role
         membership.save(update_fields=["role"])
         if not keep_stores:
-            membership.locations.set(locations)
+            membership.locations.set(locations, through_defaults={"tenant": tenant})
         after = {"role": role, "locations": sorted(membership.locations.values_list("code", flat=True))}
         if created or before != after:
             audit.record(tenant=tenant, actor=actor, action="membership.created" if created else "membership.changed",

@@ -382,8 +382,6 @@ class OrderOut(OrderSummaryOut):
 
 
 def _order_response(order, status=200) -> Response:
-    if not hasattr(order, "shipment_list"):
-        order.shipment_list = selectors.shipments_of(order)
     if not hasattr(order, "invoice_list"):
         order.invoice_list = list(order.invoices.all())
     return Response(OrderOut(order).data, status=status,

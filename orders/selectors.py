@@ -6,18 +6,6 @@ from oms.api.scope import Scope, rows
 from oms.errors import NotFound
 from orders.models import Customer, Invoice, Order, OrderEvent, OrderLine
 
-_SHIPMENT_PROVIDERS: list = []
-
-
-def register_shipments_provider(provider) -> None:
-    """Fulfilment adds the shipments of an order: provider(order) returns a list of dicts."""
-    if provider not in _SHIPMENT_PROVIDERS:
-        _SHIPMENT_PROVIDERS.append(provider)
-
-
-def shipments_of(order) -> list[dict]:
-    return [shipment for provider in _SHIPMENT_PROVIDERS for shipment in provider(order)]
-
 
 def orders_for(*, scope: Scope | None):
     """The orders a caller may see: the tenant's, narrowed to its channel for a channel-bound API key."""
@@ -46,7 +34,6 @@ def hydrate(order: Order) -> Order:
     order.lines_list = lines
     order.timeline_list = list(OrderEvent.all_tenants.filter(order=order).order_by("at", "id"))
     order.invoice_list = list(Invoice.all_tenants.filter(order=order).order_by("sequence"))
-    order.shipment_list = shipments_of(order)
     return order
 
 

@@ -1,13 +1,7 @@
-"""Order tasks and outbox handlers: thin, idempotent, they load fresh state and call the services."""
-from celery import shared_task
-from django.db import DatabaseError
-
+"""Order outbox handlers: thin, idempotent, they load fresh state and call the services."""
 from inventory.models import Product
 from oms.actors import Actor
-from oms.models import Tenant
 from orders import services
-
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 def _skus_of(payload: dict) -> set[str] | None:
@@ -35,17 +29,3 @@ def allocate_after_stock_event(event) -> int:
             return 0
     return services.allocate_backorders(tenant=event.tenant, product_ids=product_ids,
                                         actor=Actor.system(f"backorders ({event.topic})"))
-
-
-@shared_task(name="orders.allocate_backorders", bind=True, max_retries=5, **RELIABLE)
-def allocate_backorders(self, tenant_id: int, skus: list[str] | None = None):
-    tenant = Tenant.objects.filter(id=tenant_id, active=True).first()
-    if tenant is None:
-        return 0
-    product_ids = None
-    if skus:
-        product_ids = list(Product.objects.for_tenant(tenant).filter(sku__in=skus).values_list("id", flat=True))
-    try:
-        return services.allocate_backorders(tenant=tenant, product_ids=product_ids)
-    except DatabaseError as exc:
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc

@@ -1,5 +1,5 @@
 """The order settings a tenant's admins keep themselves: numbering, hold rules, invoicing and the seller identity
-printed on invoices. They live in Tenant.settings, under the keys the order services read (services.py,
+printed on invoices. They live in Tenant.settings, under the keys the order services read (services/,
 invoicing.py), so that one place reads each of them and this one writes them."""
 from django.db import transaction
 

@@ -57,7 +57,7 @@ _FIELD_LABELS = {
     "delivery.pickup_location": _("Pickup store"), "delivery.location": _("Store"), "lines": _("Lines"),
     "kind": _("Kind"), "If-Match": _("Version"), "non_field_errors": "",
 }
-# How the kinds of timeline events (written by orders/services.py and orders/invoicing.py) read on a page.
+# How the kinds of timeline events (written by orders/services/ and orders/invoicing.py) read on a page.
 _EVENT_LABELS = {
     "placed": _("Placed"), "hold": _("Placed on hold"), "hold_released": _("Hold released"),
     "allocated": _("Allocated"), "backorder_allocated": _("Backorder allocated"), "rerouted": _("Re-routed"),

@@ -1,10 +1,15 @@
-"""factory-boy factories for every model. Apps add theirs below their heading."""
+"""factory-boy factories for the rows tests build directly, each consistent with its model's rules (a line's
+units accounted for, an order's totals the sum of its lines). Stock is never built here: it moves through
+the ledger (tests/inventory/stock_helpers.receive, tests/orders/support.stock). Apps add theirs below their
+heading."""
 import itertools
-from datetime import timedelta
 from decimal import Decimal
 
 import factory
+from django.db.models import F
 from django.utils import timezone
+
+from orders.models import LineStatus
 
 _ids = itertools.count(1)
 
@@ -34,15 +39,6 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Faker("name")
     password = factory.django.Password("correct-horse-battery")
-
-
-class MembershipFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "oms.Membership"
-
-    tenant = factory.SubFactory(TenantFactory)
-    user = factory.SubFactory(UserFactory)
-    role = "back_office"
 
 
 class WebhookSubscriptionFactory(factory.django.DjangoModelFactory):
@@ -85,67 +81,6 @@ class LocationFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"LOC{n:03d}")
     name = factory.LazyAttribute(lambda o: f"Location {o.code}")
     kind = "warehouse"
-
-
-class StockLevelFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "inventory.StockLevel"
-
-    tenant = factory.SelfAttribute("product.tenant")
-    product = factory.SubFactory(ProductFactory)
-    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
-    on_hand = 0
-    reserved = 0
-
-
-class LotFactory(factory.django.DjangoModelFactory):
-    """An empty lot: give it stock with inventory.ledger.post_movement(lot=...) so that the ledger holds."""
-
-    class Meta:
-        model = "inventory.Lot"
-
-    stock_level = factory.SubFactory(StockLevelFactory, product__tracks_lots=True)
-    tenant = factory.SelfAttribute("stock_level.tenant")
-    code = factory.Sequence(lambda n: f"LOT{n:05d}")
-    expires_on = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=30))
-
-
-class TransferFactory(factory.django.DjangoModelFactory):
-    """A draft transfer without lines; ship and receive it with inventory.transfers so that the ledger holds."""
-
-    class Meta:
-        model = "inventory.Transfer"
-
-    tenant = factory.SubFactory(TenantFactory)
-    number = factory.Sequence(lambda n: f"TR-{n:06d}")
-    source = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
-    destination = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
-
-
-class CycleCountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "inventory.CycleCount"
-
-    tenant = factory.SubFactory(TenantFactory)
-    number = factory.Sequence(lambda n: f"CC-{n:06d}")
-    location = factory.SubFactory(LocationFactory, tenant=factory.SelfAttribute("..tenant"))
-
-
-class CycleCountLineFactory(factory.django.DjangoModelFactory):
-    """A posted count line, as reporting reads them for stock accuracy."""
-
-    class Meta:
-        model = "inventory.CycleCountLine"
-
-    count = factory.SubFactory(CycleCountFactory, status="completed")
-    tenant = factory.SelfAttribute("count.tenant")
-    location = factory.SelfAttribute("count.location")
-    product = factory.SubFactory(ProductFactory, tenant=factory.SelfAttribute("..tenant"))
-    counted = 10
-    expected = 10
-    variance = factory.LazyAttribute(lambda o: o.counted - o.expected)
-    counted_at = factory.LazyFunction(timezone.now)
-    posted_at = factory.LazyFunction(timezone.now)
 
 
 class StockAlertRuleFactory(factory.django.DjangoModelFactory):
@@ -220,6 +155,8 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 class OrderFactory(factory.django.DjangoModelFactory):
+    """A placed order; OrderLineFactory adds lines and their amounts to its totals."""
+
     class Meta:
         model = "orders.Order"
 
@@ -234,46 +171,27 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
 
 class OrderLineFactory(factory.django.DjangoModelFactory):
+    """A line as intake leaves it: every unit allocated, so reserve them (reserve_demands with `order_lines`)
+    for its reservations to cover them; its amount is added to the order's totals."""
+
     class Meta:
         model = "orders.OrderLine"
+        skip_postgeneration_save = True
 
     order = factory.SubFactory(OrderFactory)
     tenant = factory.SelfAttribute("order.tenant")
     product = factory.SubFactory(ProductFactory, tenant=factory.SelfAttribute("..tenant"))
     sku = factory.SelfAttribute("product.sku")
+    name = factory.SelfAttribute("product.name")
     line_number = factory.Sequence(lambda n: n + 1)
     quantity = 1
+    quantity_allocated = factory.SelfAttribute("quantity")
+    status = LineStatus.ALLOCATED
     unit_price = Decimal("10.00")
+    total = factory.LazyAttribute(lambda o: o.unit_price * o.quantity)
 
-
-class OrderEventFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "orders.OrderEvent"
-
-    order = factory.SubFactory(OrderFactory)
-    tenant = factory.SelfAttribute("order.tenant")
-    actor_label = "tests"
-    kind = "note"
-
-
-class InvoiceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "orders.Invoice"
-
-    order = factory.SubFactory(OrderFactory)
-    tenant = factory.SelfAttribute("order.tenant")
-    sequence = factory.Sequence(lambda n: n + 1)
-    number = factory.LazyAttribute(lambda o: f"INV-{o.sequence:06d}")
-    currency = "EUR"
-
-
-class InvoiceLineFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = "orders.InvoiceLine"
-
-    invoice = factory.SubFactory(InvoiceFactory)
-    tenant = factory.SelfAttribute("invoice.tenant")
-    sku = "SKU-1"
-    quantity = 1
-    unit_price = Decimal("10.00")
-    total = Decimal("10.00")
+    @factory.post_generation
+    def order_totals(line, create, extracted, **kwargs):
+        if create:
+            type(line.order).all_tenants.filter(id=line.order_id).update(
+                subtotal=F("subtotal") + line.total, total=F("total") + line.total)

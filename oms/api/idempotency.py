@@ -15,10 +15,11 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
+from oms import db
 from oms.errors import IdempotencyInFlight, IdempotencyMismatch, ValidationFailed
 from oms.models import IdempotencyKey
 
@@ -52,41 +53,20 @@ def _replay(record: IdempotencyKey, request) -> Response:
     return response
 
 
-_CLAIM_SQL = """
-WITH claim_settings AS (SELECT set_config('synchronous_commit', %s, true))
-INSERT INTO {table} (tenant_id, owner, key, method, path, request_hash, state, response_headers, created_at)
-SELECT %s, %s, %s, %s, %s, %s, %s, '{{}}'::jsonb, %s FROM claim_settings
-ON CONFLICT (tenant_id, owner, key) DO NOTHING
-RETURNING id
-"""
-
-
 def _insert_claim(*, tenant, owner, key, request, fingerprint) -> IdempotencyKey | None:
     """The new in-flight claim, committed at once; None when the key is already claimed."""
     now = timezone.now()
     record = IdempotencyKey(tenant=tenant, owner=owner, key=key, method=request.method, path=request.path[:500],
                             request_hash=fingerprint, state=IdempotencyKey.State.IN_FLIGHT, created_at=now)
-    if connection.vendor != "postgresql":
-        try:
-            with transaction.atomic():
-                record.save(force_insert=True)
-            return record
-        except IntegrityError:
-            return None
     # Outside a transaction the claim is one autocommitted statement (no BEGIN and COMMIT round trips) whose
     # commit need not wait for the disk: a claim lost in a crash only means that a retry claims the key again
     # and does the work, which is what a claim lost before its commit means too. The setting is local to the
     # statement's own transaction; inside a caller's transaction it is left alone (it would apply to the
     # caller's commit).
-    synchronous = "on" if connection.in_atomic_block else "off"
-    with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL.format(table=IdempotencyKey._meta.db_table),
-                       [synchronous, tenant.id, owner, key, record.method, record.path, fingerprint,
-                        record.state, now])
-        row = cursor.fetchone()
-    if row is None:
+    row_id = db.claim_idempotency_key(record, synchronous_commit=connection.in_atomic_block)
+    if row_id is None:
         return None
-    record.id = row[0]
+    record.id = row_id
     record._state.adding = False
     return record
 
@@ -212,14 +192,10 @@ def _run(view, request, handler, args, kwargs, *, tenant, record):
 
 
 def _store_answer(tenant, record, response) -> None:
-    # Plain SQL with the body encoded once: the ORM's update (compiling it, and a JSON round trip to make the
-    # body JSON-safe before encoding it again) cost three times as much, on every idempotent POST.
     headers = {h: response[h] for h in _KEPT_HEADERS if response.has_header(h)}
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {IdempotencyKey._meta.db_table} SET state = %s, response_status = %s, "
-                       "response_body = %s, response_headers = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
-                       [IdempotencyKey.State.DONE, response.status_code, json.dumps(response.data, default=str),
-                        json.dumps(headers), timezone.now(), tenant.id, record.id])
+    db.store_idempotency_answer(tenant_id=tenant.id, record_id=record.id, status=response.status_code,
+                                body_json=json.dumps(response.data, default=str), headers_json=json.dumps(headers),
+                                completed_at=timezone.now())
 
 
 def _give_back(tenant, record) -> None:

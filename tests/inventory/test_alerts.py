@@ -1,8 +1,6 @@
 """Low-stock alerts: stock.low once when a threshold is crossed, stock.recovered once when it climbs back."""
-import threading
 
 import pytest
-from django.db import connection
 
 from inventory import alerts
 from inventory.ledger import level_for, post_movement
@@ -10,6 +8,7 @@ from inventory.models import StockAlertRule, StockLevel
 from oms.actors import Actor
 from oms.models import OutboxEvent
 from tests import factories
+from tests.race import race
 
 SYSTEM = Actor.system("tests")
 ADJUSTMENTS = "/api/v1/inventory/adjustments/"
@@ -91,21 +90,13 @@ def test_the_sweep_catches_reservations_made_elsewhere(tenant, item):
 def test_two_evaluations_at_once_emit_one_event(tenant, item):
     rule = alerts.save_rule(tenant=tenant, actor=SYSTEM, sku="A", location_code="WH1", threshold=5)
     StockLevel.objects.for_tenant(tenant).filter(location=item["WH1"]).update(reserved=8)
-    barrier = threading.Barrier(2)
+    # Both evaluations start from the rule as it was before either ran.
+    stale = [StockAlertRule.objects.for_tenant(tenant).select_related("product", "location").get(id=rule.id)
+             for _ in range(2)]
 
-    def evaluate():
-        try:
-            stale = StockAlertRule.objects.for_tenant(tenant).select_related("product", "location").get(id=rule.id)
-            barrier.wait()
-            alerts.evaluate_rules(tenant=tenant, rules=[stale])
-        finally:
-            connection.close()
+    outcomes = race(2, lambda index: alerts.evaluate_rules(tenant=tenant, rules=[stale[index]]))
 
-    threads = [threading.Thread(target=evaluate) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert outcomes.errors == []
     assert topics(tenant) == ["stock.low"]
 
 

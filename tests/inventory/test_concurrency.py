@@ -1,64 +1,41 @@
-"""No oversell under real concurrency: threads with their own PostgreSQL connections."""
+"""Reservations under real concurrency, threads with their own PostgreSQL connections: buyers of several SKUs in
+different orders never deadlock, buyers of a fresh product never take more than its sellable lots, and
+concurrent bulk upserts of the same new SKUs all succeed. (The flash sale races through a real HTTP server in
+tests/orders/test_http_concurrency.py.)"""
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
 from inventory.ledger import ledger_discrepancies
-from inventory.models import Lot, Reservation, StockLevel
+from inventory.models import Lot, Product, Reservation, StockLevel
 from inventory.reservations import LineDemand, reserve_demands
+from inventory.services import upsert_products
 from oms.errors import InsufficientStock
 from tests import factories
-from tests.inventory.stock_helpers import channel_with_pool, receive
+from tests.inventory.stock_helpers import ACTOR, channel_with_pool, receive
+from tests.race import race
 
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")]
-
-
-def _run_buyers(attempts: int, buy, workers: int = 50):
-    """Run `buy(i)` `attempts` times on `workers` threads released together; returns the outcomes."""
-    start = threading.Barrier(workers)
-    outcomes = []
-
-    def worker(ids):
-        try:
-            start.wait()
-            for i in ids:
-                try:
-                    buy(i)
-                    outcomes.append("ok")
-                except InsufficientStock:
-                    outcomes.append("insufficient")
-                except Exception as exc:  # noqa: BLE001 - any other error is a failure of the test
-                    outcomes.append(f"error: {type(exc).__name__}: {exc}")
-        finally:
-            connection.close()
-
-    chunks = [list(range(w, attempts, workers)) for w in range(workers)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(worker, chunks))
-    return outcomes
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_200_buyers_of_50_units_exactly_50_succeed(tenant):
-    warehouse = factories.LocationFactory(tenant=tenant, code="WH1")
-    channel = channel_with_pool(tenant, [warehouse], code="WEB")
-    product = factories.ProductFactory(tenant=tenant, sku="HOT-ITEM")
-    level = receive(tenant, product, warehouse, 50)
+def _buyers(attempts: int, buy, workers: int) -> list[str]:
+    """Run buy(0) ... buy(attempts - 1) on `workers` racing threads; "ok", "insufficient" or the error, per
+    attempt."""
+    def worker(index):
+        outcomes = []
+        for attempt in range(index, attempts, workers):
+            try:
+                buy(attempt)
+                outcomes.append("ok")
+            except InsufficientStock:
+                outcomes.append("insufficient")
+            except Exception as exc:  # noqa: BLE001 - any other error is a failure of the test
+                outcomes.append(f"error: {type(exc).__name__}: {exc}")
+        return outcomes
 
-    def buy(i):
-        reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(f"cart-{i}", product, 1)])
-
-    outcomes = _run_buyers(200, buy)
-
-    assert outcomes.count("ok") == 50
-    assert outcomes.count("insufficient") == 150
-    assert len(outcomes) == 200
-    assert StockLevel.all_tenants.get(id=level.id).reserved == 50
-    assert Reservation.all_tenants.filter(status="active").count() == 50
-    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
+    raced = race(workers, worker)
+    assert raced.errors == []
+    return [outcome for outcomes in raced for outcome in outcomes]
 
 
 def test_buyers_of_several_skus_in_different_orders_never_see_a_deadlock(tenant):
@@ -75,7 +52,7 @@ def test_buyers_of_several_skus_in_different_orders_never_see_a_deadlock(tenant)
         reserve_demands(tenant=tenant, channel=channel,
                         demands=[LineDemand(f"{i}-{p.sku}", p, 1 + (i + n) % 3) for n, p in enumerate(basket)])
 
-    outcomes = _run_buyers(120, buy, workers=30)
+    outcomes = _buyers(120, buy, workers=30)
 
     assert [o for o in outcomes if o.startswith("error")] == []
     assert outcomes.count("ok") > 0
@@ -98,7 +75,7 @@ def test_concurrent_buyers_of_a_fresh_product_never_take_more_than_its_sellable_
     def buy(i):
         reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(f"cart-{i}", product, 1)])
 
-    outcomes = _run_buyers(60, buy, workers=20)
+    outcomes = _buyers(60, buy, workers=20)
 
     assert outcomes.count("ok") == 15
     assert outcomes.count("insufficient") == 45
@@ -108,17 +85,13 @@ def test_concurrent_buyers_of_a_fresh_product_never_take_more_than_its_sellable_
 
 
 def test_concurrent_bulk_upserts_of_the_same_new_skus_all_succeed(tenant):
-    from inventory.models import Product
-    from inventory.services import upsert_products
-    from tests.inventory.stock_helpers import ACTOR
-
     rows = [{"index": i, "sku": f"NEW-{i:03d}", "name": f"Article {i}"} for i in range(50)]
 
     def upsert(i):
-        results = upsert_products(tenant=tenant, actor=ACTOR, rows=[dict(r) for r in rows])
-        assert {r.status for r in results} <= {"created", "unchanged"}
+        return {r.status for r in upsert_products(tenant=tenant, actor=ACTOR, rows=[dict(r) for r in rows])}
 
-    outcomes = _run_buyers(8, upsert, workers=8)
+    outcomes = race(8, upsert)
 
-    assert outcomes == ["ok"] * 8
+    assert outcomes.errors == []
+    assert all(statuses <= {"created", "unchanged"} for statuses in outcomes)
     assert Product.objects.for_tenant(tenant).count() == 50

@@ -105,10 +105,18 @@ def test_counts_through_the_api_and_another_tenant_sees_nothing(api, other_api, 
 
 def test_accuracy_reads_posted_lines_per_location(tenant):
     store = factories.LocationFactory(tenant=tenant, code="LYO01")
-    count = factories.CycleCountFactory(tenant=tenant, location=store, status="completed")
-    for counted, expected in ((10, 10), (4, 5), (0, 0), (7, 6)):
-        factories.CycleCountLineFactory(count=count, counted=counted, expected=expected)
-    factories.CycleCountLineFactory(tenant=tenant, counted=1, expected=9)  # another location
+    elsewhere = factories.LocationFactory(tenant=tenant, code="LIL01")
+    products = [factories.ProductFactory(tenant=tenant, sku=f"ACC-{n}") for n in range(4)]
+    for product, (expected, _counted) in zip(products, ((10, 10), (5, 4), (0, 0), (6, 7)), strict=True):
+        if expected:
+            post_movement(tenant=tenant, level=level_for(tenant=tenant, product=product, location=store),
+                          kind="receipt", quantity=expected, actor=SYSTEM)
+    counts.count_and_post(tenant=tenant, actor=SYSTEM, location="LYO01",
+                          counted={"ACC-0": 10, "ACC-1": 4, "ACC-2": 0, "ACC-3": 7})
+    post_movement(tenant=tenant, level=level_for(tenant=tenant, product=products[0], location=elsewhere),
+                  kind="receipt", quantity=9, actor=SYSTEM)
+    counts.count_and_post(tenant=tenant, actor=SYSTEM, location="LIL01", counted={"ACC-0": 1})
+
     figures = counts.accuracy(tenant=tenant, location=store)
     assert figures == {"lines": 4, "exact_lines": 2, "line_accuracy": 0.5, "unit_accuracy": pytest.approx(1 - 2 / 21)}
     assert counts.accuracy(tenant=factories.TenantFactory(slug="empty"))["line_accuracy"] is None

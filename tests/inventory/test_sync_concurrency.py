@@ -1,8 +1,5 @@
 """Concurrent stock writers on PostgreSQL: bulk sync batches and reservations on the same rows."""
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from inventory import reservations, sync
@@ -10,6 +7,7 @@ from inventory.ledger import ledger_discrepancies, level_for, post_movement
 from inventory.models import StockLevel
 from oms.actors import Actor
 from tests import factories
+from tests.race import race
 
 SYSTEM = Actor.system("tests")
 
@@ -25,30 +23,17 @@ def test_batches_in_opposite_orders_and_reservations_neither_deadlock_nor_lose_u
             post_movement(tenant=tenant, level=level, kind="receipt", quantity=50, actor=SYSTEM)
             levels.append(level)
     rows = [{"sku": p.sku, "location": loc.code, "delta": 1} for p in products for loc in locations]
-    barrier, failures, results = threading.Barrier(3), [], []
+    works = [
+        lambda: sync.apply_adjustments(tenant=tenant, rows=rows, actor=SYSTEM).accepted,
+        lambda: sync.apply_adjustments(tenant=tenant, rows=list(reversed(rows)), actor=SYSTEM).accepted,
+        lambda: len(reservations.hold(tenant=tenant, holds=[reservations.Hold(level=lvl, quantity=1)
+                                                            for lvl in reversed(levels[::7])])),
+    ]
 
-    def run(work):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                results.append(work())
-        except Exception as exc:  # collected and asserted below
-            failures.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(len(works), lambda index: [works[index]() for _ in range(3)])
 
-    forward = threading.Thread(target=run, args=(lambda: sync.apply_adjustments(tenant=tenant, rows=rows,
-                                                                                actor=SYSTEM).accepted,))
-    backward = threading.Thread(target=run, args=(lambda: sync.apply_adjustments(
-        tenant=tenant, rows=list(reversed(rows)), actor=SYSTEM).accepted,))
-    holder = threading.Thread(target=run, args=(lambda: len(reservations.hold(
-        tenant=tenant, holds=[reservations.Hold(level=lvl, quantity=1) for lvl in reversed(levels[::7])])),))
-    for thread in (forward, backward, holder):
-        thread.start()
-    for thread in (forward, backward, holder):
-        thread.join()
-    assert failures == []
-    assert sorted(results) == [len(levels[::7])] * 3 + [len(rows)] * 6
+    assert outcomes.errors == []
+    assert sorted(result for results in outcomes for result in results) == [len(levels[::7])] * 3 + [len(rows)] * 6
     totals = StockLevel.objects.for_tenant(tenant).aggregate(on_hand=Sum("on_hand"), reserved=Sum("reserved"))
     assert totals == {"on_hand": len(levels) * 56, "reserved": len(levels[::7]) * 3}
     assert ledger_discrepancies(tenant=tenant) == []

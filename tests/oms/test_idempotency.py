@@ -3,13 +3,13 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from oms.api.idempotency import purge_expired
 from oms.models import IdempotencyKey, WebhookSubscription
 from tests.conftest import make_api_client
+from tests.race import in_background, race
 
 HOOK = {"url": "https://hooks.example.com/oms", "events": ["order.placed"]}
 
@@ -136,25 +136,16 @@ def test_without_the_header_every_post_creates(tenant, api):
 def test_concurrent_duplicates_create_exactly_once(tenant):
     secret_client = make_api_client(tenant)
     authorization = secret_client._credentials["HTTP_AUTHORIZATION"]
-    barrier = threading.Barrier(8)
-    answers = []
 
-    def send():
+    def send(index):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=authorization)
-        try:
-            barrier.wait(timeout=10)
-            response = post(client, key="same-key")
-            answers.append((response.status_code, response.json(), response.headers))
-        finally:
-            connection.close()
+        response = post(client, key="same-key")
+        return response.status_code, response.json(), response.headers
 
-    threads = [threading.Thread(target=send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    answers = race(8, send, timeout=30)
 
+    assert answers.errors == []
     assert len(answers) == 8
     assert WebhookSubscription.objects.for_tenant(tenant).count() == 1
     created = WebhookSubscription.objects.for_tenant(tenant).get()
@@ -184,20 +175,11 @@ def test_a_duplicate_arriving_while_the_first_still_runs_answers_409_then_replay
 
     monkeypatch.setattr(webhooks, "create_subscription", slow)
     client = make_api_client(tenant)
-    first = []
 
-    def send_first():
-        try:
-            first.append(post(client, key="slow"))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=send_first)
-    thread.start()
-    assert started.wait(timeout=10)
-    duplicate = post(client, key="slow")
-    release.set()
-    thread.join(timeout=10)
+    with in_background(lambda: post(client, key="slow")) as first:
+        assert started.wait(timeout=10)
+        duplicate = post(client, key="slow")
+        release.set()
 
     assert duplicate.status_code == 409
     assert duplicate["Retry-After"] == "1"

@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from oms.models import TenantSequence
 from oms.sequences import next_unique_value, next_value
+from tests.race import in_background, race
 
 pytestmark = pytest.mark.django_db
 
@@ -65,28 +66,24 @@ def test_a_rolled_back_unique_value_is_not_given_again(tenant):
 def test_a_unique_value_does_not_wait_for_an_open_transaction_of_the_tenant(tenant):
     with transaction.atomic():
         next_unique_value(tenant=tenant, name="order")  # the sequence exists from here on
-    taken, release, done = threading.Event(), threading.Event(), []
+    taken, release = threading.Event(), threading.Event()
 
     def hold_a_number_open():
-        try:
-            with transaction.atomic():
-                done.append(next_unique_value(tenant=tenant, name="order"))
-                taken.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_a_number_open)
-    holder.start()
-    try:
-        assert taken.wait(10)
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
-            mine = next_unique_value(tenant=tenant, name="order")
-    finally:
-        release.set()
-        holder.join(10)
+            value = next_unique_value(tenant=tenant, name="order")
+            taken.set()
+            release.wait(10)
+        return value
+
+    with in_background(hold_a_number_open) as done:
+        try:
+            assert taken.wait(10)
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '1s'")
+                mine = next_unique_value(tenant=tenant, name="order")
+        finally:
+            release.set()
 
     assert (done, mine) == ([2], 3)
 
@@ -94,28 +91,19 @@ def test_a_unique_value_does_not_wait_for_an_open_transaction_of_the_tenant(tena
 @pytest.mark.django_db(transaction=True)
 def test_unique_values_never_repeat_under_concurrency_even_on_first_use(tenant, other_tenant):
     threads_count, per_thread = 16, 5
-    results, errors = [], []
-    barrier = threading.Barrier(threads_count)
 
-    def take(which):
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(per_thread):
-                with transaction.atomic():
-                    results.append((which.id, next_unique_value(tenant=which, name="order")))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def take(index):
+        which = tenant if index % 4 else other_tenant
+        taken = []
+        for _ in range(per_thread):
+            with transaction.atomic():
+                taken.append((which.id, next_unique_value(tenant=which, name="order")))
+        return taken
 
-    threads = [threading.Thread(target=take, args=(tenant if i % 4 else other_tenant,))
-               for i in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes = race(threads_count, take, timeout=30)
 
-    assert errors == []
+    assert outcomes.errors == []
+    results = [pair for taken in outcomes for pair in taken]
     ours = sorted(value for tenant_id, value in results if tenant_id == tenant.id)
     theirs = sorted(value for tenant_id, value in results if tenant_id == other_tenant.id)
     assert ours == list(range(1, 12 * per_thread + 1))

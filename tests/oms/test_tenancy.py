@@ -1,12 +1,12 @@
 """Tenant scoping fails closed; gap-free per-tenant sequences."""
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from oms.models import TenantSequence, WebhookSubscription
 from oms.sequences import next_value
 from tests.oms.conftest import subscribe
+from tests.race import race
 
 pytestmark = pytest.mark.django_db
 
@@ -84,26 +84,15 @@ def test_a_rolled_back_number_is_given_again(tenant):
 
 @pytest.mark.django_db(transaction=True)
 def test_next_value_is_unique_and_gap_free_under_concurrency(tenant, other_tenant):
-    results, errors = [], []
-    barrier = threading.Barrier(20)
+    def take(index):
+        which = tenant if index % 4 else other_tenant
+        with transaction.atomic():
+            return which.id, next_value(tenant=which, name="orders")
 
-    def take(which):
-        try:
-            barrier.wait(timeout=10)
-            with transaction.atomic():
-                results.append((which.id, next_value(tenant=which, name="orders")))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    outcomes = race(20, take, timeout=30)
 
-    threads = [threading.Thread(target=take, args=(tenant if i % 4 else other_tenant,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert errors == []
+    assert outcomes.errors == []
+    results = list(outcomes)
     mine = sorted(value for tenant_id, value in results if tenant_id == tenant.id)
     theirs = sorted(value for tenant_id, value in results if tenant_id == other_tenant.id)
     assert mine == list(range(1, 16))

@@ -1,12 +1,11 @@
 """Per-key throttling on Redis (GCRA): exact under concurrency, one small counter per key, a precise Retry-After."""
-import threading
 
 import pytest
 import redis
 from django.conf import settings as django_settings
-from django.db import connection
 
 from tests.conftest import make_api_client
+from tests.race import race
 
 pytestmark = pytest.mark.django_db
 
@@ -43,24 +42,14 @@ def test_concurrent_calls_never_get_more_than_the_rate(tenant):
     client = make_api_client(tenant, throttle_rate="5/min")
     secret = client._credentials["HTTP_AUTHORIZATION"]
     callers = 12
-    barrier = threading.Barrier(callers)
-    statuses = []
 
-    def call():
+    def call(index):
         from rest_framework.test import APIClient
 
         own = APIClient()
         own.credentials(HTTP_AUTHORIZATION=secret)
-        try:
-            barrier.wait(timeout=10)
-            statuses.append(own.get("/api/v1/webhooks/").status_code)
-        finally:
-            connection.close()
+        return own.get("/api/v1/webhooks/").status_code
 
-    threads = [threading.Thread(target=call) for _ in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    statuses = race(callers, call, timeout=30)
 
     assert sorted(statuses) == [200] * 5 + [429] * 7

@@ -1,14 +1,23 @@
 """A small retail network for order tests: a web channel sourcing from two warehouses, a store with pickup."""
-from decimal import Decimal
 from types import SimpleNamespace
 
-from inventory.models import StockLevel
+from inventory.ledger import level_for, post_movement
+from inventory.models import MovementKind, StockLevel
+from oms.actors import Actor
 from tests import factories
 
+ACTOR = Actor.system("tests")
 
-def stock(tenant, product, location, on_hand, reserved=0):
-    level, _ = StockLevel.all_tenants.update_or_create(
-        tenant=tenant, product=product, location=location, defaults={"on_hand": on_hand, "reserved": reserved})
+
+def stock(tenant, product, location, on_hand):
+    """Bring the product's on-hand at the location to `on_hand` through the ledger (a receipt or an adjustment
+    of the difference), so that the ledger check holds."""
+    level = level_for(tenant=tenant, product=product, location=location)
+    change = on_hand - level.on_hand
+    if change:
+        post_movement(tenant=tenant, level=level, kind=MovementKind.RECEIPT if change > 0 else MovementKind.ADJUSTMENT,
+                      quantity=change, actor=ACTOR, reason="test stock")
+        level.refresh_from_db()
     return level
 
 
@@ -47,7 +56,3 @@ def order_body(shop, **overrides):
     }
     body.update(overrides)
     return body
-
-
-def money(value) -> Decimal:
-    return Decimal(value)

@@ -1,10 +1,10 @@
 """Order intake under concurrency through a real HTTP server: gunicorn, several worker processes with threads,
 clients with their own connections, against the test database.
 
-The threaded tests beside this file go through the test client in one process; here the requests race in
-separate processes with their own database connections, as in production: a flash sale sells exactly the
-units in stock, concurrent duplicates of one Idempotency-Key create one order, and concurrent duplicates of
-one external_ref create one order and name it to the others. Never a 500, never a dropped connection.
+The requests race in separate processes with their own database connections, as in production: a flash sale
+sells exactly the units in stock, concurrent duplicates of one Idempotency-Key create one order, and concurrent
+duplicates of one external_ref create one order and name it to the others. Never a 500, never a dropped
+connection. (test_concurrency.py beside this file races the test client in one process.)
 """
 import http.client
 import json
@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
+from inventory.ledger import ledger_discrepancies
 from inventory.models import Reservation, StockLevel
 from oms.actors import Actor
 from oms.models import IdempotencyKey
@@ -30,6 +30,7 @@ from oms.services import create_api_key
 from orders.models import Order, OrderLine
 from tests import factories
 from tests.orders.support import build_shop, order_body, stock
+from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +39,7 @@ PROBLEM = "application/problem+json"
 WORKERS, THREADS = 2, 4
 # Variables of the test run that would steer gunicorn away from the test database and broker.
 _STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "OMS_SQLITE_PATH", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "OMS_API_THROTTLE", "LOG_LEVEL",
+             "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "OMS_API_THROTTLE", "LOG_LEVEL",
              "DB_CONN_MAX_AGE", "DB_SERVER_SIDE_BINDING", "OMS_API_KEY_CACHE_SECONDS")
 
 
@@ -133,8 +134,6 @@ def server(django_db_setup, _isolated_broker, tmp_path_factory):
 
     API keys are created by each test after the start: a web process remembers only keys it found (for 5 s,
     by the secret's hash), never an unknown secret, so a new key is looked up on its first call."""
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent intake through gunicorn needs PostgreSQL")
     env = {key: value for key, value in os.environ.items() if key not in _STEERING}
     env.update(DATABASE_URL=_database_url(connection.settings_dict), DEBUG="0",
                SECRET_KEY="http-concurrency-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1,localhost",
@@ -170,35 +169,23 @@ class Answer:
 
 def _post_together(server: Server, secret: str, posts: list[tuple[dict, dict]]) -> list:
     """POST /api/v1/orders/ once per (body, extra headers), each from its own thread on its own connection,
-    all released by one barrier. Returns an Answer per post, or the exception a client met."""
-    answers: list = [None] * len(posts)
-    barrier = threading.Barrier(len(posts))
-
-    def post(index: int) -> None:
+    all released together. Returns an Answer per post, or the exception a client met."""
+    def post(index: int) -> Answer:
         body, extra = posts[index]
-        payload = json.dumps(body).encode()
         headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json",
                    "Accept": "application/json", **extra}
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         try:
-            barrier.wait(timeout=15)
-            conn.request("POST", "/api/v1/orders/", body=payload, headers=headers)
+            conn.request("POST", "/api/v1/orders/", body=json.dumps(body).encode(), headers=headers)
             response = conn.getresponse()
             raw = response.read()
             content_type = response.getheader("Content-Type", "")
             parsed = json.loads(raw) if raw and "json" in content_type else raw.decode(errors="replace")
-            answers[index] = Answer(response.status, content_type, dict(response.getheaders()), parsed)
-        except Exception as exc:  # reported by the caller's assertions
-            answers[index] = exc
+            return Answer(response.status, content_type, dict(response.getheaders()), parsed)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=post, args=(i,), daemon=True) for i in range(len(posts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return answers
+    return race(len(posts), post)
 
 
 def _checked(server: Server, answers: list) -> list[Answer]:
@@ -246,15 +233,18 @@ def test_a_flash_sale_over_http_sells_exactly_the_units_in_stock_and_refuses_the
 
     orders = Order.objects.for_tenant(tenant)
     assert sorted(orders.values_list("id", flat=True)) == sorted(a.body["id"] for a in sold)
+    # A refused order takes no number: the sold ones are numbered without a gap.
+    assert sorted(orders.values_list("number", flat=True)) == [f"SO-{n:06d}" for n in range(1, units + 1)]
     assert OrderLine.objects.for_tenant(tenant).filter(product=hot).aggregate(n=Sum("quantity"))["n"] == units
     levels = list(StockLevel.objects.for_tenant(tenant).filter(product=hot))
     assert sum(level.on_hand for level in levels) == units
     assert sum(level.reserved for level in levels) == units
     assert all(0 <= level.reserved <= level.on_hand for level in levels), levels
     active = Reservation.objects.for_tenant(tenant).filter(stock_level__product=hot, status="active")
-    assert active.aggregate(n=Sum("quantity"))["n"] == units
+    assert active.count() == active.aggregate(n=Sum("quantity"))["n"] == units
     for level in levels:
         assert (active.filter(stock_level=level).aggregate(n=Sum("quantity"))["n"] or 0) == level.reserved
+    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
 
 
 def test_concurrent_duplicates_of_one_idempotency_key_over_http_create_one_order(tenant, server):
@@ -282,6 +272,8 @@ def test_concurrent_duplicates_of_one_idempotency_key_over_http_create_one_order
     assert IdempotencyKey.objects.for_tenant(tenant).filter(key="one-key", state="done").count() == 1
     # The stock of the order's lines (A x2, B x1) was reserved once.
     assert StockLevel.objects.for_tenant(tenant).filter(product=shop.a).aggregate(n=Sum("reserved"))["n"] == 2
+    # The whole order at the first warehouse of the pool.
+    assert StockLevel.objects.for_tenant(tenant).get(product=shop.a, location=shop.wh1).reserved == 2
     assert StockLevel.objects.for_tenant(tenant).filter(product=shop.b).aggregate(n=Sum("reserved"))["n"] == 1
     assert Reservation.objects.for_tenant(tenant).filter(status="active").aggregate(n=Sum("quantity"))["n"] == 3
 
@@ -307,5 +299,6 @@ def test_concurrent_posts_of_one_external_ref_over_http_create_one_order_and_nam
         problem = duplicate.body
         assert (problem["type"], problem["code"]) == ("https://oms.dev/problems/conflict", "conflict"), problem
         assert (problem["order_id"], problem["number"]) == (order.id, order.number), problem
-    assert Reservation.objects.for_tenant(tenant).filter(status="active").aggregate(n=Sum("quantity"))["n"] == 3
+    active = Reservation.objects.for_tenant(tenant).filter(status="active")
+    assert (active.count(), active.aggregate(n=Sum("quantity"))["n"]) == (2, 3)  # one per line: A x2, B x1
     assert StockLevel.objects.for_tenant(tenant).aggregate(n=Sum("reserved"))["n"] == 3

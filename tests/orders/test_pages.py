@@ -410,8 +410,9 @@ def test_the_timeline_shows_an_unknown_event_kind_as_it_is(user_client, tenant, 
 
 
 def test_every_event_kind_the_services_write_has_a_label():
-    sources = "".join((Path(settings.BASE_DIR) / "orders" / name).read_text() for name in ("services.py",
-                                                                                           "invoicing.py"))
+    orders_dir = Path(settings.BASE_DIR) / "orders"
+    sources = "".join(path.read_text() for path in [*sorted((orders_dir / "services").glob("*.py")),
+                                                    orders_dir / "invoicing.py"])
     written = re.findall(r'kind="(\w+)"(?: if \w+ else "(\w+)")?', sources)
     kinds = {kind for pair in written for kind in pair if kind} | {f"{kind}_issued" for kind in InvoiceKind.values}
 

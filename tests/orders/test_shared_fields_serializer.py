@@ -1,7 +1,5 @@
 """The shared-fields seam (oms.api.serializers): order serializers built once per class answer and refuse
 exactly as DRF's per-instance fields do."""
-import threading
-
 import pytest
 from rest_framework import serializers
 
@@ -11,6 +9,7 @@ from oms.api.serializers import SharedFieldsSerializer
 from orders import api as orders_api
 from orders import selectors
 from tests.orders.support import order_body
+from tests.race import race
 
 pytestmark = pytest.mark.django_db
 
@@ -71,17 +70,12 @@ def test_good_input_is_parsed_as_drf_parses_it(shop, plain_drf):
 def test_threads_serializing_different_orders_never_mix_them(api, shop, tenant):
     orders = [_placed(api, shop, tenant, external_ref=f"MIX-{i}") for i in range(4)]
     expected = [orders_api.OrderOut(order).data for order in orders]
-    mixed = []
 
     def serialize(index):
-        for _ in range(50):
-            if orders_api.OrderOut(orders[index]).data != expected[index]:
-                mixed.append(index)
+        return [index % 4 for _ in range(50) if orders_api.OrderOut(orders[index % 4]).data != expected[index % 4]]
 
-    threads = [threading.Thread(target=serialize, args=(i % 4,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes = race(8, serialize, timeout=30)
 
+    assert outcomes.errors == []
+    mixed = [index for indexes in outcomes for index in indexes]
     assert mixed == []

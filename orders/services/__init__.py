@@ -1,0 +1,37 @@
+"""Order use cases (writes), one module per job; callers import them from here.
+
+- intake: place_order (checked in intake_checks), match_customer
+- holds: hold_order, release_hold
+- changes: cancel_order, edit_order
+- backorders: allocate_backorders, allocate_order_backorders
+- fulfilment: the facts fulfilment records (confirm_allocation, reroute_order, record_shipment,
+  record_delivery, record_return) and complete_order
+- common: what they share (the locked order, the committed change, reservation moves)
+
+Each public function is one transaction that locks the order row, checks the state machine
+(orders/states.py), writes an OrderEvent to the timeline and emits its outbox events.
+"""
+from orders.amounts import ZERO
+from orders.services.backorders import allocate_backorders, allocate_order_backorders
+from orders.services.changes import cancel_order, edit_order
+from orders.services.fulfilment import (
+                                        complete_order,
+                                        confirm_allocation,
+                                        record_delivery,
+                                        record_return,
+                                        record_shipment,
+                                        reroute_order,
+)
+from orders.services.holds import hold_order, release_hold
+from orders.services.inputs import LineInput, LineQuantity, OrderInput, PromotionInput
+from orders.services.intake import match_customer, place_order
+from orders.services.intake_checks import max_lines, resolve_channel
+
+__all__ = [
+    "ZERO", "LineInput", "LineQuantity", "OrderInput", "PromotionInput",
+    "place_order", "match_customer", "max_lines", "resolve_channel",
+    "hold_order", "release_hold",
+    "cancel_order", "edit_order",
+    "allocate_backorders", "allocate_order_backorders",
+    "confirm_allocation", "reroute_order", "record_shipment", "record_delivery", "record_return", "complete_order",
+]

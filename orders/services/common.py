@@ -1,0 +1,222 @@
+"""What every order service shares: the order row locked for a write, the version check, the snapshot a change
+is compared with, the one place a change is committed (status derived from the lines and checked against the
+state machine, lines saved, timeline written, events emitted), and the reservation moves several services make.
+"""
+from django.utils.translation import gettext as _
+
+from inventory import reservations as stock
+from inventory.models import Location, Reservation
+from oms.actors import Actor
+from oms.db import insert_rows
+from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
+from oms.models import Tenant
+from oms.outbox import emit
+from orders import states
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.services.inputs import LineQuantity
+
+# --- reading the order for a write -----------------------------------------------------------------------
+
+
+def locked_order(*, tenant: Tenant, order_id, channel=None) -> Order:
+    """The order row, locked; another tenant's (or, for a channel key, another channel's) id is NotFound."""
+    queryset = Order.objects.for_tenant(tenant).select_for_update(of=("self",))
+    if channel is not None:
+        queryset = queryset.filter(channel=channel)
+    try:
+        return queryset.select_related("channel", "pickup_location", "customer").get(id=order_id)
+    except (Order.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such order.") from None
+
+
+def check_version(order: Order, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != order.version:
+        raise StaleVersion(f"The order is at version {order.version}, not {expected_version}; reload it and retry.",
+                           current_version=order.version)
+
+
+def snapshot(order: Order, lines) -> dict:
+    return {"status": order.status, "version": order.version,
+            "lines": {str(line.id): line_figures(line) for line in lines}}
+
+
+def line_figures(line) -> dict:
+    return {"status": line.status, "quantity": line.quantity, "allocated": line.quantity_allocated,
+            "backordered": line.quantity_backordered, "shipped": line.quantity_shipped,
+            "delivered": line.quantity_delivered, "cancelled": line.quantity_cancelled,
+            "returned": line.quantity_returned}
+
+
+def write_event(order, *, actor: Actor, kind: str, message: str = "", before: dict | None = None,
+                after: dict | None = None) -> OrderEvent:
+    event = OrderEvent(tenant_id=order.tenant_id, order=order, actor_label=actor.label[:200], kind=kind,
+                       message=message[:500], before=before or {}, after=after or {})
+    insert_rows([event])
+    return event
+
+
+def event_payload(order: Order, **extra) -> dict:
+    return {"order_id": order.id, "number": order.number, "external_ref": order.external_ref,
+            "channel": order.channel.code, "status": order.status, "version": order.version, **extra}
+
+
+_STATUS_TOPICS = {OrderStatus.ALLOCATED: "order.allocated", OrderStatus.BACKORDERED: "order.backordered",
+                  OrderStatus.FULFILLED: "order.fulfilled", OrderStatus.DELIVERED: "order.delivered"}
+
+
+def commit_change(order: Order, lines: list, *, actor: Actor, kind: str, message: str = "", before: dict,
+                  topic: str | None = "order.updated", payload: dict | None = None,
+                  extra_fields: tuple = ()) -> Order:
+    """Derive the new status, check the transition, save order and lines, write the timeline and events."""
+    new_status = states.order_status(order, lines)
+    if not states.can_move(before["status"], new_status):
+        raise IllegalTransition(current=before["status"], requested=new_status)
+    changed_lines = []
+    for line in lines:
+        line.status = states.line_status(line)
+        if line_figures(line) != before["lines"].get(str(line.id)):
+            changed_lines.append(line)
+    if changed_lines:
+        OrderLine.all_tenants.bulk_update(changed_lines, [
+            "status", "quantity_allocated", "quantity_backordered", "quantity_shipped", "quantity_delivered",
+            "quantity_cancelled", "quantity_returned"])
+    order.status = new_status
+    order.version += 1
+    order.save(update_fields=["status", "version", "updated_at", *extra_fields])
+    after = snapshot(order, lines)
+    after["lines"] = {k: v for k, v in after["lines"].items() if v != before["lines"].get(k)}
+    before = {**before, "lines": {k: before["lines"][k] for k in after["lines"] if k in before["lines"]}}
+    write_event(order, actor=actor, kind=kind, message=message, before=before, after=after)
+    if topic:
+        emit(order.tenant, topic, event_payload(order, change=kind, **(payload or {})))
+    if new_status != before["status"] and new_status in _STATUS_TOPICS and _STATUS_TOPICS[new_status] != topic:
+        emit(order.tenant, _STATUS_TOPICS[new_status], event_payload(order))
+    return order
+
+
+def line_quantities(order, lines, items: list[LineQuantity]) -> dict:
+    """{line: units} named by `items`, each line of the order and at least one unit; a ValidationFailed naming
+    every bad item otherwise."""
+    by_id = {line.id: line for line in lines}
+    wanted, errors = {}, {}
+    for index, item in enumerate(items):
+        line = by_id.get(item.line_id)
+        if line is None:
+            errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
+        elif item.quantity <= 0:
+            errors[f"lines[{index}].quantity"] = ["Ensure this value is greater than or equal to 1."]
+        else:
+            wanted[line] = wanted.get(line, 0) + item.quantity
+    if errors or not wanted:
+        raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
+    return wanted
+
+
+# --- locations -------------------------------------------------------------------------------------------
+
+def find_location(tenant: Tenant, code, field_name, errors) -> Location | None:
+    """The tenant's active location with this code; None with an error under `field_name` otherwise."""
+    if not code:
+        errors[field_name] = [_("This field is required.")]
+        return None
+    location = Location.objects.for_tenant(tenant).filter(code=code).first()
+    if location is None or not location.active:
+        errors[field_name] = [_("Unknown or inactive location '%(location)s'.") % {"location": code}]
+        return None
+    return location
+
+
+def in_pool(channel, location) -> bool:
+    return channel.pool.filter(location_id=location.id).exists()
+
+
+def not_in_pool(location) -> str:
+    return _("Location %(location)s is not in the channel's sourcing pool.") % {"location": location.code}
+
+
+def check_pickup_location(channel, location, errors: dict) -> None:
+    """A pickup store offers pickup and belongs to the channel's sourcing pool."""
+    if location is not None and not location.pickup:
+        errors["delivery.pickup_location"] = [_("Location %(location)s does not offer pickup.")
+                                              % {"location": location.code}]
+    elif location is not None and not in_pool(channel, location):
+        errors["delivery.pickup_location"] = [not_in_pool(location)]
+
+
+# --- reserving -------------------------------------------------------------------------------------------
+
+def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_partial: bool) -> dict:
+    """Reserve the demands all-or-nothing; with `allow_partial` (backorders) reserve what exists instead.
+
+    Returns {key: [reservations]}. Short lines without backorders raise InsufficientStock.
+    """
+    try:
+        done = stock.reserve_demands(tenant=tenant, channel=channel, demands=demands, locations=locations,
+                                     order_lines=order_lines)
+        return {d.key: d.reservations for d in done}
+    except InsufficientStock as exc:
+        if not allow_partial:
+            raise per_sku(exc, demands) from None
+    pool = locations if locations is not None else stock.channel_locations(tenant=tenant, channel=channel)
+    for _attempt in range(3):
+        levels = stock.pool_levels(tenant=tenant, channel=channel, products=[d.product for d in demands],
+                                   locations=pool)
+        remaining: dict[int, int] = {}
+        for (product_id, _location_id), level in levels.items():
+            sellable = level.sellable if level.product.active else 0
+            remaining[product_id] = remaining.get(product_id, 0) + sellable
+        if locations is None:
+            remaining = {pid: stock.apply_buffer(units, channel) for pid, units in remaining.items()}
+        reduced = []
+        for demand in demands:
+            take = min(demand.quantity, remaining.get(demand.product.id, 0))
+            if take > 0:
+                remaining[demand.product.id] -= take
+                reduced.append(stock.LineDemand(key=demand.key, product=demand.product, quantity=take))
+        if not reduced:
+            return {}
+        try:
+            done = stock.reserve_demands(tenant=tenant, channel=channel, demands=reduced, locations=locations,
+                                         order_lines=order_lines)
+            return {d.key: d.reservations for d in done}
+        except InsufficientStock:
+            continue
+    return {}
+
+
+def per_sku(exc: InsufficientStock, demands) -> InsufficientStock:
+    """The shortage once per SKU, with what every line of that SKU asks for together: inventory names each
+    short demand with its own quantity, which hides the shortage when one SKU is on several lines
+    (300 + 300 wanted, 495 available reads "requested 300, available 495")."""
+    requested: dict[str, int] = {}
+    for demand in demands:
+        requested[demand.product.sku] = requested.get(demand.product.sku, 0) + demand.quantity
+    merged: dict[str, dict] = {}
+    for entry in exc.extra.get("lines") or []:
+        current = merged.get(entry["sku"])
+        if current is None:
+            merged[entry["sku"]] = {**entry, "requested": requested.get(entry["sku"], entry["requested"])}
+        elif entry.get("location") != current.get("location"):
+            # Figures per location (a plan that lost a race): the SKU has their sum across those locations.
+            current["available"] += entry["available"]
+            current.pop("location", None)
+        else:
+            current["available"] = max(current["available"], entry["available"])
+    return InsufficientStock(exc.detail, **{**exc.extra, "lines": list(merged.values())})
+
+
+def rereserve(*, tenant: Tenant, order, lines, locations) -> None:
+    """Release every active reservation of the order and reserve the same units again (all or nothing)."""
+    active = list(Reservation.objects.for_tenant(tenant).filter(order_line__order=order,
+                                                                status=Reservation.Status.ACTIVE)
+                  .select_related("stock_level"))
+    for reservation in sorted(active, key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)):
+        stock.release(tenant=tenant, reservation=reservation)
+    demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_allocated)
+               for line in lines if line.quantity_allocated]
+    if demands:
+        try:
+            stock.reserve_demands(tenant=tenant, channel=order.channel, demands=demands, locations=locations,
+                                  order_lines={line.id: line for line in lines})
+        except InsufficientStock as exc:
+            raise per_sku(exc, demands) from None
