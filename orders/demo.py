@@ -20,10 +20,11 @@ from oms.db import LOCK_ROW
 from oms.errors import DomainError
 from oms.models import Tenant
 from orders import services
+from orders.amounts import CENT
 from orders.models import DeliveryMethod, HoldKind, Order
 
 ACTOR = Actor.system("demo")
-CENT = Decimal("0.01")
+
 VAT_RATE = Decimal("20")
 COUNT = 50
 CUSTOMERS = [("camille.durand@example.fr", "Camille Durand"), ("louis.moreau@example.fr", "Louis Moreau"),

@@ -19,6 +19,7 @@ from oms.outbox import emit
 from oms.sequences import next_value
 from orders.amounts import CENT, ZERO, share
 from orders.models import DeliveryMethod, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
+from orders.quantities import named_lines
 
 PER_SHIPMENT, PER_ORDER = "shipment", "order"
 
@@ -176,31 +177,27 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
         order = Order.objects.for_tenant(tenant).select_for_update(of=("self",)).filter(id=order_id).first()
         if order is None:
             raise NotFound("No such order.")
-        by_id = {line.id: line for line in order.lines.all()}
+        named = named_lines(order, list(order.lines.all()), lines)
         invoiced = _invoiced(order, InvoiceKind.INVOICE)
         credited = _invoiced(order, InvoiceKind.CREDIT_NOTE)
         drafts, errors = [], {}
-        for index, item in enumerate(lines):
-            line = by_id.get(item.line_id)
-            if line is None:
-                errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
-                continue
+        for index, line, quantity in named:
             billed = invoiced.get(line.id, {"q": 0})["q"]
             done = credited.setdefault(line.id, {"q": 0, "d": ZERO, "t": ZERO})
-            if item.quantity <= 0 or done["q"] + item.quantity > billed:
+            if done["q"] + quantity > billed:
                 errors[f"lines[{index}].quantity"] = [f"At most {billed - done['q']} invoiced units can be "
                                                       f"credited."]
                 continue
             # Pro rata of the units credited so far, like invoices: crediting every unit gives back exactly
             # the line's discount and tax, the last units taking the rounding remainder.
-            cumulative = done["q"] + item.quantity
+            cumulative = done["q"] + quantity
             discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
             tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
             done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
             drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
-                                      quantity=item.quantity, unit_price=line.unit_price, discount=discount,
+                                      quantity=quantity, unit_price=line.unit_price, discount=discount,
                                       tax_rate=line.tax_rate, tax=tax,
-                                      total=_round(line.unit_price * item.quantity - discount + tax)))
+                                      total=_round(line.unit_price * quantity - discount + tax)))
         if errors or not drafts:
             raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
         shipping = order.shipping_total if refund_shipping else ZERO

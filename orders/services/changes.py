@@ -9,6 +9,7 @@ from oms.errors import Conflict, IllegalTransition, ValidationFailed
 from oms.models import Tenant
 from orders import states
 from orders.models import DeliveryMethod, Order, OrderStatus
+from orders.quantities import named_lines, units_per_line
 from orders.services.common import (
     check_pickup_location,
     check_version,
@@ -51,7 +52,6 @@ def _release_units(*, tenant: Tenant, plan: dict) -> None:
 
 
 def _cancel_plan(order, lines, requested: list[LineQuantity] | None) -> dict:
-    by_id = {line.id: line for line in lines}
     if requested is None:
         if order.status not in states.OPEN_STATUSES:
             raise IllegalTransition(f"An order that is {order.status} cannot be cancelled as a whole.",
@@ -59,17 +59,7 @@ def _cancel_plan(order, lines, requested: list[LineQuantity] | None) -> dict:
         return {line: line.quantity_outstanding for line in lines if line.quantity_outstanding}
     if order.status in states.TERMINAL_STATUSES:
         raise IllegalTransition(current=order.status, requested=OrderStatus.CANCELLED)
-    errors, wanted = {}, {}
-    for index, item in enumerate(requested):
-        line = by_id.get(item.line_id)
-        if line is None:
-            errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
-        elif item.quantity <= 0:
-            errors[f"lines[{index}].quantity"] = ["Ensure this value is greater than or equal to 1."]
-        else:
-            wanted[line] = wanted.get(line, 0) + item.quantity
-    if errors:
-        raise ValidationFailed(errors=errors)
+    wanted = units_per_line(order, lines, requested)
     too_many = [{"id": line.id, "sku": line.sku, "requested": quantity, "cancellable": line.quantity_outstanding}
                 for line, quantity in wanted.items() if quantity > line.quantity_outstanding]
     if too_many:
@@ -137,19 +127,13 @@ def edit_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_version:
             _move_pickup(tenant=tenant, order=order, lines=order_lines, code=pickup_location, changes=changes)
             fields.append("pickup_location")
         if line_quantities:
-            by_id = {line.id: line for line in order_lines}
             reductions, errors = [], {}
-            for index, item in enumerate(line_quantities):
-                line = by_id.get(item.line_id)
-                if line is None:
-                    errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
-                elif item.quantity < 0:
-                    errors[f"lines[{index}].quantity"] = ["Ensure this value is greater than or equal to 0."]
-                elif item.quantity > line.quantity_active:
+            for index, line, quantity in named_lines(order, order_lines, line_quantities, minimum=0):
+                if quantity > line.quantity_active:
                     errors[f"lines[{index}].quantity"] = [
                         f"Quantities can only be reduced (line has {line.quantity_active})."]
-                elif item.quantity < line.quantity_active:
-                    reductions.append(LineQuantity(line.id, line.quantity_active - item.quantity))
+                elif quantity < line.quantity_active:
+                    reductions.append(LineQuantity(line.id, line.quantity_active - quantity))
             if errors:
                 raise ValidationFailed(errors=errors)
             if reductions:

@@ -8,12 +8,11 @@ from inventory import reservations as stock
 from inventory.models import Location, Reservation
 from oms.actors import Actor
 from oms.db import insert_rows
-from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion, ValidationFailed
+from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Tenant
 from oms.outbox import emit
 from orders import states
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
-from orders.services.inputs import LineQuantity
 
 # --- reading the order for a write -----------------------------------------------------------------------
 
@@ -92,24 +91,6 @@ def commit_change(order: Order, lines: list, *, actor: Actor, kind: str, message
     if new_status != before["status"] and new_status in _STATUS_TOPICS and _STATUS_TOPICS[new_status] != topic:
         emit(order.tenant, _STATUS_TOPICS[new_status], event_payload(order))
     return order
-
-
-def line_quantities(order, lines, items: list[LineQuantity]) -> dict:
-    """{line: units} named by `items`, each line of the order and at least one unit; a ValidationFailed naming
-    every bad item otherwise."""
-    by_id = {line.id: line for line in lines}
-    wanted, errors = {}, {}
-    for index, item in enumerate(items):
-        line = by_id.get(item.line_id)
-        if line is None:
-            errors[f"lines[{index}].id"] = [f"Order {order.number} has no line {item.line_id}."]
-        elif item.quantity <= 0:
-            errors[f"lines[{index}].quantity"] = ["Ensure this value is greater than or equal to 1."]
-        else:
-            wanted[line] = wanted.get(line, 0) + item.quantity
-    if errors or not wanted:
-        raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
-    return wanted
 
 
 # --- locations -------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
 from orders.models import DeliveryMethod, Order, OrderStatus
-from orders.services.common import check_version, commit_change, line_quantities, locked_order, rereserve, snapshot
+from orders.quantities import units_per_line
+from orders.services.common import check_version, commit_change, locked_order, rereserve, snapshot
 from orders.services.inputs import LineQuantity
 
 
@@ -59,7 +60,7 @@ def record_shipment(*, tenant: Tenant, order_id: int, lines: list[LineQuantity],
         if order.status in states.TERMINAL_STATUSES:
             raise IllegalTransition(current=order.status, requested=OrderStatus.FULFILLED)
         order_lines = list(order.lines.all())
-        wanted = line_quantities(order, order_lines, lines)
+        wanted = units_per_line(order, order_lines, lines)
         short = [{"id": line.id, "sku": line.sku, "requested": quantity, "allocated": line.quantity_allocated}
                  for line, quantity in wanted.items() if quantity > line.quantity_allocated]
         if short:
@@ -113,7 +114,7 @@ def record_delivery(*, tenant: Tenant, order_id: int, lines: list[LineQuantity] 
                 raise IllegalTransition("Nothing shipped is waiting for delivery.", current=order.status,
                                         requested=OrderStatus.DELIVERED)
         else:
-            wanted = line_quantities(order, order_lines, lines)
+            wanted = units_per_line(order, order_lines, lines)
         too_many = [{"id": line.id, "sku": line.sku, "requested": quantity,
                      "undelivered": line.quantity_shipped - line.quantity_delivered}
                     for line, quantity in wanted.items() if quantity > line.quantity_shipped - line.quantity_delivered]
@@ -134,7 +135,7 @@ def record_return(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], a
     with transaction.atomic():
         order = locked_order(tenant=tenant, order_id=order_id)
         order_lines = list(order.lines.all())
-        wanted = line_quantities(order, order_lines, lines)
+        wanted = units_per_line(order, order_lines, lines)
         too_many = [{"id": line.id, "sku": line.sku, "requested": quantity,
                      "returnable": line.quantity_shipped - line.quantity_returned}
                     for line, quantity in wanted.items() if quantity > line.quantity_shipped - line.quantity_returned]

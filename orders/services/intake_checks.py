@@ -18,6 +18,7 @@ from oms.models import Tenant
 from orders import sql
 from orders.amounts import CENT, ZERO, amount_fits
 from orders.models import DeliveryMethod, Order, OrderLine
+from orders.quantities import quantity_error
 from orders.services.common import check_pickup_location, find_location, in_pool, not_in_pool
 from orders.services.inputs import OrderInput
 
@@ -81,8 +82,9 @@ def validate(tenant: Tenant, data: OrderInput) -> tuple[dict, Location | None]:
             errors[f"lines[{index}].sku"] = [_("Unknown SKU '%(sku)s'.") % {"sku": line.sku}]
         elif not product.active:
             errors[f"lines[{index}].sku"] = [_("Product %(sku)s is not active.") % {"sku": line.sku}]
-        if line.quantity <= 0:
-            errors[f"lines[{index}].quantity"] = [_("Ensure this value is greater than or equal to 1.")]
+        quantity_problem = quantity_error(line.quantity)
+        if quantity_problem:
+            errors[f"lines[{index}].quantity"] = [quantity_problem]
         if line.unit_price < 0:
             errors[f"lines[{index}].unit_price"] = [_("A price cannot be negative.")]
         if line.discount < 0:
