@@ -8,7 +8,6 @@ from oms.errors import ValidationFailed
 from orders.quantities import MAX_LINE_QUANTITY, named_lines, quantity_error, units_per_line
 
 
-
 @dataclass(frozen=True)
 class Line:
     id: int
