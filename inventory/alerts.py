@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.models import Location, Product, StockAlertRule, StockLevel
+from inventory.sourcing import network_available, stock_figures
 from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
@@ -19,45 +20,33 @@ from oms.outbox import emit
 from oms.sales_channels import find_channel
 
 
-def _available(on_hand: int, reserved: int, safety_stock: int) -> int:
-    return max(on_hand - reserved - safety_stock, 0)
-
-
 def _channel_available(tenant, rules: list) -> dict:
-    """{rule_id: available over the channel's active pool, less the channel's buffer}."""
-    channel_ids = {r.channel_id for r in rules}
+    """{rule_id: what the channel can promise of the SKU}: the same figure as /availability/ (its active pool, lots
+    within its minimum shelf life, less its buffer)."""
+    channels = {r.channel_id: r.channel for r in rules}
     pools: dict[int, set] = {}
     # The pool through the relation the channels app puts on Location (Channel.locations): inventory reads a
     # channel's pool without importing the app above it.
     for channel_id, location_id in (Location.objects.for_tenant(tenant)
-                                    .filter(channels__in=channel_ids, active=True)
+                                    .filter(channels__in=list(channels), active=True)
                                     .values_list("channels", "id")):
         pools.setdefault(channel_id, set()).add(location_id)
-    all_locations = set().union(*pools.values()) if pools else set()
-    per_level = {}
-    for product_id, location_id, on_hand, reserved, safety in (
-            StockLevel.objects.for_tenant(tenant)
-            .filter(product_id__in={r.product_id for r in rules}, location_id__in=all_locations)
-            .values_list("product_id", "location_id", "on_hand", "reserved", "safety_stock")):
-        per_level[(product_id, location_id)] = _available(on_hand, reserved, safety)
     out = {}
-    for rule in rules:
-        total = sum(per_level.get((rule.product_id, loc), 0) for loc in pools.get(rule.channel_id, ()))
-        channel = rule.channel
-        buffer = channel.buffer if channel.buffer_kind == "units" else (total * channel.buffer + 99) // 100
-        out[rule.id] = max(total - buffer, 0)
+    for channel_id, channel in channels.items():
+        channel_rules = [r for r in rules if r.channel_id == channel_id]
+        pool = pools.get(channel_id, set())
+        figures = stock_figures(tenant=tenant, product_ids={r.product_id for r in channel_rules}, location_ids=pool,
+                                channel=channel)
+        for rule in channel_rules:
+            out[rule.id] = network_available(figures, rule.product_id, pool, channel)
     return out
 
 
 def _location_available(tenant, rules: list) -> dict:
-    levels = {}
-    location_ids = {r.location_id for r in rules}
-    for product_id, location_id, on_hand, reserved, safety in (
-            StockLevel.objects.for_tenant(tenant)
-            .filter(product_id__in={r.product_id for r in rules}, location_id__in=location_ids)
-            .values_list("product_id", "location_id", "on_hand", "reserved", "safety_stock")):
-        levels[(product_id, location_id)] = _available(on_hand, reserved, safety)
-    return {r.id: levels.get((r.product_id, r.location_id), 0) for r in rules}
+    """{rule_id: what the location can promise of the SKU} (lots sellable today counted)."""
+    figures = stock_figures(tenant=tenant, product_ids={r.product_id for r in rules},
+                            location_ids={r.location_id for r in rules})
+    return {r.id: figures.get((r.product_id, r.location_id), 0) for r in rules}
 
 
 def evaluate_rules(*, tenant, rules: list) -> list[tuple[StockAlertRule, str]]:

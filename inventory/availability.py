@@ -1,10 +1,9 @@
 """Available-to-promise (ATP) for a channel.
 
 Per SKU:
-- `available`: the network quantity, the sum over the channel's sourcing pool of
-  on_hand - reserved - safety_stock (each row floored at 0; lot-tracked rows count only their sellable lots,
-  within the channel's minimum shelf life), minus the channel's buffer (units, or a percentage rounded up),
-  floored at 0;
+- `available`: what the channel can promise over its sourcing pool, by the one rule of inventory.sourcing
+  (each row's on_hand - reserved - safety_stock, lots within the channel's minimum shelf life, less the
+  channel's buffer);
 - `locations`: per pickup location of the pool, what that location can hand over, nearest first when a
   position (latitude/longitude or a French postal code) is given, pool priority otherwise; all of them by
   default, or only the first N (`max_locations`) to keep a large network's answer small;
@@ -16,8 +15,8 @@ pool, the stock rows and (when a product tracks lots) the lot sums.
 from dataclasses import dataclass, field
 
 from inventory.geo import haversine_km
-from inventory.models import Product, StockLevel
-from inventory.reservations import apply_buffer, channel_locations, level_available, sellable_from, sellable_lot_units
+from inventory.models import Product
+from inventory.sourcing import channel_locations, network_available, stock_figures
 from oms.errors import Conflict, ValidationFailed
 
 MAX_SKUS = 100
@@ -72,18 +71,8 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
                 .only("id", "sku", "active", "tracks_lots")}
     pool = channel_locations(tenant=tenant, channel=channel)
     pool_ids = [loc.id for loc in pool]
-    wanted = [p.id for p in products.values() if p.active]
-    rows = list(StockLevel.objects.for_tenant(tenant).filter(product_id__in=wanted, location_id__in=pool_ids)
-                .values("id", "product_id", "location_id", "on_hand", "reserved", "safety_stock"))
-    tracked_ids = {p.id for p in products.values() if p.tracks_lots}
-    tracked_rows = [r["id"] for r in rows if r["product_id"] in tracked_ids]
-    lots = sellable_lot_units(tenant=tenant, level_ids=tracked_rows,
-                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked_rows else {}
-    figures = {}
-    for r in rows:
-        level = StockLevel(on_hand=r["on_hand"], reserved=r["reserved"], safety_stock=r["safety_stock"])
-        figures[(r["product_id"], r["location_id"])] = level_available(
-            level, lots.get(r["id"], 0) if r["product_id"] in tracked_ids else None)
+    figures = stock_figures(tenant=tenant, product_ids=[p.id for p in products.values()], location_ids=pool_ids,
+                            channel=channel)
 
     listed = _listed_locations(pool, only_locations, visible_location_ids, near)
     if max_locations is not None:
@@ -94,9 +83,8 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
         if product is None:
             results.append(SkuAvailability(sku=sku, available=0, known=False))
             continue
-        network = sum(figures.get((product.id, loc_id), 0) for loc_id in pool_ids)
         results.append(SkuAvailability(
-            sku=sku, available=apply_buffer(network, channel), known=True, product=product,
+            sku=sku, available=network_available(figures, product.id, pool_ids, channel), known=True, product=product,
             locations=[LocationAvailability(location=loc, available=figures.get((product.id, loc.id), 0),
                                             distance_km=distance) for loc, distance in listed]))
     return results

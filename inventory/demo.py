@@ -25,7 +25,7 @@ from inventory.models import (
     StockMovement,
     Transfer,
 )
-from inventory.reservations import today_for
+from inventory.sourcing import today_for
 from oms.actors import Actor
 
 ACTOR = Actor.system("seed_demo")

@@ -11,16 +11,24 @@ sellable lots cannot cover the quantity, the whole reservation is rolled back an
 """
 import random
 import time
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db import OperationalError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from inventory import sql
-from inventory.models import Location, Lot, MovementKind, Product, Reservation, ReservationLot, StockLevel
+from inventory.models import Lot, MovementKind, Reservation, ReservationLot, StockLevel
+from inventory.sourcing import (
+    apply_buffer,
+    level_available,
+    network_total,
+    pool_levels,
+    pool_snapshot,
+    sellable_from,
+    sellable_lot_units,
+)
 from oms.actors import Actor
 from oms.db import LOCK_ROW, insert_rows
 from oms.errors import Conflict, InsufficientStock, NotFound
@@ -55,35 +63,6 @@ class _Short(Exception):
 
 
 # --- sellable dates --------------------------------------------------------------------------------------
-
-def today_for(tenant) -> date:
-    """Today in the tenant's time zone: a lot that expires today is still sold today, not tomorrow."""
-    try:
-        zone = zoneinfo.ZoneInfo(tenant.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localdate(timezone=zone)
-
-
-def sellable_from(*, tenant, channel=None) -> date:
-    """The earliest expiry date a lot may have to be reserved or promised for this channel."""
-    return today_for(tenant) + timedelta(days=getattr(channel, "min_shelf_life_days", 0) or 0)
-
-
-def sellable_lot_units(*, tenant, level_ids, expires_from: date) -> dict:
-    """{stock_level_id: unreserved units in lots expiring on or after `expires_from`}, one query."""
-    rows = (Lot.objects.for_tenant(tenant).filter(stock_level_id__in=list(level_ids), expires_on__gte=expires_from,
-                                                   on_hand__gt=F("reserved"))
-            .values("stock_level_id").annotate(free=Sum(F("on_hand") - F("reserved"))))
-    return {row["stock_level_id"]: row["free"] for row in rows}
-
-
-def level_available(level: StockLevel, sellable_lots: int | None = None) -> int:
-    """What a stock row can still promise: on_hand - reserved - safety_stock, floored at 0, and for a
-    lot-tracked product no more than its sellable lots hold."""
-    available = level.available
-    return min(available, sellable_lots or 0) if sellable_lots is not None else available
-
 
 # --- the conditional updates -----------------------------------------------------------------------------
 
@@ -302,65 +281,6 @@ def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, re
 
 # --- sourcing: where each demand is reserved ---------------------------------------------------------------
 
-def pool_levels(*, tenant, channel, products, locations=None) -> dict:
-    """{(product_id, location_id): StockLevel} for the channel's pool (or the given locations), with
-    `.sellable` set to what the row can promise to this channel (lots and shelf life counted); two queries."""
-    if locations is None:
-        locations = channel_locations(tenant=tenant, channel=channel)
-    location_ids = [loc.id for loc in locations]
-    levels = list(StockLevel.objects.for_tenant(tenant)
-                  .filter(product_id__in=[p.id for p in products], location_id__in=location_ids)
-                  .select_related("location", "product"))
-    tracked = [lvl.id for lvl in levels if lvl.product.tracks_lots]
-    lots = sellable_lot_units(tenant=tenant, level_ids=tracked,
-                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked else {}
-    for lvl in levels:
-        lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
-    return {(lvl.product_id, lvl.location_id): lvl for lvl in levels}
-
-
-# --- the pool in one query -------------------------------------------------------------------------------
-# What channel_locations() + pool_levels() read for order intake, in one statement (inventory.sql.pool_rows):
-# the stock rows of the products in the channel's active pool with their location, product and pool rank.
-# Locations of the pool that hold no row of these products are left out: a plan can take nothing from them,
-# so leaving them out changes no plan and no shortfall. Rows are hydrated into model instances directly.
-
-def _hydrate(model, spec, values):
-    names, _, converters = spec
-    values = [convert(value, None, connection) if convert is not None and value is not None else value
-              for convert, value in zip(converters, values, strict=True)]
-    return model.from_db(connection.alias, names, values)
-
-
-def _pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
-    """(the pool's locations that hold these products, in priority order; {(product_id, location_id): level})
-    with `.sellable` set as pool_levels() sets it."""
-    rows, (level_spec, location_spec, product_spec) = sql.pool_rows(tenant_id=tenant.id, channel_id=channel.id,
-                                                                     product_ids=[p.id for p in products])
-    first_location, first_product = len(level_spec[0]), len(level_spec[0]) + len(location_spec[0])
-    rank_at = first_product + len(product_spec[0])
-    locations, ranks, products_by_id, levels = {}, {}, {}, {}
-    for row in rows:
-        level = _hydrate(StockLevel, level_spec, row[:first_location])
-        location = locations.get(level.location_id)
-        if location is None:
-            location = _hydrate(Location, location_spec, row[first_location:first_product])
-            locations[level.location_id] = location
-            ranks[level.location_id] = (row[rank_at], row[rank_at + 1])
-        product = products_by_id.get(level.product_id)
-        if product is None:
-            product = products_by_id[level.product_id] = _hydrate(Product, product_spec, row[first_product:rank_at])
-        level.location, level.product = location, product
-        levels[(level.product_id, level.location_id)] = level
-    tracked = [lvl.id for lvl in levels.values() if lvl.product.tracks_lots]
-    lots = sellable_lot_units(tenant=tenant, level_ids=tracked,
-                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked else {}
-    for lvl in levels.values():
-        lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
-    ordered = sorted(locations.values(), key=lambda loc: ranks[loc.id])
-    return ordered, levels
-
-
 def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict,
                   split: bool = True) -> list[LineDemand]:
     """Choose where each line is reserved, from a snapshot of availability.
@@ -409,28 +329,6 @@ def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list,
     return out
 
 
-def channel_locations(*, tenant, channel) -> list:
-    """The channel's sourcing pool, in priority order, active locations only."""
-    if channel.tenant_id != tenant.id:
-        raise NotFound("No such channel.")
-    return [cl.location for cl in channel.pool.select_related("location").filter(location__active=True)
-            .order_by("priority", "id")]
-
-
-def apply_buffer(network: int, channel) -> int:
-    """The channel's buffer held back from a network quantity, never below 0.
-
-    Percent buffers round the held-back share up, so a channel never promises a unit of the reserve.
-    """
-    network = max(network, 0)
-    if channel is None or not channel.buffer:
-        return network
-    if channel.buffer_kind == "percent":
-        held = -(-network * min(channel.buffer, 100) // 100)
-        return max(network - held, 0)
-    return max(network - channel.buffer, 0)
-
-
 def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list, channel) -> list[dict]:
     """Demands beyond the channel's network quantity once its buffer is held back."""
     if not channel.buffer:
@@ -438,10 +336,10 @@ def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_location
     needed, out = {}, []
     for d in demands:
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
+    figures = {key: level.sellable for key, level in levels.items()}
     for d in demands:
-        network = sum(levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
-                      if (d.product.id, loc.id) in levels)
-        promisable = apply_buffer(network, channel)
+        promisable = apply_buffer(network_total(figures, d.product.id, [loc.id for loc in ordered_locations]),
+                                  channel)
         if needed[d.product.id] > promisable:
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": promisable})
     return out
@@ -471,7 +369,7 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
     order_lines = order_lines or {}
     for attempt in range(attempts):
         if pool_sourcing:
-            ordered, levels = _pool_snapshot(tenant=tenant, channel=channel, products=products)
+            ordered, levels = pool_snapshot(tenant=tenant, channel=channel, products=products)
         else:
             levels = pool_levels(tenant=tenant, channel=channel, products=products, locations=ordered)
         for level in levels.values():

@@ -9,7 +9,7 @@ from inventory import selectors, services
 from inventory.availability import channel_availability, parse_skus
 from inventory.filters import ReservationFilter, StockLevelFilter
 from inventory.geo import point_for_postal_code
-from inventory.reservations import channel_locations
+from inventory.sourcing import channel_locations
 from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of

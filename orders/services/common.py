@@ -5,6 +5,7 @@ state machine, lines saved, timeline written, events emitted), and the reservati
 from django.utils.translation import gettext as _
 
 from inventory import reservations as stock
+from inventory import sourcing
 from inventory.models import Location, Reservation
 from oms.actors import Actor
 from oms.db import insert_rows
@@ -138,16 +139,15 @@ def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_p
     except InsufficientStock as exc:
         if not allow_partial:
             raise per_sku(exc, demands) from None
-    pool = locations if locations is not None else stock.channel_locations(tenant=tenant, channel=channel)
+    pool = locations if locations is not None else sourcing.channel_locations(tenant=tenant, channel=channel)
+    pool_ids = [loc.id for loc in pool]
+    product_ids = {d.product.id for d in demands}
     for _attempt in range(3):
-        levels = stock.pool_levels(tenant=tenant, channel=channel, products=[d.product for d in demands],
-                                   locations=pool)
-        remaining: dict[int, int] = {}
-        for (product_id, _location_id), level in levels.items():
-            sellable = level.sellable if level.product.active else 0
-            remaining[product_id] = remaining.get(product_id, 0) + sellable
-        if locations is None:
-            remaining = {pid: stock.apply_buffer(units, channel) for pid, units in remaining.items()}
+        figures = sourcing.stock_figures(tenant=tenant, product_ids=product_ids, location_ids=pool_ids,
+                                         channel=channel)
+        # The pool holds back the channel's buffer; a store the order names (a pickup) gives all it has.
+        remaining = {pid: sourcing.network_available(figures, pid, pool_ids, channel) if locations is None
+                     else sourcing.network_total(figures, pid, pool_ids) for pid in product_ids}
         reduced = []
         for demand in demands:
             take = min(demand.quantity, remaining.get(demand.product.id, 0))

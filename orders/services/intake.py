@@ -12,6 +12,7 @@ from django.utils import timezone
 from inventory import reservations as stock
 from inventory.ledger import level_for, post_movement
 from inventory.models import MovementKind, StockLevel
+from inventory.sourcing import on_shelf
 from oms.actors import Actor
 from oms.db import insert_rows, violated_constraint
 from oms.errors import Conflict, InsufficientStock
@@ -212,7 +213,7 @@ def _store_shortfalls(tenant: Tenant, lines, store, sold: dict) -> list[dict]:
         if line.product_id not in wanted:
             continue  # one entry per SKU, with what all its lines ask for
         level = levels.get(line.product_id)
-        free = max(level.on_hand - level.reserved + sold.get(line.product_id, 0), 0) if level else 0
+        free = on_shelf(level) + sold.get(line.product_id, 0) if level else 0
         requested = wanted.pop(line.product_id)
         if free < requested:
             short.append({"sku": line.sku, "location": store.code, "requested": requested, "available": free})

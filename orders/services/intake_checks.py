@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.models import Channel, ChannelKind
-from inventory import reservations as stock
+from inventory import sourcing
 from inventory.models import Location, LocationKind
 from oms.errors import ValidationFailed
 from oms.models import Tenant
@@ -144,7 +144,7 @@ def _sale_store(tenant: Tenant, channel, code: str, errors: dict) -> Location | 
         elif not in_pool(channel, location):
             errors["delivery.location"] = [not_in_pool(location)]
         return location
-    stores = [loc for loc in stock.channel_locations(tenant=tenant, channel=channel)
+    stores = [loc for loc in sourcing.channel_locations(tenant=tenant, channel=channel)
               if loc.kind == LocationKind.STORE]
     if len(stores) == 1:
         return stores[0]

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import MovementKind
-from inventory.reservations import today_for
+from inventory.sourcing import today_for
 from oms.actors import Actor
 from tests import factories
 

@@ -7,7 +7,7 @@ from inventory import counts
 from inventory.counts import Counted
 from inventory.ledger import ledger_discrepancies
 from inventory.models import CycleCount, Lot, StockLevel, StockMovement
-from inventory.reservations import today_for
+from inventory.sourcing import today_for
 from oms.errors import ValidationFailed
 from tests import factories
 from tests.inventory.stock_helpers import ACTOR, receive

@@ -3,10 +3,12 @@ from datetime import timedelta
 
 import pytest
 
+from inventory import alerts
 from inventory.availability import channel_availability
 from inventory.ledger import ledger_discrepancies, level_for, lot_for, post_movement
-from inventory.models import Lot, MovementKind, StockLevel, StockMovement
-from inventory.reservations import LineDemand, consume, release, reserve_demands, today_for
+from inventory.models import Lot, MovementKind, StockAlertRule, StockLevel, StockMovement
+from inventory.reservations import LineDemand, consume, release, reserve_demands
+from inventory.sourcing import today_for
 from oms.errors import Conflict, InsufficientStock, ValidationFailed
 from tests import factories
 from tests.inventory.stock_helpers import ACTOR, channel_with_pool, receive
@@ -141,3 +143,18 @@ def test_a_removal_without_lot_takes_unreserved_units_earliest_expiry_first(tena
     with pytest.raises(Conflict):
         post_movement(tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-4, actor=ACTOR)
     assert ledger_discrepancies(tenant=tenant) == []
+
+
+def test_low_stock_alerts_count_lots_and_shelf_life_as_availability_does(tenant, fresh):
+    """One availability rule: a channel's alert and /availability/ agree on lot-tracked stock."""
+    product, store = fresh
+    channel = channel_with_pool(tenant, [store], code="FRESH", min_shelf_life_days=5, buffer=1)
+    [figure] = channel_availability(tenant=tenant, channel=channel, skus=[product.sku])
+    assert figure.available == 4  # only L-LATE (5) lasts 5 days, less a buffer of 1
+
+    alerts.save_rule(tenant=tenant, actor=ACTOR, sku=product.sku, channel_code="FRESH", threshold=4)
+    alerts.save_rule(tenant=tenant, actor=ACTOR, sku=product.sku, location_code="PAR01", threshold=8)
+
+    rules = {(r.channel_id is not None): r for r in StockAlertRule.objects.for_tenant(tenant)}
+    assert rules[True].is_low  # 4 available to the channel, not the 12 on hand
+    assert rules[False].is_low  # 8 sellable today at the store: the expired lot does not count

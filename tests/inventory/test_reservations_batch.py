@@ -81,7 +81,7 @@ def test_another_tenants_row_in_a_batch_is_refused(tenant, other_tenant, network
 
 
 def test_the_one_query_pool_snapshot_reads_what_the_pool_and_its_levels_read(tenant):
-    from inventory.reservations import _pool_snapshot, channel_locations, pool_levels
+    from inventory.sourcing import channel_locations, pool_levels, pool_snapshot
 
     first = factories.LocationFactory(tenant=tenant, code="FIRST")
     second = factories.LocationFactory(tenant=tenant, code="SECOND")
@@ -101,7 +101,7 @@ def test_the_one_query_pool_snapshot_reads_what_the_pool_and_its_levels_read(ten
     receive(tenant, fresh, first, 4, lot="L2", expires_in_days=-1)  # expired: nothing sellable
     products = [plain, fresh, off]
 
-    ordered, levels = _pool_snapshot(tenant=tenant, channel=channel, products=products)
+    ordered, levels = pool_snapshot(tenant=tenant, channel=channel, products=products)
     pool = channel_locations(tenant=tenant, channel=channel)
     expected = pool_levels(tenant=tenant, channel=channel, products=products, locations=pool)
 
