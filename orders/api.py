@@ -432,12 +432,12 @@ class OrderDetail(APIView):
         data = parse(EditIn, request.data)
         delivery = data.get("delivery") or {}
         services.edit_order(
-            tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+            scope=scope_of(request), order_id=pk,
             expected_version=_expected_version(request, data.get("version"), required=True),
             address=dict(delivery["address"]) if "address" in delivery else None,
             pickup_location=delivery.get("pickup_location"), service_level=delivery.get("service_level"),
             line_quantities=[services.LineQuantity(item["id"], item["quantity"]) for item in data.get("lines", [])],
-            reason=data["reason"], channel=scope_of(request).channel)
+            reason=data["reason"])
         return _order_now(request, pk)
 
 
@@ -450,10 +450,8 @@ class OrderCancel(APIView):
         data = parse(CancelIn, request.data)
         lines = [services.LineQuantity(item["id"], item["quantity"]) for item in data["lines"]] \
             if "lines" in data else None
-        services.cancel_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
-                              reason=data["reason"], lines=lines,
-                              expected_version=_expected_version(request, data.get("version"), required=False),
-                              channel=scope_of(request).channel)
+        services.cancel_order(scope=scope_of(request), order_id=pk, reason=data["reason"], lines=lines,
+                              expected_version=_expected_version(request, data.get("version"), required=False))
         return _order_now(request, pk)
 
 
@@ -469,10 +467,8 @@ class OrderHold(APIView):
     @idempotent
     def post(self, request, pk: int):
         data = parse(HoldIn, request.data)
-        services.hold_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
-                            kind=data["kind"], reason=data["reason"],
-                            expected_version=_expected_version(request, data.get("version"), required=False),
-                            channel=scope_of(request).channel)
+        services.hold_order(scope=scope_of(request), order_id=pk, kind=data["kind"], reason=data["reason"],
+                            expected_version=_expected_version(request, data.get("version"), required=False))
         return _order_now(request, pk)
 
 
@@ -483,10 +479,8 @@ class OrderRelease(APIView):
     @idempotent
     def post(self, request, pk: int):
         data = parse(ReleaseIn, request.data)
-        services.release_hold(tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
-                              note=data["note"],
-                              expected_version=_expected_version(request, data.get("version"), required=False),
-                              channel=scope_of(request).channel)
+        services.release_hold(scope=scope_of(request), order_id=pk, note=data["note"],
+                              expected_version=_expected_version(request, data.get("version"), required=False))
         return _order_now(request, pk)
 
 

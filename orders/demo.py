@@ -16,6 +16,7 @@ from django.utils import timezone
 from channels.models import Channel
 from inventory.models import StockLevel
 from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.db import LOCK_ROW
 from oms.errors import DomainError
 from oms.models import Tenant
@@ -200,7 +201,8 @@ def _advance(tenant, order, scenario) -> None:
     if scenario == "completed":
         services.complete_order(tenant=tenant, order_id=order.id, actor=ACTOR)
     if scenario == "cancelled":
-        services.cancel_order(tenant=tenant, order_id=order.id, actor=ACTOR, reason="Customer changed their mind.")
+        services.cancel_order(scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id,
+                              reason="Customer changed their mind.")
     if scenario == "lines_cancelled":
-        services.cancel_order(tenant=tenant, order_id=order.id, actor=ACTOR, reason="One item no longer wanted.",
-                              lines=[services.LineQuantity(first.id, 1)])
+        services.cancel_order(scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id,
+                              reason="One item no longer wanted.", lines=[services.LineQuantity(first.id, 1)])

@@ -231,7 +231,7 @@ def order_cancel(request, pk: int):
     chosen = form.line_quantities()
     lines = [services.LineQuantity(line_id, quantity) for line_id, quantity in chosen] if chosen else None
     return _act(request, pk, lambda: services.cancel_order(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request), reason=form.cleaned_data["reason"],
+        scope=request.oms_scope, order_id=pk, reason=form.cleaned_data["reason"],
         lines=lines), _("The lines were cancelled.") if lines else _("The order was cancelled."))
 
 
@@ -242,7 +242,7 @@ def order_hold(request, pk: int):
     if not form.is_valid():
         return _invalid(request, pk, form)
     return _act(request, pk, lambda: services.hold_order(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request), kind=form.cleaned_data["kind"],
+        scope=request.oms_scope, order_id=pk, kind=form.cleaned_data["kind"],
         reason=form.cleaned_data["reason"]), _("The order is on hold."))
 
 
@@ -253,7 +253,7 @@ def order_release(request, pk: int):
     if not form.is_valid():
         return _invalid(request, pk, form)
     return _act(request, pk, lambda: services.release_hold(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request), note=form.cleaned_data["note"]),
+        scope=request.oms_scope, order_id=pk, note=form.cleaned_data["note"]),
         _("The hold was released."))
 
 
@@ -264,7 +264,7 @@ def order_address(request, pk: int):
     if not form.is_valid():
         return _invalid(request, pk, form)
     return _act(request, pk, lambda: services.edit_order(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+        scope=request.oms_scope, order_id=pk,
         expected_version=form.cleaned_data["version"], address=form.address(),
         reason=gettext("Address changed from the order page.")), _("The address was changed."))
 
@@ -276,7 +276,7 @@ def order_pickup(request, pk: int):
     if not form.is_valid():
         return _invalid(request, pk, form)
     return _act(request, pk, lambda: services.edit_order(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request),
+        scope=request.oms_scope, order_id=pk,
         expected_version=form.cleaned_data["version"], pickup_location=form.cleaned_data["pickup_location"],
         reason=gettext("Pickup store changed from the order page.")), _("The pickup store was changed."))
 

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from inventory import reservations as stock
 from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.models import Tenant
 from orders import states
 from orders.models import DeliveryMethod, OrderLine
@@ -12,7 +13,7 @@ from orders.services.common import commit_change, locked_order, reserve, snapsho
 def allocate_order_backorders(*, tenant: Tenant, order_id: int, actor: Actor) -> int:
     """Reserve what is now available for the order's backordered units; returns the units allocated."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status in states.TERMINAL_STATUSES:
             return 0
         lines = list(order.lines.select_related("product").all())

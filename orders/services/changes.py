@@ -4,7 +4,7 @@ from django.db import transaction
 
 from inventory import reservations as stock
 from inventory.models import Reservation
-from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, ValidationFailed
 from oms.models import Tenant
 from orders import states
@@ -68,12 +68,13 @@ def _cancel_plan(order, lines, requested: list[LineQuantity] | None) -> dict:
     return wanted
 
 
-def cancel_order(*, tenant: Tenant, order_id: int, actor: Actor, reason: str, lines: list[LineQuantity] | None = None,
-                 expected_version: int | None = None, channel=None) -> Order:
+def cancel_order(*, scope: Scope, order_id: int, reason: str, lines: list[LineQuantity] | None = None,
+                 expected_version: int | None = None) -> Order:
     """Cancel the whole order (only before anything shipped) or some units of some lines (only units not
     shipped yet); the reserved units go back to stock in the same transaction."""
+    tenant, actor = scope.tenant, scope.actor
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id, channel=channel)
+        order = locked_order(scope=scope, order_id=order_id)
         check_version(order, expected_version)
         order_lines = list(order.lines.all())
         plan = _cancel_plan(order, order_lines, lines)
@@ -92,17 +93,18 @@ def cancel_order(*, tenant: Tenant, order_id: int, actor: Actor, reason: str, li
                              extra_fields=("hold_kind", "hold_reason"))
 
 
-def edit_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_version: int, address: dict | None = None,
+def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: dict | None = None,
                pickup_location: str | None = None, service_level: str | None = None,
-               line_quantities: list[LineQuantity] | None = None, reason: str = "", channel=None) -> Order:
+               line_quantities: list[LineQuantity] | None = None, reason: str = "") -> Order:
     """Change the delivery address, the pickup store, the service level or reduce line quantities.
 
     Optimistic concurrency: the caller names the version it read; a stale one is refused. Delivery changes
     are refused once anything shipped; a line may only be reduced by units not shipped yet. A new pickup
     store gets the reservations moved there, all or nothing.
     """
+    tenant, actor = scope.tenant, scope.actor
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id, channel=channel)
+        order = locked_order(scope=scope, order_id=order_id)
         check_version(order, expected_version)
         if order.status in states.TERMINAL_STATUSES or order.delivery_method == DeliveryMethod.IN_STORE:
             raise IllegalTransition(f"An order that is {order.status} cannot be edited.", current=order.status,

@@ -8,6 +8,7 @@ from inventory import reservations as stock
 from inventory import sourcing
 from inventory.models import Location, Reservation
 from oms.actors import Actor
+from oms.api.scope import Scope, rows
 from oms.db import insert_rows
 from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Tenant
@@ -18,11 +19,12 @@ from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 # --- reading the order for a write -----------------------------------------------------------------------
 
 
-def locked_order(*, tenant: Tenant, order_id, channel=None) -> Order:
-    """The order row, locked; another tenant's (or, for a channel key, another channel's) id is NotFound."""
-    queryset = Order.objects.for_tenant(tenant).select_for_update(of=("self",))
-    if channel is not None:
-        queryset = queryset.filter(channel=channel)
+def locked_order(*, scope: Scope | None, order_id) -> Order:
+    """The order row, locked, as the scope sees it: another tenant's (or, for a channel key, another channel's)
+    id is NotFound, and so is any id without a scope."""
+    queryset = rows(Order, scope).select_for_update(of=("self",))
+    if scope is not None:
+        queryset = scope.narrow_to_channel(queryset)
     try:
         return queryset.select_related("channel", "pickup_location", "customer").get(id=order_id)
     except (Order.DoesNotExist, ValueError, TypeError):

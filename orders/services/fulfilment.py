@@ -6,6 +6,7 @@ from django.utils import timezone
 from inventory import reservations as stock
 from inventory.models import Reservation
 from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
@@ -18,7 +19,7 @@ from orders.services.inputs import LineQuantity
 def confirm_allocation(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
     """Routing has settled where each reserved unit is fulfilled from: placed → allocated."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status == OrderStatus.ON_HOLD:
             raise IllegalTransition("A held order is not routed.", current=order.status,
                                     requested=OrderStatus.ALLOCATED)
@@ -33,7 +34,7 @@ def reroute_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_versi
     """Plan the order's reservations again from current stock (one location for the order when possible);
     routing then confirms the new allocation."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         check_version(order, expected_version)
         if order.status not in states.OPEN_STATUSES or order.delivery_method == DeliveryMethod.IN_STORE:
             raise IllegalTransition(f"An order that is {order.status} cannot be re-routed.", current=order.status,
@@ -53,7 +54,7 @@ def record_shipment(*, tenant: Tenant, order_id: int, lines: list[LineQuantity],
     the ledger) unless the caller already did; the order becomes partially fulfilled or fulfilled, and an
     invoice is issued for the shipment when the tenant invoices per shipment."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status == OrderStatus.ON_HOLD:
             raise IllegalTransition("A held order cannot ship.", current=order.status,
                                     requested=OrderStatus.PARTIALLY_FULFILLED)
@@ -105,7 +106,7 @@ def record_delivery(*, tenant: Tenant, order_id: int, lines: list[LineQuantity] 
                     reference: str = "") -> Order:
     """Shipped units reached the customer (every shipped, undelivered unit when `lines` is None)."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
         if lines is None:
             wanted = {line: line.quantity_shipped - line.quantity_delivered for line in order_lines
@@ -133,7 +134,7 @@ def record_return(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], a
                   reference: str = "") -> Order:
     """Shipped units came back (the returns app calls this when a return is received)."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
         wanted = units_per_line(order, order_lines, lines)
         too_many = [{"id": line.id, "sku": line.sku, "requested": quantity,
@@ -152,7 +153,7 @@ def record_return(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], a
 def complete_order(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
     """Close a delivered order (after its return window, for instance)."""
     with transaction.atomic():
-        order = locked_order(tenant=tenant, order_id=order_id)
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status != OrderStatus.DELIVERED:
             raise IllegalTransition(current=order.status, requested=OrderStatus.COMPLETED)
         lines = list(order.lines.all())

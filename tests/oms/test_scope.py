@@ -6,8 +6,8 @@ from oms.api.scope import ChannelMismatch, Scope, rows
 from oms.errors import NotFound, PermissionDenied, ValidationFailed
 from oms.models import Role
 from oms.services import create_api_key, set_membership
-from orders import selectors
-from orders.models import Order
+from orders import selectors, services
+from orders.models import Order, OrderStatus
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +94,14 @@ def test_everyone_but_a_clerk_sees_every_location(tenant):
     for scope in (Scope.system(tenant), _key_scope(tenant)):
         assert scope.store_ids is None
         assert scope.require_location(lyon) == lyon
+
+
+def test_order_services_act_only_within_the_scope(tenant):
+    shop, store = (factories.ChannelFactory(tenant=tenant, code=code) for code in ("SHOP", "STORE"))
+    order = factories.OrderLineFactory(order=factories.OrderFactory(tenant=tenant, channel=store)).order
+
+    for scope in (None, _key_scope(tenant, channel=shop)):
+        with pytest.raises(NotFound):
+            services.hold_order(scope=scope, order_id=order.id, reason="check")
+    held = services.hold_order(scope=_key_scope(tenant, channel=store), order_id=order.id, reason="check")
+    assert held.status == OrderStatus.ON_HOLD

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 
 from oms.actors import Actor
+from oms.api.scope import Scope
 from orders import services, views
 from orders.api import PAYMENT_STATUSES
 from orders.forms import PAYMENT_STATUS_LABELS
@@ -59,7 +60,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, tenant, shop):
 def test_the_list_searches_and_filters(user_client, tenant, shop):
     kept = place(tenant, shop, ref="FIND-ME")
     other = place(tenant, shop, ref="OTHER")
-    services.cancel_order(tenant=tenant, order_id=other.id, actor=SYSTEM, reason="x")
+    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=other.id, reason="x")
     client = user_client("viewer")
 
     found = client.get("/orders/?q=find").content.decode()
@@ -390,8 +391,8 @@ def _timeline(page: str) -> list[list[str]]:
 
 def test_the_timeline_names_events_and_statuses_by_their_labels(user_client, tenant, shop):
     order = place(tenant, shop)
-    services.hold_order(tenant=tenant, order_id=order.id, actor=SYSTEM, kind="manual", reason="check")
-    services.release_hold(tenant=tenant, order_id=order.id, actor=SYSTEM, note="checked")
+    services.hold_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, kind="manual", reason="check")
+    services.release_hold(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, note="checked")
 
     rows = _timeline(user_client("viewer").get(f"/orders/{order.id}/").content.decode())
 
@@ -423,7 +424,7 @@ def test_every_event_kind_the_services_write_has_a_label():
 
 def test_the_timeline_speaks_french_to_a_french_reader(user_client, tenant, shop):
     order = place(tenant, shop)
-    services.cancel_order(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="x")
+    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="x")
 
     page = user_client("viewer").get(f"/orders/{order.id}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from inventory.models import Reservation
 from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, StaleVersion
 from oms.models import OutboxEvent
 from orders import services, states
@@ -118,7 +119,7 @@ def test_cancelling_the_rest_of_a_partly_shipped_order_makes_it_fulfilled(tenant
     line = order.lines_list[0]
     services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(line.id, 1)])
 
-    services.cancel_order(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="rest unavailable",
+    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="rest unavailable",
                           lines=[services.LineQuantity(line.id, 2)])
 
     assert fresh(order).status == "fulfilled"
@@ -140,10 +141,10 @@ def test_returned_units_are_counted_on_the_line(tenant, shop):
 
 def test_a_stale_version_is_refused(tenant, shop):
     order = place(tenant, shop, [(shop.a.sku, 1)])
-    services.hold_order(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="check", expected_version=1)
+    services.hold_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="check", expected_version=1)
 
     with pytest.raises(StaleVersion):
-        services.release_hold(tenant=tenant, order_id=order.id, actor=SYSTEM, expected_version=1)
+        services.release_hold(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, expected_version=1)
 
 
 def test_rerouting_gathers_a_split_order_in_one_location_when_stock_allows(tenant, shop):
@@ -224,7 +225,7 @@ def test_cancelling_a_backordered_line_frees_backorders_before_reservations(tena
     line = order.lines_list[0]
     assert (line.quantity_allocated, line.quantity_backordered) == (18, 2)
 
-    services.cancel_order(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="too many",
+    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="too many",
                           lines=[services.LineQuantity(line.id, 3)])
 
     line = lines_of(order)[0]
