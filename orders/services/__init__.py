@@ -25,11 +25,11 @@ from orders.services.fulfilment import (
 from orders.services.holds import hold_order, release_hold
 from orders.services.inputs import LineInput, LineQuantity, OrderInput, PromotionInput
 from orders.services.intake import match_customer, place_order
-from orders.services.intake_checks import max_lines, resolve_channel
+from orders.services.intake_checks import max_lines
 
 __all__ = [
     "ZERO", "LineInput", "LineQuantity", "OrderInput", "PromotionInput",
-    "place_order", "match_customer", "max_lines", "resolve_channel",
+    "place_order", "match_customer", "max_lines",
     "hold_order", "release_hold",
     "cancel_order", "edit_order",
     "allocate_backorders", "allocate_order_backorders",

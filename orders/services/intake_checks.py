@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from channels.models import Channel, ChannelKind
+from channels.models import ChannelKind
 from inventory import sourcing
 from inventory.models import Location, LocationKind
 from oms.errors import ValidationFailed
@@ -30,21 +30,6 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 def max_lines() -> int:
     return getattr(settings, "OMS_ORDER_MAX_LINES", DEFAULT_MAX_LINES)
-
-
-def resolve_channel(*, tenant: Tenant, code: str | None, bound_channel=None) -> Channel:
-    """The channel an order is placed for: the key's own channel, or the one named by an integration."""
-    if bound_channel is not None:
-        if code and code != bound_channel.code:
-            raise ValidationFailed(errors={"channel": [_("This API key places orders for channel %(channel)s only.")
-                                                      % {"channel": bound_channel.code}]})
-        return bound_channel
-    if not code:
-        raise ValidationFailed(errors={"channel": [_("This field is required for a key not bound to a channel.")]})
-    channel = Channel.objects.for_tenant(tenant).filter(code=code).first()
-    if channel is None:
-        raise ValidationFailed(errors={"channel": [_("Unknown channel '%(channel)s'.") % {"channel": code}]})
-    return channel
 
 
 def _accepted_currencies(tenant: Tenant) -> set[str]:
