@@ -120,7 +120,7 @@ def apply_buffer(network: int, channel) -> int:
     network = max(network, 0)
     if channel is None or not channel.buffer:
         return network
-    if channel.buffer_kind == "percent":
+    if channel.buffer_kind == "percent":  # channels.models.BufferKind.PERCENT (inventory sits below channels)
         held = -(-network * min(channel.buffer, 100) // 100)
         return max(network - held, 0)
     return max(network - channel.buffer, 0)

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from channels.models import Channel
-from inventory.models import StockLevel
+from channels.models import Channel, ChannelKind
+from inventory.models import LocationKind, StockLevel
 from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.db import LOCK_ROW
@@ -110,8 +110,8 @@ def seed_demo(tenant, stdout) -> None:
     seed_legal_identity(tenant, stdout)
     channels = list(Channel.objects.for_tenant(tenant).filter(active=True).prefetch_related("pool__location")
                     .order_by("code"))
-    selling = [c for c in channels if c.kind != "store" and c.pool.exists()]
-    stores = [c for c in channels if c.kind == "store" and c.pool.exists()]
+    selling = [c for c in channels if c.kind != ChannelKind.STORE and c.pool.exists()]
+    stores = [c for c in channels if c.kind == ChannelKind.STORE and c.pool.exists()]
     if not selling:
         stdout.write("  no active channel with a sourcing pool: no demo orders.")
         return
@@ -155,7 +155,7 @@ def _place(tenant, reference, scenario, channel, stores, email, name, postal_cod
             return None
         data.channel = stores[0]
         data.delivery_method = DeliveryMethod.IN_STORE
-        store = next((cl.location for cl in stores[0].pool.all() if cl.location.kind == "store"), None)
+        store = next((cl.location for cl in stores[0].pool.all() if cl.location.kind == LocationKind.STORE), None)
         if store is None:
             return None
         data.location_code = store.code

@@ -18,7 +18,7 @@ from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
 from orders.amounts import CENT, ZERO, share
-from orders.models import DeliveryMethod, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
+from orders.models import DeliveryMethod, EventKind, Invoice, InvoiceKind, InvoiceLine, Order, OrderEvent
 from orders.quantities import named_lines
 
 PER_SHIPMENT, PER_ORDER = "shipment", "order"
@@ -135,7 +135,8 @@ def _promotions_to_apply(order: Order, previous, cap: Decimal) -> list[dict]:
 
 
 def _announce(tenant, order, invoice, actor) -> None:
-    OrderEvent.objects.create(tenant=tenant, order=order, actor_label=actor.label[:200], kind=f"{invoice.kind}_issued",
+    kind = EventKind.INVOICE_ISSUED if invoice.kind == InvoiceKind.INVOICE else EventKind.CREDIT_NOTE_ISSUED
+    OrderEvent.objects.create(tenant=tenant, order=order, actor_label=actor.label[:200], kind=kind,
                               message=f"{invoice.get_kind_display()} {invoice.number}: {invoice.total} "
                                       f"{invoice.currency}.",
                               after={"invoice_id": invoice.id, "number": invoice.number, "total": str(invoice.total)})

@@ -188,6 +188,26 @@ class OrderLine(TenantModel):
         return self.unit_price * self.quantity
 
 
+class EventKind(models.TextChoices):
+    """What a timeline entry records (written by orders/services/ and orders/invoicing.py)."""
+
+    PLACED = "placed", _("Placed")
+    HOLD = "hold", _("Placed on hold")
+    HOLD_RELEASED = "hold_released", _("Hold released")
+    ALLOCATED = "allocated", _("Allocated")
+    BACKORDER_ALLOCATED = "backorder_allocated", _("Backorder allocated")
+    REROUTED = "rerouted", _("Re-routed")
+    EDITED = "edited", _("Edited")
+    LINES_CANCELLED = "lines_cancelled", _("Lines cancelled")
+    CANCELLED = "cancelled", _("Cancelled")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    RETURNED = "returned", _("Returned")
+    COMPLETED = "completed", _("Completed")
+    INVOICE_ISSUED = "invoice_issued", _("Invoice issued")
+    CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+
+
 class OrderEvent(TenantModel):
     """The order's timeline: who did what, when, with the state before and after."""
 

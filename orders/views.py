@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from channels.models import Channel
+from channels.models import Channel, ChannelKind
 from inventory.models import Location
 from oms.actors import actor_from_request
 from oms.errors import Conflict, DomainError, IllegalTransition, InsufficientStock, NotFound, StaleVersion
@@ -31,7 +31,7 @@ from orders.forms import (
     PickupForm,
     ReleaseForm,
 )
-from orders.models import DeliveryMethod, OrderStatus
+from orders.models import DeliveryMethod, EventKind, OrderStatus
 
 PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
 ACTION_ROLES = STAFF_ROLES
@@ -57,14 +57,8 @@ _FIELD_LABELS = {
     "delivery.pickup_location": _("Pickup store"), "delivery.location": _("Store"), "lines": _("Lines"),
     "kind": _("Kind"), "If-Match": _("Version"), "non_field_errors": "",
 }
-# How the kinds of timeline events (written by orders/services/ and orders/invoicing.py) read on a page.
-_EVENT_LABELS = {
-    "placed": _("Placed"), "hold": _("Placed on hold"), "hold_released": _("Hold released"),
-    "allocated": _("Allocated"), "backorder_allocated": _("Backorder allocated"), "rerouted": _("Re-routed"),
-    "edited": _("Edited"), "lines_cancelled": _("Lines cancelled"), "cancelled": _("Cancelled"),
-    "shipped": _("Shipped"), "delivered": _("Delivered"), "returned": _("Returned"), "completed": _("Completed"),
-    "invoice_issued": _("Invoice issued"), "credit_note_issued": _("Credit note issued"),
-}
+# How the kinds of timeline events read on a page.
+_EVENT_LABELS = dict(EventKind.choices)
 # The figures a conflict gives per line (insufficient stock, too many units to cancel or ship...).
 _LINE_FIGURES = {"requested": _("requested"), "available": _("available"), "allocated": _("allocated"),
                  "cancellable": _("cancellable"), "undelivered": _("not delivered yet"),
@@ -291,7 +285,7 @@ def order_reroute(request, pk: int):
 @role_required(*ACTION_ROLES)
 def order_new(request):
     """A phone order: the back office types what the customer dictates."""
-    channels = Channel.objects.for_tenant(request.tenant).filter(active=True).exclude(kind="store").order_by("code")
+    channels = Channel.objects.for_tenant(request.tenant).filter(active=True).exclude(kind=ChannelKind.STORE).order_by("code")
     stores = _stores(request.tenant)
     generated = f"PHONE-{uuid.uuid4().hex[:12].upper()}"
     posted = request.POST.copy() if request.POST else None

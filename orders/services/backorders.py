@@ -6,7 +6,7 @@ from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.models import Tenant
 from orders import states
-from orders.models import DeliveryMethod, OrderLine
+from orders.models import DeliveryMethod, EventKind, OrderLine
 from orders.services.common import commit_change, locked_order, reserve, snapshot
 
 
@@ -33,7 +33,7 @@ def allocate_order_backorders(*, tenant: Tenant, order_id: int, actor: Actor) ->
             line.quantity_backordered -= got
             allocated += got
         if allocated:
-            commit_change(order, lines, actor=actor, kind="backorder_allocated",
+            commit_change(order, lines, actor=actor, kind=EventKind.BACKORDER_ALLOCATED,
                           message=f"{allocated} backordered units reserved.", before=before,
                           payload={"allocated_units": allocated})
         return allocated

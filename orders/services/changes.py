@@ -8,7 +8,7 @@ from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, ValidationFailed
 from oms.models import Tenant
 from orders import states
-from orders.models import DeliveryMethod, Order, OrderStatus
+from orders.models import DeliveryMethod, EventKind, Order, OrderStatus
 from orders.quantities import named_lines, units_per_line
 from orders.services.common import (
     check_pickup_location,
@@ -87,7 +87,7 @@ def cancel_order(*, scope: Scope, order_id: int, reason: str, lines: list[LineQu
         whole = all(line.quantity_cancelled == line.quantity for line in order_lines)
         if whole:
             order.hold_kind, order.hold_reason = "", ""
-        return commit_change(order, order_lines, actor=actor, kind="cancelled" if whole else "lines_cancelled",
+        return commit_change(order, order_lines, actor=actor, kind=EventKind.CANCELLED if whole else EventKind.LINES_CANCELLED,
                              message=reason, before=before, topic="order.cancelled",
                              payload={"reason": reason, "lines": cancelled, "whole_order": whole},
                              extra_fields=("hold_kind", "hold_reason"))
@@ -145,7 +145,7 @@ def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: d
                                     for line, quantity in plan.items()]
         if not changes:
             raise ValidationFailed(errors={"non_field_errors": ["Nothing to change."]})
-        return commit_change(order, order_lines, actor=actor, kind="edited", message=reason or "Order edited.",
+        return commit_change(order, order_lines, actor=actor, kind=EventKind.EDITED, message=reason or "Order edited.",
                              before={**before, "changes": {k: v.get("before") if isinstance(v, dict) else None
                                                            for k, v in changes.items()}},
                              payload={"changes": sorted(changes)}, extra_fields=tuple(fields))

@@ -10,7 +10,7 @@ from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
-from orders.models import DeliveryMethod, Order, OrderStatus
+from orders.models import DeliveryMethod, EventKind, Order, OrderStatus
 from orders.quantities import units_per_line
 from orders.services.common import check_version, commit_change, locked_order, rereserve, snapshot
 from orders.services.inputs import LineQuantity
@@ -26,7 +26,7 @@ def confirm_allocation(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.allocated_at = timezone.now()
-        return commit_change(order, lines, actor=actor, kind="allocated", message="Allocation confirmed.",
+        return commit_change(order, lines, actor=actor, kind=EventKind.ALLOCATED, message="Allocation confirmed.",
                              before=before, topic="order.allocated", extra_fields=("allocated_at",))
 
 
@@ -44,7 +44,7 @@ def reroute_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_versi
         locations = [order.pickup_location] if order.delivery_method == DeliveryMethod.PICKUP else None
         rereserve(tenant=tenant, order=order, lines=lines, locations=locations)
         order.allocated_at = None
-        return commit_change(order, lines, actor=actor, kind="rerouted", message="Reservations planned again.",
+        return commit_change(order, lines, actor=actor, kind=EventKind.REROUTED, message="Reservations planned again.",
                              before=before, payload={"rerouted": True}, extra_fields=("allocated_at",))
 
 
@@ -74,7 +74,7 @@ def record_shipment(*, tenant: Tenant, order_id: int, lines: list[LineQuantity],
             line.quantity_allocated -= quantity
             line.quantity_shipped += quantity
         shipped = [{"id": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in wanted.items()]
-        commit_change(order, order_lines, actor=actor, kind="shipped", message=reference or "Shipment recorded.",
+        commit_change(order, order_lines, actor=actor, kind=EventKind.SHIPPED, message=reference or "Shipment recorded.",
                       before=before, payload={"lines": shipped, "reference": reference})
         invoicing.issue_invoice_for_shipment_if_configured(tenant=tenant, order=order, lines=order_lines,
                                                            shipped=wanted, reference=reference, actor=actor)
@@ -124,7 +124,7 @@ def record_delivery(*, tenant: Tenant, order_id: int, lines: list[LineQuantity] 
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_delivered += quantity
-        return commit_change(order, order_lines, actor=actor, kind="delivered",
+        return commit_change(order, order_lines, actor=actor, kind=EventKind.DELIVERED,
                              message=reference or "Delivery recorded.", before=before,
                              payload={"lines": [{"id": line.id, "sku": line.sku, "quantity": quantity}
                                                 for line, quantity in wanted.items()]})
@@ -145,7 +145,7 @@ def record_return(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], a
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_returned += quantity
-        return commit_change(order, order_lines, actor=actor, kind="returned", message=reference or "Units returned.",
+        return commit_change(order, order_lines, actor=actor, kind=EventKind.RETURNED, message=reference or "Units returned.",
                              before=before, payload={"lines": [{"id": line.id, "sku": line.sku, "quantity": q}
                                                                for line, q in wanted.items()]})
 
@@ -159,5 +159,5 @@ def complete_order(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.completed_at = timezone.now()
-        return commit_change(order, lines, actor=actor, kind="completed", message="Order completed.",
+        return commit_change(order, lines, actor=actor, kind=EventKind.COMPLETED, message="Order completed.",
                              before=before, extra_fields=("completed_at",))

@@ -5,7 +5,7 @@ from django.db import transaction
 from oms.api.scope import Scope
 from oms.errors import IllegalTransition, ValidationFailed
 from orders import states
-from orders.models import HoldKind, Order, OrderStatus
+from orders.models import EventKind, HoldKind, Order, OrderStatus
 from orders.services.common import check_version, commit_change, locked_order, snapshot
 
 
@@ -22,7 +22,7 @@ def hold_order(*, scope: Scope, order_id: int, kind: str = HoldKind.MANUAL, reas
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.hold_kind, order.hold_reason = kind, (reason or str(HoldKind(kind).label))[:200]
-        return commit_change(order, lines, actor=scope.actor, kind="hold", message=order.hold_reason, before=before,
+        return commit_change(order, lines, actor=scope.actor, kind=EventKind.HOLD, message=order.hold_reason, before=before,
                              topic="order.on_hold", payload={"hold_kind": kind, "reason": order.hold_reason},
                              extra_fields=("hold_kind", "hold_reason"))
 
@@ -39,6 +39,6 @@ def release_hold(*, scope: Scope, order_id: int, note: str = "", expected_versio
         before = snapshot(order, lines)
         previous = f"{order.hold_kind}: {order.hold_reason}"
         order.hold_kind, order.hold_reason = "", ""
-        return commit_change(order, lines, actor=scope.actor, kind="hold_released",
+        return commit_change(order, lines, actor=scope.actor, kind=EventKind.HOLD_RELEASED,
                              message=note or f"Hold released ({previous}).", before=before,
                              topic="order.released", extra_fields=("hold_kind", "hold_reason"))

@@ -21,7 +21,7 @@ from oms.outbox import emit
 from oms.sequences import next_unique_value
 from orders import invoicing, sql, states
 from orders.amounts import CENT
-from orders.models import Customer, DeliveryMethod, HoldKind, Order, OrderLine
+from orders.models import Customer, DeliveryMethod, EventKind, HoldKind, Order, OrderLine
 from orders.services.common import event_payload, line_figures, reserve, write_event
 from orders.services.inputs import OrderInput
 from orders.services.intake_checks import line_total, totals, validate
@@ -152,7 +152,7 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
     if partial:
         OrderLine.all_tenants.bulk_update(lines, ["status", "quantity_allocated", "quantity_backordered"])
     order.status = states.order_status(order, lines)
-    event = write_event(order, actor=actor, kind="placed", message=f"Order placed on channel {channel.code}.",
+    event = write_event(order, actor=actor, kind=EventKind.PLACED, message=f"Order placed on channel {channel.code}.",
                         after={"status": order.status, "total": str(order.total),
                                "lines": {str(line.id): line_figures(line) for line in lines}})
     # Last, once the stock is reserved: an order refused for want of stock takes no number.
