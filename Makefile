@@ -57,12 +57,13 @@ messages: install
 	$(BIN)/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=staticfiles
 	$(BIN)/python manage.py compilemessages -l fr --ignore=.venv
 
-# Django's system checks, no model change without its migration, lint (ruff) and the import contracts
-# (import-linter, configured in pyproject.toml). CI runs it before the tests.
+# Django's system checks, no model change without its migration, lint and format (ruff) and the import contracts
+# (import-linter, configured in pyproject.toml). CI runs it before the tests. `ruff format .` formats the tree.
 check: install
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py check
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 clean:

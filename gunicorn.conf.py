@@ -5,6 +5,7 @@ HOST and PORT say where to listen (127.0.0.1:8000 by default; 0.0.0.0 in a conta
 worker processes to run (2 by default). Requests are logged by the application itself (one JSON line each), so
 gunicorn keeps no access log of its own; its own messages go to stderr.
 """
+
 import os
 
 _host = os.environ.get("HOST") or "127.0.0.1"

@@ -21,6 +21,7 @@
    With --rounds R, the API and the floor are measured R times, alternately, and each round is printed: the
    machine is noisy, a ratio is only worth something beside its neighbours.
 """
+
 import argparse
 import http.client
 import json
@@ -82,36 +83,68 @@ def load(n_skus: int, throttle_rate: str) -> dict:
     from oms.services import create_api_key, create_tenant
 
     tenant = create_tenant(slug="bench", name="Bench")
-    locations = Location.objects.bulk_create([
-        Location(tenant=tenant, code=f"WH{i}", name=f"Warehouse {i}", kind="warehouse") for i in range(3)])
-    Product.objects.bulk_create([Product(tenant=tenant, sku=f"SKU{i:06d}", name=f"Product {i}")
-                                 for i in range(n_skus)], batch_size=5000)
+    locations = Location.objects.bulk_create(
+        [Location(tenant=tenant, code=f"WH{i}", name=f"Warehouse {i}", kind="warehouse") for i in range(3)]
+    )
+    Product.objects.bulk_create(
+        [Product(tenant=tenant, sku=f"SKU{i:06d}", name=f"Product {i}") for i in range(n_skus)], batch_size=5000
+    )
     levels, movements = StockLevel._meta.db_table, StockMovement._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {levels} (tenant_id, product_id, location_id, on_hand, reserved, safety_stock, updated_at) "
             "SELECT %s, p.id, l.id, 1000000, 0, 0, now() FROM inventory_product p CROSS JOIN inventory_location l "
-            "WHERE p.tenant_id = %s AND l.tenant_id = %s", [tenant.id, tenant.id, tenant.id])
+            "WHERE p.tenant_id = %s AND l.tenant_id = %s",
+            [tenant.id, tenant.id, tenant.id],
+        )
         cursor.execute(
             f"INSERT INTO {movements} (tenant_id, stock_level_id, kind, quantity, reason, reference, actor_label, "
             f"occurred_at, created_at) SELECT tenant_id, id, 'receipt', on_hand, 'bench load', '', 'bench', now(), "
-            f"now() FROM {levels} WHERE tenant_id = %s", [tenant.id])
+            f"now() FROM {levels} WHERE tenant_id = %s",
+            [tenant.id],
+        )
         cursor.execute("ANALYZE")
     channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
-    ChannelLocation.objects.bulk_create([ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i)
-                                         for i, loc in enumerate(locations)])
-    key = create_api_key(tenant=tenant, label="bench-web", channel=channel, throttle_rate=throttle_rate,
-                         actor=Actor.system("bench")).secret
+    ChannelLocation.objects.bulk_create(
+        [ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i) for i, loc in enumerate(locations)]
+    )
+    key = create_api_key(
+        tenant=tenant, label="bench-web", channel=channel, throttle_rate=throttle_rate, actor=Actor.system("bench")
+    ).secret
     return {"key": key, "skus": [f"SKU{i:06d}" for i in range(n_skus)]}
 
 
 def start_gunicorn(bench_url: str, port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": bench_url, "DEBUG": "0", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600",
-           "DB_SERVER_SIDE_BINDING": os.environ.get("DB_SERVER_SIDE_BINDING", "1")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "600",
+        "DB_SERVER_SIDE_BINDING": os.environ.get("DB_SERVER_SIDE_BINDING", "1"),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "oms.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -129,22 +162,31 @@ def start_gunicorn(bench_url: str, port: int, workers: int, threads: int = 1) ->
 
 def order_body(rng: random.Random, skus: list) -> dict:
     a, b, c = rng.sample(skus, 3)
-    return {"external_ref": uuid.uuid4().hex, "currency": "EUR",
-            "customer": {"email": f"c{rng.randint(1, 50000)}@example.com", "name": "Bench Customer"},
-            "delivery": {"method": "ship", "address": {"line1": "1 rue de Rivoli", "postal_code": "75001",
-                                                       "city": "Paris", "country": "FR"}},
-            "lines": [{"sku": a, "quantity": 1, "unit_price": "12.50", "tax": "2.50"},
-                      {"sku": b, "quantity": 2, "unit_price": "7.90", "tax": "3.16"},
-                      {"sku": c, "quantity": 1, "unit_price": "30.00", "tax": "6.00"}]}
+    return {
+        "external_ref": uuid.uuid4().hex,
+        "currency": "EUR",
+        "customer": {"email": f"c{rng.randint(1, 50000)}@example.com", "name": "Bench Customer"},
+        "delivery": {
+            "method": "ship",
+            "address": {"line1": "1 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
+        },
+        "lines": [
+            {"sku": a, "quantity": 1, "unit_price": "12.50", "tax": "2.50"},
+            {"sku": b, "quantity": 2, "unit_price": "7.90", "tax": "3.16"},
+            {"sku": c, "quantity": 1, "unit_price": "30.00", "tax": "6.00"},
+        ],
+    }
 
 
 def order_request(key: str, skus: list, idempotency: bool = True):
     """A request factory: POST /api/v1/orders/ with a fresh 3-line order (and Idempotency-Key)."""
+
     def make(rng: random.Random):
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         if idempotency:
             headers["Idempotency-Key"] = uuid.uuid4().hex
         return "POST", "/api/v1/orders/", json.dumps(order_body(rng, skus)).encode(), headers
+
     return make
 
 
@@ -193,8 +235,13 @@ def run_clients(port: int, make_request, clients: int, seconds: float, warmup: f
     for status, _ in flat:
         if status != expect:
             failures[status] = failures.get(status, 0) + 1
-    return {"placed": len(ok), "rate": len(ok) / seconds, "p50_ms": percentile(ok, 50) * 1000 if ok else None,
-            "p99_ms": percentile(ok, 99) * 1000 if ok else None, "failures": failures}
+    return {
+        "placed": len(ok),
+        "rate": len(ok) / seconds,
+        "p50_ms": percentile(ok, 50) * 1000 if ok else None,
+        "p99_ms": percentile(ok, 99) * 1000 if ok else None,
+        "failures": failures,
+    }
 
 
 def run_floor(base_url: str, seconds: int, clients: int) -> float | None:
@@ -202,12 +249,18 @@ def run_floor(base_url: str, seconds: int, clients: int) -> float | None:
     if script is None:
         return None
     parts = urlsplit(base_url)
-    env = {**os.environ, "PGHOST": parts.hostname or "127.0.0.1", "PGPORT": str(parts.port or 5432),
-           "PGUSER": parts.username or "root", "PGDATABASE": parts.path.lstrip("/") or "test"}
+    env = {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "root",
+        "PGDATABASE": parts.path.lstrip("/") or "test",
+    }
     if parts.password:
         env["PGPASSWORD"] = parts.password
-    out = subprocess.run(["bash", str(script), "order", str(seconds), str(clients)], env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["bash", str(script), "order", str(seconds), str(clients)], env=env, capture_output=True, text=True, check=True
+    )
     lines = [line for line in out.stdout.strip().splitlines() if line.strip()]
     return float(lines[-1]) if lines else None
 
@@ -217,10 +270,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                        help="gunicorn worker processes (default: one per core)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per worker (more than 1: gunicorn's gthread worker)")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (more than 1: gunicorn's gthread worker)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="measure the API and the floor this many times")
     parser.add_argument("--throttle", default="10000/s", help="the bench key's own throttle rate")
     parser.add_argument("--skus", type=int, default=10_000)
@@ -256,10 +311,18 @@ def main(argv=None) -> int:
         rounds = []
         for _round in range(args.rounds):
             # The floor runs while gunicorn idles: both are measured on the same machine, minutes apart at most.
-            api = run_clients(args.port, order_request(data["key"], data["skus"], not args.no_idempotency_key),
-                              args.clients, args.seconds, args.warmup)
-            ceiling = None if args.no_ceiling else run_clients(args.port, ceiling_request, args.clients,
-                                                               args.seconds, args.warmup, expect=200)
+            api = run_clients(
+                args.port,
+                order_request(data["key"], data["skus"], not args.no_idempotency_key),
+                args.clients,
+                args.seconds,
+                args.warmup,
+            )
+            ceiling = (
+                None
+                if args.no_ceiling
+                else run_clients(args.port, ceiling_request, args.clients, args.seconds, args.warmup, expect=200)
+            )
             rounds.append((api, ceiling, run_floor(base_url, args.seconds, args.clients)))
     finally:
         if server is not None:
@@ -276,16 +339,22 @@ def main(argv=None) -> int:
             drop_database(base_url, args.database)
     workers = f"{args.workers} gunicorn workers" + (f" x {args.threads} threads" if args.threads > 1 else "")
     print(f"load average before the run: {load_before}")
-    print(f"setting: {args.clients} clients, {workers}, 3 lines each, {args.skus} SKUs, Idempotency-Key "
-          f"{'off' if args.no_idempotency_key else 'on'}, key throttle {args.throttle}, {args.seconds} s per round")
+    print(
+        f"setting: {args.clients} clients, {workers}, 3 lines each, {args.skus} SKUs, Idempotency-Key "
+        f"{'off' if args.no_idempotency_key else 'on'}, key throttle {args.throttle}, {args.seconds} s per round"
+    )
     ratios = []
     for number, (api, ceiling, floor) in enumerate(rounds, start=1):
-        latency = (f"p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms" if api["placed"] else "no order placed")
-        print(f"round {number}: orders API {api['rate']:.0f} orders/s ({api['placed']} placed), {latency}, "
-              f"non-201 answers: {api['failures'] or 'none'}")
+        latency = f"p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms" if api["placed"] else "no order placed"
+        print(
+            f"round {number}: orders API {api['rate']:.0f} orders/s ({api['placed']} placed), {latency}, "
+            f"non-201 answers: {api['failures'] or 'none'}"
+        )
         if ceiling:
-            print(f"         HTTP ceiling (GET /healthz, same server and clients) {ceiling['rate']:.0f} requests/s, "
-                  f"p50 {ceiling['p50_ms']:.1f} ms; orders / ceiling = {api['rate'] / ceiling['rate']:.3f}")
+            print(
+                f"         HTTP ceiling (GET /healthz, same server and clients) {ceiling['rate']:.0f} requests/s, "
+                f"p50 {ceiling['p50_ms']:.1f} ms; orders / ceiling = {api['rate'] / ceiling['rate']:.3f}"
+            )
         if floor:
             ratios.append(api["rate"] / floor)
             ceiling_part = f"; ceiling / floor = {ceiling['rate'] / floor:.3f}" if ceiling else ""
@@ -293,8 +362,10 @@ def main(argv=None) -> int:
         else:
             print("         SQL floor: floor.sh not found (shared/bench beside the clone)")
     if len(ratios) > 1:
-        print(f"API / floor over {len(ratios)} rounds: median {statistics.median(ratios):.3f}, "
-              f"min {min(ratios):.3f}, max {max(ratios):.3f}")
+        print(
+            f"API / floor over {len(ratios)} rounds: median {statistics.median(ratios):.3f}, "
+            f"min {min(ratios):.3f}, max {max(ratios):.3f}"
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ Scenarios are functions registered with `@scenario("name")`: `fn(ctx: Context) -
 to print. `ctx` holds the base URL, a channel key and an integration key, the SKU and location codes, and
 an HTTP helper (`ctx.request(method, path, body=None, key=None, headers=None) -> (status, seconds, body)`).
 """
+
 import argparse
 import http.client
 import json
@@ -40,6 +41,7 @@ SCENARIOS: dict = {}
 
 # --- pure helpers (tested) --------------------------------------------------------------------------------
 
+
 def percentile(values, p: float) -> float:
     """The p-th percentile (0-100) with linear interpolation between closest ranks (numpy's default)."""
     if not values:
@@ -55,8 +57,12 @@ def percentile(values, p: float) -> float:
 
 def latency_summary(seconds: list[float]) -> dict:
     """Median, p99 and max in milliseconds, and the request count."""
-    return {"requests": len(seconds), "median_ms": round(percentile(seconds, 50) * 1000, 1),
-            "p99_ms": round(percentile(seconds, 99) * 1000, 1), "max_ms": round(max(seconds) * 1000, 1)}
+    return {
+        "requests": len(seconds),
+        "median_ms": round(percentile(seconds, 50) * 1000, 1),
+        "p99_ms": round(percentile(seconds, 99) * 1000, 1),
+        "max_ms": round(max(seconds) * 1000, 1),
+    }
 
 
 def database_url(base: str, name: str) -> str:
@@ -69,10 +75,12 @@ def scenario(name: str):
     def register(fn):
         SCENARIOS[name] = fn
         return fn
+
     return register
 
 
 # --- the run ----------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Context:
@@ -90,8 +98,12 @@ class Context:
         if self._connection is None:
             self._connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
         payload = json.dumps(body).encode() if body is not None else None
-        all_headers = {"Authorization": f"Bearer {key or self.integration_key}", "Accept": "application/json",
-                       **({"Content-Type": "application/json"} if payload is not None else {}), **(headers or {})}
+        all_headers = {
+            "Authorization": f"Bearer {key or self.integration_key}",
+            "Accept": "application/json",
+            **({"Content-Type": "application/json"} if payload is not None else {}),
+            **(headers or {}),
+        }
         started = time.perf_counter()
         try:
             self._connection.request(method, path, body=payload, headers=all_headers)
@@ -160,30 +172,51 @@ def load_data(n_skus: int, n_locations: int) -> dict:
     actor = Actor.system("bench")
     tenant = create_tenant(slug="bench", name="Bench")
     warehouses = max(1, n_locations // 10)
-    Location.objects.bulk_create([
-        Location(tenant=tenant, code=f"WH{i:02d}" if i < warehouses else f"ST{i:02d}",
-                 name=f"Location {i}", kind="warehouse" if i < warehouses else "store",
-                 ships=True, pickup=i >= warehouses, accepts_returns=i >= warehouses)
-        for i in range(n_locations)])
-    Product.objects.bulk_create([Product(tenant=tenant, sku=f"SKU{i:06d}", name=f"Product {i}",
-                                         barcode=f"{2000000000000 + i}") for i in range(n_skus)], batch_size=5000)
+    Location.objects.bulk_create(
+        [
+            Location(
+                tenant=tenant,
+                code=f"WH{i:02d}" if i < warehouses else f"ST{i:02d}",
+                name=f"Location {i}",
+                kind="warehouse" if i < warehouses else "store",
+                ships=True,
+                pickup=i >= warehouses,
+                accepts_returns=i >= warehouses,
+            )
+            for i in range(n_locations)
+        ]
+    )
+    Product.objects.bulk_create(
+        [
+            Product(tenant=tenant, sku=f"SKU{i:06d}", name=f"Product {i}", barcode=f"{2000000000000 + i}")
+            for i in range(n_skus)
+        ],
+        batch_size=5000,
+    )
     levels, movements = StockLevel._meta.db_table, StockMovement._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {levels} (tenant_id, product_id, location_id, on_hand, reserved, safety_stock, updated_at) "
             "SELECT %s, p.id, l.id, 1 + (p.id * 7 + l.id * 13) %% 40, 0, 0, now() "
             "FROM inventory_product p CROSS JOIN inventory_location l WHERE p.tenant_id = %s AND l.tenant_id = %s",
-            [tenant.id, tenant.id, tenant.id])
+            [tenant.id, tenant.id, tenant.id],
+        )
         cursor.execute(
             f"INSERT INTO {movements} (tenant_id, stock_level_id, kind, quantity, reason, reference, actor_label, "
             "occurred_at, created_at) SELECT tenant_id, id, 'receipt', on_hand, 'bench load', '', 'bench', "
-            "now() - interval '1 day', now() FROM " + levels + " WHERE tenant_id = %s", [tenant.id])
+            "now() - interval '1 day', now() FROM " + levels + " WHERE tenant_id = %s",
+            [tenant.id],
+        )
         cursor.execute(f"ANALYZE {levels}")
         cursor.execute(f"ANALYZE {movements}")
         cursor.execute("ANALYZE inventory_product")
     channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
-    ChannelLocation.objects.bulk_create([ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i)
-                                         for i, loc in enumerate(Location.objects.for_tenant(tenant).order_by("id"))])
+    ChannelLocation.objects.bulk_create(
+        [
+            ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i)
+            for i, loc in enumerate(Location.objects.for_tenant(tenant).order_by("id"))
+        ]
+    )
     return {
         "channel_key": create_api_key(tenant=tenant, label="bench-web", channel=channel, actor=actor).secret,
         "integration_key": create_api_key(tenant=tenant, label="bench-erp", actor=actor).secret,
@@ -193,13 +226,37 @@ def load_data(n_skus: int, n_locations: int) -> dict:
 
 
 def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": bench_url, "OMS_API_THROTTLE": "off", "DEBUG": "0", "LOG_LEVEL": "WARNING",
-           "DB_CONN_MAX_AGE": "60", "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_BROKER_URL": "memory://localhost/"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "OMS_API_THROTTLE": "off",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "60",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_BROKER_URL": "memory://localhost/",
+    }
     env.pop("REDIS_URL", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "oms.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -217,6 +274,7 @@ def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
 
 # --- scenarios --------------------------------------------------------------------------------------------
 
+
 @scenario("availability")
 def availability(ctx: Context) -> dict:
     """GET /api/v1/availability/ for 50 random SKUs with the channel's key, sequential requests."""
@@ -225,8 +283,9 @@ def availability(ctx: Context) -> dict:
         ctx.request("GET", "/api/v1/availability/?skus=" + ",".join(rng.sample(ctx.skus, 50)), key=ctx.channel_key)
     timings = []
     for _ in range(ctx.args.requests):
-        status, seconds, body = ctx.request("GET", "/api/v1/availability/?skus=" + ",".join(rng.sample(ctx.skus, 50)),
-                                            key=ctx.channel_key)
+        status, seconds, body = ctx.request(
+            "GET", "/api/v1/availability/?skus=" + ",".join(rng.sample(ctx.skus, 50)), key=ctx.channel_key
+        )
         if status != 200 or len(body["results"]) != 50:
             raise RuntimeError(f"availability answered {status}: {str(body)[:300]}")
         timings.append(seconds)
@@ -243,19 +302,35 @@ def snapshot(ctx: Context) -> dict:
     for run in range(ctx.args.snapshot_runs):
         as_of = (datetime.now(UTC) - timedelta(hours=1) + timedelta(minutes=run)).isoformat()
         pairs = rng.sample(range(len(ctx.skus) * len(ctx.locations)), 10_000)
-        rows = [{"sku": ctx.skus[i // len(ctx.locations)], "location": ctx.locations[i % len(ctx.locations)],
-                 "quantity": rng.randint(0, 60)} for i in pairs]
-        status, seconds, body = ctx.request("POST", "/api/v1/inventory/snapshots/", {"as_of": as_of, "rows": rows},
-                                            headers={"Idempotency-Key": uuid.uuid4().hex})
+        rows = [
+            {
+                "sku": ctx.skus[i // len(ctx.locations)],
+                "location": ctx.locations[i % len(ctx.locations)],
+                "quantity": rng.randint(0, 60),
+            }
+            for i in pairs
+        ]
+        status, seconds, body = ctx.request(
+            "POST",
+            "/api/v1/inventory/snapshots/",
+            {"as_of": as_of, "rows": rows},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
         if status != 200:
             raise RuntimeError(f"snapshot answered {status}: {str(body)[:300]}")
         runs.append((seconds, body["accepted"], len(body["rejected"])))
-    return {"rows": 10_000, "runs": len(runs), "median_s": round(statistics.median(r[0] for r in runs), 2),
-            "each_s": [round(r[0], 2) for r in runs], "accepted": [r[1] for r in runs],
-            "rejected": [r[2] for r in runs]}
+    return {
+        "rows": 10_000,
+        "runs": len(runs),
+        "median_s": round(statistics.median(r[0] for r in runs), 2),
+        "each_s": [round(r[0], 2) for r in runs],
+        "accepted": [r[1] for r in runs],
+        "rejected": [r[2] for r in runs],
+    }
 
 
 # --- main -------------------------------------------------------------------------------------------------
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -1,4 +1,5 @@
 """Back-office admin for channels and their sourcing pools (saved through the channel services, audited)."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
@@ -12,19 +13,32 @@ from oms.errors import DomainError
 
 
 class ChannelForm(forms.ModelForm):
-    pool = forms.CharField(label=_("Sourcing pool"), required=False,
-                           help_text=_("Location codes, comma-separated, highest priority first."))
+    pool = forms.CharField(
+        label=_("Sourcing pool"),
+        required=False,
+        help_text=_("Location codes, comma-separated, highest priority first."),
+    )
 
     class Meta:
         model = Channel
-        fields = ("code", "name", "kind", "active", "buffer", "buffer_kind", "reservation_ttl", "allow_backorders",
-                  "min_shelf_life_days")
+        fields = (
+            "code",
+            "name",
+            "kind",
+            "active",
+            "buffer",
+            "buffer_kind",
+            "reservation_ttl",
+            "allow_backorders",
+            "min_shelf_life_days",
+        )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["pool"].initial = ", ".join(services.pool_codes(
-                services.channel_by_code(tenant=self.instance.tenant, code=self.instance.code)))
+            self.fields["pool"].initial = ", ".join(
+                services.pool_codes(services.channel_by_code(tenant=self.instance.tenant, code=self.instance.code))
+            )
 
 
 class _Refused(Exception):
@@ -37,8 +51,18 @@ class ChannelAdmin(TenantScopedAdmin):
     list_display = ("code", "name", "kind", "active", "buffer", "buffer_kind", "reservation_ttl", "allow_backorders")
     list_filter = ("kind", "active", "allow_backorders")
     search_fields = ("code", "name")
-    fields = ("code", "name", "kind", "active", "pool", "buffer", "buffer_kind", "reservation_ttl",
-              "allow_backorders", "min_shelf_life_days")
+    fields = (
+        "code",
+        "name",
+        "kind",
+        "active",
+        "pool",
+        "buffer",
+        "buffer_kind",
+        "reservation_ttl",
+        "allow_backorders",
+        "min_shelf_life_days",
+    )
 
     def get_readonly_fields(self, request, obj=None):
         return ("code",) if obj is not None else ()
@@ -57,8 +81,7 @@ class ChannelAdmin(TenantScopedAdmin):
                 saved = services.create_channel(tenant=request.tenant, actor=actor, code=obj.code, **data)
         except DomainError as exc:
             errors = exc.extra.get("errors") or {}
-            raise _Refused(exc.detail + "".join(f" {k}: {' '.join(map(str, v))}" for k, v in errors.items())) \
-                from None
+            raise _Refused(exc.detail + "".join(f" {k}: {' '.join(map(str, v))}" for k, v in errors.items())) from None
         obj.pk, obj.tenant = saved.pk, saved.tenant
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):

@@ -3,6 +3,7 @@
 `locations` is the sourcing pool, highest priority first; sending it on PATCH replaces the whole pool.
 A channel's own API key sees its channel only and changes nothing here.
 """
+
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -35,12 +36,20 @@ class ChannelPatchIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     kind = serializers.ChoiceField(choices=ChannelKind.values, required=False)
     active = serializers.BooleanField(required=False)
-    locations = serializers.ListField(child=serializers.CharField(max_length=40), required=False, max_length=500,
-                                      help_text="sourcing pool: location codes, highest priority first")
+    locations = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=500,
+        help_text="sourcing pool: location codes, highest priority first",
+    )
     buffer = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
     buffer_kind = serializers.ChoiceField(choices=BufferKind.values, required=False)
-    reservation_ttl = serializers.IntegerField(min_value=0, max_value=services.MAX_TTL, required=False,
-                                               help_text="seconds a cart hold lasts; 0: until released")
+    reservation_ttl = serializers.IntegerField(
+        min_value=0,
+        max_value=services.MAX_TTL,
+        required=False,
+        help_text="seconds a cart hold lasts; 0: until released",
+    )
     allow_backorders = serializers.BooleanField(required=False)
     min_shelf_life_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
 
@@ -84,8 +93,9 @@ class ChannelListCreate(APIView):
         scope_of(request).forbid_channel_key("create channels")
         data = ChannelIn(data=request.data)
         data.is_valid(raise_exception=True)
-        channel = services.create_channel(tenant=request.tenant, actor=actor_from_request(request),
-                                          **data.validated_data)
+        channel = services.create_channel(
+            tenant=request.tenant, actor=actor_from_request(request), **data.validated_data
+        )
         return Response(ChannelOut(channel).data, status=201, headers={"Location": f"{request.path}{channel.code}/"})
 
 
@@ -102,6 +112,7 @@ class ChannelDetail(APIView):
         scope_of(request).forbid_channel_key("change channels")
         data = ChannelPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        channel = services.update_channel(tenant=request.tenant, actor=actor_from_request(request), code=code,
-                                          changes=data.validated_data)
+        channel = services.update_channel(
+            tenant=request.tenant, actor=actor_from_request(request), code=code, changes=data.validated_data
+        )
         return Response(ChannelOut(channel).data)

@@ -4,6 +4,7 @@ alert rule over the web shop's pool.
 Run after inventory.demo (the pools name its locations). Idempotent: an existing channel is left as it is, and
 the alert rule is made only when the tenant has no per-channel rule.
 """
+
 from channels import services
 from channels.models import Channel
 from oms.actors import Actor
@@ -13,13 +14,33 @@ WAREHOUSES = ["WH-LYON", "WH-LILLE"]
 STORES = ["PAR01", "LYO01", "MRS01", "BDX01", "NTE01", "TLS01"]
 
 CHANNELS = [
-    {"code": "WEB", "name": "Boutique en ligne", "kind": "web", "locations": WAREHOUSES + STORES,
-     "reservation_ttl": 900, "min_shelf_life_days": 2},
+    {
+        "code": "WEB",
+        "name": "Boutique en ligne",
+        "kind": "web",
+        "locations": WAREHOUSES + STORES,
+        "reservation_ttl": 900,
+        "min_shelf_life_days": 2,
+    },
     {"code": "STORE", "name": "Ventes en magasin", "kind": "store", "locations": STORES, "reservation_ttl": 600},
-    {"code": "CC", "name": "Click & collect", "kind": "click_collect", "locations": STORES,
-     "reservation_ttl": 1800, "min_shelf_life_days": 1},
-    {"code": "MKT", "name": "Marketplace", "kind": "marketplace", "locations": WAREHOUSES, "buffer": 10,
-     "buffer_kind": "percent", "reservation_ttl": 900, "min_shelf_life_days": 3},
+    {
+        "code": "CC",
+        "name": "Click & collect",
+        "kind": "click_collect",
+        "locations": STORES,
+        "reservation_ttl": 1800,
+        "min_shelf_life_days": 1,
+    },
+    {
+        "code": "MKT",
+        "name": "Marketplace",
+        "kind": "marketplace",
+        "locations": WAREHOUSES,
+        "buffer": 10,
+        "buffer_kind": "percent",
+        "reservation_ttl": 900,
+        "min_shelf_life_days": 3,
+    },
 ]
 
 
@@ -47,5 +68,7 @@ def _alert_rule(tenant, stdout) -> None:
     if not Product.objects.for_tenant(tenant).filter(sku=CHANNEL_ALERT["sku"]).exists():
         return
     rule = alerts.save_rule(tenant=tenant, actor=ACTOR, **CHANNEL_ALERT)
-    stdout.write(f"Channels: low-stock alert on {CHANNEL_ALERT['sku']} over {CHANNEL_ALERT['channel_code']} "
-                 f"(at or below {rule.threshold}{', low now' if rule.is_low else ''}).\n")
+    stdout.write(
+        f"Channels: low-stock alert on {CHANNEL_ALERT['sku']} over {CHANNEL_ALERT['channel_code']} "
+        f"(at or below {rule.threshold}{', low now' if rule.is_low else ''}).\n"
+    )

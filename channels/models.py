@@ -1,4 +1,5 @@
 """Sales channels and their sourcing pools."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -24,13 +25,15 @@ class Channel(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     # Held back from the network quantity so that a channel never sells the last units.
     buffer = models.PositiveIntegerField(_("stock buffer"), default=0)
-    buffer_kind = models.CharField(_("buffer kind"), max_length=10, choices=BufferKind.choices,
-                                   default=BufferKind.UNITS)
+    buffer_kind = models.CharField(
+        _("buffer kind"), max_length=10, choices=BufferKind.choices, default=BufferKind.UNITS
+    )
     reservation_ttl = models.PositiveIntegerField(_("reservation time-to-live (seconds)"), default=900)
     allow_backorders = models.BooleanField(_("allow backorders"), default=False)
     min_shelf_life_days = models.PositiveIntegerField(_("minimum remaining shelf life (days)"), default=0)
-    locations = models.ManyToManyField("inventory.Location", through="ChannelLocation", related_name="channels",
-                                       verbose_name=_("sourcing pool"))
+    locations = models.ManyToManyField(
+        "inventory.Location", through="ChannelLocation", related_name="channels", verbose_name=_("sourcing pool")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

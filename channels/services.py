@@ -1,4 +1,5 @@
 """Channel use cases: create and change channels and their sourcing pools. One transaction each, audited."""
+
 import re
 
 from django.db import IntegrityError, transaction
@@ -11,16 +12,27 @@ from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
-CHANNEL_FIELDS = ("name", "kind", "active", "buffer", "buffer_kind", "reservation_ttl", "allow_backorders",
-                  "min_shelf_life_days")
+CHANNEL_FIELDS = (
+    "name",
+    "kind",
+    "active",
+    "buffer",
+    "buffer_kind",
+    "reservation_ttl",
+    "allow_backorders",
+    "min_shelf_life_days",
+)
 MAX_TTL = 30 * 24 * 3600
 
 
 def channels_with_pool(tenant):
     """Channels of a tenant with their pool (locations in priority order) prefetched."""
     return Channel.objects.for_tenant(tenant).prefetch_related(
-        Prefetch("pool", queryset=ChannelLocation.objects.for_tenant(tenant).select_related("location")
-                 .order_by("priority", "id")))
+        Prefetch(
+            "pool",
+            queryset=ChannelLocation.objects.for_tenant(tenant).select_related("location").order_by("priority", "id"),
+        )
+    )
 
 
 def channel_by_code(*, tenant, code: str) -> Channel:
@@ -73,13 +85,17 @@ def _resolve_pool(tenant, codes) -> list[Location]:
 
 def _set_pool(tenant, channel: Channel, locations: list[Location]) -> None:
     ChannelLocation.objects.for_tenant(tenant).filter(channel=channel).delete()
-    ChannelLocation.objects.bulk_create([
-        ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=(i + 1) * 10)
-        for i, loc in enumerate(locations)])
+    ChannelLocation.objects.bulk_create(
+        [
+            ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=(i + 1) * 10)
+            for i, loc in enumerate(locations)
+        ]
+    )
 
 
-def create_channel(*, tenant, actor: Actor, code: str, name: str, kind: str, locations: list[str] | None = None,
-                   **fields) -> Channel:
+def create_channel(
+    *, tenant, actor: Actor, code: str, name: str, kind: str, locations: list[str] | None = None, **fields
+) -> Channel:
     """A sales channel with its sourcing pool (`locations`: codes, highest priority first)."""
     code = (code or "").strip()
     if not CODE_PATTERN.match(code):
@@ -90,8 +106,13 @@ def create_channel(*, tenant, actor: Actor, code: str, name: str, kind: str, loc
         with transaction.atomic():
             channel = Channel.objects.create(tenant=tenant, code=code, **data)
             _set_pool(tenant, channel, pool)
-            audit.record(tenant=tenant, actor=actor, action="channel.created", obj=channel,
-                         changes={**data, "locations": [loc.code for loc in pool]})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="channel.created",
+                obj=channel,
+                changes={**data, "locations": [loc.code for loc in pool]},
+            )
     except IntegrityError:
         raise Conflict(f"A channel with code {code!r} already exists.", channel=code) from None
     return channel_by_code(tenant=tenant, code=code)
@@ -108,8 +129,12 @@ def update_channel(*, tenant, actor: Actor, code: str, changes: dict) -> Channel
         diff = {k: [getattr(channel, k), v] for k, v in data.items() if getattr(channel, k) != v}
         if "locations" in changes:
             pool = _resolve_pool(tenant, changes["locations"])
-            before = list(ChannelLocation.objects.for_tenant(tenant).filter(channel=channel)
-                          .order_by("priority", "id").values_list("location__code", flat=True))
+            before = list(
+                ChannelLocation.objects.for_tenant(tenant)
+                .filter(channel=channel)
+                .order_by("priority", "id")
+                .values_list("location__code", flat=True)
+            )
             after = [loc.code for loc in pool]
             if before != after:
                 _set_pool(tenant, channel, pool)

@@ -1,2 +1,3 @@
 """This app's pages."""
+
 urlpatterns = []

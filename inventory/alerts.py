@@ -8,6 +8,7 @@ Rules are evaluated right after the stock operations of this module's callers (s
 and by a periodic sweep (`inventory.evaluate_stock_alerts`) that catches changes made elsewhere
 (reservations taken by orders, shipments).
 """
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -27,16 +28,19 @@ def _channel_available(tenant, rules: list) -> dict:
     pools: dict[int, set] = {}
     # The pool through the relation the channels app puts on Location (Channel.locations): inventory reads a
     # channel's pool without importing the app above it.
-    for channel_id, location_id in (Location.objects.for_tenant(tenant)
-                                    .filter(channels__in=list(channels), active=True)
-                                    .values_list("channels", "id")):
+    for channel_id, location_id in (
+        Location.objects.for_tenant(tenant)
+        .filter(channels__in=list(channels), active=True)
+        .values_list("channels", "id")
+    ):
         pools.setdefault(channel_id, set()).add(location_id)
     out = {}
     for channel_id, channel in channels.items():
         channel_rules = [r for r in rules if r.channel_id == channel_id]
         pool = pools.get(channel_id, set())
-        figures = stock_figures(tenant=tenant, product_ids={r.product_id for r in channel_rules}, location_ids=pool,
-                                channel=channel)
+        figures = stock_figures(
+            tenant=tenant, product_ids={r.product_id for r in channel_rules}, location_ids=pool, channel=channel
+        )
         for rule in channel_rules:
             out[rule.id] = network_available(figures, rule.product_id, pool, channel)
     return out
@@ -44,8 +48,9 @@ def _channel_available(tenant, rules: list) -> dict:
 
 def _location_available(tenant, rules: list) -> dict:
     """{rule_id: what the location can promise of the SKU} (lots sellable today counted)."""
-    figures = stock_figures(tenant=tenant, product_ids={r.product_id for r in rules},
-                            location_ids={r.location_id for r in rules})
+    figures = stock_figures(
+        tenant=tenant, product_ids={r.product_id for r in rules}, location_ids={r.location_id for r in rules}
+    )
     return {r.id: figures.get((r.product_id, r.location_id), 0) for r in rules}
 
 
@@ -68,8 +73,11 @@ def evaluate_rules(*, tenant, rules: list) -> list[tuple[StockAlertRule, str]]:
             low = qty <= rule.threshold
             if low == rule.is_low:
                 continue
-            flipped = (StockAlertRule.objects.for_tenant(tenant).filter(id=rule.id, is_low=not low)
-                       .update(is_low=low, last_available=qty, changed_at=now))
+            flipped = (
+                StockAlertRule.objects.for_tenant(tenant)
+                .filter(id=rule.id, is_low=not low)
+                .update(is_low=low, last_available=qty, changed_at=now)
+            )
             if not flipped:
                 continue
             rule.is_low, rule.last_available, rule.changed_at = low, qty, now
@@ -102,12 +110,15 @@ def evaluate_levels(*, tenant, level_ids, pairs: set | None = None) -> list:
     if pairs is None:
         pairs = set()
         for start in range(0, len(level_ids), 5000):
-            pairs.update(StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids[start:start + 5000])
-                         .values_list("product_id", "location_id"))
+            pairs.update(
+                StockLevel.objects.for_tenant(tenant)
+                .filter(id__in=level_ids[start : start + 5000])
+                .values_list("product_id", "location_id")
+            )
     product_ids = sorted({p for p, _ in pairs})
     candidates = []
     for start in range(0, len(product_ids), 5000):
-        candidates.extend(_rules(tenant).filter(product_id__in=product_ids[start:start + 5000]))
+        candidates.extend(_rules(tenant).filter(product_id__in=product_ids[start : start + 5000]))
     rules = [r for r in candidates if r.channel_id or (r.product_id, r.location_id) in pairs]
     return evaluate_rules(tenant=tenant, rules=rules)
 
@@ -127,8 +138,9 @@ def rule_list(*, tenant):
     return _rules(tenant).order_by("product__sku", "id")
 
 
-def save_rule(*, tenant, actor: Actor, sku: str, threshold: int, location_code: str = "",
-              channel_code: str = "") -> StockAlertRule:
+def save_rule(
+    *, tenant, actor: Actor, sku: str, threshold: int, location_code: str = "", channel_code: str = ""
+) -> StockAlertRule:
     """Create the rule for (SKU, location) or (SKU, channel), or change its threshold; evaluated at once."""
     if bool(location_code) == bool(channel_code):
         raise ValidationFailed(errors={"location": ["Give either a location or a channel."]})
@@ -150,13 +162,22 @@ def save_rule(*, tenant, actor: Actor, sku: str, threshold: int, location_code: 
         scope["channel"] = channel
     try:
         with transaction.atomic():
-            rule, created = StockAlertRule.objects.for_tenant(tenant).select_for_update().get_or_create(
-                tenant=tenant, product=product, **scope, defaults={"threshold": threshold})
+            rule, created = (
+                StockAlertRule.objects.for_tenant(tenant)
+                .select_for_update()
+                .get_or_create(tenant=tenant, product=product, **scope, defaults={"threshold": threshold})
+            )
             if not created and rule.threshold != threshold:
                 rule.threshold = threshold
                 rule.save(update_fields=["threshold"])
-            audit.record(tenant=tenant, actor=actor, action="inventory.alert_rule_saved", obj=rule,
-                         object_repr=f"{sku} @ {location_code or channel_code}", changes={"threshold": threshold})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="inventory.alert_rule_saved",
+                obj=rule,
+                object_repr=f"{sku} @ {location_code or channel_code}",
+                changes={"threshold": threshold},
+            )
             evaluate_rules(tenant=tenant, rules=[rule])
     except IntegrityError:
         raise Conflict("This rule was just created by someone else; retry.") from None
@@ -168,6 +189,11 @@ def delete_rule(*, tenant, actor: Actor, rule_id: int) -> None:
         rule = _rules(tenant).filter(id=rule_id).first()
         if rule is None:
             raise NotFound("No such alert rule.")
-        audit.record(tenant=tenant, actor=actor, action="inventory.alert_rule_deleted", obj=rule,
-                     object_repr=f"{rule.product.sku} @ {rule.scope}")
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.alert_rule_deleted",
+            obj=rule,
+            object_repr=f"{rule.product.sku} @ {rule.scope}",
+        )
         rule.delete()

@@ -12,6 +12,7 @@ Per SKU:
 The answer takes a fixed number of queries whatever the number of SKUs and locations: the products, the
 pool, the stock rows and (when a product tracks lots) the lot sums.
 """
+
 from dataclasses import dataclass, field
 
 from inventory.geo import haversine_km
@@ -20,6 +21,7 @@ from inventory.sourcing import channel_locations, network_available, stock_figur
 from oms.errors import Conflict, ValidationFailed
 
 MAX_SKUS = 100
+
 
 @dataclass
 class LocationAvailability:
@@ -49,10 +51,16 @@ def parse_skus(raw: str | list) -> list[str]:
     return skus
 
 
-def channel_availability(*, tenant, channel, skus: list[str], only_locations: list | None = None,
-                         near: tuple[float, float] | None = None,
-                         visible_location_ids: set | None = None,
-                         max_locations: int | None = None) -> list[SkuAvailability]:
+def channel_availability(
+    *,
+    tenant,
+    channel,
+    skus: list[str],
+    only_locations: list | None = None,
+    near: tuple[float, float] | None = None,
+    visible_location_ids: set | None = None,
+    max_locations: int | None = None,
+) -> list[SkuAvailability]:
     """ATP of `skus` for `channel`, in the order asked.
 
     `only_locations` limits the per-location list to those locations of the pool (a store page, a pickup
@@ -67,12 +75,15 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
         raise ValueError("the channel belongs to the tenant")
     if not channel.active:
         raise Conflict(f"Channel {channel.code} is inactive.", channel=channel.code)
-    products = {p.sku: p for p in Product.objects.for_tenant(tenant).filter(sku__in=skus)
-                .only("id", "sku", "active", "tracks_lots")}
+    products = {
+        p.sku: p
+        for p in Product.objects.for_tenant(tenant).filter(sku__in=skus).only("id", "sku", "active", "tracks_lots")
+    }
     pool = channel_locations(tenant=tenant, channel=channel)
     pool_ids = [loc.id for loc in pool]
-    figures = stock_figures(tenant=tenant, product_ids=[p.id for p in products.values()], location_ids=pool_ids,
-                            channel=channel)
+    figures = stock_figures(
+        tenant=tenant, product_ids=[p.id for p in products.values()], location_ids=pool_ids, channel=channel
+    )
 
     listed = _listed_locations(pool, only_locations, visible_location_ids, near)
     if max_locations is not None:
@@ -83,10 +94,20 @@ def channel_availability(*, tenant, channel, skus: list[str], only_locations: li
         if product is None:
             results.append(SkuAvailability(sku=sku, available=0, known=False))
             continue
-        results.append(SkuAvailability(
-            sku=sku, available=network_available(figures, product.id, pool_ids, channel), known=True, product=product,
-            locations=[LocationAvailability(location=loc, available=figures.get((product.id, loc.id), 0),
-                                            distance_km=distance) for loc, distance in listed]))
+        results.append(
+            SkuAvailability(
+                sku=sku,
+                available=network_available(figures, product.id, pool_ids, channel),
+                known=True,
+                product=product,
+                locations=[
+                    LocationAvailability(
+                        location=loc, available=figures.get((product.id, loc.id), 0), distance_km=distance
+                    )
+                    for loc, distance in listed
+                ],
+            )
+        )
     return results
 
 

@@ -14,6 +14,7 @@ Lot-tracked SKUs are counted as a whole or lot by lot, never both in one count:
 A refused line refuses the completion (nothing is posted, the count stays open) so that it can be corrected.
 The counted/expected/variance figures stay on the lines for the stock accuracy KPI.
 """
+
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -67,9 +68,12 @@ def _stocked_lots(tenant, location, products) -> dict:
     tracked = [p.id for p in products if p.tracks_lots]
     found: dict[int, list] = {}
     if tracked:
-        for lot in (Lot.objects.for_tenant(tenant).filter(stock_level__location=location,
-                                                           stock_level__product_id__in=tracked, on_hand__gt=0)
-                    .select_related("stock_level").order_by("expires_on", "code")):
+        for lot in (
+            Lot.objects.for_tenant(tenant)
+            .filter(stock_level__location=location, stock_level__product_id__in=tracked, on_hand__gt=0)
+            .select_related("stock_level")
+            .order_by("expires_on", "code")
+        ):
             found.setdefault(lot.stock_level.product_id, []).append(lot)
     return found
 
@@ -83,8 +87,9 @@ def start_count(*, tenant, actor: Actor, location: str, skus: list[str] | None =
     if skus:
         products = list(_products(tenant, skus).values())
     else:
-        products = list(Product.objects.for_tenant(tenant).filter(stock_levels__location=place)
-                        .order_by("sku")[:MAX_LINES + 1])
+        products = list(
+            Product.objects.for_tenant(tenant).filter(stock_levels__location=place).order_by("sku")[: MAX_LINES + 1]
+        )
         if not products:
             raise ValidationFailed(errors={"skus": ["Nothing is stocked at this location: name the SKUs to count."]})
     if len(products) > MAX_LINES:
@@ -93,25 +98,48 @@ def start_count(*, tenant, actor: Actor, location: str, skus: list[str] | None =
     lines = []
     for product in products:
         for lot in lots.get(product.id) or [None]:
-            lines.append(CycleCountLine(tenant=tenant, product=product, location=place,
-                                        lot_code=lot.code if lot else "", expires_on=lot.expires_on if lot else None))
+            lines.append(
+                CycleCountLine(
+                    tenant=tenant,
+                    product=product,
+                    location=place,
+                    lot_code=lot.code if lot else "",
+                    expires_on=lot.expires_on if lot else None,
+                )
+            )
     if len(lines) > MAX_LINES:
-        raise ValidationFailed(errors={"skus": [f"At most {MAX_LINES} lines (SKUs and their lots) per count: "
-                                                "split it."]})
+        raise ValidationFailed(
+            errors={"skus": [f"At most {MAX_LINES} lines (SKUs and their lots) per count: split it."]}
+        )
     with transaction.atomic():
-        count = CycleCount.objects.create(tenant=tenant, number=f"CC-{next_value(tenant=tenant, name='count'):06d}",
-                                          location=place, note=note[:200], created_by=actor.label[:200])
+        count = CycleCount.objects.create(
+            tenant=tenant,
+            number=f"CC-{next_value(tenant=tenant, name='count'):06d}",
+            location=place,
+            note=note[:200],
+            created_by=actor.label[:200],
+        )
         for line in lines:
             line.count = count
         CycleCountLine.objects.bulk_create(lines)
-        audit.record(tenant=tenant, actor=actor, action="inventory.count_started", obj=count,
-                     changes={"location": location, "lines": len(lines)})
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.count_started",
+            obj=count,
+            changes={"location": location, "lines": len(lines)},
+        )
     return count
 
 
 def _locked_open(tenant, count_id: int) -> CycleCount:
-    count = CycleCount.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related("location").filter(
-        id=count_id).first()
+    count = (
+        CycleCount.objects.for_tenant(tenant)
+        .select_for_update(**LOCK_ROW)
+        .select_related("location")
+        .filter(id=count_id)
+        .first()
+    )
     if count is None:
         raise NotFound("No such count.")
     if count.status != CycleCount.Status.OPEN:
@@ -121,8 +149,9 @@ def _locked_open(tenant, count_id: int) -> CycleCount:
 
 def _entries(counted) -> list[Counted]:
     """The counted figures as Counted entries with tidy lot codes; malformed ones refused by position."""
-    entries = [Counted(sku=sku, counted=qty) for sku, qty in counted.items()] if isinstance(counted, dict) \
-        else list(counted)
+    entries = (
+        [Counted(sku=sku, counted=qty) for sku, qty in counted.items()] if isinstance(counted, dict) else list(counted)
+    )
     errors, seen, tidy = {}, set(), []
     for index, entry in enumerate(entries):
         qty = entry.counted
@@ -159,9 +188,16 @@ def record_counts(*, tenant, actor: Actor, count_id: int, counted, counted_at=No
         count = _locked_open(tenant, count_id)
         products = _products(tenant, [entry.sku for entry in entries])
         lines = {(line.product_id, line.lot_code): line for line in count.lines.all()}
-        known = {(lot.stock_level.product_id, lot.code): lot for lot in Lot.objects.for_tenant(tenant).filter(
-            stock_level__location=count.location, stock_level__product__in=[products[e.sku] for e in entries if e.lot],
-            code__in=[e.lot for e in entries if e.lot]).select_related("stock_level")}
+        known = {
+            (lot.stock_level.product_id, lot.code): lot
+            for lot in Lot.objects.for_tenant(tenant)
+            .filter(
+                stock_level__location=count.location,
+                stock_level__product__in=[products[e.sku] for e in entries if e.lot],
+                code__in=[e.lot for e in entries if e.lot],
+            )
+            .select_related("stock_level")
+        }
         errors, first_index, changed = {}, {}, []
         for index, entry in enumerate(entries):
             product = products[entry.sku]
@@ -176,20 +212,23 @@ def record_counts(*, tenant, actor: Actor, count_id: int, counted, counted_at=No
                 if lot is not None and entry.expires_on is not None and entry.expires_on != lot.expires_on:
                     errors[f"lines[{index}].expires_on"] = [
                         f"{_label(entry.sku, entry.lot)} expires on {lot.expires_on.isoformat()}, "
-                        f"not {entry.expires_on.isoformat()}."]
+                        f"not {entry.expires_on.isoformat()}."
+                    ]
                     continue
                 if lot is None and entry.counted and expires_on is None:
                     errors[f"lines[{index}].expires_on"] = [
                         f"{_label(entry.sku, entry.lot)} is new at {count.location.code}: give its expiry date "
-                        "(expires_on)."]
+                        "(expires_on)."
+                    ]
                     continue
                 if lot is not None:
                     expires_on = lot.expires_on
             if line is None:
                 if entry.counted is None:
                     continue
-                line = CycleCountLine(tenant=tenant, count=count, product=product, location=count.location,
-                                      lot_code=entry.lot)
+                line = CycleCountLine(
+                    tenant=tenant, count=count, product=product, location=count.location, lot_code=entry.lot
+                )
                 lines[(product.id, entry.lot)] = line
             line.counted, line.expires_on = entry.counted, expires_on
             line.counted_at = counted_at if entry.counted is not None else None
@@ -202,14 +241,26 @@ def record_counts(*, tenant, actor: Actor, count_id: int, counted, counted_at=No
         for product_id in sorted(mixed & first_index.keys(), key=first_index.get):
             sku = next(p.sku for p in products.values() if p.id == product_id)
             errors[f"lines[{first_index[product_id]}].lot"] = [
-                f"{sku} is counted both as a whole and lot by lot: count it one way (clear the other figures)."]
+                f"{sku} is counted both as a whole and lot by lot: count it one way (clear the other figures)."
+            ]
         if errors:
             raise ValidationFailed(errors=errors)
         for line in changed:
             line.save()
-        audit.record(tenant=tenant, actor=actor, action="inventory.count_recorded", obj=count,
-                     changes={"counted": [{"sku": e.sku, "lot": e.lot, "counted": e.counted} if e.lot
-                                          else {"sku": e.sku, "counted": e.counted} for e in entries]})
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.count_recorded",
+            obj=count,
+            changes={
+                "counted": [
+                    {"sku": e.sku, "lot": e.lot, "counted": e.counted}
+                    if e.lot
+                    else {"sku": e.sku, "counted": e.counted}
+                    for e in entries
+                ]
+            },
+        )
     return count
 
 
@@ -231,8 +282,9 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
     """`positions` {(sku, lot): index} names a refused line by its place in the request (`lines[2].lot`)."""
     with transaction.atomic():
         count = _locked_open(tenant, count_id)
-        lines = list(count.lines.filter(counted__isnull=False).select_related("product")
-                     .order_by("product_id", "lot_code"))
+        lines = list(
+            count.lines.filter(counted__isnull=False).select_related("product").order_by("product_id", "lot_code")
+        )
         if not lines:
             raise ValidationFailed(errors={"counted": ["Record at least one counted quantity first."]})
         levels = {}
@@ -241,10 +293,19 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
                 levels[line.product_id] = level_for(tenant=tenant, product=line.product, location=count.location)
         # Lock the rows (one location, by product) before reading what moved since each line was counted; the
         # level's lock also holds its lots still (every lot change updates its level first).
-        locked = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
-                  .filter(id__in=[lvl.id for lvl in levels.values()]).order_by("location_id", "product_id")}
-        lots = {(lot.stock_level_id, lot.code): lot for lot in Lot.objects.for_tenant(tenant).filter(
-            stock_level_id__in=list(locked), code__in={line.lot_code for line in lines if line.lot_code})}
+        locked = {
+            lvl.id: lvl
+            for lvl in StockLevel.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .filter(id__in=[lvl.id for lvl in levels.values()])
+            .order_by("location_id", "product_id")
+        }
+        lots = {
+            (lot.stock_level_id, lot.code): lot
+            for lot in Lot.objects.for_tenant(tenant).filter(
+                stock_level_id__in=list(locked), code__in={line.lot_code for line in lines if line.lot_code}
+            )
+        }
 
         def field(line, name):
             if positions is not None and (line.product.sku, line.lot_code) in positions:
@@ -255,37 +316,46 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
         for product_id in _mixed(lines):
             line = next(line for line in lines if line.product_id == product_id)
             refused.setdefault(field(line, "lot"), []).append(
-                f"{line.product.sku} is counted both as a whole and lot by lot: count it one way.")
+                f"{line.product.sku} is counted both as a whole and lot by lot: count it one way."
+            )
         for line in lines:
             level, line.lot_row = levels[line.product_id], None
-            moved = StockMovement.objects.for_tenant(tenant).filter(stock_level_id=level.id,
-                                                                   occurred_at__gt=line.counted_at)
+            moved = StockMovement.objects.for_tenant(tenant).filter(
+                stock_level_id=level.id, occurred_at__gt=line.counted_at
+            )
             if line.lot_code:
                 lot = lots.get((level.id, line.lot_code))
                 line.lot_row = lot
-                line.expected = (lot.on_hand - (moved.filter(lot=lot).aggregate(total=Sum("quantity"))["total"] or 0)
-                                 if lot is not None else 0)
+                line.expected = (
+                    lot.on_hand - (moved.filter(lot=lot).aggregate(total=Sum("quantity"))["total"] or 0)
+                    if lot is not None
+                    else 0
+                )
             else:
                 line.expected = locked[level.id].on_hand - (moved.aggregate(total=Sum("quantity"))["total"] or 0)
             line.variance = line.counted - line.expected
             if line.lot_code and not line.product.tracks_lots:
                 refused.setdefault(field(line, "lot"), []).append(
-                    f"{line.product.sku} does not track lots: count it without a lot.")
+                    f"{line.product.sku} does not track lots: count it without a lot."
+                )
             if line.variance <= 0:
                 continue
             if line.product.tracks_lots and not line.lot_code:
                 refused.setdefault(field(line, "lot"), []).append(
                     f"{line.product.sku}: {line.variance} more unit(s) than expected at {count.location.code}; "
                     f"{line.product.sku} tracks lots, so units found must name their lot: count them lot by lot "
-                    "(lot code and expiry date).")
+                    "(lot code and expiry date)."
+                )
             elif line.lot_code and line.lot_row is None and line.expires_on is None:
                 refused.setdefault(field(line, "expires_on"), []).append(
                     f"{_label(line.product.sku, line.lot_code)} is new at {count.location.code}: give its expiry "
-                    "date (expires_on).")
+                    "date (expires_on)."
+                )
             elif line.lot_row is not None and line.expires_on and line.expires_on != line.lot_row.expires_on:
                 refused.setdefault(field(line, "expires_on"), []).append(
                     f"{_label(line.product.sku, line.lot_code)} expires on {line.lot_row.expires_on.isoformat()}, "
-                    f"not {line.expires_on.isoformat()}.")
+                    f"not {line.expires_on.isoformat()}."
+                )
         if refused:
             raise ValidationFailed("Some counted lines cannot be posted; nothing was posted.", errors=refused)
         now, increased, posted = timezone.now(), set(), 0
@@ -295,9 +365,17 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
                 lot = line.lot_row
                 if line.lot_code and lot is None:
                     lot = lot_for(tenant=tenant, level=level, code=line.lot_code, expires_on=line.expires_on)
-                line.movement = post_movement(tenant=tenant, level=level, kind=MovementKind.COUNT,
-                                              quantity=line.variance, actor=actor, reason="cycle count",
-                                              reference=count.number, occurred_at=line.counted_at, lot=lot)
+                line.movement = post_movement(
+                    tenant=tenant,
+                    level=level,
+                    kind=MovementKind.COUNT,
+                    quantity=line.variance,
+                    actor=actor,
+                    reason="cycle count",
+                    reference=count.number,
+                    occurred_at=line.counted_at,
+                    lot=lot,
+                )
                 posted += 1
                 if line.variance > 0:
                     increased.add(line.product.sku)
@@ -307,12 +385,25 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
             line.save(update_fields=["expected", "variance", "movement", "posted_at", "expires_on"])
         count.status, count.completed_at, count.completed_by = CycleCount.Status.COMPLETED, now, actor.label[:200]
         count.save(update_fields=["status", "completed_at", "completed_by"])
-        audit.record(tenant=tenant, actor=actor, action="inventory.count_completed", obj=count,
-                     changes={"lines": len(lines), "adjusted": posted,
-                              "variance": sum(abs(line.variance) for line in lines)})
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.count_completed",
+            obj=count,
+            changes={"lines": len(lines), "adjusted": posted, "variance": sum(abs(line.variance) for line in lines)},
+        )
         if increased:
-            emit(tenant, "stock.adjusted", {"source": "count", "count": count.number, "skus": sorted(increased),
-                                            "locations": [count.location.code], "rows": len(increased)})
+            emit(
+                tenant,
+                "stock.adjusted",
+                {
+                    "source": "count",
+                    "count": count.number,
+                    "skus": sorted(increased),
+                    "locations": [count.location.code],
+                    "rows": len(increased),
+                },
+            )
         evaluate_levels(tenant=tenant, level_ids=list(locked))
     return count
 
@@ -326,8 +417,7 @@ def cancel_count(*, tenant, actor: Actor, count_id: int) -> CycleCount:
     return count
 
 
-def count_and_post(*, tenant, actor: Actor, location: str, counted, counted_at=None,
-                   note: str = "") -> CycleCount:
+def count_and_post(*, tenant, actor: Actor, location: str, counted, counted_at=None, note: str = "") -> CycleCount:
     """A count done elsewhere (a WMS, a handheld): open, record and complete it in one transaction.
 
     `counted` is `{sku: units}` or a list of `Counted`; a refused entry is named by its position
@@ -340,15 +430,25 @@ def count_and_post(*, tenant, actor: Actor, location: str, counted, counted_at=N
     positions = {(entry.sku, entry.lot): index for index, entry in enumerate(entries)}
     with transaction.atomic():
         count = CycleCount.objects.create(
-            tenant=tenant, number=f"CC-{next_value(tenant=tenant, name='count'):06d}",
-            location=_location(tenant, location), note=note[:200], created_by=actor.label[:200])
-        audit.record(tenant=tenant, actor=actor, action="inventory.count_started", obj=count,
-                     changes={"location": location, "lines": len(entries)})
+            tenant=tenant,
+            number=f"CC-{next_value(tenant=tenant, name='count'):06d}",
+            location=_location(tenant, location),
+            note=note[:200],
+            created_by=actor.label[:200],
+        )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.count_started",
+            obj=count,
+            changes={"location": location, "lines": len(entries)},
+        )
         record_counts(tenant=tenant, actor=actor, count_id=count.id, counted=entries, counted_at=counted_at)
         return _complete(tenant=tenant, actor=actor, count_id=count.id, positions=positions)
 
 
 # --- selectors ----------------------------------------------------------------------------------------------
+
 
 def count_list(*, tenant, locations=None, status: str = ""):
     counts = CycleCount.objects.for_tenant(tenant).select_related("location").order_by("-id")
@@ -382,6 +482,9 @@ def accuracy(*, tenant, since=None, location=None) -> dict:
         exact += variance == 0
         abs_variance += abs(variance)
         expected += max(exp, 0)
-    return {"lines": total, "exact_lines": exact,
-            "line_accuracy": exact / total if total else None,
-            "unit_accuracy": max(1 - abs_variance / expected, 0) if expected else None}
+    return {
+        "lines": total,
+        "exact_lines": exact,
+        "line_accuracy": exact / total if total else None,
+        "unit_accuracy": max(1 - abs_variance / expected, 0) if expected else None,
+    }

@@ -1,4 +1,5 @@
 """django-filter FilterSets for the inventory lists. A malformed filter value is a 400 naming the filter."""
+
 import django_filters
 from django.db.models import Q
 

@@ -1,4 +1,5 @@
 """Forms of the stock pages; they validate the shape, the services judge the business rules."""
+
 from datetime import timedelta
 
 from django import forms
@@ -43,10 +44,15 @@ def parse_sku_lines(text: str, *, with_quantity: bool) -> list:
 class AdjustmentForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     location = LocationChoiceField(label=_("Location"), queryset=Location.objects.none())
-    delta = forms.IntegerField(label=_("Change (units)"), min_value=-1_000_000_000, max_value=1_000_000_000,
-                               help_text=_("Positive to add units, negative to remove them."))
-    kind = forms.ChoiceField(label=_("Kind"), choices=[(MovementKind.ADJUSTMENT, _("Adjustment")),
-                                                       (MovementKind.RECEIPT, _("Receipt"))])
+    delta = forms.IntegerField(
+        label=_("Change (units)"),
+        min_value=-1_000_000_000,
+        max_value=1_000_000_000,
+        help_text=_("Positive to add units, negative to remove them."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[(MovementKind.ADJUSTMENT, _("Adjustment")), (MovementKind.RECEIPT, _("Receipt"))]
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
     def __init__(self, *args, tenant, **kwargs):
@@ -62,8 +68,11 @@ class AdjustmentForm(forms.Form):
 class TransferForm(forms.Form):
     source = LocationChoiceField(label=_("From"), queryset=Location.objects.none())
     destination = LocationChoiceField(label=_("To"), queryset=Location.objects.none())
-    lines = forms.CharField(label=_("Lines"), widget=forms.Textarea(attrs={"rows": 6}),
-                            help_text=_("One line per SKU: the SKU, a space, the quantity."))
+    lines = forms.CharField(
+        label=_("Lines"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("One line per SKU: the SKU, a space, the quantity."),
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, tenant, **kwargs):
@@ -85,8 +94,12 @@ class TransferForm(forms.Form):
 
 class CountStartForm(forms.Form):
     location = LocationChoiceField(label=_("Location"), queryset=Location.objects.none())
-    skus = forms.CharField(label=_("SKUs to count"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text=_("One SKU per line; leave empty to count every SKU stocked there."))
+    skus = forms.CharField(
+        label=_("SKUs to count"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One SKU per line; leave empty to count every SKU stocked there."),
+    )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, tenant, allowed=None, **kwargs):
@@ -102,21 +115,36 @@ class CountLotForm(forms.Form):
 
     sku = forms.CharField(label=_("SKU"), max_length=64)
     lot = forms.CharField(label=_("Lot"), max_length=64)
-    expires_on = forms.DateField(label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_("Required for a lot this location does not hold yet."))
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Required for a lot this location does not hold yet."),
+    )
     counted = forms.IntegerField(label=_("Counted"), min_value=0, max_value=1_000_000_000)
 
 
 class ImportForm(forms.Form):
-    mode = forms.ChoiceField(label=_("The file holds"), choices=StockImportJob.Mode.choices,
-                             widget=forms.RadioSelect, initial=StockImportJob.Mode.ADJUSTMENTS)
-    file = forms.FileField(label=_("CSV file"),
-                           help_text=_("Columns: sku, location, quantity and optionally reason "
-                                       "(plus lot and expires_on for lot-tracked products)."))
-    as_of = forms.DateTimeField(label=_("Counted as of"), required=False,
-                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                                help_text=_("Snapshots only: when the counts were taken (default: now). "
-                                            "Movements recorded after that time are kept."))
+    mode = forms.ChoiceField(
+        label=_("The file holds"),
+        choices=StockImportJob.Mode.choices,
+        widget=forms.RadioSelect,
+        initial=StockImportJob.Mode.ADJUSTMENTS,
+    )
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "Columns: sku, location, quantity and optionally reason (plus lot and expires_on for lot-tracked products)."
+        ),
+    )
+    as_of = forms.DateTimeField(
+        label=_("Counted as of"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text=_(
+            "Snapshots only: when the counts were taken (default: now). Movements recorded after that time are kept."
+        ),
+    )
 
     def clean_as_of(self):
         as_of = self.cleaned_data.get("as_of")
@@ -129,8 +157,7 @@ class AlertRuleForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     location = LocationChoiceField(label=_("Location"), queryset=Location.objects.none(), required=False)
     channel = forms.ModelChoiceField(label=_("or channel"), queryset=None, required=False)
-    threshold = forms.IntegerField(label=_("Low at or below (units available)"), min_value=0,
-                                   max_value=1_000_000_000)
+    threshold = forms.IntegerField(label=_("Low at or below (units available)"), min_value=0, max_value=1_000_000_000)
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)

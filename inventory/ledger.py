@@ -3,6 +3,7 @@
 Lock order: a change always updates the StockLevel row first and only then its lots, exactly like the
 reservations do, so a level's row lock also serialises every change of its lots.
 """
+
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -46,14 +47,27 @@ def lot_for(*, tenant, level: StockLevel, code: str, expires_on) -> Lot:
         except IntegrityError:
             lot = Lot.objects.for_tenant(tenant).get(stock_level=level, code=code)
     if lot.expires_on != expires_on:
-        raise ValidationFailed(errors={"expires_on": [
-            f"Lot {code} expires on {lot.expires_on.isoformat()}, not {expires_on.isoformat()}."]})
+        raise ValidationFailed(
+            errors={
+                "expires_on": [f"Lot {code} expires on {lot.expires_on.isoformat()}, not {expires_on.isoformat()}."]
+            }
+        )
     return lot
 
 
-def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor: Actor, reason: str = "",
-                  reference: str = "", occurred_at=None, release_reserved: int = 0,
-                  lot: Lot | None = None) -> StockMovement:
+def post_movement(
+    *,
+    tenant,
+    level: StockLevel,
+    kind: str,
+    quantity: int,
+    actor: Actor,
+    reason: str = "",
+    reference: str = "",
+    occurred_at=None,
+    release_reserved: int = 0,
+    lot: Lot | None = None,
+) -> StockMovement:
     """Change on_hand by `quantity` (signed) and write the ledger row.
 
     The update is conditional: on_hand may never fall below what is reserved (after `release_reserved`
@@ -81,7 +95,8 @@ def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor:
         if quantity > 0:
             raise ValidationFailed(
                 f"{product.sku} tracks lots: a receipt names the lot and its expiry date.",
-                errors={"lot": [f"{product.sku} tracks lots: give the lot code and its expiry date."]})
+                errors={"lot": [f"{product.sku} tracks lots: give the lot code and its expiry date."]},
+            )
         if release_reserved:
             raise ValueError("reserved units of a lot-tracked product are released lot by lot")
     occurred_at = occurred_at or timezone.now()
@@ -97,41 +112,51 @@ def post_movement(*, tenant, level: StockLevel, kind: str, quantity: int, actor:
 
 
 def _change_level(tenant, level, quantity, release_reserved):
-    updated = (StockLevel.objects.for_tenant(tenant)
-               .filter(id=level.id, on_hand__gte=F("reserved") - quantity - release_reserved,
-                       reserved__gte=release_reserved)
-               .filter(on_hand__gte=-quantity)
-               .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved,
-                       updated_at=timezone.now()))
+    updated = (
+        StockLevel.objects.for_tenant(tenant)
+        .filter(id=level.id, on_hand__gte=F("reserved") - quantity - release_reserved, reserved__gte=release_reserved)
+        .filter(on_hand__gte=-quantity)
+        .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved, updated_at=timezone.now())
+    )
     if not updated:
         current = StockLevel.objects.for_tenant(tenant).get(id=level.id)
         raise Conflict(
             f"{level.product.sku} at {level.location.code}: on hand {current.on_hand}, reserved {current.reserved}; "
             f"a change of {quantity} would leave less on hand than is reserved.",
-            sku=level.product.sku, location=level.location.code, on_hand=current.on_hand,
-            reserved=current.reserved, delta=quantity)
+            sku=level.product.sku,
+            location=level.location.code,
+            on_hand=current.on_hand,
+            reserved=current.reserved,
+            delta=quantity,
+        )
 
 
 def _change_lot(tenant, level, lot, quantity, release_reserved):
-    updated = (Lot.objects.for_tenant(tenant)
-               .filter(id=lot.id, on_hand__gte=F("reserved") - quantity - release_reserved,
-                       reserved__gte=release_reserved)
-               .filter(on_hand__gte=-quantity)
-               .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved,
-                       updated_at=timezone.now()))
+    updated = (
+        Lot.objects.for_tenant(tenant)
+        .filter(id=lot.id, on_hand__gte=F("reserved") - quantity - release_reserved, reserved__gte=release_reserved)
+        .filter(on_hand__gte=-quantity)
+        .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved, updated_at=timezone.now())
+    )
     if not updated:
         current = Lot.objects.for_tenant(tenant).get(id=lot.id)
         raise Conflict(
             f"{level.product.sku} lot {lot.code} at {level.location.code}: on hand {current.on_hand}, reserved "
             f"{current.reserved}; a change of {quantity} would leave less on hand than is reserved.",
-            sku=level.product.sku, location=level.location.code, lot=lot.code, on_hand=current.on_hand,
-            reserved=current.reserved, delta=quantity)
+            sku=level.product.sku,
+            location=level.location.code,
+            lot=lot.code,
+            on_hand=current.on_hand,
+            reserved=current.reserved,
+            delta=quantity,
+        )
 
 
 def _take_from_lots(tenant, level, kind, units, actor, reason, reference, occurred_at):
     """Remove `units` unreserved units from the level's lots, earliest expiry first (the level is locked)."""
-    lots = list(Lot.objects.for_tenant(tenant).filter(stock_level=level, on_hand__gt=F("reserved"))
-                .order_by("expires_on", "id"))
+    lots = list(
+        Lot.objects.for_tenant(tenant).filter(stock_level=level, on_hand__gt=F("reserved")).order_by("expires_on", "id")
+    )
     movements, missing = [], units
     for lot in lots:
         take = min(missing, lot.on_hand - lot.reserved)
@@ -141,18 +166,31 @@ def _take_from_lots(tenant, level, kind, units, actor, reason, reference, occurr
         if not missing:
             movements[0].lot_movements = movements
             return movements[0]
-    raise Conflict(f"{level.product.sku} at {level.location.code}: the lots hold {units - missing} unreserved "
-                   f"units, fewer than the {units} to remove.",
-                   sku=level.product.sku, location=level.location.code, delta=-units)
+    raise Conflict(
+        f"{level.product.sku} at {level.location.code}: the lots hold {units - missing} unreserved "
+        f"units, fewer than the {units} to remove.",
+        sku=level.product.sku,
+        location=level.location.code,
+        delta=-units,
+    )
 
 
 def _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at):
     return StockMovement.objects.create(
-        tenant=tenant, stock_level=level, lot=lot, kind=kind, quantity=quantity, reason=reason[:200],
-        reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at)
+        tenant=tenant,
+        stock_level=level,
+        lot=lot,
+        kind=kind,
+        quantity=quantity,
+        reason=reason[:200],
+        reference=reference[:120],
+        actor_label=actor.label[:200],
+        occurred_at=occurred_at,
+    )
 
 
 # --- the ledger check ------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Discrepancy:
@@ -173,16 +211,23 @@ def ledger_discrepancies(*, tenant=None, check_reservations: bool = False) -> li
     """Every stock row whose on_hand differs from the sum of its movements or whose reserved is outside
     0..on_hand, the same for lots, and lot-tracked rows that are not the sum of their lots. Operator work:
     it reads across tenants unless one is given."""
-    rows = sql.ledger_check_rows(tenant_id=tenant.id if tenant is not None else None,
-                                 check_reservations=check_reservations)
+    rows = sql.ledger_check_rows(
+        tenant_id=tenant.id if tenant is not None else None, check_reservations=check_reservations
+    )
     found = []
     for slug, sku, code, on_hand, reserved, total in rows["levels"]:
         found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total))))
     for slug, sku, code, lot_code, on_hand, reserved, total in rows["lots"]:
         found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total)), lot=lot_code))
     for slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved in rows["lot_sums"]:
-        found.append(Discrepancy(slug, sku, code, f"on hand {on_hand} / reserved {reserved} but its lots hold "
-                                                  f"{lots_on_hand} / {lots_reserved}"))
+        found.append(
+            Discrepancy(
+                slug,
+                sku,
+                code,
+                f"on hand {on_hand} / reserved {reserved} but its lots hold {lots_on_hand} / {lots_reserved}",
+            )
+        )
     for slug, sku, code, reserved, total in rows.get("reservations", []):
         found.append(Discrepancy(slug, sku, code, f"reserved {reserved} but active reservations hold {total}"))
     return found

@@ -9,6 +9,7 @@ conditional update; with its row lock held, the units are then allocated to the 
 (FEFO), skipping expired lots and lots whose remaining shelf life is shorter than the channel's minimum. If the
 sellable lots cannot cover the quantity, the whole reservation is rolled back and answered as insufficient.
 """
+
 import random
 import time
 from dataclasses import dataclass, field
@@ -66,10 +67,13 @@ class _Short(Exception):
 
 # --- the conditional updates -----------------------------------------------------------------------------
 
+
 def _take(tenant, level_id: int, quantity: int) -> bool:
-    return bool(StockLevel.objects.for_tenant(tenant)
-                .filter(id=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity)
-                .update(reserved=F("reserved") + quantity, updated_at=timezone.now()))
+    return bool(
+        StockLevel.objects.for_tenant(tenant)
+        .filter(id=level_id, on_hand__gte=F("reserved") + F("safety_stock") + quantity)
+        .update(reserved=F("reserved") + quantity, updated_at=timezone.now())
+    )
 
 
 def _take_rows(tenant, wanted: dict[int, int]) -> bool:
@@ -83,14 +87,20 @@ def _take_rows(tenant, wanted: dict[int, int]) -> bool:
 def _allocate_lots(tenant, level_id: int, quantity: int, expires_from: date) -> list[tuple[int, int]] | None:
     """[(lot_id, units)] taken FEFO from the sellable lots of a row whose lock this transaction holds;
     None when they cannot cover the quantity (the caller rolls back)."""
-    lots = (Lot.objects.for_tenant(tenant)
-            .filter(stock_level_id=level_id, expires_on__gte=expires_from, on_hand__gt=F("reserved"))
-            .order_by("expires_on", "id").values_list("id", "on_hand", "reserved"))
+    lots = (
+        Lot.objects.for_tenant(tenant)
+        .filter(stock_level_id=level_id, expires_on__gte=expires_from, on_hand__gt=F("reserved"))
+        .order_by("expires_on", "id")
+        .values_list("id", "on_hand", "reserved")
+    )
     taken, missing = [], quantity
     for lot_id, on_hand, reserved in lots:
         take = min(missing, on_hand - reserved)
-        if not (Lot.objects.for_tenant(tenant).filter(id=lot_id, on_hand__gte=F("reserved") + take)
-                .update(reserved=F("reserved") + take, updated_at=timezone.now())):
+        if not (
+            Lot.objects.for_tenant(tenant)
+            .filter(id=lot_id, on_hand__gte=F("reserved") + take)
+            .update(reserved=F("reserved") + take, updated_at=timezone.now())
+        ):
             return None
         taken.append((lot_id, take))
         missing -= take
@@ -100,8 +110,11 @@ def _allocate_lots(tenant, level_id: int, quantity: int, expires_from: date) -> 
 
 
 def _give_back(tenant, level_id: int, quantity: int) -> None:
-    updated = (StockLevel.objects.for_tenant(tenant).filter(id=level_id, reserved__gte=quantity)
-               .update(reserved=F("reserved") - quantity, updated_at=timezone.now()))
+    updated = (
+        StockLevel.objects.for_tenant(tenant)
+        .filter(id=level_id, reserved__gte=quantity)
+        .update(reserved=F("reserved") - quantity, updated_at=timezone.now())
+    )
     if not updated:
         raise Conflict("Reserved quantity is lower than the release asked for.", stock_level=level_id)
 
@@ -113,8 +126,11 @@ def _give_back_lots(tenant, reservation: Reservation, quantity: int) -> None:
     missing = quantity
     for allocation in allocations:
         take = min(missing, allocation.quantity)
-        if not (Lot.objects.for_tenant(tenant).filter(id=allocation.lot_id, reserved__gte=take)
-                .update(reserved=F("reserved") - take, updated_at=timezone.now())):
+        if not (
+            Lot.objects.for_tenant(tenant)
+            .filter(id=allocation.lot_id, reserved__gte=take)
+            .update(reserved=F("reserved") - take, updated_at=timezone.now())
+        ):
             raise Conflict("Reserved lot quantity is lower than the release asked for.", lot=allocation.lot.code)
         _shrink(tenant, allocation, take)
         missing -= take
@@ -136,6 +152,7 @@ def _is_deadlock(exc: OperationalError) -> bool:
 
 
 # --- holding units at concrete locations -----------------------------------------------------------------
+
 
 def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = None) -> list[Reservation]:
     """Reserve every hold or none: raises InsufficientStock naming the short ones.
@@ -170,14 +187,25 @@ def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = N
                         if allocations[index] is None:
                             raise _Short
                 reservations = [
-                    Reservation(tenant=tenant, stock_level=item.level, channel=channel, quantity=item.quantity,
-                                order_line=item.order_line, reference=(item.reference or "")[:120],
-                                expires_at=expires_at)
-                    for item in holds]
+                    Reservation(
+                        tenant=tenant,
+                        stock_level=item.level,
+                        channel=channel,
+                        quantity=item.quantity,
+                        order_line=item.order_line,
+                        reference=(item.reference or "")[:120],
+                        expires_at=expires_at,
+                    )
+                    for item in holds
+                ]
                 insert_rows(reservations)
-                ReservationLot.objects.bulk_create([
-                    ReservationLot(tenant=tenant, reservation=reservations[index], lot_id=lot_id, quantity=units)
-                    for index, taken in allocations.items() for lot_id, units in taken])
+                ReservationLot.objects.bulk_create(
+                    [
+                        ReservationLot(tenant=tenant, reservation=reservations[index], lot_id=lot_id, quantity=units)
+                        for index, taken in allocations.items()
+                        for lot_id, units in taken
+                    ]
+                )
                 return reservations
         except _Short:
             raise InsufficientStock(lines=_short_lines(tenant, holds, expires_from)) from None
@@ -193,10 +221,13 @@ def _short_lines(tenant, holds: list[Hold], expires_from: date) -> list[dict]:
     """Per (SKU, location) asked for: requested and available now; the short ones, or all if none is short
     any more (the race was lost to a buyer who has since released)."""
     level_ids = {h.level.id for h in holds}
-    fresh = {lvl.id: lvl for lvl in StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids)
-             .select_related("product", "location")}
-    lots = sellable_lot_units(tenant=tenant, level_ids=[i for i, lvl in fresh.items() if lvl.product.tracks_lots],
-                              expires_from=expires_from)
+    fresh = {
+        lvl.id: lvl
+        for lvl in StockLevel.objects.for_tenant(tenant).filter(id__in=level_ids).select_related("product", "location")
+    }
+    lots = sellable_lot_units(
+        tenant=tenant, level_ids=[i for i, lvl in fresh.items() if lvl.product.tracks_lots], expires_from=expires_from
+    )
     requested = {}
     for h in holds:
         requested[h.level.id] = requested.get(h.level.id, 0) + h.quantity
@@ -204,21 +235,33 @@ def _short_lines(tenant, holds: list[Hold], expires_from: date) -> list[dict]:
     for level_id, quantity in requested.items():
         level = fresh[level_id]
         available = level_available(level, lots.get(level_id, 0) if level.product.tracks_lots else None)
-        lines.append({"sku": level.product.sku, "location": level.location.code, "requested": quantity,
-                      "available": available})
+        lines.append(
+            {"sku": level.product.sku, "location": level.location.code, "requested": quantity, "available": available}
+        )
     return [line for line in lines if line["available"] < line["requested"]] or lines
 
 
-def release(*, tenant, reservation: Reservation, quantity: int | None = None,
-            status: str = Reservation.Status.RELEASED, expired_before=None) -> int:
+def release(
+    *,
+    tenant,
+    reservation: Reservation,
+    quantity: int | None = None,
+    status: str = Reservation.Status.RELEASED,
+    expired_before=None,
+) -> int:
     """Give back all or part of an active reservation; returns the units released (0 if nothing was held).
 
     `expired_before`: release only if the reservation expires before that instant (the expiry task, which
     must not release a hold whose expiry was extended meanwhile).
     """
     with transaction.atomic():
-        locked = Reservation.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
-            "stock_level__product").filter(id=reservation.id, status=Reservation.Status.ACTIVE).first()
+        locked = (
+            Reservation.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .select_related("stock_level__product")
+            .filter(id=reservation.id, status=Reservation.Status.ACTIVE)
+            .first()
+        )
         if locked is None:
             return 0
         if expired_before is not None and (locked.expires_at is None or locked.expires_at >= expired_before):
@@ -252,23 +295,45 @@ def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, re
     if quantity <= 0:
         raise ValueError("consume a positive quantity")
     with transaction.atomic():
-        locked = Reservation.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
-            "stock_level__product", "stock_level__location").filter(
-            id=reservation.id, status=Reservation.Status.ACTIVE).first()
+        locked = (
+            Reservation.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .select_related("stock_level__product", "stock_level__location")
+            .filter(id=reservation.id, status=Reservation.Status.ACTIVE)
+            .first()
+        )
         if locked is None or quantity > locked.quantity:
             raise Conflict("Only active reserved units can be consumed.", reservation=reservation.id)
         level = locked.stock_level
         movements = []
         if not level.product.tracks_lots:
-            movements.append(post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-quantity,
-                                           release_reserved=quantity, actor=actor, reference=reference))
+            movements.append(
+                post_movement(
+                    tenant=tenant,
+                    level=level,
+                    kind=MovementKind.SALE,
+                    quantity=-quantity,
+                    release_reserved=quantity,
+                    actor=actor,
+                    reference=reference,
+                )
+            )
         else:
             missing = quantity
             for allocation in locked.lot_allocations.select_related("lot").order_by("lot__expires_on", "lot_id"):
                 take = min(missing, allocation.quantity)
-                movements.append(post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-take,
-                                               release_reserved=take, lot=allocation.lot, actor=actor,
-                                               reference=reference))
+                movements.append(
+                    post_movement(
+                        tenant=tenant,
+                        level=level,
+                        kind=MovementKind.SALE,
+                        quantity=-take,
+                        release_reserved=take,
+                        lot=allocation.lot,
+                        actor=actor,
+                        reference=reference,
+                    )
+                )
                 _shrink(tenant, allocation, take)
                 missing -= take
                 if not missing:
@@ -281,8 +346,10 @@ def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, re
 
 # --- sourcing: where each demand is reserved ---------------------------------------------------------------
 
-def plan_sourcing(*, demands: list[LineDemand], ordered_locations: list, levels: dict,
-                  split: bool = True) -> list[LineDemand]:
+
+def plan_sourcing(
+    *, demands: list[LineDemand], ordered_locations: list, levels: dict, split: bool = True
+) -> list[LineDemand]:
     """Choose where each line is reserved, from a snapshot of availability.
 
     One location for the whole order when one can serve every line (the first in pool priority);
@@ -322,8 +389,9 @@ def shortfalls(demands: list[LineDemand], levels: dict, ordered_locations: list,
     for d in demands:
         covered = sum(h.quantity for h in d.holds)
         if covered < d.quantity:
-            figures = [levels[(d.product.id, loc.id)].sellable for loc in ordered_locations
-                       if (d.product.id, loc.id) in levels]
+            figures = [
+                levels[(d.product.id, loc.id)].sellable for loc in ordered_locations if (d.product.id, loc.id) in levels
+            ]
             total = (sum(figures) if split else max(figures, default=0)) if d.product.active else 0
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": total})
     return out
@@ -338,15 +406,23 @@ def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_location
         needed[d.product.id] = needed.get(d.product.id, 0) + d.quantity
     figures = {key: level.sellable for key, level in levels.items()}
     for d in demands:
-        promisable = apply_buffer(network_total(figures, d.product.id, [loc.id for loc in ordered_locations]),
-                                  channel)
+        promisable = apply_buffer(network_total(figures, d.product.id, [loc.id for loc in ordered_locations]), channel)
         if needed[d.product.id] > promisable:
             out.append({"sku": d.product.sku, "requested": d.quantity, "available": promisable})
     return out
 
 
-def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=None, ttl_seconds=None,
-                    order_lines: dict | None = None, attempts: int = 3, split: bool = True) -> list[LineDemand]:
+def reserve_demands(
+    *,
+    tenant,
+    channel,
+    demands: list[LineDemand],
+    locations=None,
+    ttl_seconds=None,
+    order_lines: dict | None = None,
+    attempts: int = 3,
+    split: bool = True,
+) -> list[LineDemand]:
     """Plan and reserve every demand at concrete locations, all or nothing.
 
     `locations` narrows the pool (a pickup store); `order_lines` maps a demand key to the OrderLine its
@@ -382,8 +458,10 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
         if short:
             raise InsufficientStock(lines=short)
         planned = [(d, h) for d in demands for h in d.holds]
-        holds = [Hold(level=h.level, quantity=h.quantity, order_line=order_lines.get(d.key),
-                      reference=str(d.key)) for d, h in planned]
+        holds = [
+            Hold(level=h.level, quantity=h.quantity, order_line=order_lines.get(d.key), reference=str(d.key))
+            for d, h in planned
+        ]
         try:
             reservations = hold(tenant=tenant, holds=holds, channel=channel, ttl_seconds=ttl_seconds)
         except InsufficientStock:
@@ -400,8 +478,11 @@ def reserve_demands(*, tenant, channel, demands: list[LineDemand], locations=Non
 
 def find_reservation(*, tenant, reservation_id: int) -> Reservation:
     try:
-        return Reservation.objects.for_tenant(tenant).select_related(
-            "stock_level__product", "stock_level__location", "channel").get(id=reservation_id)
+        return (
+            Reservation.objects.for_tenant(tenant)
+            .select_related("stock_level__product", "stock_level__location", "channel")
+            .get(id=reservation_id)
+        )
     except Reservation.DoesNotExist:
         raise NotFound("No such reservation.") from None
 
@@ -409,5 +490,8 @@ def find_reservation(*, tenant, reservation_id: int) -> Reservation:
 def expired_reservation_ids(*, now=None, limit: int = 500) -> list[tuple[int, int]]:
     """[(tenant_id, reservation_id)] of active holds past their expiry, oldest first (all tenants)."""
     now = now or timezone.now()
-    return list(Reservation.all_tenants.filter(Q(status=Reservation.Status.ACTIVE), expires_at__lt=now)
-                .order_by("expires_at", "id").values_list("tenant_id", "id")[:limit])
+    return list(
+        Reservation.all_tenants.filter(Q(status=Reservation.Status.ACTIVE), expires_at__lt=now)
+        .order_by("expires_at", "id")
+        .values_list("tenant_id", "id")[:limit]
+    )

@@ -2,6 +2,7 @@
 
 Stock quantities change in inventory/ledger.py (on_hand) and inventory/reservations.py (reserved) only.
 """
+
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -26,12 +27,26 @@ SKU_HELP = "Use 1 to 64 letters, digits, dots, hyphens or underscores, starting 
 CODE_HELP = "Use 1 to 40 letters, digits, hyphens or underscores, starting with a letter or digit."
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRODUCT_FIELDS = ("name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")
-LOCATION_FIELDS = ("name", "kind", "address", "latitude", "longitude", "timezone", "ships", "pickup",
-                   "accepts_returns", "daily_capacity", "cutoff_time", "opening_hours", "active")
+LOCATION_FIELDS = (
+    "name",
+    "kind",
+    "address",
+    "latitude",
+    "longitude",
+    "timezone",
+    "ships",
+    "pickup",
+    "accepts_returns",
+    "daily_capacity",
+    "cutoff_time",
+    "opening_hours",
+    "active",
+)
 MAX_RESERVATION_TTL = 30 * 24 * 3600
 
 
 # --- validation shared by the API and the services -------------------------------------------------------
+
 
 def gtin_is_valid(code: str) -> bool:
     """EAN-8, UPC-A (12), EAN-13 or GTIN-14 with a correct GS1 check digit."""
@@ -106,8 +121,10 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
                 errors[name] = [f"Must lie between -{limit} and {limit}."]
             data[name] = value
     if (merged.get("latitude") is None) != (merged.get("longitude") is None):
-        errors.setdefault("latitude" if merged.get("latitude") is None else "longitude",
-                          ["Give both latitude and longitude, or neither."])
+        errors.setdefault(
+            "latitude" if merged.get("latitude") is None else "longitude",
+            ["Give both latitude and longitude, or neither."],
+        )
     if "address" in data and not isinstance(data["address"], dict):
         errors["address"] = ["Give an object (line1, postal_code, city, country, ...)."]
     if "opening_hours" in data:
@@ -134,7 +151,7 @@ def _opening_hours_problem(hours) -> str | None:
             return f"{day}: give a list of [opens, closes] pairs."
         for span in spans:
             if not (isinstance(span, list) and len(span) == 2 and all(isinstance(t, str) for t in span)):
-                return f"{day}: each opening is [\"HH:MM\", \"HH:MM\"]."
+                return f'{day}: each opening is ["HH:MM", "HH:MM"].'
             try:
                 opens, closes = (time.fromisoformat(t) for t in span)
             except ValueError:
@@ -162,6 +179,7 @@ def _plain(value):
 
 # --- products --------------------------------------------------------------------------------------------
 
+
 def product_by_sku(*, tenant, sku: str, for_update: bool = False) -> Product:
     queryset = Product.objects.for_tenant(tenant)
     if for_update:
@@ -172,17 +190,39 @@ def product_by_sku(*, tenant, sku: str, for_update: bool = False) -> Product:
         raise NotFound(f"No product with SKU {sku!r}.") from None
 
 
-def create_product(*, tenant, actor: Actor, sku: str, name: str, barcode: str = "", active: bool = True,
-                   weight_grams: int | None = None, attributes: dict | None = None,
-                   tracks_lots: bool = False) -> Product:
+def create_product(
+    *,
+    tenant,
+    actor: Actor,
+    sku: str,
+    name: str,
+    barcode: str = "",
+    active: bool = True,
+    weight_grams: int | None = None,
+    attributes: dict | None = None,
+    tracks_lots: bool = False,
+) -> Product:
     sku = check_sku(sku)
-    data = _check_product_fields({"name": name, "barcode": barcode, "active": active, "weight_grams": weight_grams,
-                                  "attributes": attributes or {}, "tracks_lots": tracks_lots})
+    data = _check_product_fields(
+        {
+            "name": name,
+            "barcode": barcode,
+            "active": active,
+            "weight_grams": weight_grams,
+            "attributes": attributes or {},
+            "tracks_lots": tracks_lots,
+        }
+    )
     try:
         with transaction.atomic():
             product = Product.objects.create(tenant=tenant, sku=sku, **data)
-            audit.record(tenant=tenant, actor=actor, action="product.created", obj=product,
-                         changes={k: _plain(v) for k, v in data.items()})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="product.created",
+                obj=product,
+                changes={k: _plain(v) for k, v in data.items()},
+            )
     except IntegrityError:
         raise Conflict(f"A product with SKU {sku!r} already exists.", sku=sku) from None
     return product
@@ -223,8 +263,9 @@ class RowResult:
 MAX_BULK_ROWS = 1000
 
 
-def upsert_products(*, tenant, actor: Actor, rows: list[dict],
-                    rejected: list[RowResult] | None = None) -> list[RowResult]:
+def upsert_products(
+    *, tenant, actor: Actor, rows: list[dict], rejected: list[RowResult] | None = None
+) -> list[RowResult]:
     """Create or update products by SKU, row by row: a bad row is rejected with its reasons, the others
     are applied in one transaction. Fields a row omits keep their value on an existing product.
 
@@ -261,8 +302,12 @@ def upsert_products(*, tenant, actor: Actor, rows: list[dict],
 
 def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
     with transaction.atomic():
-        existing = {p.sku: p for p in Product.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
-                    .filter(sku__in=[sku for _, sku, _ in valid])}
+        existing = {
+            p.sku: p
+            for p in Product.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .filter(sku__in=[sku for _, sku, _ in valid])
+        }
         tracked_change = {}
         to_create, to_update, changed_fields, created, updated = [], [], set(), [], []
         for index, sku, data in valid:
@@ -271,8 +316,7 @@ def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
                 if "name" not in data:
                     results[index] = RowResult(index, sku, "rejected", {"name": ["A new product needs a name."]})
                     continue
-                defaults = {"barcode": "", "active": True, "weight_grams": None, "attributes": {},
-                            "tracks_lots": False}
+                defaults = {"barcode": "", "active": True, "weight_grams": None, "attributes": {}, "tracks_lots": False}
                 to_create.append(Product(tenant=tenant, sku=sku, **{**defaults, **data}))
                 results[index] = RowResult(index, sku, "created")
                 created.append(sku)
@@ -300,16 +344,23 @@ def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
         if to_create:
             Product.objects.bulk_create(to_create, batch_size=500)
         if to_update:
-            Product.objects.for_tenant(tenant).bulk_update([p for _, p in to_update],
-                                                           [*sorted(changed_fields), "updated_at"], batch_size=500)
+            Product.objects.for_tenant(tenant).bulk_update(
+                [p for _, p in to_update], [*sorted(changed_fields), "updated_at"], batch_size=500
+            )
         if created or updated:
-            audit.record(tenant=tenant, actor=actor, action="product.bulk_upserted", object_type="inventory.product",
-                         object_repr=f"{len(created)} created, {len(updated)} updated",
-                         changes={"created": created, "updated": updated})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="product.bulk_upserted",
+                object_type="inventory.product",
+                object_repr=f"{len(created)} created, {len(updated)} updated",
+                changes={"created": created, "updated": updated},
+            )
     return [results[i] for i in sorted(results)]
 
 
 # --- locations -------------------------------------------------------------------------------------------
+
 
 def location_by_code(*, tenant, code: str, for_update: bool = False) -> Location:
     queryset = Location.objects.for_tenant(tenant)
@@ -323,13 +374,19 @@ def location_by_code(*, tenant, code: str, for_update: bool = False) -> Location
 
 def create_location(*, tenant, actor: Actor, code: str, name: str, kind: str, **fields) -> Location:
     code = check_code(code)
-    data = _check_location_fields({"name": name, "kind": kind,
-                                   **{k: v for k, v in fields.items() if k in LOCATION_FIELDS}})
+    data = _check_location_fields(
+        {"name": name, "kind": kind, **{k: v for k, v in fields.items() if k in LOCATION_FIELDS}}
+    )
     try:
         with transaction.atomic():
             location = Location.objects.create(tenant=tenant, code=code, **data)
-            audit.record(tenant=tenant, actor=actor, action="location.created", obj=location,
-                         changes={k: _plain(v) for k, v in data.items()})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="location.created",
+                obj=location,
+                changes={k: _plain(v) for k, v in data.items()},
+            )
     except IntegrityError:
         raise Conflict(f"A location with code {code!r} already exists.", location=code) from None
     return location
@@ -350,28 +407,48 @@ def update_location(*, tenant, actor: Actor, code: str, changes: dict) -> Locati
 
 # --- stock settings --------------------------------------------------------------------------------------
 
+
 def set_safety_stock(*, tenant, actor: Actor, level: StockLevel, safety_stock: int) -> StockLevel:
     """Units a location keeps back from every promise (display stock, damaged-in-waiting)."""
     if not isinstance(safety_stock, int) or safety_stock < 0:
         raise ValidationFailed(errors={"safety_stock": ["Give a whole number of units, 0 or more."]})
     with transaction.atomic():
-        locked = StockLevel.objects.for_tenant(tenant).select_for_update(**LOCK_ROW).select_related(
-            "product", "location").get(id=level.id)
+        locked = (
+            StockLevel.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .select_related("product", "location")
+            .get(id=level.id)
+        )
         if locked.safety_stock != safety_stock:
             before = locked.safety_stock
             StockLevel.objects.for_tenant(tenant).filter(id=level.id).update(
-                safety_stock=safety_stock, updated_at=timezone.now())
-            audit.record(tenant=tenant, actor=actor, action="stock.safety_stock_changed", obj=locked,
-                         object_repr=f"{locked.product.sku} @ {locked.location.code}",
-                         changes={"safety_stock": [before, safety_stock]})
+                safety_stock=safety_stock, updated_at=timezone.now()
+            )
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="stock.safety_stock_changed",
+                obj=locked,
+                object_repr=f"{locked.product.sku} @ {locked.location.code}",
+                changes={"safety_stock": [before, safety_stock]},
+            )
         locked.safety_stock = safety_stock
     return locked
 
 
 # --- cart holds and API reservations ----------------------------------------------------------------------
 
-def place_hold(*, tenant, channel, product: Product, quantity: int, location: Location | None = None,
-               ttl_seconds: int | None = None, reference: str = "") -> Reservation:
+
+def place_hold(
+    *,
+    tenant,
+    channel,
+    product: Product,
+    quantity: int,
+    location: Location | None = None,
+    ttl_seconds: int | None = None,
+    reference: str = "",
+) -> Reservation:
     """Hold `quantity` units of one SKU for a channel at one location (the first in pool priority that can
     serve all of them, or the location given); expires after the TTL (default: the channel's)."""
     if not isinstance(quantity, int) or quantity <= 0:
@@ -381,8 +458,14 @@ def place_hold(*, tenant, channel, product: Product, quantity: int, location: Lo
     elif not 0 < ttl_seconds <= MAX_RESERVATION_TTL:
         raise ValidationFailed(errors={"ttl": [f"Give 1 to {MAX_RESERVATION_TTL} seconds."]})
     demand = LineDemand(key=reference or product.sku, product=product, quantity=quantity)
-    reserve_demands(tenant=tenant, channel=channel, demands=[demand], ttl_seconds=ttl_seconds, split=False,
-                    locations=[location] if location is not None else None)
+    reserve_demands(
+        tenant=tenant,
+        channel=channel,
+        demands=[demand],
+        ttl_seconds=ttl_seconds,
+        split=False,
+        locations=[location] if location is not None else None,
+    )
     reservation = demand.reservations[0]
     if reservation.reference != reference[:120]:
         Reservation.objects.for_tenant(tenant).filter(id=reservation.id).update(reference=reference[:120])
@@ -394,11 +477,18 @@ def check_not_owned_by_order(*, tenant, reservation: Reservation) -> None:
     releasing it alone would leave the order allocated while its units are back on sale."""
     if reservation.order_line_id is None:
         return
-    order_id, number = (Reservation.objects.for_tenant(tenant).filter(id=reservation.id)
-                        .values_list("order_line__order_id", "order_line__order__number").get())
+    order_id, number = (
+        Reservation.objects.for_tenant(tenant)
+        .filter(id=reservation.id)
+        .values_list("order_line__order_id", "order_line__order__number")
+        .get()
+    )
     raise ReservationOwnedByOrder(
         f"This reservation holds stock for order {number}; cancel or edit the order instead.",
-        reservation=reservation.id, order_id=order_id, order_number=number)
+        reservation=reservation.id,
+        order_id=order_id,
+        order_number=number,
+    )
 
 
 def release_hold(*, tenant, reservation: Reservation) -> Reservation:
@@ -408,8 +498,11 @@ def release_hold(*, tenant, reservation: Reservation) -> Reservation:
     release(tenant=tenant, reservation=reservation)
     reservation = find_reservation(tenant=tenant, reservation_id=reservation.id)
     if reservation.status == Reservation.Status.CONSUMED:
-        raise Conflict("This reservation was consumed by a shipment; its units have left.",
-                       reservation=reservation.id, reservation_status=reservation.status)
+        raise Conflict(
+            "This reservation was consumed by a shipment; its units have left.",
+            reservation=reservation.id,
+            reservation_status=reservation.status,
+        )
     return reservation
 
 
@@ -430,15 +523,26 @@ def expire_reservations(*, now=None, batch: int = 500) -> int:
         for tenant_id, reservation_id in rows:
             tenant = tenants.get(tenant_id) or tenants.setdefault(tenant_id, Tenant.objects.get(id=tenant_id))
             with transaction.atomic():
-                reservation = Reservation.objects.for_tenant(tenant).select_related(
-                    "stock_level__product", "stock_level__location").get(id=reservation_id)
-                units = release(tenant=tenant, reservation=reservation, status=Reservation.Status.EXPIRED,
-                                expired_before=now)
+                reservation = (
+                    Reservation.objects.for_tenant(tenant)
+                    .select_related("stock_level__product", "stock_level__location")
+                    .get(id=reservation_id)
+                )
+                units = release(
+                    tenant=tenant, reservation=reservation, status=Reservation.Status.EXPIRED, expired_before=now
+                )
                 if units and reservation.order_line_id:
-                    emit(tenant, "reservation.expired", {
-                        "reservation_id": reservation.id, "order_line_id": reservation.order_line_id,
-                        "sku": reservation.stock_level.product.sku,
-                        "location": reservation.stock_level.location.code, "quantity": units})
+                    emit(
+                        tenant,
+                        "reservation.expired",
+                        {
+                            "reservation_id": reservation.id,
+                            "order_line_id": reservation.order_line_id,
+                            "sku": reservation.stock_level.product.sku,
+                            "location": reservation.stock_level.location.code,
+                            "quantity": units,
+                        },
+                    )
             if units:
                 expired += 1
                 progress += 1

@@ -10,6 +10,7 @@ backorders, low-stock alerts and the reservation code.
   shelf and not reserved, safety stock included (`on_shelf`). Safety stock protects online promises, not goods
   already in a customer's hands; the ledger's own constraint (on_hand >= reserved) bounds it.
 """
+
 import zoneinfo
 from datetime import date, timedelta
 
@@ -38,9 +39,12 @@ def sellable_from(*, tenant, channel=None) -> date:
 
 def sellable_lot_units(*, tenant, level_ids, expires_from: date) -> dict:
     """{stock_level_id: unreserved units in lots expiring on or after `expires_from`}, one query."""
-    rows = (Lot.objects.for_tenant(tenant).filter(stock_level_id__in=list(level_ids), expires_on__gte=expires_from,
-                                                   on_hand__gt=F("reserved"))
-            .values("stock_level_id").annotate(free=Sum(F("on_hand") - F("reserved"))))
+    rows = (
+        Lot.objects.for_tenant(tenant)
+        .filter(stock_level_id__in=list(level_ids), expires_on__gte=expires_from, on_hand__gt=F("reserved"))
+        .values("stock_level_id")
+        .annotate(free=Sum(F("on_hand") - F("reserved")))
+    )
     return {row["stock_level_id"]: row["free"] for row in rows}
 
 
@@ -51,16 +55,17 @@ def level_available(level: StockLevel, sellable_lots: int | None = None) -> int:
     return min(available, sellable_lots or 0) if sellable_lots is not None else available
 
 
-
 def pool_levels(*, tenant, channel, products, locations=None) -> dict:
     """{(product_id, location_id): StockLevel} for the channel's pool (or the given locations), with
     `.sellable` set to what the row can promise to this channel (lots and shelf life counted); two queries."""
     if locations is None:
         locations = channel_locations(tenant=tenant, channel=channel)
     location_ids = [loc.id for loc in locations]
-    levels = list(StockLevel.objects.for_tenant(tenant)
-                  .filter(product_id__in=[p.id for p in products], location_id__in=location_ids)
-                  .select_related("location", "product"))
+    levels = list(
+        StockLevel.objects.for_tenant(tenant)
+        .filter(product_id__in=[p.id for p in products], location_id__in=location_ids)
+        .select_related("location", "product")
+    )
     _set_sellable(tenant=tenant, channel=channel, levels=levels)
     return {(lvl.product_id, lvl.location_id): lvl for lvl in levels}
 
@@ -71,18 +76,22 @@ def pool_levels(*, tenant, channel, products, locations=None) -> dict:
 # Locations of the pool that hold no row of these products are left out: a plan can take nothing from them,
 # so leaving them out changes no plan and no shortfall. Rows are hydrated into model instances directly.
 
+
 def _hydrate(model, spec, values):
     names, _, converters = spec
-    values = [convert(value, None, connection) if convert is not None and value is not None else value
-              for convert, value in zip(converters, values, strict=True)]
+    values = [
+        convert(value, None, connection) if convert is not None and value is not None else value
+        for convert, value in zip(converters, values, strict=True)
+    ]
     return model.from_db(connection.alias, names, values)
 
 
 def pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     """(the pool's locations that hold these products, in priority order; {(product_id, location_id): level})
     with `.sellable` set as pool_levels() sets it."""
-    rows, (level_spec, location_spec, product_spec) = sql.pool_rows(tenant_id=tenant.id, channel_id=channel.id,
-                                                                     product_ids=[p.id for p in products])
+    rows, (level_spec, location_spec, product_spec) = sql.pool_rows(
+        tenant_id=tenant.id, channel_id=channel.id, product_ids=[p.id for p in products]
+    )
     first_location, first_product = len(level_spec[0]), len(level_spec[0]) + len(location_spec[0])
     rank_at = first_product + len(product_spec[0])
     locations, ranks, products_by_id, levels = {}, {}, {}, {}
@@ -103,13 +112,14 @@ def pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     return ordered, levels
 
 
-
 def channel_locations(*, tenant, channel) -> list:
     """The channel's sourcing pool, in priority order, active locations only."""
     if channel.tenant_id != tenant.id:
         raise NotFound("No such channel.")
-    return [cl.location for cl in channel.pool.select_related("location").filter(location__active=True)
-            .order_by("priority", "id")]
+    return [
+        cl.location
+        for cl in channel.pool.select_related("location").filter(location__active=True).order_by("priority", "id")
+    ]
 
 
 def apply_buffer(network: int, channel) -> int:
@@ -129,8 +139,11 @@ def apply_buffer(network: int, channel) -> int:
 def _set_sellable(*, tenant, channel, levels: list) -> None:
     """Set `.sellable` on each row (model instances with their product): what it can promise to `channel`."""
     tracked = [lvl.id for lvl in levels if lvl.product.tracks_lots]
-    lots = sellable_lot_units(tenant=tenant, level_ids=tracked,
-                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked else {}
+    lots = (
+        sellable_lot_units(tenant=tenant, level_ids=tracked, expires_from=sellable_from(tenant=tenant, channel=channel))
+        if tracked
+        else {}
+    )
     for lvl in levels:
         lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
 
@@ -138,13 +151,26 @@ def _set_sellable(*, tenant, channel, levels: list) -> None:
 def stock_figures(*, tenant, product_ids, location_ids, channel=None) -> dict:
     """{(product_id, location_id): what the row can promise} for these products at these locations, to `channel`
     (its minimum shelf life; None: today's sellable lots). Rows of inactive products count 0. Two queries."""
-    rows = list(StockLevel.objects.for_tenant(tenant)
-                .filter(product_id__in=list(product_ids), location_id__in=list(location_ids))
-                .values("id", "product_id", "location_id", "on_hand", "reserved", "safety_stock",
-                        "product__tracks_lots", "product__active"))
+    rows = list(
+        StockLevel.objects.for_tenant(tenant)
+        .filter(product_id__in=list(product_ids), location_id__in=list(location_ids))
+        .values(
+            "id",
+            "product_id",
+            "location_id",
+            "on_hand",
+            "reserved",
+            "safety_stock",
+            "product__tracks_lots",
+            "product__active",
+        )
+    )
     tracked = [r["id"] for r in rows if r["product__tracks_lots"]]
-    lots = sellable_lot_units(tenant=tenant, level_ids=tracked,
-                              expires_from=sellable_from(tenant=tenant, channel=channel)) if tracked else {}
+    lots = (
+        sellable_lot_units(tenant=tenant, level_ids=tracked, expires_from=sellable_from(tenant=tenant, channel=channel))
+        if tracked
+        else {}
+    )
     figures = {}
     for r in rows:
         level = StockLevel(on_hand=r["on_hand"], reserved=r["reserved"], safety_stock=r["safety_stock"])

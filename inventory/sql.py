@@ -5,6 +5,7 @@ parameter per column (the ORM would build a query with a placeholder per value, 
 order intake, the hottest path, reads and reserves in single statements the ORM cannot express. Every
 statement filters on the tenant explicitly, except the ledger check, which is operator work across tenants.
 """
+
 from django.db import connection
 
 from inventory.models import Location, MovementKind, Product, Reservation, StockLevel, StockMovement
@@ -15,17 +16,21 @@ CHUNK = 5_000
 
 def _chunks(items: list):
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
 # --- stock sync (inventory/sync.py) ----------------------------------------------------------------------
+
 
 def ids_by(model, *, tenant_id: int, field_name: str, values) -> dict:
     """{value: id} of the tenant's rows of `model` whose `field_name` is one of `values` (SKUs, location codes).
     One array parameter: no query with 10,000 placeholders to build."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {field_name}, id FROM {model._meta.db_table} "
-                       f"WHERE tenant_id = %s AND {field_name} = ANY(%s::text[])", [tenant_id, sorted(values)])
+        cursor.execute(
+            f"SELECT {field_name}, id FROM {model._meta.db_table} "
+            f"WHERE tenant_id = %s AND {field_name} = ANY(%s::text[])",
+            [tenant_id, sorted(values)],
+        )
         return dict(cursor.fetchall())
 
 
@@ -40,7 +45,8 @@ def level_ids(*, tenant_id: int, pairs) -> dict:
                 "FROM unnest(%s::bigint[], %s::bigint[]) AS v(product_id, location_id) "
                 f"CROSS JOIN LATERAL (SELECT id FROM {StockLevel._meta.db_table} WHERE tenant_id = %s "
                 "AND location_id = v.location_id AND product_id = v.product_id LIMIT 1) AS s",
-                [[p for p, _ in chunk], [loc for _, loc in chunk], tenant_id])
+                [[p for p, _ in chunk], [loc for _, loc in chunk], tenant_id],
+            )
             found.update({(p, loc): level_id for p, loc, level_id in cursor.fetchall()})
     return found
 
@@ -51,9 +57,11 @@ def lock_levels(*, tenant_id: int, ids: list) -> dict:
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, on_hand, reserved FROM {StockLevel._meta.db_table} "
-                       "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) ORDER BY location_id, product_id FOR UPDATE",
-                       [tenant_id, ids])
+        cursor.execute(
+            f"SELECT id, on_hand, reserved FROM {StockLevel._meta.db_table} "
+            "WHERE tenant_id = %s AND id = ANY(%s::bigint[]) ORDER BY location_id, product_id FOR UPDATE",
+            [tenant_id, ids],
+        )
         return {level_id: [on_hand, reserved] for level_id, on_hand, reserved in cursor.fetchall()}
 
 
@@ -65,7 +73,8 @@ def add_to_on_hand(*, tenant_id: int, changes: dict, now) -> None:
             cursor.execute(
                 f"UPDATE {StockLevel._meta.db_table} AS s SET on_hand = s.on_hand + v.delta, updated_at = %s "
                 "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, delta) WHERE s.id = v.id AND s.tenant_id = %s",
-                [now, [i for i, _ in chunk], [d for _, d in chunk], tenant_id])
+                [now, [i for i, _ in chunk], [d for _, d in chunk], tenant_id],
+            )
 
 
 def insert_movements(*, tenant_id: int, rows: list, reference: str, actor_label: str, occurred_at, now) -> None:
@@ -78,8 +87,18 @@ def insert_movements(*, tenant_id: int, rows: list, reference: str, actor_label:
                 "SELECT %s, v.level_id, v.kind, v.quantity, v.reason, %s, %s, %s, %s "
                 "FROM unnest(%s::bigint[], %s::text[], %s::integer[], %s::text[]) AS v(level_id, kind, quantity, "
                 "reason)",
-                [tenant_id, reference, actor_label, occurred_at, now, [r[0] for r in chunk],
-                 [r[1] for r in chunk], [r[2] for r in chunk], [r[3] for r in chunk]])
+                [
+                    tenant_id,
+                    reference,
+                    actor_label,
+                    occurred_at,
+                    now,
+                    [r[0] for r in chunk],
+                    [r[1] for r in chunk],
+                    [r[2] for r in chunk],
+                    [r[3] for r in chunk],
+                ],
+            )
 
 
 def later_movements(*, tenant_id: int, ids: list, as_of) -> dict:
@@ -88,10 +107,12 @@ def later_movements(*, tenant_id: int, ids: list, as_of) -> dict:
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT stock_level_id, SUM(quantity), MAX(occurred_at) FILTER (WHERE kind = %s) "
-                       f"FROM {StockMovement._meta.db_table} WHERE tenant_id = %s "
-                       "AND stock_level_id = ANY(%s::bigint[]) AND occurred_at > %s GROUP BY stock_level_id",
-                       [MovementKind.COUNT, tenant_id, sorted(ids), as_of])
+        cursor.execute(
+            f"SELECT stock_level_id, SUM(quantity), MAX(occurred_at) FILTER (WHERE kind = %s) "
+            f"FROM {StockMovement._meta.db_table} WHERE tenant_id = %s "
+            "AND stock_level_id = ANY(%s::bigint[]) AND occurred_at > %s GROUP BY stock_level_id",
+            [MovementKind.COUNT, tenant_id, sorted(ids), as_of],
+        )
         return {level_id: (total or 0, newest) for level_id, total, newest in cursor.fetchall()}
 
 
@@ -116,15 +137,19 @@ def reserve_rows(*, tenant_id: int, wanted: dict[int, int], now) -> bool:
     """Add `wanted[level_id]` to reserved on every row that can cover it; True when every row could."""
     ids = list(wanted)
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_ROWS.format(table=StockLevel._meta.db_table),
-                       [ids, list(wanted.values()), tenant_id, ids, now])
+        cursor.execute(
+            _TAKE_ROWS.format(table=StockLevel._meta.db_table), [ids, list(wanted.values()), tenant_id, ids, now]
+        )
         return len(cursor.fetchall()) == len(ids)
 
 
 def _columns(model) -> tuple[list[str], list[str], list]:
     fields = model._meta.concrete_fields
-    return ([f.attname for f in fields], [f.column for f in fields],
-            [f.from_db_value if hasattr(f, "from_db_value") else None for f in fields])
+    return (
+        [f.attname for f in fields],
+        [f.column for f in fields],
+        [f.from_db_value if hasattr(f, "from_db_value") else None for f in fields],
+    )
 
 
 _POOL = None
@@ -137,15 +162,17 @@ def _pool_statement() -> tuple[str, tuple]:
 
         pool_model = apps.get_model("channels", "ChannelLocation")
         specs = (_columns(StockLevel), _columns(Location), _columns(Product))
-        select = ", ".join([f"s.{c}" for c in specs[0][1]] + [f"l.{c}" for c in specs[1][1]]
-                           + [f"p.{c}" for c in specs[2][1]])
+        select = ", ".join(
+            [f"s.{c}" for c in specs[0][1]] + [f"l.{c}" for c in specs[1][1]] + [f"p.{c}" for c in specs[2][1]]
+        )
         statement = (
             f"SELECT {select}, cl.priority, cl.id FROM {StockLevel._meta.db_table} s "
             f"JOIN {Location._meta.db_table} l ON l.tenant_id = s.tenant_id AND l.id = s.location_id "
             f"JOIN {Product._meta.db_table} p ON p.tenant_id = s.tenant_id AND p.id = s.product_id "
             f"JOIN {pool_model._meta.db_table} cl ON cl.tenant_id = s.tenant_id AND cl.location_id = s.location_id "
             "AND cl.channel_id = %s "
-            "WHERE s.tenant_id = %s AND s.product_id = ANY(%s::bigint[]) AND l.active")
+            "WHERE s.tenant_id = %s AND s.product_id = ANY(%s::bigint[]) AND l.active"
+        )
         _POOL = (statement, specs)
     return _POOL
 
@@ -225,9 +252,11 @@ def ledger_check_rows(*, tenant_id: int | None, check_reservations: bool) -> dic
     held)."""
     level_filter, params = ("AND s.tenant_id = %s", [tenant_id]) if tenant_id is not None else ("", [])
     lot_filter = "AND lot.tenant_id = %s" if tenant_id is not None else ""
-    checks = {"levels": _LEVEL_CHECK.format(tenant_filter=level_filter),
-              "lots": _LOT_CHECK.format(tenant_filter=lot_filter),
-              "lot_sums": _LOT_SUM_CHECK.format(tenant_filter=level_filter)}
+    checks = {
+        "levels": _LEVEL_CHECK.format(tenant_filter=level_filter),
+        "lots": _LOT_CHECK.format(tenant_filter=lot_filter),
+        "lot_sums": _LOT_SUM_CHECK.format(tenant_filter=level_filter),
+    }
     found = {}
     with connection.cursor() as cursor:
         for rule, statement in checks.items():

@@ -14,6 +14,7 @@ Rules:
   movements), so a 10,000-row batch takes about a second.
 - Stock increases emit one `stock.adjusted` event per batch (not per row) so that backorders can react.
 """
+
 import csv
 import io
 import re
@@ -127,8 +128,18 @@ def _parse(rows, *, value_field: str, snapshot: bool, index_offset: int, result:
         elif raw.get("expires_on") not in (None, "") and expires_on is None:
             _reject(result, index, sku, code, "expires_on must be a date (YYYY-MM-DD).")
         else:
-            parsed.append(_Row(index=index, sku=sku, location=code, value=value, reason=reason.strip()[:200],
-                               kind=kind, lot=lot[:64], expires_on=expires_on))
+            parsed.append(
+                _Row(
+                    index=index,
+                    sku=sku,
+                    location=code,
+                    value=value,
+                    reason=reason.strip()[:200],
+                    kind=kind,
+                    lot=lot[:64],
+                    expires_on=expires_on,
+                )
+            )
     return parsed
 
 
@@ -147,9 +158,13 @@ def _ensure_levels(tenant, wanted: set, known: dict) -> dict:
     missing = wanted - known.keys()
     if missing:
         StockLevel.objects.bulk_create(
-            [StockLevel(tenant=tenant, product_id=p, location_id=loc)
-             for p, loc in sorted(missing, key=lambda k: (k[1], k[0]))],
-            ignore_conflicts=True, batch_size=2000)
+            [
+                StockLevel(tenant=tenant, product_id=p, location_id=loc)
+                for p, loc in sorted(missing, key=lambda k: (k[1], k[0]))
+            ],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
         known.update(_level_ids(tenant, missing))
     return known
 
@@ -163,23 +178,34 @@ def _lock(tenant, level_ids: dict) -> dict:
 def _insert_movements(tenant, rows: list, *, reference: str, actor: Actor, occurred_at) -> None:
     """Write the ledger rows [(level_id, kind, quantity, reason)] in bulk."""
     if rows:
-        sql.insert_movements(tenant_id=tenant.id, rows=[(level_id, kind, quantity, reason[:200])
-                                                        for level_id, kind, quantity, reason in rows],
-                             reference=reference[:120], actor_label=actor.label[:200], occurred_at=occurred_at,
-                             now=timezone.now())
+        sql.insert_movements(
+            tenant_id=tenant.id,
+            rows=[(level_id, kind, quantity, reason[:200]) for level_id, kind, quantity, reason in rows],
+            reference=reference[:120],
+            actor_label=actor.label[:200],
+            occurred_at=occurred_at,
+            now=timezone.now(),
+        )
 
 
-def _post_lot_row(tenant, row: _Row, level_id: int, change: int, product, location, actor, reference,
-                  as_of) -> str:
+def _post_lot_row(tenant, row: _Row, level_id: int, change: int, product, location, actor, reference, as_of) -> str:
     """One row of a lot-tracked product through the ledger: a receipt names its lot, a removal without a lot
     takes the earliest-expiring units. Returns the reason when refused, "" when posted."""
     level = StockLevel(id=level_id, tenant=tenant, product=product, location=location)
     try:
         with transaction.atomic():
             lot = lot_for(tenant=tenant, level=level, code=row.lot, expires_on=row.expires_on) if row.lot else None
-            post_movement(tenant=tenant, level=level, kind=row.kind, quantity=change, actor=actor,
-                          reason=row.reason or ("count" if as_of else ""), reference=reference,
-                          occurred_at=as_of, lot=lot)
+            post_movement(
+                tenant=tenant,
+                level=level,
+                kind=row.kind,
+                quantity=change,
+                actor=actor,
+                reason=row.reason or ("count" if as_of else ""),
+                reference=reference,
+                occurred_at=as_of,
+                lot=lot,
+            )
     except DomainError as exc:
         return _message(exc)
     return ""
@@ -190,8 +216,9 @@ def apply_adjustments(*, tenant, rows: list, actor: Actor, index_offset: int = 0
     return _apply(tenant=tenant, rows=rows, actor=actor, as_of=None, index_offset=index_offset, batch=batch)
 
 
-def apply_snapshot(*, tenant, rows: list, as_of: datetime, actor: Actor, index_offset: int = 0,
-                   batch: str = "") -> SyncResult:
+def apply_snapshot(
+    *, tenant, rows: list, as_of: datetime, actor: Actor, index_offset: int = 0, batch: str = ""
+) -> SyncResult:
     """Apply absolute counts (`{"sku", "location", "quantity"}`) taken at `as_of`; see the module rules."""
     if timezone.is_naive(as_of):
         raise ValueError("as_of must be timezone-aware")
@@ -202,16 +229,27 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
     snapshot = as_of is not None
     result = SyncResult(batch=batch or uuid.uuid4().hex[:16])
     reference = f"{'snapshot' if snapshot else 'adjustments'}:{result.batch}"
-    parsed = _parse(rows, value_field="quantity" if snapshot else "delta", snapshot=snapshot,
-                    index_offset=index_offset, result=result)
+    parsed = _parse(
+        rows,
+        value_field="quantity" if snapshot else "delta",
+        snapshot=snapshot,
+        index_offset=index_offset,
+        result=result,
+    )
     with transaction.atomic():
         products = sql.ids_by(Product, tenant_id=tenant.id, field_name="sku", values={r.sku for r in parsed})
         locations = sql.ids_by(Location, tenant_id=tenant.id, field_name="code", values={r.location for r in parsed})
         # Lot-tracked products go through the ledger row by row (each movement names its lot); the rest in bulk.
-        lot_products = {p.id: p for p in Product.objects.for_tenant(tenant).filter(
-            sku__in=list(products), tracks_lots=True)} if products else {}
-        place = {loc.id: loc for loc in Location.objects.for_tenant(tenant).filter(
-            id__in=list(locations.values()))} if lot_products else {}
+        lot_products = (
+            {p.id: p for p in Product.objects.for_tenant(tenant).filter(sku__in=list(products), tracks_lots=True)}
+            if products
+            else {}
+        )
+        place = (
+            {loc.id: loc for loc in Location.objects.for_tenant(tenant).filter(id__in=list(locations.values()))}
+            if lot_products
+            else {}
+        )
         lot_levels = set()
         valid = []
         for row in parsed:
@@ -235,29 +273,45 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
             if snapshot:
                 moved_since, newest_count = later.get(level_id, (0, None))
                 if newest_count is not None:
-                    _reject(result, row.index, row.sku, row.location,
-                            f"Stale count: a newer count (as of {newest_count.isoformat()}) was already applied.")
+                    _reject(
+                        result,
+                        row.index,
+                        row.sku,
+                        row.location,
+                        f"Stale count: a newer count (as of {newest_count.isoformat()}) was already applied.",
+                    )
                     continue
                 target = row.value + moved_since
                 change = target - on_hand
                 if target < reserved:
-                    _reject(result, row.index, row.sku, row.location,
-                            f"A count of {row.value} plus {moved_since} moved since {as_of.isoformat()} leaves "
-                            f"{target} on hand, below the {reserved} reserved for orders.")
+                    _reject(
+                        result,
+                        row.index,
+                        row.sku,
+                        row.location,
+                        f"A count of {row.value} plus {moved_since} moved since {as_of.isoformat()} leaves "
+                        f"{target} on hand, below the {reserved} reserved for orders.",
+                    )
                     continue
             else:
                 change = row.value
                 if on_hand + change < reserved or on_hand + change < 0:
-                    _reject(result, row.index, row.sku, row.location,
-                            f"On hand {on_hand}, reserved {reserved}: a change of {change} would leave less on "
-                            "hand than is reserved.")
+                    _reject(
+                        result,
+                        row.index,
+                        row.sku,
+                        row.location,
+                        f"On hand {on_hand}, reserved {reserved}: a change of {change} would leave less on "
+                        "hand than is reserved.",
+                    )
                     continue
                 if on_hand + change > MAX_QUANTITY:
                     _reject(result, row.index, row.sku, row.location, "The resulting quantity is out of range.")
                     continue
             if change and row.key[0] in lot_products:
-                failure = _post_lot_row(tenant, row, level_id, change, lot_products[row.key[0]],
-                                        place[row.key[1]], actor, reference, as_of)
+                failure = _post_lot_row(
+                    tenant, row, level_id, change, lot_products[row.key[0]], place[row.key[1]], actor, reference, as_of
+                )
                 if failure:
                     _reject(result, row.index, row.sku, row.location, failure)
                     continue
@@ -267,37 +321,71 @@ def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
             if change:
                 state[level_id][0] = on_hand + change
             accepted_rows.append((row, level_id, change))
-        net = {level_id: values[0] - initial[level_id] for level_id, values in state.items()
-               if values[0] != initial[level_id]}
+        net = {
+            level_id: values[0] - initial[level_id]
+            for level_id, values in state.items()
+            if values[0] != initial[level_id]
+        }
         bulk = {level_id: change for level_id, change in net.items() if level_id not in lot_levels}
         if bulk:
             sql.add_to_on_hand(tenant_id=tenant.id, changes=bulk, now=timezone.now())
-        _insert_movements(tenant, [(level_id, row.kind, change, row.reason or ("count" if snapshot else ""))
-                                   for row, level_id, change in movements],
-                          reference=reference, actor=actor, occurred_at=as_of or timezone.now())
+        _insert_movements(
+            tenant,
+            [
+                (level_id, row.kind, change, row.reason or ("count" if snapshot else ""))
+                for row, level_id, change in movements
+            ],
+            reference=reference,
+            actor=actor,
+            occurred_at=as_of or timezone.now(),
+        )
         increases = []
         for row, _level_id, change in accepted_rows:
             result.accepted += 1
-            result.results.append({"index": row.index, "sku": row.sku, "location": row.location,
-                                   "status": "applied" if change else "unchanged", "change": change})
+            result.results.append(
+                {
+                    "index": row.index,
+                    "sku": row.sku,
+                    "location": row.location,
+                    "status": "applied" if change else "unchanged",
+                    "change": change,
+                }
+            )
             if change > 0:
                 increases.append(row)
         result.results.sort(key=lambda r: r["index"])
         result.rejected.sort(key=lambda r: r["index"])
         if increases:
-            emit(tenant, "stock.adjusted", {
-                "batch": result.batch, "source": "snapshot" if snapshot else "adjustments",
-                "skus": sorted({r.sku for r in increases}), "locations": sorted({r.location for r in increases}),
-                "rows": len(increases)})
+            emit(
+                tenant,
+                "stock.adjusted",
+                {
+                    "batch": result.batch,
+                    "source": "snapshot" if snapshot else "adjustments",
+                    "skus": sorted({r.sku for r in increases}),
+                    "locations": sorted({r.location for r in increases}),
+                    "rows": len(increases),
+                },
+            )
         if net:
             from inventory.alerts import evaluate_levels
 
-            evaluate_levels(tenant=tenant, level_ids=sorted(net),
-                            pairs={key for key, level_id in levels.items() if level_id in net})
-        audit.record(tenant=tenant, actor=actor, action=f"inventory.{'snapshot' if snapshot else 'adjustments'}",
-                     object_type="inventory.batch", object_id=result.batch, object_repr=reference,
-                     changes={"accepted": result.accepted, "rejected": len(result.rejected),
-                              "as_of": as_of.isoformat() if snapshot else None})
+            evaluate_levels(
+                tenant=tenant, level_ids=sorted(net), pairs={key for key, level_id in levels.items() if level_id in net}
+            )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action=f"inventory.{'snapshot' if snapshot else 'adjustments'}",
+            object_type="inventory.batch",
+            object_id=result.batch,
+            object_repr=reference,
+            changes={
+                "accepted": result.accepted,
+                "rejected": len(result.rejected),
+                "as_of": as_of.isoformat() if snapshot else None,
+            },
+        )
     return result
 
 
@@ -324,8 +412,9 @@ def _csv_rows(content: str) -> tuple[list[str], list[dict]]:
     for values in reader:
         if not any(value.strip() for value in values):
             continue
-        rows.append({name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header)
-                     if name in _COLUMNS})
+        rows.append(
+            {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in _COLUMNS}
+        )
     return header, rows
 
 
@@ -350,8 +439,14 @@ def create_import_job(*, tenant, actor: Actor, mode: str, file_name: str, conten
         raise ValidationFailed(errors={"file": [f"The file is not a readable CSV: {exc}."]}) from None
     missing = [column for column in ("sku", "location", "quantity") if column not in header]
     if missing:
-        raise ValidationFailed(errors={"file": ["The first line names the columns sku, location, quantity "
-                                                "(and optionally reason); missing: " + ", ".join(missing) + "."]})
+        raise ValidationFailed(
+            errors={
+                "file": [
+                    "The first line names the columns sku, location, quantity "
+                    "(and optionally reason); missing: " + ", ".join(missing) + "."
+                ]
+            }
+        )
     if not rows:
         raise ValidationFailed(errors={"file": ["The file has no rows."]})
     if len(rows) > MAX_IMPORT_ROWS:
@@ -364,10 +459,22 @@ def create_import_job(*, tenant, actor: Actor, mode: str, file_name: str, conten
         as_of = None
     with transaction.atomic():
         job = StockImportJob.objects.create(
-            tenant=tenant, mode=mode, file_name=file_name[:200], content=text, as_of=as_of, total_rows=len(rows),
-            created_by=actor.user, actor_label=actor.label[:200])
-        audit.record(tenant=tenant, actor=actor, action="inventory.import_uploaded", obj=job,
-                     changes={"mode": mode, "rows": len(rows)})
+            tenant=tenant,
+            mode=mode,
+            file_name=file_name[:200],
+            content=text,
+            as_of=as_of,
+            total_rows=len(rows),
+            created_by=actor.user,
+            actor_label=actor.label[:200],
+        )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.import_uploaded",
+            obj=job,
+            changes={"mode": mode, "rows": len(rows)},
+        )
     return job
 
 
@@ -380,8 +487,11 @@ def _claim_import(job_id: int):
         return None
     now = timezone.now()
     claim = StockImportJob.all_tenants.filter(id=job.id, status=job.status, heartbeat_at=job.heartbeat_at)
-    if job.status == StockImportJob.Status.RUNNING and job.heartbeat_at and \
-            job.heartbeat_at > now - timedelta(seconds=STALE_IMPORT_SECONDS):
+    if (
+        job.status == StockImportJob.Status.RUNNING
+        and job.heartbeat_at
+        and job.heartbeat_at > now - timedelta(seconds=STALE_IMPORT_SECONDS)
+    ):
         return None
     if not claim.update(status=StockImportJob.Status.RUNNING, heartbeat_at=now, started_at=job.started_at or now):
         return None
@@ -404,31 +514,47 @@ def run_import_job(*, job_id: int) -> bool:
     value_field = "quantity" if job.mode == StockImportJob.Mode.SNAPSHOT else "delta"
     while job.processed_rows < len(rows):
         start = job.processed_rows
-        chunk = rows[start:start + IMPORT_CHUNK]
+        chunk = rows[start : start + IMPORT_CHUNK]
         payload = [{**row, value_field: row.get("quantity", "")} for row in chunk]
         with transaction.atomic():
             batch = f"import-{job.id}-{start // IMPORT_CHUNK}"
             if job.mode == StockImportJob.Mode.SNAPSHOT:
-                result = apply_snapshot(tenant=tenant, rows=payload, as_of=job.as_of, actor=actor,
-                                        index_offset=start, batch=batch)
+                result = apply_snapshot(
+                    tenant=tenant, rows=payload, as_of=job.as_of, actor=actor, index_offset=start, batch=batch
+                )
             else:
                 result = apply_adjustments(tenant=tenant, rows=payload, actor=actor, index_offset=start, batch=batch)
             done = start + len(chunk)
             advanced = StockImportJob.all_tenants.filter(id=job.id, processed_rows=start).update(
-                processed_rows=done, accepted=job.accepted + result.accepted,
-                rejected=job.rejected + len(result.rejected), heartbeat_at=timezone.now())
+                processed_rows=done,
+                accepted=job.accepted + result.accepted,
+                rejected=job.rejected + len(result.rejected),
+                heartbeat_at=timezone.now(),
+            )
             if not advanced:  # another runner took over: give this chunk back
                 transaction.set_rollback(True)
                 return False
-            StockImportRejection.objects.bulk_create([
-                StockImportRejection(tenant=tenant, job=job, line=r["index"] + 2, sku=r["sku"][:64],
-                                     location=r["location"][:40],
-                                     quantity=str(rows[r["index"]].get("quantity", ""))[:32], reason=r["reason"][:300])
-                for r in result.rejected], batch_size=1000)
-        job.processed_rows, job.accepted, job.rejected = done, job.accepted + result.accepted, \
-            job.rejected + len(result.rejected)
-    StockImportJob.all_tenants.filter(id=job.id).update(status=StockImportJob.Status.DONE,
-                                                        finished_at=timezone.now())
+            StockImportRejection.objects.bulk_create(
+                [
+                    StockImportRejection(
+                        tenant=tenant,
+                        job=job,
+                        line=r["index"] + 2,
+                        sku=r["sku"][:64],
+                        location=r["location"][:40],
+                        quantity=str(rows[r["index"]].get("quantity", ""))[:32],
+                        reason=r["reason"][:300],
+                    )
+                    for r in result.rejected
+                ],
+                batch_size=1000,
+            )
+        job.processed_rows, job.accepted, job.rejected = (
+            done,
+            job.accepted + result.accepted,
+            job.rejected + len(result.rejected),
+        )
+    StockImportJob.all_tenants.filter(id=job.id).update(status=StockImportJob.Status.DONE, finished_at=timezone.now())
     return True
 
 
@@ -436,7 +562,8 @@ def fail_import_job(*, job_id: int, failure: str) -> None:
     from inventory.models import StockImportJob
 
     StockImportJob.all_tenants.filter(id=job_id).exclude(status=StockImportJob.Status.DONE).update(
-        status=StockImportJob.Status.FAILED, failure=failure[:2000], finished_at=timezone.now())
+        status=StockImportJob.Status.FAILED, failure=failure[:2000], finished_at=timezone.now()
+    )
 
 
 def import_needs_kick(job) -> bool:
@@ -470,7 +597,10 @@ def import_error_csv(job):
 
     writer.writerow(["line", "sku", "location", "quantity", "error"])
     yield flush()
-    for error in job.rejections.order_by("line").values_list("line", "sku", "location", "quantity", "reason") \
-            .iterator(chunk_size=2000):
+    for error in (
+        job.rejections.order_by("line")
+        .values_list("line", "sku", "location", "quantity", "reason")
+        .iterator(chunk_size=2000)
+    ):
         writer.writerow([error[0], *(_cell(value) for value in error[1:])])
         yield flush()

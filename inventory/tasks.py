@@ -1,4 +1,5 @@
 """Inventory tasks: reservation expiry, CSV import jobs and the low-stock sweep. Thin, idempotent, late-acked."""
+
 import logging
 
 from celery import shared_task
@@ -24,7 +25,7 @@ def process_stock_import(self, job_id: int):
         return sync.run_import_job(job_id=job_id)
     except DatabaseError as exc:
         if self.request.retries < self.max_retries and not self.request.is_eager:
-            raise self.retry(exc=exc, countdown=min(2 ** self.request.retries * 5, 300)) from exc
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
         sync.fail_import_job(job_id=job_id, failure=str(exc))
         raise
     except Exception as exc:
@@ -47,7 +48,6 @@ def enqueue_import(job_id: int) -> bool:
     try:
         process_stock_import.apply_async((job_id,), retry=False)
     except Exception:
-        log.warning("could not enqueue the stock import; it will be retried", extra={"job_id": job_id},
-                    exc_info=True)
+        log.warning("could not enqueue the stock import; it will be retried", extra={"job_id": job_id}, exc_info=True)
         return False
     return True

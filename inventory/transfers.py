@@ -4,6 +4,7 @@ Shipping posts a `transfer_out` movement per line at the source (all lines or no
 less on hand than is reserved refuses the whole shipment); receiving posts `transfer_in` at the destination
 for the units that arrived. Units shipped but not received stay recorded on the line as lost in transit.
 """
+
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -32,12 +33,20 @@ def _transition(*, tenant, transfer: Transfer, to: str, actor: Actor, changes: d
         raise IllegalTransition(current=transfer.status, requested=to, transfer=transfer.number)
     previous = transfer.status
     transfer.status = to
-    stamp = {Transfer.Status.IN_TRANSIT: "shipped_at", Transfer.Status.RECEIVED: "received_at",
-             Transfer.Status.CANCELLED: "cancelled_at"}[to]
+    stamp = {
+        Transfer.Status.IN_TRANSIT: "shipped_at",
+        Transfer.Status.RECEIVED: "received_at",
+        Transfer.Status.CANCELLED: "cancelled_at",
+    }[to]
     setattr(transfer, stamp, timezone.now())
     transfer.save(update_fields=["status", stamp])
-    audit.record(tenant=tenant, actor=actor, action=f"inventory.transfer_{to}", obj=transfer,
-                 changes={"status": [previous, to], **(changes or {})})
+    audit.record(
+        tenant=tenant,
+        actor=actor,
+        action=f"inventory.transfer_{to}",
+        obj=transfer,
+        changes={"status": [previous, to], **(changes or {})},
+    )
 
 
 def _location(tenant, code: str, field: str) -> Location:
@@ -47,8 +56,9 @@ def _location(tenant, code: str, field: str) -> Location:
     return location
 
 
-def create_transfer(*, tenant, actor: Actor, source: str, destination: str, lines: list[tuple[str, int]],
-                    note: str = "") -> Transfer:
+def create_transfer(
+    *, tenant, actor: Actor, source: str, destination: str, lines: list[tuple[str, int]], note: str = ""
+) -> Transfer:
     """A draft transfer of `lines` [(sku, quantity)] from location code `source` to `destination`."""
     if source == destination:
         raise ValidationFailed(errors={"destination": ["The destination must differ from the source."]})
@@ -69,19 +79,37 @@ def create_transfer(*, tenant, actor: Actor, source: str, destination: str, line
     destination_location = _location(tenant, destination, "destination")
     with transaction.atomic():
         transfer = Transfer.objects.create(
-            tenant=tenant, number=f"TR-{next_value(tenant=tenant, name='transfer'):06d}", source=source_location,
-            destination=destination_location, note=note[:200], created_by=actor.label[:200])
-        TransferLine.objects.bulk_create([
-            TransferLine(tenant=tenant, transfer=transfer, product=products[sku], quantity=qty)
-            for sku, qty in quantities.items()])
-        audit.record(tenant=tenant, actor=actor, action="inventory.transfer_created", obj=transfer,
-                     changes={"source": source, "destination": destination, "lines": quantities})
+            tenant=tenant,
+            number=f"TR-{next_value(tenant=tenant, name='transfer'):06d}",
+            source=source_location,
+            destination=destination_location,
+            note=note[:200],
+            created_by=actor.label[:200],
+        )
+        TransferLine.objects.bulk_create(
+            [
+                TransferLine(tenant=tenant, transfer=transfer, product=products[sku], quantity=qty)
+                for sku, qty in quantities.items()
+            ]
+        )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="inventory.transfer_created",
+            obj=transfer,
+            changes={"source": source, "destination": destination, "lines": quantities},
+        )
     return transfer
 
 
 def _locked(tenant, transfer_id: int) -> Transfer:
-    transfer = (Transfer.objects.for_tenant(tenant).select_for_update(**LOCK_ROW)
-                .select_related("source", "destination").filter(id=transfer_id).first())
+    transfer = (
+        Transfer.objects.for_tenant(tenant)
+        .select_for_update(**LOCK_ROW)
+        .select_related("source", "destination")
+        .filter(id=transfer_id)
+        .first()
+    )
     if transfer is None:
         raise NotFound("No such transfer.")
     return transfer
@@ -96,8 +124,15 @@ def ship_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
         for line in transfer.lines.select_related("product").order_by("product_id"):
             level = level_for(tenant=tenant, product=line.product, location=transfer.source)
             level.product, level.location = line.product, transfer.source
-            post_movement(tenant=tenant, level=level, kind=MovementKind.TRANSFER_OUT, quantity=-line.quantity,
-                          actor=actor, reason=f"to {transfer.destination.code}", reference=transfer.number)
+            post_movement(
+                tenant=tenant,
+                level=level,
+                kind=MovementKind.TRANSFER_OUT,
+                quantity=-line.quantity,
+                actor=actor,
+                reason=f"to {transfer.destination.code}",
+                reference=transfer.number,
+            )
             touched.append(level.id)
         _evaluate_alerts(tenant, touched)
     return transfer
@@ -111,13 +146,24 @@ def receive_transfer(*, tenant, actor: Actor, transfer_id: int, received: dict[s
         lines = list(transfer.lines.select_related("product").order_by("product_id"))
         by_sku = {line.product.sku: line for line in lines}
         errors = [f"{sku} is not on this transfer." for sku in received if sku not in by_sku]
-        errors += [f"{sku}: between 0 and {by_sku[sku].quantity} units can be received."
-                   for sku, qty in received.items() if sku in by_sku and not 0 <= qty <= by_sku[sku].quantity]
+        errors += [
+            f"{sku}: between 0 and {by_sku[sku].quantity} units can be received."
+            for sku, qty in received.items()
+            if sku in by_sku and not 0 <= qty <= by_sku[sku].quantity
+        ]
         if errors:
             raise ValidationFailed(errors={"received": errors})
-        _transition(tenant=tenant, transfer=transfer, to=Transfer.Status.RECEIVED, actor=actor,
-                    changes={"short": {sku: by_sku[sku].quantity - qty for sku, qty in received.items()
-                                       if qty < by_sku[sku].quantity}})
+        _transition(
+            tenant=tenant,
+            transfer=transfer,
+            to=Transfer.Status.RECEIVED,
+            actor=actor,
+            changes={
+                "short": {
+                    sku: by_sku[sku].quantity - qty for sku, qty in received.items() if qty < by_sku[sku].quantity
+                }
+            },
+        )
         touched, skus = [], []
         for line in lines:
             line.received_quantity = received.get(line.product.sku, line.quantity)
@@ -125,15 +171,32 @@ def receive_transfer(*, tenant, actor: Actor, transfer_id: int, received: dict[s
             if line.received_quantity:
                 level = level_for(tenant=tenant, product=line.product, location=transfer.destination)
                 for lot, units in _arriving_lots(tenant, transfer, line):
-                    post_movement(tenant=tenant, level=level, kind=MovementKind.TRANSFER_IN, quantity=units,
-                                  actor=actor, reason=f"from {transfer.source.code}", reference=transfer.number,
-                                  lot=lot_for(tenant=tenant, level=level, code=lot.code, expires_on=lot.expires_on)
-                                  if lot is not None else None)
+                    post_movement(
+                        tenant=tenant,
+                        level=level,
+                        kind=MovementKind.TRANSFER_IN,
+                        quantity=units,
+                        actor=actor,
+                        reason=f"from {transfer.source.code}",
+                        reference=transfer.number,
+                        lot=lot_for(tenant=tenant, level=level, code=lot.code, expires_on=lot.expires_on)
+                        if lot is not None
+                        else None,
+                    )
                 touched.append(level.id)
                 skus.append(line.product.sku)
         if skus:
-            emit(tenant, "stock.adjusted", {"source": "transfer", "transfer": transfer.number, "skus": sorted(skus),
-                                            "locations": [transfer.destination.code], "rows": len(skus)})
+            emit(
+                tenant,
+                "stock.adjusted",
+                {
+                    "source": "transfer",
+                    "transfer": transfer.number,
+                    "skus": sorted(skus),
+                    "locations": [transfer.destination.code],
+                    "rows": len(skus),
+                },
+            )
         _evaluate_alerts(tenant, touched)
     return transfer
 
@@ -143,10 +206,18 @@ def _arriving_lots(tenant, transfer: Transfer, line: TransferLine) -> list[tuple
     in (earliest expiry first when fewer arrive than left); other products arrive as plain units."""
     if not line.product.tracks_lots:
         return [(None, line.received_quantity)]
-    left = (StockMovement.objects.for_tenant(tenant)
-            .filter(reference=transfer.number, kind=MovementKind.TRANSFER_OUT, lot__isnull=False,
-                    stock_level__product=line.product, stock_level__location=transfer.source)
-            .select_related("lot").order_by("lot__expires_on", "lot_id"))
+    left = (
+        StockMovement.objects.for_tenant(tenant)
+        .filter(
+            reference=transfer.number,
+            kind=MovementKind.TRANSFER_OUT,
+            lot__isnull=False,
+            stock_level__product=line.product,
+            stock_level__location=transfer.source,
+        )
+        .select_related("lot")
+        .order_by("lot__expires_on", "lot_id")
+    )
     per_lot: dict[int, list] = {}
     for movement in left:
         per_lot.setdefault(movement.lot_id, [movement.lot, 0])[1] += -movement.quantity
@@ -157,8 +228,9 @@ def _arriving_lots(tenant, transfer: Transfer, line: TransferLine) -> list[tuple
             arriving.append((lot, take))
             missing -= take
     if missing:
-        raise Conflict(f"{line.product.sku}: the lots shipped hold fewer units than are received.",
-                       sku=line.product.sku)
+        raise Conflict(
+            f"{line.product.sku}: the lots shipped hold fewer units than are received.", sku=line.product.sku
+        )
     return arriving
 
 
@@ -176,6 +248,7 @@ def _evaluate_alerts(tenant, level_ids):
 
 # --- selectors ----------------------------------------------------------------------------------------------
 
+
 def transfer_list(*, tenant, status: str = "", location=None):
     transfers = Transfer.objects.for_tenant(tenant).select_related("source", "destination").order_by("-id")
     if status:
@@ -186,8 +259,13 @@ def transfer_list(*, tenant, status: str = "", location=None):
 
 
 def transfer_detail(*, tenant, transfer_id: int) -> Transfer:
-    transfer = (Transfer.objects.for_tenant(tenant).select_related("source", "destination")
-                .prefetch_related("lines__product").filter(id=transfer_id).first())
+    transfer = (
+        Transfer.objects.for_tenant(tenant)
+        .select_related("source", "destination")
+        .prefetch_related("lines__product")
+        .filter(id=transfer_id)
+        .first()
+    )
     if transfer is None:
         raise NotFound("No such transfer.")
     return transfer
@@ -195,9 +273,12 @@ def transfer_detail(*, tenant, transfer_id: int) -> Transfer:
 
 def in_transit_to(*, tenant, product_ids, location_ids=None) -> dict:
     """{(product_id, destination_id): units shipped and not yet received}."""
-    lines = TransferLine.objects.for_tenant(tenant).filter(transfer__status=Transfer.Status.IN_TRANSIT,
-                                                           product_id__in=list(product_ids))
+    lines = TransferLine.objects.for_tenant(tenant).filter(
+        transfer__status=Transfer.Status.IN_TRANSIT, product_id__in=list(product_ids)
+    )
     if location_ids is not None:
         lines = lines.filter(transfer__destination_id__in=list(location_ids))
-    return {(row["product_id"], row["transfer__destination_id"]): row["units"]
-            for row in lines.values("product_id", "transfer__destination_id").annotate(units=Sum("quantity"))}
+    return {
+        (row["product_id"], row["transfer__destination_id"]): row["units"]
+        for row in lines.values("product_id", "transfer__destination_id").annotate(units=Sum("quantity"))
+    }

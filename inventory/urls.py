@@ -1,4 +1,5 @@
 """This app's pages, under /inventory/."""
+
 from django.urls import path
 
 from inventory import views

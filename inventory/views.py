@@ -4,6 +4,7 @@ Every role may search stock and read movements; store clerks see only their own 
 Adjustments, transfers, imports and alert rules are for admin and back-office staff; store clerks may count
 their own stores.
 """
+
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -57,6 +58,7 @@ def _error_text(exc: DomainError) -> str:
 
 # --- search and history -------------------------------------------------------------------------------------
 
+
 @role_required()
 def search(request):
     tenant, scope = request.tenant, request.oms_scope.assigned_stores
@@ -65,8 +67,12 @@ def search(request):
     if query:
         products = products.filter(Q(sku__icontains=query) | Q(name__icontains=query) | Q(barcode=query))
     page = Paginator(products.order_by("sku"), 20).get_page(request.GET.get("page"))
-    levels = (StockLevel.objects.for_tenant(tenant).filter(product__in=list(page.object_list))
-              .select_related("location").order_by("location__code"))
+    levels = (
+        StockLevel.objects.for_tenant(tenant)
+        .filter(product__in=list(page.object_list))
+        .select_related("location")
+        .order_by("location__code")
+    )
     if scope is not None:
         levels = levels.filter(location__in=scope)
     in_transit = transfers.in_transit_to(tenant=tenant, product_ids=[p.id for p in page.object_list])
@@ -88,8 +94,12 @@ def movements(request):
     product = Product.objects.for_tenant(tenant).filter(sku=sku).first()
     if product is None:
         raise Http404
-    history = (StockMovement.objects.for_tenant(tenant).filter(stock_level__product=product)
-               .select_related("stock_level__location", "lot").order_by("-occurred_at", "-id"))
+    history = (
+        StockMovement.objects.for_tenant(tenant)
+        .filter(stock_level__product=product)
+        .select_related("stock_level__location", "lot")
+        .order_by("-occurred_at", "-id")
+    )
     location = None
     if code:
         location = Location.objects.for_tenant(tenant).filter(code=code).first()
@@ -102,34 +112,53 @@ def movements(request):
     if scope is not None:
         levels = levels.filter(location__in=scope)
     page = Paginator(history, 50).get_page(request.GET.get("page"))
-    return _render(request, "inventory/movements.html", {
-        "product": product, "location": location, "page": page, "levels": levels.order_by("location__code")})
+    return _render(
+        request,
+        "inventory/movements.html",
+        {"product": product, "location": location, "page": page, "levels": levels.order_by("location__code")},
+    )
 
 
 # --- adjustments ----------------------------------------------------------------------------------------------
+
 
 @role_required(*STAFF_ROLES)
 def adjust(request):
     initial = {"sku": _param(request, "sku")}
     if _param(request, "location"):
-        initial["location"] = Location.objects.for_tenant(request.tenant).filter(
-            code=_param(request, "location")).first()
+        initial["location"] = (
+            Location.objects.for_tenant(request.tenant).filter(code=_param(request, "location")).first()
+        )
     form = AdjustmentForm(request.POST or None, tenant=request.tenant, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        result = sync.apply_adjustments(tenant=request.tenant, actor=actor_from_request(request), rows=[
-            {"sku": data["sku"], "location": data["location"].code, "delta": data["delta"],
-             "reason": data["reason"], "kind": data["kind"]}])
+        result = sync.apply_adjustments(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            rows=[
+                {
+                    "sku": data["sku"],
+                    "location": data["location"].code,
+                    "delta": data["delta"],
+                    "reason": data["reason"],
+                    "kind": data["kind"],
+                }
+            ],
+        )
         if result.rejected:
             form.add_error(None, result.rejected[0]["reason"])
         else:
-            messages.success(request, gettext("Stock of %(sku)s at %(location)s changed by %(delta)s.") % {
-                "sku": data["sku"], "location": data["location"].code, "delta": data["delta"]})
+            messages.success(
+                request,
+                gettext("Stock of %(sku)s at %(location)s changed by %(delta)s.")
+                % {"sku": data["sku"], "location": data["location"].code, "delta": data["delta"]},
+            )
             return redirect(f"{reverse('inventory:movements')}?sku={data['sku']}&location={data['location'].code}")
     return _render(request, "inventory/adjust.html", {"form": form})
 
 
 # --- transfers ------------------------------------------------------------------------------------------------
+
 
 @role_required(*STAFF_ROLES)
 def transfer_list(request):
@@ -137,9 +166,14 @@ def transfer_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            transfer = transfers.create_transfer(tenant=request.tenant, actor=actor_from_request(request),
-                                                 source=data["source"].code, destination=data["destination"].code,
-                                                 lines=data["lines"], note=data["note"])
+            transfer = transfers.create_transfer(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                source=data["source"].code,
+                destination=data["destination"].code,
+                lines=data["lines"],
+                note=data["note"],
+            )
         except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -147,9 +181,13 @@ def transfer_list(request):
             return redirect("inventory:transfer", pk=transfer.id)
     status = _param(request, "status")
     page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(
-        request.GET.get("page"))
-    return _render(request, "inventory/transfers.html", {"form": form, "page": page, "status": status,
-                                                         "statuses": Transfer.Status.choices})
+        request.GET.get("page")
+    )
+    return _render(
+        request,
+        "inventory/transfers.html",
+        {"form": form, "page": page, "status": status, "statuses": Transfer.Status.choices},
+    )
 
 
 @role_required(*STAFF_ROLES)
@@ -185,6 +223,7 @@ def transfer_detail(request, pk: int):
 
 # --- cycle counts ---------------------------------------------------------------------------------------------
 
+
 @role_required(*OPERATIONS_ROLES)
 def count_list(request):
     scope = request.oms_scope.assigned_stores
@@ -192,8 +231,13 @@ def count_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            count = counts.start_count(tenant=request.tenant, actor=actor_from_request(request),
-                                       location=data["location"].code, skus=data["skus"] or None, note=data["note"])
+            count = counts.start_count(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                location=data["location"].code,
+                skus=data["skus"] or None,
+                note=data["note"],
+            )
         except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -225,24 +269,42 @@ def count_detail(request, pk: int):
                     # An emptied figure clears what was saved: the line is no longer counted.
                     value = int(raw) if raw else None
                     if value != line.counted:
-                        counted.append(counts.Counted(sku=line.product.sku, counted=value, lot=line.lot_code,
-                                                      expires_on=line.expires_on))
+                        counted.append(
+                            counts.Counted(
+                                sku=line.product.sku, counted=value, lot=line.lot_code, expires_on=line.expires_on
+                            )
+                        )
                 # Saved first, on their own: a refused completion keeps what was counted.
                 if counted:
                     counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=counted)
                 if action == "complete":
                     counts.complete_count(tenant=request.tenant, actor=actor, count_id=pk)
-                messages.success(request, gettext("Count completed: variances posted.") if action == "complete"
-                                 else gettext("Counted quantities saved."))
+                messages.success(
+                    request,
+                    gettext("Count completed: variances posted.")
+                    if action == "complete"
+                    else gettext("Counted quantities saved."),
+                )
             elif action == "add_lot":
                 if not lot_form.is_valid():
-                    return _render(request, "inventory/count_detail.html",
-                                   {"count": count, "lines": lines, "lot_form": lot_form})
+                    return _render(
+                        request, "inventory/count_detail.html", {"count": count, "lines": lines, "lot_form": lot_form}
+                    )
                 data = lot_form.cleaned_data
-                counts.record_counts(tenant=request.tenant, actor=actor, count_id=pk, counted=[counts.Counted(
-                    sku=data["sku"], counted=data["counted"], lot=data["lot"], expires_on=data["expires_on"])])
-                messages.success(request, gettext("Lot %(lot)s of %(sku)s added to the count.") % {
-                    "lot": data["lot"], "sku": data["sku"]})
+                counts.record_counts(
+                    tenant=request.tenant,
+                    actor=actor,
+                    count_id=pk,
+                    counted=[
+                        counts.Counted(
+                            sku=data["sku"], counted=data["counted"], lot=data["lot"], expires_on=data["expires_on"]
+                        )
+                    ],
+                )
+                messages.success(
+                    request,
+                    gettext("Lot %(lot)s of %(sku)s added to the count.") % {"lot": data["lot"], "sku": data["sku"]},
+                )
             elif action == "cancel":
                 counts.cancel_count(tenant=request.tenant, actor=actor, count_id=pk)
                 messages.success(request, gettext("Count cancelled."))
@@ -253,6 +315,7 @@ def count_detail(request, pk: int):
 
 
 # --- CSV import -----------------------------------------------------------------------------------------------
+
 
 def _import_for(request, pk: int) -> StockImportJob:
     job = StockImportJob.objects.for_tenant(request.tenant).filter(id=pk).first()
@@ -267,10 +330,14 @@ def import_list(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = sync.create_import_job(tenant=request.tenant, actor=actor_from_request(request),
-                                         mode=form.cleaned_data["mode"], file_name=upload.name,
-                                         content=upload.read(sync.MAX_IMPORT_BYTES + 1),
-                                         as_of=form.cleaned_data.get("as_of"))
+            job = sync.create_import_job(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                mode=form.cleaned_data["mode"],
+                file_name=upload.name,
+                content=upload.read(sync.MAX_IMPORT_BYTES + 1),
+                as_of=form.cleaned_data.get("as_of"),
+            )
         except DomainError as exc:
             form.add_error("file", _error_text(exc))
         else:
@@ -306,16 +373,21 @@ def import_errors(request, pk: int):
 
 # --- low-stock alerts -----------------------------------------------------------------------------------------
 
+
 @role_required(*STAFF_ROLES)
 def alert_list(request):
     form = AlertRuleForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            alerts.save_rule(tenant=request.tenant, actor=actor_from_request(request), sku=data["sku"],
-                             threshold=data["threshold"],
-                             location_code=data["location"].code if data["location"] else "",
-                             channel_code=data["channel"].code if data["channel"] else "")
+            alerts.save_rule(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                sku=data["sku"],
+                threshold=data["threshold"],
+                location_code=data["location"].code if data["location"] else "",
+                channel_code=data["channel"].code if data["channel"] else "",
+            )
         except DomainError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -325,8 +397,9 @@ def alert_list(request):
     if request.GET.get("low"):
         rules = rules.filter(is_low=True)
     page = Paginator(rules, 50).get_page(request.GET.get("page"))
-    return _render(request, "inventory/alerts.html",
-                   {"form": form, "page": page, "low_only": bool(request.GET.get("low"))})
+    return _render(
+        request, "inventory/alerts.html", {"form": form, "page": page, "low_only": bool(request.GET.get("low"))}
+    )
 
 
 @role_required(*STAFF_ROLES)

@@ -6,6 +6,7 @@ handlers (oms.outbox), its home tiles and menu entries (oms.views, oms.permissio
 (oms.sales_channels); URLs include the apps' modules by name. The import-linter contracts in pyproject.toml keep
 it so (`make check`).
 """
+
 from .celery import app as celery_app
 
 __all__ = ["celery_app"]

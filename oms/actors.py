@@ -1,4 +1,5 @@
 """Who is acting: a signed-in user, an API key, or the system (tasks, commands)."""
+
 import ipaddress
 from dataclasses import dataclass
 from typing import Any

@@ -15,6 +15,7 @@ Apps register their models with `TenantScopedAdmin` (and `TenantScopedInline` fo
 Status fields still change through services only: admin classes of stateful models mark them read-only and
 call services from admin actions.
 """
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -49,6 +50,7 @@ ADMIN_SITE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})
 
 # --- the site ------------------------------------------------------------------------------------------
 
+
 def admin_site_has_permission(request) -> bool:
     """Superusers, and administrators or back-office staff of the current tenant."""
     user = request.user
@@ -66,8 +68,7 @@ class AdminSignInForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "invalid_login": _("Please enter the correct e-mail and password of an administrator or back-office "
-                           "account."),
+        "invalid_login": _("Please enter the correct e-mail and password of an administrator or back-office account."),
     }
 
     def confirm_login_allowed(self, user):
@@ -77,8 +78,11 @@ class AdminSignInForm(AdminAuthenticationForm):
             return
         staff_tenants = [m.tenant_id for m in services.memberships_of(user) if m.role in ADMIN_SITE_ROLES]
         if not staff_tenants:
-            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login",
-                                  params={"username": self.username_field.verbose_name})
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
         if self.request is not None and self.request.session.get(SESSION_TENANT_KEY) not in staff_tenants:
             self.request.session[SESSION_TENANT_KEY] = staff_tenants[0]
 
@@ -89,6 +93,7 @@ admin.site.index_title = _("Back office")
 
 
 # --- building blocks for every app ---------------------------------------------------------------------
+
 
 def _is_tenant_model(model) -> bool:
     return model is not None and hasattr(model, "all_tenants")
@@ -208,8 +213,12 @@ class TenantScopedAdmin(TenantPermissions, admin.ModelAdmin):
                     field = get_fields_from_path(self.model, entry)[-1]
                 except (FieldDoesNotExist, NotRelationField):
                     field = None
-                if field is not None and field.is_relation and _is_tenant_model(field.related_model) \
-                        and entry != "tenant":
+                if (
+                    field is not None
+                    and field.is_relation
+                    and _is_tenant_model(field.related_model)
+                    and entry != "tenant"
+                ):
                     entry = (entry, TenantRelatedFieldListFilter)
             filters.append(entry)
         if request.user.is_superuser and "tenant" not in filters:
@@ -257,6 +266,7 @@ class ReadOnlyTenantInline(TenantScopedInline):
 
 # --- operators only ------------------------------------------------------------------------------------
 
+
 class SuperuserOnly:
     def has_module_permission(self, request):
         return request.user.is_superuser
@@ -285,8 +295,10 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):
     ordering = ("email",)
     list_display = ("email", "full_name", "is_active", "is_superuser")
     search_fields = ("email", "full_name")
-    fieldsets = ((None, {"fields": ("email", "password", "full_name")}),
-                 (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}))
+    fieldsets = (
+        (None, {"fields": ("email", "password", "full_name")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser")}),
+    )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ()
     list_filter = ("is_active", "is_superuser")
@@ -294,15 +306,19 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):
 
 # --- memberships ---------------------------------------------------------------------------------------
 
+
 class MembershipAddForm(forms.ModelForm):
     """Give someone a role: an existing account keeps its password; a new one gets the password given here."""
 
     email = forms.EmailField(label=_("E-mail"))
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
-    password = forms.CharField(label=_("Password"), required=False, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=_("Required when the e-mail has no account yet; an existing account "
-                                           "keeps its own password."))
+    password = forms.CharField(
+        label=_("Password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Required when the e-mail has no account yet; an existing account keeps its own password."),
+    )
     tenant = None  # set by MembershipAdmin.get_form
 
     class Meta:
@@ -383,12 +399,18 @@ class MembershipAdmin(TenantScopedAdmin):
             if change:
                 user = obj.user
             else:
-                user, _created = services.create_user(email=form.cleaned_data["email"],
-                                                      password=form.cleaned_data.get("password") or None,
-                                                      full_name=form.cleaned_data.get("full_name", ""))
-            membership, _created = services.set_membership(tenant=tenant, user=user, role=form.cleaned_data["role"],
-                                                           locations=form.cleaned_data.get("locations") or [],
-                                                           actor=actor)
+                user, _created = services.create_user(
+                    email=form.cleaned_data["email"],
+                    password=form.cleaned_data.get("password") or None,
+                    full_name=form.cleaned_data.get("full_name", ""),
+                )
+            membership, _created = services.set_membership(
+                tenant=tenant,
+                user=user,
+                role=form.cleaned_data["role"],
+                locations=form.cleaned_data.get("locations") or [],
+                actor=actor,
+            )
         obj.pk, obj.tenant, obj.user, obj.role = membership.pk, membership.tenant, membership.user, membership.role
         obj._state.adding = False
 
@@ -397,8 +419,14 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit.record(tenant=obj.tenant, actor=actor_from_request(request), action="membership.deleted", obj=obj,
-                         object_repr=obj.user.email, changes={"before": {"role": obj.role}})
+            audit.record(
+                tenant=obj.tenant,
+                actor=actor_from_request(request),
+                action="membership.deleted",
+                obj=obj,
+                object_repr=obj.user.email,
+                changes={"before": {"role": obj.role}},
+            )
             obj.delete()
 
     def delete_queryset(self, request, queryset):
@@ -407,6 +435,7 @@ class MembershipAdmin(TenantScopedAdmin):
 
 
 # --- API keys, webhooks, records -----------------------------------------------------------------------
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyTenantAdmin):
@@ -427,8 +456,11 @@ class ApiKeyAdmin(ReadOnlyTenantAdmin):
         for key in queryset.filter(revoked_at__isnull=True):
             services.revoke_api_key(tenant=key.tenant, key_id=key.id, actor=actor)
             revoked += 1
-        self.message_user(request, ngettext("%(count)d key revoked.", "%(count)d keys revoked.", revoked)
-                          % {"count": revoked}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d key revoked.", "%(count)d keys revoked.", revoked) % {"count": revoked},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(AuditEntry)
@@ -471,8 +503,13 @@ class WebhookSubscriptionAdmin(TenantScopedAdmin):
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             if form.changed_data:
-                audit.record(tenant=obj.tenant, actor=actor_from_request(request), action="webhook.changed",
-                             obj=obj, changes={name: form.cleaned_data[name] for name in form.changed_data})
+                audit.record(
+                    tenant=obj.tenant,
+                    actor=actor_from_request(request),
+                    action="webhook.changed",
+                    obj=obj,
+                    changes={name: form.cleaned_data[name] for name in form.changed_data},
+                )
 
 
 class WebhookAttemptInline(ReadOnlyTenantInline):
@@ -492,5 +529,12 @@ class WebhookDeliveryAdmin(ReadOnlyTenantAdmin):
         return super().get_queryset(request).select_related("subscription", "event")
 
 
-__all__ = ["TenantScopedAdmin", "TenantScopedInline", "ReadOnlyTenantAdmin", "ReadOnlyTenantInline",
-           "TenantRelatedFieldListFilter", "scope_form_fields", "ADMIN_SITE_ROLES"]
+__all__ = [
+    "TenantScopedAdmin",
+    "TenantScopedInline",
+    "ReadOnlyTenantAdmin",
+    "ReadOnlyTenantInline",
+    "TenantRelatedFieldListFilter",
+    "scope_form_fields",
+    "ADMIN_SITE_ROLES",
+]

@@ -1,4 +1,5 @@
 """The Celery application: `celery -A oms worker -Q default,routing,webhooks,reporting` and `celery -A oms beat`."""
+
 import os
 
 from celery import Celery

@@ -8,6 +8,7 @@ cost more CPU than PostgreSQL spent running the statements. `insert_rows` writes
 field conversions (`pre_save`, `get_db_prep_save`), from a statement text built once, so that PostgreSQL can
 also keep it prepared. No model signal is sent: use it only for models that connect none.
 """
+
 from functools import lru_cache
 
 from django.db import IntegrityError, connection
@@ -46,11 +47,16 @@ def insert_rows(objs: list) -> list:
 def _statement(model, rows: int, given_pk: bool) -> tuple[tuple, str]:
     meta = model._meta
     quote = connection.ops.quote_name
-    fields = tuple(field for field in meta.concrete_fields
-                   if not getattr(field, "generated", False) and (given_pk or field is not meta.pk))
+    fields = tuple(
+        field
+        for field in meta.concrete_fields
+        if not getattr(field, "generated", False) and (given_pk or field is not meta.pk)
+    )
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
-           f"VALUES {', '.join([one_row] * rows)} RETURNING {quote(meta.pk.column)}")
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([one_row] * rows)} RETURNING {quote(meta.pk.column)}"
+    )
     return fields, sql
 
 
@@ -68,13 +74,17 @@ def violated_constraint(exc: IntegrityError) -> str | None:
 
 # --- per-tenant sequences (oms/sequences.py) -------------------------------------------------------------
 
+
 def increment_tenant_sequence(*, tenant_id: int, name: str) -> int | None:
     """The TenantSequence row's next value, incremented and read in one statement (UPDATE ... RETURNING, which
     the ORM cannot say); the row stays locked until the caller's transaction ends. None when the row is
     missing."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TenantSequence._meta.db_table} SET value = value + 1 "
-                       "WHERE tenant_id = %s AND name = %s RETURNING value", [tenant_id, name])
+        cursor.execute(
+            f"UPDATE {TenantSequence._meta.db_table} SET value = value + 1 "
+            "WHERE tenant_id = %s AND name = %s RETURNING value",
+            [tenant_id, name],
+        )
         row = cursor.fetchone()
     return row[0] if row is not None else None
 
@@ -115,26 +125,40 @@ RETURNING id
 def claim_idempotency_key(record: IdempotencyKey, *, synchronous_commit: bool) -> int | None:
     """Insert the unsaved in-flight `record`; its new id, or None when the (tenant, owner, key) is claimed."""
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM.format(table=IdempotencyKey._meta.db_table),
-                       ["on" if synchronous_commit else "off", record.tenant_id, record.owner, record.key,
-                        record.method, record.path, record.request_hash, record.state, record.created_at])
+        cursor.execute(
+            _CLAIM.format(table=IdempotencyKey._meta.db_table),
+            [
+                "on" if synchronous_commit else "off",
+                record.tenant_id,
+                record.owner,
+                record.key,
+                record.method,
+                record.path,
+                record.request_hash,
+                record.state,
+                record.created_at,
+            ],
+        )
         row = cursor.fetchone()
     return row[0] if row is not None else None
 
 
-def store_idempotency_answer(*, tenant_id: int, record_id: int, status: int, body_json: str, headers_json: str,
-                             completed_at) -> None:
+def store_idempotency_answer(
+    *, tenant_id: int, record_id: int, status: int, body_json: str, headers_json: str, completed_at
+) -> None:
     """Record the answer to replay, its body already encoded once: the ORM's update (compiling it, and a JSON
     round trip to make the body JSON-safe before encoding it again) cost three times as much, on every
     idempotent POST."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {IdempotencyKey._meta.db_table} SET state = %s, response_status = %s, "
-                       "response_body = %s, response_headers = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
-                       [IdempotencyKey.State.DONE, status, body_json, headers_json, completed_at, tenant_id,
-                        record_id])
+        cursor.execute(
+            f"UPDATE {IdempotencyKey._meta.db_table} SET state = %s, response_status = %s, "
+            "response_body = %s, response_headers = %s, completed_at = %s WHERE tenant_id = %s AND id = %s",
+            [IdempotencyKey.State.DONE, status, body_json, headers_json, completed_at, tenant_id, record_id],
+        )
 
 
 # --- readiness ---------------------------------------------------------------------------------------------
+
 
 def ping() -> None:
     """A round trip to the database (the readiness probe); raises when it does not answer."""

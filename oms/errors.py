@@ -14,8 +14,14 @@ class DomainError(Exception):
     def problem(self) -> dict:
         """The problem body: the standard members always win over an `extra` of the same name (an extra named
         `code` or `status` would otherwise misstate the problem)."""
-        return {**self.extra, "type": f"https://oms.dev/problems/{self.code}", "title": self.title,
-                "status": self.status, "detail": self.detail, "code": self.code}
+        return {
+            **self.extra,
+            "type": f"https://oms.dev/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "code": self.code,
+        }
 
 
 class ValidationFailed(DomainError):
@@ -52,8 +58,9 @@ class IllegalTransition(Conflict):
     title = "Illegal status transition"
 
     def __init__(self, detail: str = "", *, current: str = "", requested: str = "", **extra):
-        super().__init__(detail or f"Cannot go from {current} to {requested}.", current=current,
-                         requested=requested, **extra)
+        super().__init__(
+            detail or f"Cannot go from {current} to {requested}.", current=current, requested=requested, **extra
+        )
 
 
 class StaleVersion(Conflict):

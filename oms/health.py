@@ -1,4 +1,5 @@
 """Probes for load balancers and orchestrators."""
+
 import redis
 from django.conf import settings
 from django.http import JsonResponse

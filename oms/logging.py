@@ -1,4 +1,5 @@
 """One JSON object per log line, with the request id when there is one."""
+
 import json
 import logging
 from datetime import UTC, datetime

@@ -30,12 +30,19 @@ class RequestIdMiddleware:
         tenant = getattr(request, "tenant", None)
         api_key = getattr(request, "api_key", None)
         user = getattr(request, "user", None)
-        log.info("request", extra={
-            "request_id": request.request_id, "method": request.method, "path": request.path,
-            "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-            "tenant": tenant.slug if tenant else None, "api_key": api_key.prefix if api_key else None,
-            "user": user.email if user is not None and getattr(user, "is_authenticated", False) else None,
-        })
+        log.info(
+            "request",
+            extra={
+                "request_id": request.request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "tenant": tenant.slug if tenant else None,
+                "api_key": api_key.prefix if api_key else None,
+                "user": user.email if user is not None and getattr(user, "is_authenticated", False) else None,
+            },
+        )
         return response
 
 
@@ -52,13 +59,21 @@ class NulRefusingMiddleware:
     def __call__(self, request):
         if "\x00" in request.path_info or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
             if request.path_info.startswith("/api/"):
-                return JsonResponse(problem_body(400, "The address may not contain the NUL character (%00).",
-                                                 request=request, code="nul_in_address"),
-                                    status=400, content_type=PROBLEM_CONTENT_TYPE)
+                return JsonResponse(
+                    problem_body(
+                        400,
+                        "The address may not contain the NUL character (%00).",
+                        request=request,
+                        code="nul_in_address",
+                    ),
+                    status=400,
+                    content_type=PROBLEM_CONTENT_TYPE,
+                )
             # Plain and in English, like Django's own 400: the language is not chosen yet (LocaleMiddleware
             # runs later) and no page layout is involved.
-            return HttpResponseBadRequest("Bad request: the address may not contain the NUL character.",
-                                          content_type="text/plain; charset=utf-8")
+            return HttpResponseBadRequest(
+                "Bad request: the address may not contain the NUL character.", content_type="text/plain; charset=utf-8"
+            )
         return self.get_response(request)
 
 
@@ -80,8 +95,9 @@ class CurrentTenantMiddleware:
         if user is not None and user.is_authenticated:
             wanted = request.session.get(SESSION_TENANT_KEY)
             memberships = list(memberships_of(user))
-            chosen = (next((m for m in memberships if m.tenant_id == wanted), None)
-                      or (memberships[0] if memberships else None))
+            chosen = next((m for m in memberships if m.tenant_id == wanted), None) or (
+                memberships[0] if memberships else None
+            )
             if chosen is not None:
                 request.tenant = chosen.tenant
                 request.membership = membership_for(user, chosen.tenant)

@@ -1,4 +1,5 @@
 """Platform models: users, tenants and their memberships, API keys, idempotency, outbox, webhooks, audit."""
+
 import uuid
 
 from django.conf import settings
@@ -86,8 +87,13 @@ class Membership(TenantModel):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    locations = models.ManyToManyField("inventory.Location", blank=True, related_name="+",
-                                       through="MembershipLocation", verbose_name=_("store locations"))
+    locations = models.ManyToManyField(
+        "inventory.Location",
+        blank=True,
+        related_name="+",
+        through="MembershipLocation",
+        verbose_name=_("store locations"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,16 +109,17 @@ class MembershipLocation(TenantModel):
     """A store a membership is bound to (a store clerk's); the tenant's row like the two it links."""
 
     tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+",
-                                   verbose_name=_("membership"))
-    location = models.ForeignKey("inventory.Location", on_delete=models.CASCADE, related_name="+",
-                                 verbose_name=_("location"))
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+", verbose_name=_("membership"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.CASCADE, related_name="+", verbose_name=_("location")
+    )
 
     class Meta:
         verbose_name = _("membership store")
         verbose_name_plural = _("membership stores")
-        constraints = [models.UniqueConstraint(fields=["tenant", "membership", "location"],
-                                               name="membership_location_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "membership", "location"], name="membership_location_unique")
+        ]
 
 
 class ApiKey(TenantModel):
@@ -121,13 +128,24 @@ class ApiKey(TenantModel):
     label = models.CharField(_("label"), max_length=120)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     hashed_secret = models.CharField(max_length=64, unique=True, editable=False)
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="api_keys", verbose_name=_("channel"))
-    throttle_rate = models.CharField(_("throttle rate"), max_length=20, blank=True,
-                                     help_text=_("Overrides the default rate, e.g. 500/s; 'off' disables."))
+    channel = models.ForeignKey(
+        "channels.Channel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="api_keys",
+        verbose_name=_("channel"),
+    )
+    throttle_rate = models.CharField(
+        _("throttle rate"),
+        max_length=20,
+        blank=True,
+        help_text=_("Overrides the default rate, e.g. 500/s; 'off' disables."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
@@ -188,8 +206,9 @@ class OutboxEvent(TenantModel):
         verbose_name_plural = _("outbox events")
         constraints = [models.UniqueConstraint(fields=["tenant", "event_id"], name="outbox_unique_event_id")]
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_pending_idx",
-                         condition=models.Q(processed_at__isnull=True)),
+            models.Index(
+                fields=["created_at"], name="outbox_pending_idx", condition=models.Q(processed_at__isnull=True)
+            ),
             models.Index(fields=["tenant", "topic", "created_at"], name="outbox_tenant_topic_idx"),
         ]
 
@@ -204,8 +223,14 @@ class WebhookSubscription(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     description = models.CharField(_("description"), max_length=200, blank=True)
     # Set when a channel's API key created it: only that channel's events are delivered (see oms/webhooks.py).
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="webhook_subscriptions", verbose_name=_("channel"))
+    channel = models.ForeignKey(
+        "channels.Channel",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="webhook_subscriptions",
+        verbose_name=_("channel"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -245,8 +270,9 @@ class WebhookDelivery(TenantModel):
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
-        constraints = [models.UniqueConstraint(fields=["tenant", "subscription", "event"],
-                                               name="delivery_unique_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "subscription", "event"], name="delivery_unique_event")
+        ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
 
 
@@ -267,8 +293,9 @@ class AuditEntry(TenantModel):
     """Who (user or API key) did what to which object, when, from where."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     api_key = models.ForeignKey(ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     actor_label = models.CharField(_("actor"), max_length=200)
     action = models.CharField(_("action"), max_length=80)
@@ -283,8 +310,10 @@ class AuditEntry(TenantModel):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit trail")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-at"], name="audit_tenant_at_idx"),
-                   models.Index(fields=["tenant", "object_type", "object_id"], name="audit_tenant_object_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-at"], name="audit_tenant_at_idx"),
+            models.Index(fields=["tenant", "object_type", "object_id"], name="audit_tenant_object_idx"),
+        ]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"

@@ -7,6 +7,7 @@ tenant's webhook subscriptions (a channel-bound one gets only the events whose p
 all in one transaction that also marks the event processed: an event processed twice (a re-sent message,
 two workers) does its work once.
 """
+
 import logging
 from datetime import timedelta
 
@@ -97,19 +98,28 @@ def process_event(event_id: int) -> bool:
 def _process(event_id: int) -> bool:
     delivery_ids = []
     with transaction.atomic():
-        event = (OutboxEvent.all_tenants.select_for_update(of=("self",)).select_related("tenant")
-                 .filter(id=event_id, processed_at__isnull=True).first())
+        event = (
+            OutboxEvent.all_tenants.select_for_update(of=("self",))
+            .select_related("tenant")
+            .filter(id=event_id, processed_at__isnull=True)
+            .first()
+        )
         if event is None:
             return False
         for path in _HANDLERS.get(event.topic, []):
             import_string(path)(event)
         event_channel = event.payload.get("channel") if isinstance(event.payload, dict) else None
-        subscriptions = (WebhookSubscription.objects.for_tenant(event.tenant).filter(active=True)
-                         .select_related("channel").order_by("id"))
+        subscriptions = (
+            WebhookSubscription.objects.for_tenant(event.tenant)
+            .filter(active=True)
+            .select_related("channel")
+            .order_by("id")
+        )
         for subscription in subscriptions:
             if subscription.wants(event.topic, channel=event_channel):
                 delivery, created = WebhookDelivery.all_tenants.get_or_create(
-                    tenant=event.tenant, subscription=subscription, event=event)
+                    tenant=event.tenant, subscription=subscription, event=event
+                )
                 if created:
                     delivery_ids.append(delivery.id)
         event.processed_at = timezone.now()
@@ -126,8 +136,7 @@ def enqueue_delivery(delivery_id: int) -> bool:
     try:
         task.apply_async((delivery_id,), retry=False)
     except Exception:
-        log.warning("webhook enqueue failed; the sweep will retry", extra={"delivery_id": delivery_id},
-                    exc_info=True)
+        log.warning("webhook enqueue failed; the sweep will retry", extra={"delivery_id": delivery_id}, exc_info=True)
         return False
     return True
 
@@ -136,10 +145,12 @@ def sweep(now=None) -> int:
     """Re-send events still unprocessed some time after they were written or last handed over (the broker or
     the worker was down, or the message was lost). Returns how many were handed over."""
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.OMS_OUTBOX_RESEND_AFTER_SECONDS)
-    ids = list(OutboxEvent.all_tenants
-               .filter(processed_at__isnull=True, created_at__lt=cutoff)
-               .filter(Q(published_at__isnull=True) | Q(published_at__lt=cutoff))
-               .order_by("id").values_list("id", flat=True)[:1000])
+    ids = list(
+        OutboxEvent.all_tenants.filter(processed_at__isnull=True, created_at__lt=cutoff)
+        .filter(Q(published_at__isnull=True) | Q(published_at__lt=cutoff))
+        .order_by("id")
+        .values_list("id", flat=True)[:1000]
+    )
     sent = 0
     for event_id in ids:
         if not publish(event_id):
@@ -151,9 +162,15 @@ def sweep(now=None) -> int:
 def sweep_deliveries(now=None) -> int:
     """Re-enqueue webhook deliveries that are due but whose message was lost."""
     now = now or timezone.now()
-    ids = list(WebhookDelivery.all_tenants.filter(status=WebhookDelivery.Status.PENDING, subscription__active=True,
-                                                  next_attempt_at__lt=now - timedelta(seconds=60))
-               .order_by("next_attempt_at").values_list("id", flat=True)[:1000])
+    ids = list(
+        WebhookDelivery.all_tenants.filter(
+            status=WebhookDelivery.Status.PENDING,
+            subscription__active=True,
+            next_attempt_at__lt=now - timedelta(seconds=60),
+        )
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:1000]
+    )
     sent = 0
     for delivery_id in ids:
         if not enqueue_delivery(delivery_id):

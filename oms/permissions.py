@@ -1,4 +1,5 @@
 """Roles: what each may do on the pages and through the API, and the navigation each sees."""
+
 from dataclasses import dataclass
 from functools import wraps
 
@@ -53,8 +54,11 @@ class IsTenantMember(BasePermission):
             return False
         if getattr(request, "api_key", None) is not None:
             return True
-        roles = getattr(view, "read_roles", ALL_ROLES) if request.method in SAFE_METHODS \
+        roles = (
+            getattr(view, "read_roles", ALL_ROLES)
+            if request.method in SAFE_METHODS
             else getattr(view, "write_roles", STAFF_ROLES)
+        )
         return role_of(request) in roles
 
 
@@ -87,6 +91,11 @@ def nav_for(request) -> list[dict]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 continue
-            items.append({"label": item.label, "url": url, "active": request.path.startswith(url) and url != "/"
-                          or request.path == url})
+            items.append(
+                {
+                    "label": item.label,
+                    "url": url,
+                    "active": request.path.startswith(url) and url != "/" or request.path == url,
+                }
+            )
     return items

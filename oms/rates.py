@@ -1,4 +1,5 @@
 """Request rates as written in OMS_API_THROTTLE and on an API key: `100/s`, `6000/min`, `off`."""
+
 import re
 
 RATE_PATTERN = re.compile(r"^(off|\d+/(s|sec|second|m|min|minute|h|hour|d|day))$")

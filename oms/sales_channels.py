@@ -5,6 +5,7 @@ naming the channel it acts for, a low-stock rule over a channel's pool, an API k
 here; the channels app registers its channels when Django starts (channels.apps). What comes back is the channel
 itself: the lower layers read its fields and its pool, and change it only through the channels app.
 """
+
 _channels_of = None
 
 

@@ -9,6 +9,7 @@ waits for another transaction. Each (tenant, name) has its own PostgreSQL sequen
 transactional, so a rolled-back order leaves a gap in the numbers (acceptable for orders, never for invoices) and
 concurrent orders of a tenant never queue on a row lock held until commit.
 """
+
 import re
 
 from django.db import DatabaseError, transaction
@@ -30,7 +31,8 @@ def next_value(*, tenant, name: str) -> int:
     # First use: create the row; a concurrent creator makes us fall back to the increment.
     with transaction.atomic():
         obj, created = TenantSequence.all_tenants.select_for_update().get_or_create(
-            tenant=tenant, name=name, defaults={"value": 1})
+            tenant=tenant, name=name, defaults={"value": 1}
+        )
     if created:
         return 1
     return db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
@@ -48,8 +50,7 @@ def next_unique_value(*, tenant, name: str) -> int:
     value = db.next_in_sequence_if_any(sequence)
     if value is not None:
         return value
-    last = (TenantSequence.objects.for_tenant(tenant).filter(name=name).values_list("value", flat=True).first()
-            or 0)
+    last = TenantSequence.objects.for_tenant(tenant).filter(name=name).values_list("value", flat=True).first() or 0
     try:
         # A savepoint: a concurrent first caller that committed the same sequence first makes this fail, and
         # its sequence is used instead. Created in the caller's transaction, it goes if that rolls back.

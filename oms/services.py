@@ -1,4 +1,5 @@
 """Tenancy use cases: tenants, users and memberships, API keys."""
+
 import hashlib
 import secrets
 import zoneinfo
@@ -27,8 +28,9 @@ def _check_timezone(name: str) -> None:
         raise ValidationFailed(errors={"timezone": [f"Unknown time zone {name!r}."]}) from None
 
 
-def create_tenant(*, slug: str, name: str, currency: str = "EUR", timezone_name: str = "Europe/Paris",
-                  locale: str = "fr") -> Tenant:
+def create_tenant(
+    *, slug: str, name: str, currency: str = "EUR", timezone_name: str = "Europe/Paris", locale: str = "fr"
+) -> Tenant:
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(errors={"name": ["Give the tenant a name."]})
@@ -39,8 +41,9 @@ def create_tenant(*, slug: str, name: str, currency: str = "EUR", timezone_name:
     _check_timezone(timezone_name)
     try:
         with transaction.atomic():
-            return Tenant.objects.create(slug=slug, name=name, default_currency=currency.upper(),
-                                         timezone=timezone_name, locale=locale)
+            return Tenant.objects.create(
+                slug=slug, name=name, default_currency=currency.upper(), timezone=timezone_name, locale=locale
+            )
     except IntegrityError:
         raise Conflict(f"Tenant {slug!r} already exists.", slug=slug) from None
 
@@ -76,10 +79,22 @@ def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, th
     secret = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     try:
         with transaction.atomic():
-            key = ApiKey.objects.create(tenant=tenant, label=label, prefix=prefix, hashed_secret=_hash_secret(secret),
-                                        channel=channel, throttle_rate=throttle_rate, created_by=actor.user)
-            audit.record(tenant=tenant, actor=actor, action="api_key.created", obj=key,
-                         changes={"label": label, "channel": getattr(channel, "code", None)})
+            key = ApiKey.objects.create(
+                tenant=tenant,
+                label=label,
+                prefix=prefix,
+                hashed_secret=_hash_secret(secret),
+                channel=channel,
+                throttle_rate=throttle_rate,
+                created_by=actor.user,
+            )
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="api_key.created",
+                obj=key,
+                changes={"label": label, "channel": getattr(channel, "code", None)},
+            )
     except IntegrityError:
         raise Conflict(f"An API key labelled {label!r} already exists.", label=label) from None
     return IssuedKey(api_key=key, secret=secret)
@@ -93,27 +108,43 @@ def install_published_api_key(*, tenant: Tenant, label: str, secret: str, actor:
         raise NotFound("No such channel.")
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX or not 0 < len(parts[1]) <= 16 or len(parts[2]) < 16:
-        raise ValidationFailed(errors={"secret": [f"Use {API_KEY_PREFIX}_<prefix of 1 to 16 characters>_<at least "
-                                                  "16 characters>."]})
+        raise ValidationFailed(
+            errors={"secret": [f"Use {API_KEY_PREFIX}_<prefix of 1 to 16 characters>_<at least 16 characters>."]}
+        )
     with transaction.atomic():
-        key = (ApiKey.objects.for_tenant(tenant).select_for_update()
-               .filter(hashed_secret=_hash_secret(secret)).first())
+        key = ApiKey.objects.for_tenant(tenant).select_for_update().filter(hashed_secret=_hash_secret(secret)).first()
         if key is None:
             try:
                 with transaction.atomic():
-                    key = ApiKey.objects.create(tenant=tenant, label=label, prefix=parts[1],
-                                                hashed_secret=_hash_secret(secret), channel=channel,
-                                                created_by=actor.user)
+                    key = ApiKey.objects.create(
+                        tenant=tenant,
+                        label=label,
+                        prefix=parts[1],
+                        hashed_secret=_hash_secret(secret),
+                        channel=channel,
+                        created_by=actor.user,
+                    )
             except IntegrityError:
-                raise Conflict(f"An API key labelled {label!r} or with the prefix {parts[1]!r} already exists.",
-                               label=label) from None
-            audit.record(tenant=tenant, actor=actor, action="api_key.created", obj=key,
-                         changes={"label": label, "channel": getattr(channel, "code", None)})
+                raise Conflict(
+                    f"An API key labelled {label!r} or with the prefix {parts[1]!r} already exists.", label=label
+                ) from None
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="api_key.created",
+                obj=key,
+                changes={"label": label, "channel": getattr(channel, "code", None)},
+            )
         elif key.revoked_at is not None or key.channel_id != getattr(channel, "id", None):
             key.revoked_at, key.channel = None, channel
             key.save(update_fields=["revoked_at", "channel"])
-            audit.record(tenant=tenant, actor=actor, action="api_key.restored", obj=key,
-                         changes={"channel": getattr(channel, "code", None)})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="api_key.restored",
+                obj=key,
+                changes={"channel": getattr(channel, "code", None)},
+            )
     return key
 
 
@@ -134,8 +165,11 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     """The active key for a presented secret, or None. Compares hashes, so timing reveals nothing useful."""
     if not raw.startswith(API_KEY_PREFIX + "_"):
         return None
-    key = (ApiKey.all_tenants.select_related("tenant", "channel")
-           .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True).first())
+    key = (
+        ApiKey.all_tenants.select_related("tenant", "channel")
+        .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
+        .first()
+    )
     if key is None:
         return None
     now = timezone.now()
@@ -177,7 +211,8 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
         raise NotFound("No such location.")
     with transaction.atomic():
         membership, created = Membership.all_tenants.select_for_update().get_or_create(
-            tenant=tenant, user=user, defaults={"role": role})
+            tenant=tenant, user=user, defaults={"role": role}
+        )
         before = {"role": membership.role, "locations": sorted(membership.locations.values_list("code", flat=True))}
         membership.role = role
         membership.save(update_fields=["role"])
@@ -185,14 +220,21 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
             membership.locations.set(locations, through_defaults={"tenant": tenant})
         after = {"role": role, "locations": sorted(membership.locations.values_list("code", flat=True))}
         if created or before != after:
-            audit.record(tenant=tenant, actor=actor, action="membership.created" if created else "membership.changed",
-                         obj=membership, object_repr=user.email, changes={"before": before, "after": after})
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="membership.created" if created else "membership.changed",
+                obj=membership,
+                object_repr=user.email,
+                changes={"before": before, "after": after},
+            )
     return membership, created
 
 
 def memberships_of(user):
-    return (Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant")
-            .order_by("tenant__name"))
+    return (
+        Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
+    )
 
 
 def membership_for(user, tenant) -> Membership | None:

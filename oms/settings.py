@@ -4,6 +4,7 @@ With nothing set, OMS runs as the demo does: on an embedded PostgreSQL started f
 folder (OMS_DEMO_DIR), with a Celery broker and a cache in files beside it. Production and the tests set
 DATABASE_URL (PostgreSQL) and REDIS_URL (broker and cache).
 """
+
 from pathlib import Path
 
 import environ
@@ -105,13 +106,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env("OMS_CACHE_PREFIX", default="oms")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("OMS_CACHE_PREFIX", default="oms"),
+        }
+    }
 else:
     # Files in the demo folder: the throttle counters and the import re-enqueue guard hold across the demo's web
     # processes, with nothing to create first (a database cache needs its table) and no load on the database.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(DEMO_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DEMO_DIR / "cache"),
+        }
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -134,13 +144,16 @@ STATICFILES_DIRS = [BASE_DIR / "oms" / "static"]
 # since the manifest storage cannot name a file that is not in STATIC_ROOT.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-                    if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
-                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG and (STATIC_ROOT / "staticfiles.json").exists()
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # Serve straight from the apps' static folders until `collectstatic` has been run (embedded default, tests).
-WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS",
-                                  default=DEBUG or not (STATIC_ROOT / "staticfiles.json").exists())
+WHITENOISE_USE_FINDERS = env.bool(
+    "WHITENOISE_USE_FINDERS", default=DEBUG or not (STATIC_ROOT / "staticfiles.json").exists()
+)
 # Tests and the demo run without collectstatic: fall back to unhashed names instead of failing.
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
@@ -244,14 +257,23 @@ if CELERY_BROKER_URL.startswith("filesystem:"):
     # One folder for every queue, written by the publishers and read by the worker; the exchanges' bindings
     # beside it (broadcasts such as `celery inspect ping`). Polled ten times a second: the worker takes a message
     # per poll and pool process, and a listing of a small folder costs next to nothing.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(BROKER_DIR / "messages"),
-                                       "data_folder_out": str(BROKER_DIR / "messages"),
-                                       "control_folder": str(BROKER_DIR / "exchanges"), "polling_interval": 0.1}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "messages"),
+        "data_folder_out": str(BROKER_DIR / "messages"),
+        "control_folder": str(BROKER_DIR / "exchanges"),
+        "polling_interval": 0.1,
+    }
 else:
     # A publish while Redis is down must fail fast: the outbox sweep re-sends it later.
     # One immediate reconnection attempt, then give up: a refused connection fails in milliseconds.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1,
-                                       "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
     "fulfillment.*": {"queue": "routing"},

@@ -1,4 +1,5 @@
 """Platform tasks: thin, idempotent, late-acked; they load by id and call the services."""
+
 from celery import shared_task
 from django.db import DatabaseError
 
@@ -16,7 +17,7 @@ def process_outbox_event(self, event_id: int):
     try:
         outbox.process_event(event_id)
     except DatabaseError as exc:  # transient: retry with backoff; the sweep is the last resort
-        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
 
 
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)

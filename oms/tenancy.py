@@ -4,6 +4,7 @@ Tenant-owned models inherit `TenantModel`. Their `objects` manager answers nothi
 tenant (`Model.objects.for_tenant(tenant)`); code that forgets the tenant gets an empty result, never
 someone else's rows. Cross-tenant work (operator commands, reporting jobs) says so: `Model.all_tenants`.
 """
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,7 +40,8 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 
     def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
         return self.for_tenant(_tenant_of(kwargs)).update_or_create(
-            defaults=defaults, create_defaults=create_defaults, **kwargs)
+            defaults=defaults, create_defaults=create_defaults, **kwargs
+        )
 
 
 def _tenant_of(kwargs):
@@ -58,8 +60,14 @@ def tenant_field(*, db_index: bool = True):
     index serves every tenant filter, and a high-volume table (orders, lines, reservations, events) then does not
     keep a redundant single-column index up to date on every insert. tests/oms/test_tenancy.py checks the lead.
     """
-    return models.ForeignKey("oms.Tenant", on_delete=models.PROTECT, related_name="+", editable=False,
-                             verbose_name=_("tenant"), db_index=db_index)
+    return models.ForeignKey(
+        "oms.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("tenant"),
+        db_index=db_index,
+    )
 
 
 class TenantModel(models.Model):

@@ -1,4 +1,5 @@
 """Platform pages: sign-in, home, tenant switcher, audit trail, API keys and webhooks settings, error pages."""
+
 import logging
 
 from django import forms
@@ -37,9 +38,11 @@ register_nav(_("Administration"), "admin:index", STAFF_ROLES, order=990)
 
 # --- sign-in -------------------------------------------------------------------------------------------
 
+
 class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True,
-                                                                                "autocomplete": "email"}))
+    username = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
     error_messages = {
         "invalid_login": _("Unknown e-mail address or wrong password."),
         "inactive": _("This account is disabled."),
@@ -87,8 +90,12 @@ def _failed_webhooks_tile(request):
     if role_of(request) not in STAFF_ROLES:
         return None
     failed = WebhookDelivery.objects.for_tenant(request.tenant).filter(status=WebhookDelivery.Status.FAILED).count()
-    return {"title": _("Failed webhook deliveries"), "value": failed, "url": reverse("webhooks"),
-            "tone": "danger" if failed else ""}
+    return {
+        "title": _("Failed webhook deliveries"),
+        "value": failed,
+        "url": reverse("webhooks"),
+        "tone": "danger" if failed else "",
+    }
 
 
 register_home_tile(_api_keys_tile, order=900)
@@ -102,6 +109,7 @@ def home(request):
 
 # --- tenant switcher -----------------------------------------------------------------------------------
 
+
 @require_POST
 def switch_tenant(request):
     """Work in another tenant the user belongs to; any other tenant is refused (403)."""
@@ -114,13 +122,15 @@ def switch_tenant(request):
     request.session[SESSION_TENANT_KEY] = membership.tenant_id
     messages.success(request, _("You are now working in %(tenant)s.") % {"tenant": membership.tenant.name})
     target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     return redirect(target)
 
 
 # --- audit trail ---------------------------------------------------------------------------------------
+
 
 @role_required(*ADMIN_ONLY)
 def audit_log(request):
@@ -129,27 +139,40 @@ def audit_log(request):
     action = request.GET.get("action", "").strip()
     entries = scoped.select_related("user", "api_key")
     if query:
-        entries = entries.filter(Q(object_repr__icontains=query) | Q(actor_label__icontains=query)
-                                 | Q(object_id=query) | Q(action__icontains=query))
+        entries = entries.filter(
+            Q(object_repr__icontains=query)
+            | Q(actor_label__icontains=query)
+            | Q(object_id=query)
+            | Q(action__icontains=query)
+        )
     if action:
         entries = entries.filter(action=action)
     actions = scoped.order_by("action").values_list("action", flat=True).distinct()
     page = Paginator(entries.order_by("-at", "-id"), AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "oms/audit_log.html", {"page": page, "query": query, "action": action,
-                                                  "actions": list(actions)})
+    return render(
+        request, "oms/audit_log.html", {"page": page, "query": query, "action": action, "actions": list(actions)}
+    )
 
 
 # --- API keys ------------------------------------------------------------------------------------------
 
+
 class ApiKeyForm(forms.Form):
     label = forms.CharField(label=_("Label"), max_length=120)
-    channel = forms.ModelChoiceField(label=_("Channel"), queryset=None, required=False,
-                                     empty_label=_("None (tenant integration: ERP, WMS)"),
-                                     help_text=_("A key bound to a channel places orders and reads availability "
-                                                 "for that channel only."))
-    throttle_rate = forms.RegexField(label=_("Throttle rate"), regex=r"^(off|\d+/(s|sec|m|min|h|hour|d|day))$",
-                                     required=False, help_text=_("For example 500/s; empty uses the default."),
-                                     error_messages={"invalid": _("Use a rate such as 500/s, 6000/min or off.")})
+    channel = forms.ModelChoiceField(
+        label=_("Channel"),
+        queryset=None,
+        required=False,
+        empty_label=_("None (tenant integration: ERP, WMS)"),
+        help_text=_("A key bound to a channel places orders and reads availability for that channel only."),
+    )
+    throttle_rate = forms.RegexField(
+        label=_("Throttle rate"),
+        regex=r"^(off|\d+/(s|sec|m|min|h|hour|d|day))$",
+        required=False,
+        help_text=_("For example 500/s; empty uses the default."),
+        error_messages={"invalid": _("Use a rate such as 500/s, 6000/min or off.")},
+    )
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,8 +186,9 @@ def api_keys(request):
     issued = None
     if request.method == "POST" and "revoke" in request.POST:
         try:
-            key = services.revoke_api_key(tenant=request.tenant, key_id=int(request.POST["revoke"]),
-                                          actor=actor_from_request(request))
+            key = services.revoke_api_key(
+                tenant=request.tenant, key_id=int(request.POST["revoke"]), actor=actor_from_request(request)
+            )
             messages.success(request, _("The key “%(label)s” was revoked.") % {"label": key.label})
         except (DomainError, ValueError):
             messages.error(request, _("No such key."))
@@ -172,9 +196,13 @@ def api_keys(request):
     form = ApiKeyForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
-            issued = services.create_api_key(tenant=request.tenant, actor=actor_from_request(request),
-                                             label=form.cleaned_data["label"], channel=form.cleaned_data["channel"],
-                                             throttle_rate=form.cleaned_data["throttle_rate"] or "")
+            issued = services.create_api_key(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                label=form.cleaned_data["label"],
+                channel=form.cleaned_data["channel"],
+                throttle_rate=form.cleaned_data["throttle_rate"] or "",
+            )
             form = ApiKeyForm(tenant=request.tenant)
         except DomainError:
             form.add_error("label", _("A key with this label already exists."))
@@ -187,6 +215,7 @@ def api_keys(request):
 
 # --- webhooks ------------------------------------------------------------------------------------------
 
+
 @role_required(*STAFF_ROLES)
 def webhook_list(request):
     """Subscriptions and their recent deliveries; administrators may delete a subscription."""
@@ -194,21 +223,36 @@ def webhook_list(request):
         if role_of(request) != Role.ADMIN:
             raise PermissionDenied
         try:
-            webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request),
-                                         subscription_id=int(request.POST.get("delete", "")))
+            webhooks.delete_subscription(
+                tenant=request.tenant,
+                actor=actor_from_request(request),
+                subscription_id=int(request.POST.get("delete", "")),
+            )
             messages.success(request, _("The subscription was deleted."))
         except (DomainError, ValueError):
             messages.error(request, _("No such subscription."))
         return redirect("webhooks")
     subscriptions = WebhookSubscription.objects.for_tenant(request.tenant).order_by("id")
-    deliveries = (WebhookDelivery.objects.for_tenant(request.tenant).select_related("event", "subscription")
-                  .prefetch_related("attempt_log").order_by("-created_at", "-id")[:50])
-    return render(request, "oms/webhooks.html", {"subscriptions": subscriptions, "deliveries": deliveries,
-                                                 "can_delete": role_of(request) == Role.ADMIN,
-                                                 "demo_receiver": settings.OMS_DEMO})
+    deliveries = (
+        WebhookDelivery.objects.for_tenant(request.tenant)
+        .select_related("event", "subscription")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "oms/webhooks.html",
+        {
+            "subscriptions": subscriptions,
+            "deliveries": deliveries,
+            "can_delete": role_of(request) == Role.ADMIN,
+            "demo_receiver": settings.OMS_DEMO,
+        },
+    )
 
 
 # --- error pages ---------------------------------------------------------------------------------------
+
 
 def not_found(request, exception=None):
     return render(request, "errors/404.html", status=404)
@@ -216,8 +260,12 @@ def not_found(request, exception=None):
 
 def forbidden(request, exception=None):
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and getattr(request, "tenant", None) is None \
-            and not user.is_superuser:
+    if (
+        user is not None
+        and user.is_authenticated
+        and getattr(request, "tenant", None) is None
+        and not user.is_superuser
+    ):
         # Signed in, but a member of no active tenant: say so instead of blaming the role.
         return render(request, "errors/no_tenant.html", status=403)
     return render(request, "errors/403.html", status=403)

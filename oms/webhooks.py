@@ -10,6 +10,7 @@ unbound callers besides it) sees and changes it, and it receives only the events
 channel (`"channel": "<code>"`, as every order event does). Events that name no channel (stock, transfers,
 counts, alerts...) are never delivered to a channel-bound subscription; subscribe with an unbound key to get them.
 """
+
 import hashlib
 import hmac
 import http.client
@@ -47,8 +48,9 @@ def _validate(url: str, events) -> list[str]:
     else:
         unknown = sorted(set(events) - set(KNOWN_EVENTS) - {"*"})
         if unknown:
-            errors["events"] = [f"Unknown events: {', '.join(unknown)}. "
-                                f"Known: {', '.join(KNOWN_EVENTS)}, or * for all."]
+            errors["events"] = [
+                f"Unknown events: {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}, or * for all."
+            ]
     if errors:
         raise ValidationFailed(errors=errors)
     return sorted(set(events))
@@ -72,8 +74,9 @@ def _url_error(url) -> str:
     return ""
 
 
-def create_subscription(*, tenant, actor: Actor, url: str, events: list[str], description: str = "",
-                        active: bool = True, channel=None) -> WebhookSubscription:
+def create_subscription(
+    *, tenant, actor: Actor, url: str, events: list[str], description: str = "", active: bool = True, channel=None
+) -> WebhookSubscription:
     """Validates the URL's form and scheme only: no network call at creation time. `channel`: the channel of
     the API key that creates it (the subscription then hears that channel's events only)."""
     events = _validate(url, events)
@@ -81,18 +84,30 @@ def create_subscription(*, tenant, actor: Actor, url: str, events: list[str], de
         raise NotFound("No such channel.")
     with transaction.atomic():
         subscription = WebhookSubscription.objects.create(
-            tenant=tenant, url=url, events=events, description=description, active=active, channel=channel,
-            secret=f"whsec_{secrets.token_urlsafe(32)}")
-        audit.record(tenant=tenant, actor=actor, action="webhook.created", obj=subscription,
-                     changes={"url": url, "events": events, "channel": getattr(channel, "code", None)})
+            tenant=tenant,
+            url=url,
+            events=events,
+            description=description,
+            active=active,
+            channel=channel,
+            secret=f"whsec_{secrets.token_urlsafe(32)}",
+        )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="webhook.created",
+            obj=subscription,
+            changes={"url": url, "events": events, "channel": getattr(channel, "code", None)},
+        )
     return subscription
 
 
 UPDATABLE_FIELDS = ("url", "events", "description", "active")
 
 
-def update_subscription(*, tenant, actor: Actor, subscription_id: int, changes: dict,
-                        channel=None) -> WebhookSubscription:
+def update_subscription(
+    *, tenant, actor: Actor, subscription_id: int, changes: dict, channel=None
+) -> WebhookSubscription:
     """Change `url`, `events`, `description` or `active`, validated as on creation; the secret and the channel
     stay. Pausing keeps pending deliveries waiting; switching back on lets them go."""
     changes = {k: v for k, v in changes.items() if k in UPDATABLE_FIELDS}
@@ -124,8 +139,13 @@ def delete_subscription(*, tenant, actor: Actor, subscription_id: int, channel=N
         subscription = _scoped(tenant, channel).select_for_update().filter(id=subscription_id).first()
         if subscription is None:
             raise NotFound("No such webhook subscription.")
-        audit.record(tenant=tenant, actor=actor, action="webhook.deleted", obj=subscription,
-                     changes={"url": subscription.url, "events": subscription.events})
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="webhook.deleted",
+            obj=subscription,
+            changes={"url": subscription.url, "events": subscription.events},
+        )
         subscription.delete()
 
 
@@ -149,8 +169,13 @@ def subscription_detail(*, tenant, subscription_id: int, channel=None) -> Webhoo
 def delivery_list(*, tenant, subscription_id: int, channel=None):
     """A subscription's deliveries with their attempts, newest first; another tenant's id is NotFound."""
     subscription = subscription_detail(tenant=tenant, subscription_id=subscription_id, channel=channel)
-    return (WebhookDelivery.objects.for_tenant(tenant).filter(subscription=subscription)
-            .select_related("event").prefetch_related("attempt_log").order_by("-id"))
+    return (
+        WebhookDelivery.objects.for_tenant(tenant)
+        .filter(subscription=subscription)
+        .select_related("event")
+        .prefetch_related("attempt_log")
+        .order_by("-id")
+    )
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -170,9 +195,17 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300, now: 
 
 
 def event_body(event) -> bytes:
-    return json.dumps({"id": str(event.event_id), "type": event.topic, "created_at": event.created_at.isoformat(),
-                       "tenant": event.tenant.slug, "data": event.payload},
-                      separators=(",", ":"), sort_keys=True).encode()
+    return json.dumps(
+        {
+            "id": str(event.event_id),
+            "type": event.topic,
+            "created_at": event.created_at.isoformat(),
+            "tenant": event.tenant.slug,
+            "data": event.payload,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
 
 
 class RefusedTarget(Exception):
@@ -248,8 +281,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _opener():
     # No proxy from the environment: the address check must apply to the receiver itself.
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _GuardedHTTPHandler, _GuardedHTTPSHandler,
-                                       _NoRedirect)
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _GuardedHTTPHandler, _GuardedHTTPSHandler, _NoRedirect
+    )
 
 
 def backoff_seconds(attempt: int) -> int:
@@ -259,8 +293,11 @@ def backoff_seconds(attempt: int) -> int:
 
 def attempt_delivery(delivery_id: int) -> int | None:
     """Try one delivery. Returns the seconds until the next try, or None when there is nothing more to do."""
-    delivery = (WebhookDelivery.all_tenants.select_related("subscription", "event", "event__tenant")
-                .filter(id=delivery_id).first())
+    delivery = (
+        WebhookDelivery.all_tenants.select_related("subscription", "event", "event__tenant")
+        .filter(id=delivery_id)
+        .first()
+    )
     if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
         return None
     if not delivery.subscription.active:
@@ -273,12 +310,20 @@ def attempt_delivery(delivery_id: int) -> int | None:
     status_code, error, excerpt = None, "", ""
     started = time.perf_counter()
     try:
-        request = urllib.request.Request(subscription.url, data=body, method="POST", headers={
-            "Content-Type": "application/json", "User-Agent": USER_AGENT,
-            "OMS-Event": event.topic, "OMS-Event-Id": str(event.event_id), "OMS-Timestamp": str(timestamp),
-            "OMS-Delivery-Attempt": str(delivery.attempts + 1),
-            "OMS-Signature": f"t={timestamp},v1={sign(subscription.secret, timestamp, body)}",
-        })
+        request = urllib.request.Request(
+            subscription.url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "OMS-Event": event.topic,
+                "OMS-Event-Id": str(event.event_id),
+                "OMS-Timestamp": str(timestamp),
+                "OMS-Delivery-Attempt": str(delivery.attempts + 1),
+                "OMS-Signature": f"t={timestamp},v1={sign(subscription.secret, timestamp, body)}",
+            },
+        )
         with _opener().open(request, timeout=settings.OMS_WEBHOOK_TIMEOUT) as response:
             status_code = response.status
             excerpt = response.read(500).decode("utf-8", "replace")
@@ -305,9 +350,16 @@ def attempt_delivery(delivery_id: int) -> int | None:
             return None
         # The log numbers every try ever made; `attempts` counts towards the limit and restarts on redelivery.
         number = WebhookAttempt.objects.for_tenant(locked.tenant_id).filter(delivery=locked).count() + 1
-        WebhookAttempt.objects.create(tenant_id=locked.tenant_id, delivery=locked, number=number, at=now,
-                                      status_code=status_code, error=error[:500], duration_ms=duration,
-                                      response_excerpt=excerpt[:500])
+        WebhookAttempt.objects.create(
+            tenant_id=locked.tenant_id,
+            delivery=locked,
+            number=number,
+            at=now,
+            status_code=status_code,
+            error=error[:500],
+            duration_ms=duration,
+            response_excerpt=excerpt[:500],
+        )
         locked.attempts += 1
         locked.last_status_code = status_code
         locked.last_error = error[:500]
@@ -320,22 +372,33 @@ def attempt_delivery(delivery_id: int) -> int | None:
         else:
             wait = backoff_seconds(locked.attempts)
             locked.next_attempt_at = now + timedelta(seconds=wait)
-        locked.save(update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at",
-                                   "next_attempt_at"])
+        locked.save(
+            update_fields=["attempts", "last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"]
+        )
     return wait
 
 
 def redeliver(*, tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Back-office: send a delivery again with a fresh budget of attempts (its attempt log is kept)."""
     with transaction.atomic():
-        delivery = (WebhookDelivery.objects.for_tenant(tenant).select_for_update(of=("self",))
-                    .select_related("event", "subscription").filter(id=delivery_id).first())
+        delivery = (
+            WebhookDelivery.objects.for_tenant(tenant)
+            .select_for_update(of=("self",))
+            .select_related("event", "subscription")
+            .filter(id=delivery_id)
+            .first()
+        )
         if delivery is None:
             raise NotFound("No such delivery.")
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, timezone.now()
         delivery.attempts = 0
         delivery.save(update_fields=["status", "next_attempt_at", "attempts"])
-        audit.record(tenant=tenant, actor=actor, action="webhook.redelivered", obj=delivery,
-                     object_repr=f"{delivery.event.topic} → {delivery.subscription.url}"[:200])
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="webhook.redelivered",
+            obj=delivery,
+            object_repr=f"{delivery.event.topic} → {delivery.subscription.url}"[:200],
+        )
         transaction.on_commit(lambda: enqueue_delivery(delivery.id), robust=True)
     return delivery

@@ -1,4 +1,5 @@
 """Admin: orders and invoices are records (changed only through the services and pages); customers are editable."""
+
 from django.contrib import admin
 
 from oms.admin import ReadOnlyTenantAdmin, TenantScopedAdmin
@@ -9,9 +10,22 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     can_delete = False
-    fields = ("line_number", "sku", "status", "quantity", "quantity_allocated", "quantity_backordered",
-              "quantity_shipped", "quantity_delivered", "quantity_cancelled", "quantity_returned", "unit_price",
-              "discount", "tax", "total")
+    fields = (
+        "line_number",
+        "sku",
+        "status",
+        "quantity",
+        "quantity_allocated",
+        "quantity_backordered",
+        "quantity_shipped",
+        "quantity_delivered",
+        "quantity_cancelled",
+        "quantity_returned",
+        "unit_price",
+        "discount",
+        "tax",
+        "total",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

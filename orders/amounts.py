@@ -5,6 +5,7 @@ its line's discount and tax with it (shares rounded per line on the units cancel
 them, so that a whole line cancelled comes to exactly zero). Order promotions apply up to what remains of the
 goods, and shipping is owed while anything remains. Returns and refunds are not deducted here.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 
 # The money constants of the whole code base: amounts are Decimal, rounded to the cent.
@@ -31,8 +32,9 @@ def line_current_total(line) -> Decimal:
         return ZERO
     if line.quantity_cancelled == 0:
         return line.total
-    return (line.unit_price * kept - share(line.discount, kept, line.quantity)
-            + share(line.tax, kept, line.quantity)).quantize(CENT)
+    return (
+        line.unit_price * kept - share(line.discount, kept, line.quantity) + share(line.tax, kept, line.quantity)
+    ).quantize(CENT)
 
 
 def order_current_total(order, lines) -> Decimal:
@@ -41,10 +43,16 @@ def order_current_total(order, lines) -> Decimal:
         return order.total
     if all(line.quantity_cancelled >= line.quantity for line in lines):
         return ZERO
-    kept_goods = sum((line.unit_price * (line.quantity - line.quantity_cancelled)
-                      - share(line.discount, line.quantity - line.quantity_cancelled, line.quantity)
-                      for line in lines), ZERO)
+    kept_goods = sum(
+        (
+            line.unit_price * (line.quantity - line.quantity_cancelled)
+            - share(line.discount, line.quantity - line.quantity_cancelled, line.quantity)
+            for line in lines
+        ),
+        ZERO,
+    )
     promotions = sum((Decimal(p["amount"]) for p in order.promotions or []), ZERO)
     lines_total = sum((line_current_total(line) for line in lines), ZERO)
-    return (lines_total - min(promotions, max(kept_goods, ZERO)) + order.shipping_total
-            + order.shipping_tax).quantize(CENT)
+    return (lines_total - min(promotions, max(kept_goods, ZERO)) + order.shipping_total + order.shipping_tax).quantize(
+        CENT
+    )

@@ -6,6 +6,7 @@ totals and invoices. Taxes are the channel's: OMS stores them as sent and never 
 computes them on what the customer pays (after discounts and promotions). Every validation error names its
 field with a path such as `lines[2].sku`.
 """
+
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -32,11 +33,38 @@ from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
 # Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
-SERVER_FIELDS = frozenset({"id", "number", "status", "tenant", "version", "subtotal", "discount_total", "tax_total",
-                           "shipping_total", "total", "created_at", "updated_at", "timeline", "invoices"})
-SERVER_LINE_FIELDS = frozenset({"id", "status", "total", "quantity_allocated", "quantity_backordered",
-                                "quantity_shipped", "quantity_delivered", "quantity_cancelled", "quantity_returned",
-                                "allocations"})
+SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "number",
+        "status",
+        "tenant",
+        "version",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "shipping_total",
+        "total",
+        "created_at",
+        "updated_at",
+        "timeline",
+        "invoices",
+    }
+)
+SERVER_LINE_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "total",
+        "quantity_allocated",
+        "quantity_backordered",
+        "quantity_shipped",
+        "quantity_delivered",
+        "quantity_cancelled",
+        "quantity_returned",
+        "allocations",
+    }
+)
 PAYMENT_STATUSES = ("", "pending", "authorized", "paid", "partially_refunded", "refunded", "failed")
 
 
@@ -45,8 +73,6 @@ def parse(serializer_class, data, **kwargs):
     if not serializer.is_valid():
         raise ValidationFailed(errors=flatten_errors(serializer.errors))
     return serializer.validated_data
-
-
 
 
 def _expected_version(request, body_version=None, *, required: bool) -> int | None:
@@ -61,13 +87,18 @@ def _expected_version(request, body_version=None, *, required: bool) -> int | No
     if body_version is not None:
         return body_version
     if required:
-        raise ValidationFailed(errors={"If-Match": ["Send the version you read (If-Match header or `version`) so "
-                                                    "that concurrent edits cannot overwrite each other."]})
+        raise ValidationFailed(
+            errors={
+                "If-Match": [
+                    "Send the version you read (If-Match header or `version`) so "
+                    "that concurrent edits cannot overwrite each other."
+                ]
+            }
+        )
     return None
 
 
 # --- input -----------------------------------------------------------------------------------------------
-
 
 
 class CustomerIn(StrictInput, SharedFieldsSerializer):
@@ -92,12 +123,18 @@ class DeliveryIn(StrictInput, SharedFieldsSerializer):
     method = serializers.ChoiceField(choices=DeliveryMethod.values)
     address = AddressIn(required=False)
     pickup_location = serializers.CharField(
-        max_length=40, required=False, allow_blank=True,
-        help_text="pickup: code of a location offering pickup, in the channel's sourcing pool")
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="pickup: code of a location offering pickup, in the channel's sourcing pool",
+    )
     location = serializers.CharField(
-        max_length=40, required=False, allow_blank=True,
+        max_length=40,
+        required=False,
+        allow_blank=True,
         help_text="in_store: code of the store where the sale happened, a store of the channel's sourcing pool; "
-                  "may be left out only when that pool has exactly one store")
+        "may be left out only when that pool has exactly one store",
+    )
     service_level = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
 
     def validate(self, attrs):
@@ -112,32 +149,58 @@ class LineIn(StrictInput, SharedFieldsSerializer):
     server_fields = SERVER_LINE_FIELDS
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
-    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
-                                          help_text="price of one unit, excluding tax")
-    discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False,
-                                        default=Decimal("0"), help_text="discount on the whole line, excluding tax")
+    unit_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, help_text="price of one unit, excluding tax"
+    )
+    discount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        default=Decimal("0"),
+        help_text="discount on the whole line, excluding tax",
+    )
     tax = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        default=Decimal("0"),
         help_text="tax of the whole line as the channel computed it, on the line's amount after its discount and "
-                  "its share of the order's promotions; stored as sent, never recomputed by OMS")
-    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, min_value=0, max_value=100,
-                                        required=False, allow_null=True, default=None,
-                                        help_text="percent, e.g. 20 (printed on invoices)")
-
+        "its share of the order's promotions; stored as sent, never recomputed by OMS",
+    )
+    tax_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        min_value=0,
+        max_value=100,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="percent, e.g. 20 (printed on invoices)",
+    )
 
 
 class PromotionIn(StrictInput, SharedFieldsSerializer):
     code = serializers.CharField(max_length=60)
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
-                                      help_text="order-level discount, excluding tax")
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, help_text="order-level discount, excluding tax"
+    )
 
 
 class ShippingIn(StrictInput, SharedFieldsSerializer):
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0,
-                                      help_text="shipping charge, excluding tax")
-    tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, default=Decimal("0"),
-                                   help_text="tax on the shipping charge, as the channel computed it")
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, help_text="shipping charge, excluding tax"
+    )
+    tax = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        default=Decimal("0"),
+        help_text="tax on the shipping charge, as the channel computed it",
+    )
 
 
 class HoldRequestIn(StrictInput, SharedFieldsSerializer):
@@ -176,11 +239,15 @@ class OrderIn(StrictInput, SharedFieldsSerializer):
     payment_status = serializers.ChoiceField(choices=PAYMENT_STATUSES, required=False, default="")
     metadata = serializers.DictField(required=False, default=dict)
     hold = HoldRequestIn(required=False)
-    promised_delivery = PromiseIn(required=False, help_text="the delivery window promised to the customer at "
-                                                            "checkout; `earliest` may not be after `latest`")
+    promised_delivery = PromiseIn(
+        required=False,
+        help_text="the delivery window promised to the customer at checkout; `earliest` may not be after `latest`",
+    )
     placed_at = AwareDateTimeField(
-        required=False, help_text="when the customer ordered, as the channel recorded it (marketplaces send their "
-                                  "own order date); stored as the order's date; not in the future; now when absent")
+        required=False,
+        help_text="when the customer ordered, as the channel recorded it (marketplaces send their "
+        "own order date); stored as the order's date; not in the future; now when absent",
+    )
 
     def validate_lines(self, value):
         limit = services.max_lines()
@@ -199,28 +266,45 @@ class OrderIn(StrictInput, SharedFieldsSerializer):
         return parsed
 
 
-
 def order_input(data: dict, channel) -> services.OrderInput:
     delivery = data["delivery"]
     shipping = data.get("shipping") or {}
     hold = data.get("hold") or {}
     promise = data.get("promised_delivery") or {}
     return services.OrderInput(
-        channel=channel, external_ref=data["external_ref"], currency=data["currency"],
-        lines=[services.LineInput(sku=line["sku"], quantity=line["quantity"], unit_price=line["unit_price"],
-                                  discount=line["discount"], tax=line["tax"], tax_rate=line["tax_rate"])
-               for line in data["lines"]],
-        delivery_method=delivery["method"], customer=dict(data["customer"]) if data.get("customer") else None,
+        channel=channel,
+        external_ref=data["external_ref"],
+        currency=data["currency"],
+        lines=[
+            services.LineInput(
+                sku=line["sku"],
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                discount=line["discount"],
+                tax=line["tax"],
+                tax_rate=line["tax_rate"],
+            )
+            for line in data["lines"]
+        ],
+        delivery_method=delivery["method"],
+        customer=dict(data["customer"]) if data.get("customer") else None,
         address=dict(delivery.get("address") or {}),
         location_code=delivery.get("pickup_location") or delivery.get("location") or "",
         service_level=delivery.get("service_level", ""),
-        promotions=[services.PromotionInput(code=p["code"], description=p["description"], amount=p["amount"])
-                    for p in data.get("promotions", [])],
-        shipping_amount=shipping.get("amount", services.ZERO), shipping_tax=shipping.get("tax", services.ZERO),
-        payment_status=data.get("payment_status", ""), metadata=data.get("metadata", {}),
-        hold_kind=hold.get("kind", ""), hold_reason=hold.get("reason", ""),
-        promised_earliest=promise.get("earliest"), promised_latest=promise.get("latest"),
-        placed_at=data.get("placed_at"))
+        promotions=[
+            services.PromotionInput(code=p["code"], description=p["description"], amount=p["amount"])
+            for p in data.get("promotions", [])
+        ],
+        shipping_amount=shipping.get("amount", services.ZERO),
+        shipping_tax=shipping.get("tax", services.ZERO),
+        payment_status=data.get("payment_status", ""),
+        metadata=data.get("metadata", {}),
+        hold_kind=hold.get("kind", ""),
+        hold_reason=hold.get("reason", ""),
+        promised_earliest=promise.get("earliest"),
+        promised_latest=promise.get("latest"),
+        placed_at=data.get("placed_at"),
+    )
 
 
 class LineQuantityIn(StrictInput, serializers.Serializer):
@@ -253,7 +337,6 @@ class EditIn(StrictInput, serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
 
-
 class HoldIn(StrictInput, serializers.Serializer):
     kind = serializers.ChoiceField(choices=HoldKind.values, required=False, default=HoldKind.MANUAL)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
@@ -267,12 +350,15 @@ class ReleaseIn(StrictInput, serializers.Serializer):
 
 # --- output ----------------------------------------------------------------------------------------------
 
+
 def money(**kwargs):
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-CURRENT_TOTAL_HELP = ("the total without the cancelled units (their price and their share of discount and tax); "
-                      "`total` stays what was charged at checkout; returns are not deducted")
+CURRENT_TOTAL_HELP = (
+    "the total without the cancelled units (their price and their share of discount and tax); "
+    "`total` stays what was charged at checkout; returns are not deducted"
+)
 
 
 class AllocationOut(SharedFieldsSerializer):
@@ -344,8 +430,11 @@ class OrderSummaryOut(SharedFieldsSerializer):
     tax_total = money()
     shipping_total = money()
     total = money()
-    current_total = money(read_only=True, help_text=CURRENT_TOTAL_HELP + "; promotions apply up to the goods "
-                          "that remain, shipping while anything remains")
+    current_total = money(
+        read_only=True,
+        help_text=CURRENT_TOTAL_HELP + "; promotions apply up to the goods "
+        "that remain, shipping while anything remains",
+    )
     customer = CustomerOut(allow_null=True)
     delivery = serializers.SerializerMethodField()
     promotions = serializers.JSONField()
@@ -361,9 +450,13 @@ class OrderSummaryOut(SharedFieldsSerializer):
 
     def get_delivery(self, order) -> dict:
         location = order.pickup_location.code if order.pickup_location_id else None
-        return {"method": order.delivery_method, "address": order.shipping_address or None,
-                "pickup_location": location if order.delivery_method == DeliveryMethod.PICKUP else None,
-                "location": location, "service_level": order.service_level}
+        return {
+            "method": order.delivery_method,
+            "address": order.shipping_address or None,
+            "pickup_location": location if order.delivery_method == DeliveryMethod.PICKUP else None,
+            "location": location,
+            "service_level": order.service_level,
+        }
 
     def get_hold(self, order) -> dict | None:
         return {"kind": order.hold_kind, "reason": order.hold_reason} if order.hold_kind else None
@@ -384,19 +477,25 @@ class OrderOut(OrderSummaryOut):
 def _order_response(order, status=200) -> Response:
     if not hasattr(order, "invoice_list"):
         order.invoice_list = list(order.invoices.all())
-    return Response(OrderOut(order).data, status=status,
-                    headers={"ETag": f'"{order.version}"', "Location": f"/api/v1/orders/{order.id}/"})
+    return Response(
+        OrderOut(order).data,
+        status=status,
+        headers={"ETag": f'"{order.version}"', "Location": f"/api/v1/orders/{order.id}/"},
+    )
 
 
 # --- views -----------------------------------------------------------------------------------------------
+
 
 class OrderListCreate(APIView):
     read_roles = READ_ROLES
     write_roles = STAFF_ROLES
     pagination_class = StableCursorPagination
 
-    @extend_schema(responses=OrderSummaryOut(many=True), parameters=[
-        OpenApiParameter(name, str, required=False) for name in OrderFilter.base_filters])
+    @extend_schema(
+        responses=OrderSummaryOut(many=True),
+        parameters=[OpenApiParameter(name, str, required=False) for name in OrderFilter.base_filters],
+    )
     def get(self, request):
         queryset = selectors.order_list(scope=scope_of(request))
         filterset = OrderFilter(request.query_params, queryset=queryset)
@@ -411,10 +510,12 @@ class OrderListCreate(APIView):
     def post(self, request):
         data = parse(OrderIn, request.data)
         scope = scope_of(request)
-        channel = scope.channel_for(data.get("channel"),
-                                    lookup=lambda code: channel_by_code(tenant=scope.tenant, code=code))
-        order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
-                                     data=order_input(data, channel))
+        channel = scope.channel_for(
+            data.get("channel"), lookup=lambda code: channel_by_code(tenant=scope.tenant, code=code)
+        )
+        order = services.place_order(
+            tenant=request.tenant, actor=actor_from_request(request), data=order_input(data, channel)
+        )
         order.invoice_list = list(order.invoices.all()) if order.delivery_method == DeliveryMethod.IN_STORE else []
         return _order_response(order, status=201)
 
@@ -432,12 +533,15 @@ class OrderDetail(APIView):
         data = parse(EditIn, request.data)
         delivery = data.get("delivery") or {}
         services.edit_order(
-            scope=scope_of(request), order_id=pk,
+            scope=scope_of(request),
+            order_id=pk,
             expected_version=_expected_version(request, data.get("version"), required=True),
             address=dict(delivery["address"]) if "address" in delivery else None,
-            pickup_location=delivery.get("pickup_location"), service_level=delivery.get("service_level"),
+            pickup_location=delivery.get("pickup_location"),
+            service_level=delivery.get("service_level"),
             line_quantities=[services.LineQuantity(item["id"], item["quantity"]) for item in data.get("lines", [])],
-            reason=data["reason"])
+            reason=data["reason"],
+        )
         return _order_now(request, pk)
 
 
@@ -448,10 +552,16 @@ class OrderCancel(APIView):
     @idempotent
     def post(self, request, pk: int):
         data = parse(CancelIn, request.data)
-        lines = [services.LineQuantity(item["id"], item["quantity"]) for item in data["lines"]] \
-            if "lines" in data else None
-        services.cancel_order(scope=scope_of(request), order_id=pk, reason=data["reason"], lines=lines,
-                              expected_version=_expected_version(request, data.get("version"), required=False))
+        lines = (
+            [services.LineQuantity(item["id"], item["quantity"]) for item in data["lines"]] if "lines" in data else None
+        )
+        services.cancel_order(
+            scope=scope_of(request),
+            order_id=pk,
+            reason=data["reason"],
+            lines=lines,
+            expected_version=_expected_version(request, data.get("version"), required=False),
+        )
         return _order_now(request, pk)
 
 
@@ -467,8 +577,13 @@ class OrderHold(APIView):
     @idempotent
     def post(self, request, pk: int):
         data = parse(HoldIn, request.data)
-        services.hold_order(scope=scope_of(request), order_id=pk, kind=data["kind"], reason=data["reason"],
-                            expected_version=_expected_version(request, data.get("version"), required=False))
+        services.hold_order(
+            scope=scope_of(request),
+            order_id=pk,
+            kind=data["kind"],
+            reason=data["reason"],
+            expected_version=_expected_version(request, data.get("version"), required=False),
+        )
         return _order_now(request, pk)
 
 
@@ -479,8 +594,12 @@ class OrderRelease(APIView):
     @idempotent
     def post(self, request, pk: int):
         data = parse(ReleaseIn, request.data)
-        services.release_hold(scope=scope_of(request), order_id=pk, note=data["note"],
-                              expected_version=_expected_version(request, data.get("version"), required=False))
+        services.release_hold(
+            scope=scope_of(request),
+            order_id=pk,
+            note=data["note"],
+            expected_version=_expected_version(request, data.get("version"), required=False),
+        )
         return _order_now(request, pk)
 
 
@@ -569,11 +688,12 @@ class InvoiceList(APIView):
     read_roles = READ_ROLES
     pagination_class = StableCursorPagination
 
-    @extend_schema(responses=InvoiceListOut(many=True), parameters=[
-        OpenApiParameter(name, str, required=False) for name in InvoiceFilter.base_filters])
+    @extend_schema(
+        responses=InvoiceListOut(many=True),
+        parameters=[OpenApiParameter(name, str, required=False) for name in InvoiceFilter.base_filters],
+    )
     def get(self, request):
-        filterset = InvoiceFilter(request.query_params, queryset=selectors.invoices_for(
-            scope=scope_of(request)))
+        filterset = InvoiceFilter(request.query_params, queryset=selectors.invoices_for(scope=scope_of(request)))
         if not filterset.is_valid():
             raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
         paginator = self.pagination_class()

@@ -1,4 +1,5 @@
 """This app's endpoints under /api/v1/."""
+
 from django.urls import path
 
 from orders import api

@@ -4,6 +4,7 @@ Idempotent: orders are keyed by their external reference (DEMO-0001...), so a se
 builds on the catalog, stock and channels of the earlier demo modules and skips what they did not provide.
 The demo tenant also gets the seller's legal identity its invoices print (settings["legal"]), unless it has one.
 """
+
 import dataclasses
 import random
 from datetime import timedelta
@@ -28,14 +29,34 @@ ACTOR = Actor.system("demo")
 
 VAT_RATE = Decimal("20")
 COUNT = 50
-CUSTOMERS = [("camille.durand@example.fr", "Camille Durand"), ("louis.moreau@example.fr", "Louis Moreau"),
-             ("lea.girard@example.fr", "Léa Girard"), ("hugo.roux@example.fr", "Hugo Roux"),
-             ("manon.fournier@example.fr", "Manon Fournier"), ("jules.lambert@example.fr", "Jules Lambert"),
-             ("chloe.bonnet@example.fr", "Chloé Bonnet"), ("nathan.faure@example.fr", "Nathan Faure")]
+CUSTOMERS = [
+    ("camille.durand@example.fr", "Camille Durand"),
+    ("louis.moreau@example.fr", "Louis Moreau"),
+    ("lea.girard@example.fr", "Léa Girard"),
+    ("hugo.roux@example.fr", "Hugo Roux"),
+    ("manon.fournier@example.fr", "Manon Fournier"),
+    ("jules.lambert@example.fr", "Jules Lambert"),
+    ("chloe.bonnet@example.fr", "Chloé Bonnet"),
+    ("nathan.faure@example.fr", "Nathan Faure"),
+]
 CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"), ("33000", "Bordeaux"), ("59000", "Lille")]
 # What happens to each demo order after it is placed, cycling over the fifty.
-SCENARIOS = ("placed", "allocated", "partially_fulfilled", "fulfilled", "delivered", "completed", "cancelled",
-             "on_hold", "lines_cancelled", "placed", "allocated", "delivered", "pickup", "in_store")
+SCENARIOS = (
+    "placed",
+    "allocated",
+    "partially_fulfilled",
+    "fulfilled",
+    "delivered",
+    "completed",
+    "cancelled",
+    "on_hold",
+    "lines_cancelled",
+    "placed",
+    "allocated",
+    "delivered",
+    "pickup",
+    "in_store",
+)
 
 
 # What a French invoice must show about the seller (a fictitious company; the numbers pass their checksums).
@@ -72,9 +93,12 @@ def seed_legal_identity(tenant, stdout) -> None:
 
 
 def _sellable_skus(tenant, locations) -> list:
-    rows = (StockLevel.objects.for_tenant(tenant)
-            .filter(location__in=locations, product__active=True, on_hand__gte=F("reserved") + 6)
-            .select_related("product").order_by("product__sku"))
+    rows = (
+        StockLevel.objects.for_tenant(tenant)
+        .filter(location__in=locations, product__active=True, on_hand__gte=F("reserved") + 6)
+        .select_related("product")
+        .order_by("product__sku")
+    )
     return sorted({row.product.sku: row.product for row in rows}.values(), key=lambda p: p.sku)
 
 
@@ -108,15 +132,17 @@ def _taxed(lines: list, promotion: Decimal) -> list:
 
 def seed_demo(tenant, stdout) -> None:
     seed_legal_identity(tenant, stdout)
-    channels = list(Channel.objects.for_tenant(tenant).filter(active=True).prefetch_related("pool__location")
-                    .order_by("code"))
+    channels = list(
+        Channel.objects.for_tenant(tenant).filter(active=True).prefetch_related("pool__location").order_by("code")
+    )
     selling = [c for c in channels if c.kind != ChannelKind.STORE and c.pool.exists()]
     stores = [c for c in channels if c.kind == ChannelKind.STORE and c.pool.exists()]
     if not selling:
         stdout.write("  no active channel with a sourcing pool: no demo orders.")
         return
-    existing = set(Order.objects.for_tenant(tenant).filter(external_ref__startswith="DEMO-")
-                   .values_list("external_ref", flat=True))
+    existing = set(
+        Order.objects.for_tenant(tenant).filter(external_ref__startswith="DEMO-").values_list("external_ref", flat=True)
+    )
     rng = random.Random(20261126)
     created = skipped = 0
     for index in range(1, COUNT + 1):
@@ -130,8 +156,9 @@ def seed_demo(tenant, stdout) -> None:
         if reference in existing:
             continue
         try:
-            order = _place(tenant, reference, scenario, channel, stores, email, name, postal_code, city,
-                           random.Random(seed))
+            order = _place(
+                tenant, reference, scenario, channel, stores, email, name, postal_code, city, random.Random(seed)
+            )
         except DomainError as exc:
             skipped += 1
             stdout.write(f"  {reference} skipped: {exc.detail}")
@@ -140,16 +167,24 @@ def seed_demo(tenant, stdout) -> None:
             skipped += 1
             continue
         Order.objects.for_tenant(tenant).filter(id=order.id).update(
-            placed_at=timezone.now() - timedelta(hours=(COUNT - index) * 7))
+            placed_at=timezone.now() - timedelta(hours=(COUNT - index) * 7)
+        )
         _advance(tenant, order, scenario)
         created += 1
     stdout.write(f"  {created} demo order(s) created, {len(existing)} already there, {skipped} skipped.")
 
 
 def _place(tenant, reference, scenario, channel, stores, email, name, postal_code, city, rng):
-    data = services.OrderInput(channel=channel, external_ref=reference, currency=tenant.default_currency,
-                               lines=[], customer={"email": email, "name": name}, service_level="standard",
-                               payment_status="paid", metadata={"demo": True})
+    data = services.OrderInput(
+        channel=channel,
+        external_ref=reference,
+        currency=tenant.default_currency,
+        lines=[],
+        customer={"email": email, "name": name},
+        service_level="standard",
+        payment_status="paid",
+        metadata={"demo": True},
+    )
     if scenario == "in_store":
         if not stores:
             return None
@@ -168,8 +203,13 @@ def _place(tenant, reference, scenario, channel, stores, email, name, postal_cod
         data.location_code = pickup.code
         locations = [pickup]
     else:
-        data.address = {"name": name, "line1": f"{rng.randint(1, 120)} rue de la République",
-                        "postal_code": postal_code, "city": city, "country": "FR"}
+        data.address = {
+            "name": name,
+            "line1": f"{rng.randint(1, 120)} rue de la République",
+            "postal_code": postal_code,
+            "city": city,
+            "country": "FR",
+        }
         locations = [cl.location for cl in channel.pool.all()]
     products = _sellable_skus(tenant, locations)
     if not products:
@@ -178,8 +218,9 @@ def _place(tenant, reference, scenario, channel, stores, email, name, postal_cod
     if scenario == "on_hold":
         data.hold_kind, data.hold_reason = HoldKind.FRAUD, "Billing and shipping countries differ."
     if rng.random() < 0.3:
-        data.promotions = [services.PromotionInput(code="BIENVENUE", description="-5 € first order",
-                                                   amount=Decimal("5.00"))]
+        data.promotions = [
+            services.PromotionInput(code="BIENVENUE", description="-5 € first order", amount=Decimal("5.00"))
+        ]
         data.shipping_amount = Decimal("4.90")
         data.shipping_tax = _vat(data.shipping_amount)
     data.lines = _taxed(data.lines, sum((p.amount for p in data.promotions), Decimal("0")))
@@ -192,8 +233,13 @@ def _advance(tenant, order, scenario) -> None:
     if scenario in ("allocated", "partially_fulfilled", "fulfilled", "delivered", "completed"):
         services.confirm_allocation(tenant=tenant, order_id=order.id, actor=ACTOR)
     if scenario == "partially_fulfilled":
-        services.record_shipment(tenant=tenant, order_id=order.id, actor=ACTOR, reference="DEMO-SHIP",
-                                 lines=[services.LineQuantity(first.id, 1)])
+        services.record_shipment(
+            tenant=tenant,
+            order_id=order.id,
+            actor=ACTOR,
+            reference="DEMO-SHIP",
+            lines=[services.LineQuantity(first.id, 1)],
+        )
     if scenario in ("fulfilled", "delivered", "completed"):
         services.record_shipment(tenant=tenant, order_id=order.id, actor=ACTOR, lines=lines, reference="DEMO-SHIP")
     if scenario in ("delivered", "completed"):
@@ -201,8 +247,13 @@ def _advance(tenant, order, scenario) -> None:
     if scenario == "completed":
         services.complete_order(tenant=tenant, order_id=order.id, actor=ACTOR)
     if scenario == "cancelled":
-        services.cancel_order(scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id,
-                              reason="Customer changed their mind.")
+        services.cancel_order(
+            scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id, reason="Customer changed their mind."
+        )
     if scenario == "lines_cancelled":
-        services.cancel_order(scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id,
-                              reason="One item no longer wanted.", lines=[services.LineQuantity(first.id, 1)])
+        services.cancel_order(
+            scope=Scope(tenant=tenant, actor=ACTOR),
+            order_id=order.id,
+            reason="One item no longer wanted.",
+            lines=[services.LineQuantity(first.id, 1)],
+        )

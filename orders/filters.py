@@ -1,4 +1,5 @@
 """Filters of the order list, shared by the API and the pages."""
+
 import django_filters
 
 from orders.models import Invoice, InvoiceKind, Order, OrderStatus

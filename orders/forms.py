@@ -1,4 +1,5 @@
 """Forms of the order pages; each one feeds a service."""
+
 from decimal import Decimal
 
 from django import forms
@@ -10,17 +11,22 @@ from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 # How the payment statuses the API accepts read on the pages.
 PAYMENT_STATUS_LABELS = {
-    "pending": _("Pending"), "authorized": _("Authorized"), "paid": _("Paid"),
-    "partially_refunded": _("Partially refunded"), "refunded": _("Refunded"), "failed": _("Failed"),
+    "pending": _("Pending"),
+    "authorized": _("Authorized"),
+    "paid": _("Paid"),
+    "partially_refunded": _("Partially refunded"),
+    "refunded": _("Refunded"),
+    "failed": _("Failed"),
 }
 
 
 class OrderSearchForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
-                        widget=forms.TextInput(attrs={"type": "search",
-                                                      "placeholder": _("number, reference, customer")}))
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All"))] + list(OrderStatus.choices))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("number, reference, customer")}),
+    )
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("All"))] + list(OrderStatus.choices))
     channel = forms.ChoiceField(label=_("Channel"), required=False)
 
     def __init__(self, *args, channels=(), **kwargs):
@@ -36,8 +42,12 @@ class CancelForm(forms.Form):
         self.lines = [line for line in lines if line.quantity_outstanding]
         for line in self.lines:
             self.fields[f"line_{line.id}"] = forms.IntegerField(
-                label=f"{line.sku}", min_value=0, max_value=line.quantity_outstanding, required=False,
-                help_text=_("at most %(count)s") % {"count": line.quantity_outstanding})
+                label=f"{line.sku}",
+                min_value=0,
+                max_value=line.quantity_outstanding,
+                required=False,
+                help_text=_("at most %(count)s") % {"count": line.quantity_outstanding},
+            )
 
     def line_quantities(self):
         """[(line_id, quantity)] asked for, or None to cancel the whole order."""
@@ -62,8 +72,9 @@ class AddressForm(forms.Form):
     line2 = forms.CharField(label=_("Address (continued)"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20)
     city = forms.CharField(label=_("City"), max_length=100)
-    country = forms.RegexField(label=_("Country"), regex=r"^[A-Z]{2}$", initial="FR",
-                               help_text=_("Two-letter code, e.g. FR"))
+    country = forms.RegexField(
+        label=_("Country"), regex=r"^[A-Z]{2}$", initial="FR", help_text=_("Two-letter code, e.g. FR")
+    )
 
     ADDRESS_FIELDS = ("name", "line1", "line2", "postal_code", "city", "country")
 
@@ -82,14 +93,16 @@ class PickupForm(forms.Form):
 
 class PhoneOrderForm(forms.Form):
     # Empty: the page makes one up (PHONE-...), and the same reference makes a double submit harmless.
-    external_ref = forms.CharField(label=_("Reference"), required=False,
-                                   max_length=Order._meta.get_field("external_ref").max_length)
+    external_ref = forms.CharField(
+        label=_("Reference"), required=False, max_length=Order._meta.get_field("external_ref").max_length
+    )
     channel = forms.ChoiceField(label=_("Channel"))
     email = forms.EmailField(label=_("Customer e-mail"))
     customer_name = forms.CharField(label=_("Customer name"), max_length=200, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    method = forms.ChoiceField(label=_("Delivery"), choices=[(DeliveryMethod.SHIP, _("Ship")),
-                                                             (DeliveryMethod.PICKUP, _("Pickup in store"))])
+    method = forms.ChoiceField(
+        label=_("Delivery"), choices=[(DeliveryMethod.SHIP, _("Ship")), (DeliveryMethod.PICKUP, _("Pickup in store"))]
+    )
     line1 = forms.CharField(label=_("Address"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
@@ -97,8 +110,11 @@ class PhoneOrderForm(forms.Form):
     pickup_location = forms.ChoiceField(label=_("Pickup store"), required=False)
     service_level = forms.CharField(label=_("Service level"), max_length=40, required=False, initial="standard")
     currency = forms.RegexField(label=_("Currency"), regex=r"^[A-Z]{3}$", initial="EUR")
-    payment_status = forms.ChoiceField(label=_("Payment"), required=False, choices=[
-        ("paid", _("Paid")), ("authorized", _("Authorized")), ("pending", _("Pending (order is held)"))])
+    payment_status = forms.ChoiceField(
+        label=_("Payment"),
+        required=False,
+        choices=[("paid", _("Paid")), ("authorized", _("Authorized")), ("pending", _("Pending (order is held)"))],
+    )
 
     def __init__(self, *args, channels=(), stores=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -118,10 +134,10 @@ class PhoneOrderForm(forms.Form):
 
 class PhoneOrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64, required=False)
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=MIN_LINE_QUANTITY,
-                                  max_value=MAX_LINE_QUANTITY, required=False)
-    unit_price = forms.DecimalField(label=_("Unit price"), max_digits=12, decimal_places=2, min_value=0,
-                                    required=False)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY, required=False
+    )
+    unit_price = forms.DecimalField(label=_("Unit price"), max_digits=12, decimal_places=2, min_value=0, required=False)
     tax = forms.DecimalField(label=_("Tax"), max_digits=12, decimal_places=2, min_value=0, required=False)
 
     def clean(self):
@@ -147,8 +163,9 @@ class BasePhoneOrderLineFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("The order's total is too large."))
 
 
-PhoneOrderLineFormSet = forms.formset_factory(PhoneOrderLineForm, formset=BasePhoneOrderLineFormSet, extra=5,
-                                              max_num=50)
+PhoneOrderLineFormSet = forms.formset_factory(
+    PhoneOrderLineForm, formset=BasePhoneOrderLineFormSet, extra=5, max_num=50
+)
 
 
 PREFIX = r"^[A-Za-z0-9/_-]*$"
@@ -159,18 +176,37 @@ ADDRESS_PARTS = ("line1", "line2", "postal_code", "city", "country")
 class OrderSettingsForm(forms.Form):
     """Numbering, hold rules, invoicing and the seller identity printed on invoices (orders.tenant_settings)."""
 
-    order_number_prefix = forms.RegexField(PREFIX, label=_("Order number prefix"), max_length=10, required=False,
-                                           help_text=_("Letters, digits, - _ /; new orders only."))
-    max_order_value = forms.DecimalField(label=_("Hold orders above this total"), required=False, min_value=0,
-                                         max_digits=14, decimal_places=2,
-                                         help_text=_("Empty: no hold for the order's value."))
+    order_number_prefix = forms.RegexField(
+        PREFIX,
+        label=_("Order number prefix"),
+        max_length=10,
+        required=False,
+        help_text=_("Letters, digits, - _ /; new orders only."),
+    )
+    max_order_value = forms.DecimalField(
+        label=_("Hold orders above this total"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("Empty: no hold for the order's value."),
+    )
     first_order_express_levels = forms.CharField(
-        label=_("Hold a new customer's first order with these service levels"), required=False, max_length=400,
-        help_text=_("Separated by commas, e.g. express, next_day."))
-    invoice_per = forms.ChoiceField(label=_("Invoice"), choices=[("shipment", _("per shipment")),
-                                                                 ("order", _("per order"))])
-    invoice_prefix = forms.RegexField(PREFIX, label=_("Invoice number prefix"), max_length=10, required=False,
-                                      help_text=_("Numbers stay one gap-free sequence whatever the prefix."))
+        label=_("Hold a new customer's first order with these service levels"),
+        required=False,
+        max_length=400,
+        help_text=_("Separated by commas, e.g. express, next_day."),
+    )
+    invoice_per = forms.ChoiceField(
+        label=_("Invoice"), choices=[("shipment", _("per shipment")), ("order", _("per order"))]
+    )
+    invoice_prefix = forms.RegexField(
+        PREFIX,
+        label=_("Invoice number prefix"),
+        max_length=10,
+        required=False,
+        help_text=_("Numbers stay one gap-free sequence whatever the prefix."),
+    )
     name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
     legal_form = forms.CharField(label=_("Legal form"), max_length=100, required=False)
     share_capital = forms.CharField(label=_("Share capital"), max_length=100, required=False)
@@ -178,18 +214,24 @@ class OrderSettingsForm(forms.Form):
     line2 = forms.CharField(label=_("Address (continued)"), max_length=200, required=False)
     postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
-    country = forms.RegexField(r"^[A-Z]{2}$", label=_("Country"), max_length=2, required=False,
-                               help_text=_("ISO code, e.g. FR."))
+    country = forms.RegexField(
+        r"^[A-Z]{2}$", label=_("Country"), max_length=2, required=False, help_text=_("ISO code, e.g. FR.")
+    )
     siren = forms.RegexField(r"^\d{9}$", label=_("SIREN"), max_length=9, required=False)
     siret = forms.RegexField(r"^\d{14}$", label=_("SIRET"), max_length=14, required=False)
     vat_number = forms.RegexField(r"^[A-Z]{2}[A-Z0-9]{2,13}$", label=_("VAT number"), max_length=15, required=False)
     rcs = forms.CharField(label=_("RCS"), max_length=100, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    mentions = forms.CharField(label=_("Mentions printed on every invoice"), required=False, max_length=4000,
-                               widget=forms.Textarea(attrs={"rows": 4}),
-                               help_text=_("One per line: payment terms, late-payment penalties, the fixed "
-                                           "recovery indemnity, a VAT exemption..."))
+    mentions = forms.CharField(
+        label=_("Mentions printed on every invoice"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One per line: payment terms, late-payment penalties, the fixed recovery indemnity, a VAT exemption..."
+        ),
+    )
 
     NUMBERING = ("order_number_prefix", "invoice_per", "invoice_prefix")
     HOLDS = ("max_order_value", "first_order_express_levels")
@@ -211,8 +253,10 @@ class OrderSettingsForm(forms.Form):
             address = {"line1": str(address)}
         mentions = legal.get("mentions") or []
         return {
-            "order_number_prefix": current["order_number_prefix"], "invoice_prefix": current["invoice_prefix"],
-            "invoice_per": current["invoice_per"], "max_order_value": rules.get("max_order_value"),
+            "order_number_prefix": current["order_number_prefix"],
+            "invoice_prefix": current["invoice_prefix"],
+            "invoice_per": current["invoice_per"],
+            "max_order_value": rules.get("max_order_value"),
             "first_order_express_levels": ", ".join(rules.get("first_order_express_levels") or []),
             **{key: legal.get(key, "") for key in LEGAL_TEXT_FIELDS},
             **{key: address.get(key, "") for key in ADDRESS_PARTS},
@@ -222,15 +266,19 @@ class OrderSettingsForm(forms.Form):
     def settings_values(self, current: dict) -> dict:
         """The settings to store; keys this form does not show (in the rules or the legal block) are kept."""
         data = self.cleaned_data
-        rules = {k: v for k, v in (current["order_hold_rules"] or {}).items()
-                 if k not in ("max_order_value", "first_order_express_levels")}
+        rules = {
+            k: v
+            for k, v in (current["order_hold_rules"] or {}).items()
+            if k not in ("max_order_value", "first_order_express_levels")
+        }
         if data["max_order_value"] is not None:
             rules["max_order_value"] = str(data["max_order_value"])
         levels = [level.strip() for level in data["first_order_express_levels"].split(",") if level.strip()]
         if levels:
             rules["first_order_express_levels"] = levels
-        legal = {k: v for k, v in (current["legal"] or {}).items()
-                 if k not in (*LEGAL_TEXT_FIELDS, "address", "mentions")}
+        legal = {
+            k: v for k, v in (current["legal"] or {}).items() if k not in (*LEGAL_TEXT_FIELDS, "address", "mentions")
+        }
         legal.update({key: data[key].strip() for key in LEGAL_TEXT_FIELDS if data[key].strip()})
         address = {key: data[key].strip() for key in ADDRESS_PARTS if data[key].strip()}
         if address:
@@ -238,5 +286,10 @@ class OrderSettingsForm(forms.Form):
         mentions = [line.strip() for line in data["mentions"].splitlines() if line.strip()]
         if mentions:
             legal["mentions"] = mentions
-        return {"order_number_prefix": data["order_number_prefix"], "invoice_prefix": data["invoice_prefix"],
-                "invoice_per": data["invoice_per"], "order_hold_rules": rules, "legal": legal}
+        return {
+            "order_number_prefix": data["order_number_prefix"],
+            "invoice_prefix": data["invoice_prefix"],
+            "invoice_per": data["invoice_per"],
+            "order_hold_rules": rules,
+            "legal": legal,
+        }

@@ -6,6 +6,7 @@ Amounts carry the channel's discounts and promotions: a line's discount and tax 
 of the units invoiced (the last units take the rounding remainder); order-level promotions and the
 shipping charge go on the first invoices until used up.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -67,15 +68,22 @@ def seller_identity(tenant) -> dict:
 def _parties(tenant, order: Order) -> tuple[dict, dict]:
     seller = seller_identity(tenant)
     customer = order.customer
-    buyer = {"name": customer.name if customer else "", "email": customer.email if customer else "",
-             "address": order.shipping_address or {}}
+    buyer = {
+        "name": customer.name if customer else "",
+        "email": customer.email if customer else "",
+        "address": order.shipping_address or {},
+    }
     return seller, buyer
 
 
 def _invoiced(order: Order, kind: str) -> dict:
     """Per order line: units, discount and tax already on documents of this kind."""
-    rows = (InvoiceLine.objects.for_tenant(order.tenant).filter(invoice__order=order, invoice__kind=kind)
-            .values("order_line_id").annotate(q=Sum("quantity"), d=Sum("discount"), t=Sum("tax")))
+    rows = (
+        InvoiceLine.objects.for_tenant(order.tenant)
+        .filter(invoice__order=order, invoice__kind=kind)
+        .values("order_line_id")
+        .annotate(q=Sum("quantity"), d=Sum("discount"), t=Sum("tax"))
+    )
     return {row["order_line_id"]: row for row in rows}
 
 
@@ -93,9 +101,20 @@ def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, refer
         discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
         tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
         gross = line.unit_price * quantity
-        drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
-                                  quantity=quantity, unit_price=line.unit_price, discount=discount,
-                                  tax_rate=line.tax_rate, tax=tax, total=_round(gross - discount + tax)))
+        drafts.append(
+            InvoiceLine(
+                tenant=tenant,
+                order_line=line,
+                sku=line.sku,
+                description=line.name,
+                quantity=quantity,
+                unit_price=line.unit_price,
+                discount=discount,
+                tax_rate=line.tax_rate,
+                tax=tax,
+                total=_round(gross - discount + tax),
+            )
+        )
     if not drafts:
         raise ValidationFailed(errors={"lines": ["Nothing to invoice."]})
     previous = Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
@@ -110,10 +129,22 @@ def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, refer
     sequence, number = _number(tenant)
     seller, buyer = _parties(tenant, order)
     invoice = Invoice.objects.create(
-        tenant=tenant, order=order, kind=InvoiceKind.INVOICE, number=number, sequence=sequence,
-        currency=order.currency, seller=seller, buyer=buyer, reference=reference[:120], subtotal=_round(subtotal),
-        discount_total=_round(discount_total), tax_total=_round(tax_total), shipping_total=shipping,
-        total=_round(subtotal - discount_total + tax_total + shipping), promotions=promotions)
+        tenant=tenant,
+        order=order,
+        kind=InvoiceKind.INVOICE,
+        number=number,
+        sequence=sequence,
+        currency=order.currency,
+        seller=seller,
+        buyer=buyer,
+        reference=reference[:120],
+        subtotal=_round(subtotal),
+        discount_total=_round(discount_total),
+        tax_total=_round(tax_total),
+        shipping_total=shipping,
+        total=_round(subtotal - discount_total + tax_total + shipping),
+        promotions=promotions,
+    )
     for draft in drafts:
         draft.invoice = invoice
     InvoiceLine.objects.bulk_create(drafts)
@@ -128,25 +159,45 @@ def _promotions_to_apply(order: Order, previous, cap: Decimal) -> list[dict]:
         left = Decimal(promotion["amount"]) - used.get(promotion["code"], ZERO)
         take = min(left, room)
         if take > 0:
-            applied.append({"code": promotion["code"], "description": promotion.get("description", ""),
-                            "amount": str(_round(take))})
+            applied.append(
+                {
+                    "code": promotion["code"],
+                    "description": promotion.get("description", ""),
+                    "amount": str(_round(take)),
+                }
+            )
             room -= take
     return applied
 
 
 def _announce(tenant, order, invoice, actor) -> None:
     kind = EventKind.INVOICE_ISSUED if invoice.kind == InvoiceKind.INVOICE else EventKind.CREDIT_NOTE_ISSUED
-    OrderEvent.objects.create(tenant=tenant, order=order, actor_label=actor.label[:200], kind=kind,
-                              message=f"{invoice.get_kind_display()} {invoice.number}: {invoice.total} "
-                                      f"{invoice.currency}.",
-                              after={"invoice_id": invoice.id, "number": invoice.number, "total": str(invoice.total)})
-    emit(tenant, "invoice.issued", {"invoice_id": invoice.id, "number": invoice.number, "kind": invoice.kind,
-                                    "order_id": order.id, "order_number": order.number,
-                                    "total": str(invoice.total), "currency": invoice.currency})
+    OrderEvent.objects.create(
+        tenant=tenant,
+        order=order,
+        actor_label=actor.label[:200],
+        kind=kind,
+        message=f"{invoice.get_kind_display()} {invoice.number}: {invoice.total} {invoice.currency}.",
+        after={"invoice_id": invoice.id, "number": invoice.number, "total": str(invoice.total)},
+    )
+    emit(
+        tenant,
+        "invoice.issued",
+        {
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "kind": invoice.kind,
+            "order_id": order.id,
+            "order_number": order.number,
+            "total": str(invoice.total),
+            "currency": invoice.currency,
+        },
+    )
 
 
-def issue_invoice_for_shipment_if_configured(*, tenant, order, lines, shipped: dict, reference: str,
-                                             actor: Actor) -> Invoice | None:
+def issue_invoice_for_shipment_if_configured(
+    *, tenant, order, lines, shipped: dict, reference: str, actor: Actor
+) -> Invoice | None:
     """Per shipment: invoice what shipped. Per order: invoice everything once the whole order has shipped."""
     if invoice_mode(tenant) == PER_SHIPMENT:
         return issue_invoice(tenant=tenant, order=order, quantities=shipped, actor=actor, reference=reference)
@@ -166,12 +217,18 @@ def _invoice_rest_if_shipped(*, tenant, order, lines, actor) -> Invoice | None:
     rest = {line: quantity for line, quantity in rest.items() if quantity > 0}
     if not rest:
         return None
-    return issue_invoice(tenant=tenant, order=order, quantities=rest, actor=actor,
-                         reference="store sale" if order.delivery_method == DeliveryMethod.IN_STORE else "")
+    return issue_invoice(
+        tenant=tenant,
+        order=order,
+        quantities=rest,
+        actor=actor,
+        reference="store sale" if order.delivery_method == DeliveryMethod.IN_STORE else "",
+    )
 
 
-def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reason: str = "",
-                      refund_shipping: bool = False) -> Invoice:
+def issue_credit_note(
+    *, tenant, order_id: int, lines: list, actor: Actor, reason: str = "", refund_shipping: bool = False
+) -> Invoice:
     """A credit note for returned or refunded units (`lines`: LineQuantity items) of invoiced lines, at the
     price they were invoiced (net of their pro rata discount, with their pro rata tax)."""
     with transaction.atomic():
@@ -186,8 +243,7 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
             billed = invoiced.get(line.id, {"q": 0})["q"]
             done = credited.setdefault(line.id, {"q": 0, "d": ZERO, "t": ZERO})
             if done["q"] + quantity > billed:
-                errors[f"lines[{index}].quantity"] = [f"At most {billed - done['q']} invoiced units can be "
-                                                      f"credited."]
+                errors[f"lines[{index}].quantity"] = [f"At most {billed - done['q']} invoiced units can be credited."]
                 continue
             # Pro rata of the units credited so far, like invoices: crediting every unit gives back exactly
             # the line's discount and tax, the last units taking the rounding remainder.
@@ -195,28 +251,51 @@ def issue_credit_note(*, tenant, order_id: int, lines: list, actor: Actor, reaso
             discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
             tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
             done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
-            drafts.append(InvoiceLine(tenant=tenant, order_line=line, sku=line.sku, description=line.name,
-                                      quantity=quantity, unit_price=line.unit_price, discount=discount,
-                                      tax_rate=line.tax_rate, tax=tax,
-                                      total=_round(line.unit_price * quantity - discount + tax)))
+            drafts.append(
+                InvoiceLine(
+                    tenant=tenant,
+                    order_line=line,
+                    sku=line.sku,
+                    description=line.name,
+                    quantity=quantity,
+                    unit_price=line.unit_price,
+                    discount=discount,
+                    tax_rate=line.tax_rate,
+                    tax=tax,
+                    total=_round(line.unit_price * quantity - discount + tax),
+                )
+            )
         if errors or not drafts:
             raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
         shipping = order.shipping_total if refund_shipping else ZERO
         shipping_tax = order.shipping_tax if refund_shipping else ZERO
         promotions = _promotions_to_credit(tenant, order, drafts)
         subtotal = sum((d.unit_price * d.quantity for d in drafts), ZERO)
-        discount_total = sum((d.discount for d in drafts), ZERO) + sum((Decimal(p["amount"]) for p in promotions),
-                                                                       ZERO)
+        discount_total = sum((d.discount for d in drafts), ZERO) + sum((Decimal(p["amount"]) for p in promotions), ZERO)
         tax_total = sum((d.tax for d in drafts), ZERO) + shipping_tax
         sequence, number = _number(tenant)
         seller, buyer = _parties(tenant, order)
         note = Invoice.objects.create(
-            tenant=tenant, order=order, kind=InvoiceKind.CREDIT_NOTE, number=number, sequence=sequence,
-            credited_invoice=Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
-            .order_by("-sequence").first(), currency=order.currency, seller=seller, buyer=buyer,
-            reference=reason[:120], subtotal=subtotal, discount_total=discount_total, tax_total=tax_total,
-            shipping_total=shipping, total=_round(subtotal - discount_total + tax_total + shipping),
-            promotions=promotions)
+            tenant=tenant,
+            order=order,
+            kind=InvoiceKind.CREDIT_NOTE,
+            number=number,
+            sequence=sequence,
+            credited_invoice=Invoice.objects.for_tenant(tenant)
+            .filter(order=order, kind=InvoiceKind.INVOICE)
+            .order_by("-sequence")
+            .first(),
+            currency=order.currency,
+            seller=seller,
+            buyer=buyer,
+            reference=reason[:120],
+            subtotal=subtotal,
+            discount_total=discount_total,
+            tax_total=tax_total,
+            shipping_total=shipping,
+            total=_round(subtotal - discount_total + tax_total + shipping),
+            promotions=promotions,
+        )
         for draft in drafts:
             draft.invoice = note
         InvoiceLine.objects.bulk_create(drafts)
@@ -234,13 +313,17 @@ def _promotions_to_credit(tenant, order: Order, drafts: list) -> list[dict]:
         return []
     already = _promotion_amounts(documents.filter(kind=InvoiceKind.CREDIT_NOTE))
     net = {InvoiceKind.INVOICE: ZERO, InvoiceKind.CREDIT_NOTE: ZERO}
-    for row in (InvoiceLine.objects.for_tenant(tenant).filter(invoice__order=order)
-                .values("invoice__kind", "unit_price", "quantity", "discount")):
+    for row in (
+        InvoiceLine.objects.for_tenant(tenant)
+        .filter(invoice__order=order)
+        .values("invoice__kind", "unit_price", "quantity", "discount")
+    ):
         net[row["invoice__kind"]] += row["unit_price"] * row["quantity"] - row["discount"]
     if net[InvoiceKind.INVOICE] <= 0:
         return []
-    share = min((net[InvoiceKind.CREDIT_NOTE] + sum((d.net for d in drafts), ZERO)) / net[InvoiceKind.INVOICE],
-                Decimal(1))
+    share = min(
+        (net[InvoiceKind.CREDIT_NOTE] + sum((d.net for d in drafts), ZERO)) / net[InvoiceKind.INVOICE], Decimal(1)
+    )
     descriptions = {p["code"]: p.get("description", "") for p in order.promotions or []}
     credited = []
     for code, amount in granted.items():
@@ -260,8 +343,12 @@ def _promotion_amounts(documents) -> dict[str, Decimal]:
 
 def get_invoice(*, tenant, invoice_id) -> Invoice:
     try:
-        return (Invoice.objects.for_tenant(tenant).select_related("order", "order__channel", "credited_invoice")
-                .prefetch_related("lines").get(id=invoice_id))
+        return (
+            Invoice.objects.for_tenant(tenant)
+            .select_related("order", "order__channel", "credited_invoice")
+            .prefetch_related("lines")
+            .get(id=invoice_id)
+        )
     except (Invoice.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such invoice.") from None
 
@@ -279,18 +366,31 @@ def tax_breakdown(invoice: Invoice) -> list[dict]:
 def address_lines(address) -> list[str]:
     """A postal address (a dict as orders carry them, or free text) as the lines to print."""
     if isinstance(address, dict):
-        lines = [address.get("company"), address.get("line1"), address.get("line2"),
-                 " ".join(str(address.get(k) or "") for k in ("postal_code", "city")).strip(), address.get("country")]
+        lines = [
+            address.get("company"),
+            address.get("line1"),
+            address.get("line2"),
+            " ".join(str(address.get(k) or "") for k in ("postal_code", "city")).strip(),
+            address.get("country"),
+        ]
     else:
         lines = str(address or "").splitlines()
     return [str(line).strip() for line in lines if line and str(line).strip()]
 
 
 def render_html(invoice: Invoice, *, request=None) -> str:
-    return render_to_string("orders/invoice_document.html", {
-        "invoice": invoice, "lines": list(invoice.lines.all()), "taxes": tax_breakdown(invoice),
-        "seller_address": address_lines((invoice.seller or {}).get("address")),
-        "order": invoice.order, "printed_at": timezone.now()}, request=request)
+    return render_to_string(
+        "orders/invoice_document.html",
+        {
+            "invoice": invoice,
+            "lines": list(invoice.lines.all()),
+            "taxes": tax_breakdown(invoice),
+            "seller_address": address_lines((invoice.seller or {}).get("address")),
+            "order": invoice.order,
+            "printed_at": timezone.now(),
+        },
+        request=request,
+    )
 
 
 def render_pdf(invoice: Invoice) -> bytes:

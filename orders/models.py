@@ -1,4 +1,5 @@
 """Customers, orders, their lines and timeline."""
+
 from decimal import Decimal
 
 from django.db import models
@@ -54,17 +55,25 @@ class HoldKind(models.TextChoices):
 class Order(TenantModel):
     tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
     number = models.CharField(_("number"), max_length=32)
-    channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, related_name="orders",
-                                verbose_name=_("channel"))
+    channel = models.ForeignKey(
+        "channels.Channel", on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+    )
     external_ref = models.CharField(_("external reference"), max_length=120)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True,
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", null=True, blank=True, verbose_name=_("customer")
+    )
     status = models.CharField(_("status"), max_length=24, choices=OrderStatus.choices, default=OrderStatus.PLACED)
     currency = models.CharField(_("currency"), max_length=3)
     delivery_method = models.CharField(_("delivery method"), max_length=10, choices=DeliveryMethod.choices)
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
-    pickup_location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, null=True, blank=True,
-                                        related_name="+", verbose_name=_("pickup or store location"))
+    pickup_location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pickup or store location"),
+    )
     service_level = models.CharField(_("service level"), max_length=40, blank=True)
     subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
     discount_total = models.DecimalField(_("discount total"), max_digits=14, decimal_places=2, default=Decimal("0"))
@@ -126,8 +135,9 @@ class OrderLine(TenantModel):
     tenant = tenant_field(db_index=False)  # composite indexes below lead with the tenant
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     line_number = models.PositiveIntegerField(_("line number"))
-    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("product"))
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     name = models.CharField(_("name"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=LineStatus.choices, default=LineStatus.OPEN)
@@ -152,17 +162,25 @@ class OrderLine(TenantModel):
             models.UniqueConstraint(fields=["tenant", "order", "line_number"], name="line_unique_number"),
             # Every outstanding unit is either reserved (allocated) or waiting for stock (backordered).
             models.CheckConstraint(
-                condition=Q(quantity__gte=F("quantity_allocated") + F("quantity_backordered")
-                            + F("quantity_shipped") + F("quantity_cancelled")),
-                name="line_quantities_within_ordered"),
-            models.CheckConstraint(condition=Q(quantity_delivered__lte=F("quantity_shipped")),
-                                   name="line_delivered_within_shipped"),
-            models.CheckConstraint(condition=Q(quantity_returned__lte=F("quantity_shipped")),
-                                   name="line_returned_within_shipped"),
+                condition=Q(
+                    quantity__gte=F("quantity_allocated")
+                    + F("quantity_backordered")
+                    + F("quantity_shipped")
+                    + F("quantity_cancelled")
+                ),
+                name="line_quantities_within_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_delivered__lte=F("quantity_shipped")), name="line_delivered_within_shipped"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_returned__lte=F("quantity_shipped")), name="line_returned_within_shipped"
+            ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "product"], name="line_backordered_idx",
-                         condition=Q(quantity_backordered__gt=0)),
+            models.Index(
+                fields=["tenant", "product"], name="line_backordered_idx", condition=Q(quantity_backordered__gt=0)
+            ),
         ]
 
     def __str__(self):
@@ -241,8 +259,14 @@ class Invoice(TenantModel):
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     number = models.CharField(_("number"), max_length=32)
     sequence = models.PositiveBigIntegerField(_("sequence"))
-    credited_invoice = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="credit_notes", verbose_name=_("credited invoice"))
+    credited_invoice = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+        verbose_name=_("credited invoice"),
+    )
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     currency = models.CharField(_("currency"), max_length=3)
     seller = models.JSONField(_("seller"), default=dict, blank=True)
@@ -271,8 +295,9 @@ class Invoice(TenantModel):
 
 class InvoiceLine(TenantModel):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines", verbose_name=_("invoice"))
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                   verbose_name=_("order line"))
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("order line")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     description = models.CharField(_("description"), max_length=255, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"))
@@ -290,4 +315,3 @@ class InvoiceLine(TenantModel):
     @property
     def net(self) -> Decimal:
         return self.unit_price * self.quantity - self.discount
-

@@ -4,6 +4,7 @@ the services (intake, cancellations, edits, shipments, deliveries, returns, cred
 Beyond the upper bound the database would refuse the number and a page would fail instead of answering; a line
 of zero units is not a line. An item naming a line of another order, or no line, is refused under its path.
 """
+
 from django.utils.translation import gettext as _
 
 from oms.errors import ValidationFailed

@@ -1,4 +1,5 @@
 """Read queries for orders, customers and invoices, with everything a page or an answer shows in few queries."""
+
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from inventory.models import Reservation
@@ -13,22 +14,32 @@ def orders_for(*, scope: Scope | None):
 
 
 def order_list(*, scope: Scope | None, search: str = ""):
-    queryset = (orders_for(scope=scope)
-                .select_related("channel", "customer", "pickup_location")
-                .prefetch_related(Prefetch("lines", queryset=OrderLine.all_tenants.order_by("line_number"))))
+    queryset = (
+        orders_for(scope=scope)
+        .select_related("channel", "customer", "pickup_location")
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.all_tenants.order_by("line_number")))
+    )
     search = search.strip()
     if search:
-        queryset = queryset.filter(Q(number__icontains=search) | Q(external_ref__icontains=search)
-                                   | Q(customer__email__icontains=search) | Q(customer__name__icontains=search))
+        queryset = queryset.filter(
+            Q(number__icontains=search)
+            | Q(external_ref__icontains=search)
+            | Q(customer__email__icontains=search)
+            | Q(customer__name__icontains=search)
+        )
     return queryset.order_by("-id")
 
 
 def hydrate(order: Order) -> Order:
     """Attach lines (with their reservations), timeline, invoices and shipments to a fetched order."""
-    reservations = (Reservation.all_tenants.filter(tenant_id=order.tenant_id)
-                    .select_related("stock_level__location").order_by("id"))
-    lines = list(OrderLine.all_tenants.filter(order=order).order_by("line_number")
-                 .prefetch_related(Prefetch("reservations", queryset=reservations)))
+    reservations = (
+        Reservation.all_tenants.filter(tenant_id=order.tenant_id).select_related("stock_level__location").order_by("id")
+    )
+    lines = list(
+        OrderLine.all_tenants.filter(order=order)
+        .order_by("line_number")
+        .prefetch_related(Prefetch("reservations", queryset=reservations))
+    )
     for line in lines:
         line.allocation_list = list(line.reservations.all())
     order.lines_list = lines
@@ -39,8 +50,7 @@ def hydrate(order: Order) -> Order:
 
 def order_detail(*, scope: Scope | None, order_id) -> Order:
     try:
-        order = (orders_for(scope=scope).select_related("channel", "customer", "pickup_location")
-                 .get(id=order_id))
+        order = orders_for(scope=scope).select_related("channel", "customer", "pickup_location").get(id=order_id)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such order.") from None
     return hydrate(order)

@@ -3,6 +3,7 @@
 All of it is on order intake, the hottest write path: compiling the same ORM query for every order cost more
 CPU than PostgreSQL spent running it. Every statement filters on the tenant explicitly.
 """
+
 from django.db import connection
 from django.utils import timezone
 
@@ -55,5 +56,7 @@ def insert_customer(*, tenant, email: str, name: str, phone: str) -> Customer | 
 
 def set_number_and_status(order: Order) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(_SET_NUMBER_AND_STATUS.format(table=Order._meta.db_table),
-                       [order.number, order.status, order.tenant_id, order.id])
+        cursor.execute(
+            _SET_NUMBER_AND_STATUS.format(table=Order._meta.db_table),
+            [order.number, order.status, order.tenant_id, order.id],
+        )

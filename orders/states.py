@@ -5,6 +5,7 @@ shipped, delivered, cancelled, returned. Outstanding units are always either all
 so `allocated + backordered + shipped + cancelled == ordered`. The order's status follows from its lines
 plus three order-level facts: a hold, routing having confirmed the allocation, and completion.
 """
+
 from orders.models import LineStatus, OrderStatus
 
 S = OrderStatus
@@ -12,12 +13,11 @@ S = OrderStatus
 # The one map of allowed order status changes; services may only move an order along these edges.
 ALLOWED: dict[str, frozenset] = {
     S.PLACED: frozenset({S.ON_HOLD, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_FULFILLED, S.FULFILLED, S.CANCELLED}),
-    S.BACKORDERED: frozenset({S.PLACED, S.ALLOCATED, S.ON_HOLD, S.PARTIALLY_FULFILLED, S.FULFILLED,
-                              S.CANCELLED}),
-    S.ALLOCATED: frozenset({S.PLACED, S.BACKORDERED, S.ON_HOLD, S.PARTIALLY_FULFILLED, S.FULFILLED,
-                            S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.PLACED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_FULFILLED, S.FULFILLED,
-                          S.DELIVERED, S.CANCELLED}),
+    S.BACKORDERED: frozenset({S.PLACED, S.ALLOCATED, S.ON_HOLD, S.PARTIALLY_FULFILLED, S.FULFILLED, S.CANCELLED}),
+    S.ALLOCATED: frozenset({S.PLACED, S.BACKORDERED, S.ON_HOLD, S.PARTIALLY_FULFILLED, S.FULFILLED, S.CANCELLED}),
+    S.ON_HOLD: frozenset(
+        {S.PLACED, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_FULFILLED, S.FULFILLED, S.DELIVERED, S.CANCELLED}
+    ),
     S.PARTIALLY_FULFILLED: frozenset({S.ON_HOLD, S.FULFILLED, S.DELIVERED}),
     S.FULFILLED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.COMPLETED}),

@@ -1,4 +1,5 @@
 """Order outbox handlers: thin, idempotent, they load fresh state and call the services."""
+
 from inventory.models import Product
 from oms.actors import Actor
 from orders import services
@@ -27,5 +28,6 @@ def allocate_after_stock_event(event) -> int:
         product_ids = list(Product.objects.for_tenant(event.tenant).filter(sku__in=skus).values_list("id", flat=True))
         if not product_ids:
             return 0
-    return services.allocate_backorders(tenant=event.tenant, product_ids=product_ids,
-                                        actor=Actor.system(f"backorders ({event.topic})"))
+    return services.allocate_backorders(
+        tenant=event.tenant, product_ids=product_ids, actor=Actor.system(f"backorders ({event.topic})")
+    )

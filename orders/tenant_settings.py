@@ -1,6 +1,7 @@
 """The order settings a tenant's admins keep themselves: numbering, hold rules, invoicing and the seller identity
 printed on invoices. They live in Tenant.settings, under the keys the order services read (services/,
 invoicing.py), so that one place reads each of them and this one writes them."""
+
 from django.db import transaction
 
 from oms import audit
@@ -9,8 +10,13 @@ from oms.db import LOCK_ROW
 from oms.models import Tenant
 
 KEYS = ("order_number_prefix", "order_hold_rules", "invoice_per", "invoice_prefix", "legal")
-DEFAULTS = {"order_number_prefix": "SO-", "order_hold_rules": {}, "invoice_per": "shipment", "invoice_prefix": "INV-",
-            "legal": {}}
+DEFAULTS = {
+    "order_number_prefix": "SO-",
+    "order_hold_rules": {},
+    "invoice_per": "shipment",
+    "invoice_prefix": "INV-",
+    "legal": {},
+}
 
 
 def order_settings(tenant) -> dict:
@@ -32,8 +38,16 @@ def update_order_settings(*, tenant, actor: Actor, values: dict) -> Tenant:
         after = order_settings(locked)
         changed = {key for key in KEYS if before[key] != after[key]}
         if changed:
-            audit.record(tenant=locked, actor=actor, action="tenant.order_settings_changed", obj=locked,
-                         object_repr=locked.slug, changes={"before": {k: before[k] for k in sorted(changed)},
-                                                           "after": {k: after[k] for k in sorted(changed)}})
+            audit.record(
+                tenant=locked,
+                actor=actor,
+                action="tenant.order_settings_changed",
+                obj=locked,
+                object_repr=locked.slug,
+                changes={
+                    "before": {k: before[k] for k in sorted(changed)},
+                    "after": {k: after[k] for k in sorted(changed)},
+                },
+            )
     tenant.settings = locked.settings
     return locked

@@ -1,4 +1,5 @@
 """This app's pages."""
+
 from django.urls import path
 
 from orders import views

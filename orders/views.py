@@ -1,4 +1,5 @@
 """Order pages: list with search and filters, detail with timeline and actions, phone orders, invoices."""
+
 import re
 import uuid
 
@@ -52,17 +53,30 @@ register_home_tile(_held_orders_tile)
 _LINE_PATH = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 # How the fields a service names read on a page.
 _FIELD_LABELS = {
-    "channel": _("Channel"), "currency": _("Currency"), "external_ref": _("Reference"),
-    "customer.email": _("Customer e-mail"), "delivery.method": _("Delivery"), "delivery.address": _("Address"),
-    "delivery.pickup_location": _("Pickup store"), "delivery.location": _("Store"), "lines": _("Lines"),
-    "kind": _("Kind"), "If-Match": _("Version"), "non_field_errors": "",
+    "channel": _("Channel"),
+    "currency": _("Currency"),
+    "external_ref": _("Reference"),
+    "customer.email": _("Customer e-mail"),
+    "delivery.method": _("Delivery"),
+    "delivery.address": _("Address"),
+    "delivery.pickup_location": _("Pickup store"),
+    "delivery.location": _("Store"),
+    "lines": _("Lines"),
+    "kind": _("Kind"),
+    "If-Match": _("Version"),
+    "non_field_errors": "",
 }
 # How the kinds of timeline events read on a page.
 _EVENT_LABELS = dict(EventKind.choices)
 # The figures a conflict gives per line (insufficient stock, too many units to cancel or ship...).
-_LINE_FIGURES = {"requested": _("requested"), "available": _("available"), "allocated": _("allocated"),
-                 "cancellable": _("cancellable"), "undelivered": _("not delivered yet"),
-                 "returnable": _("returnable")}
+_LINE_FIGURES = {
+    "requested": _("requested"),
+    "available": _("available"),
+    "allocated": _("allocated"),
+    "cancellable": _("cancellable"),
+    "undelivered": _("not delivered yet"),
+    "returnable": _("returnable"),
+}
 
 
 def _field_label(path: str) -> str:
@@ -93,7 +107,8 @@ def _refusal(exc: DomainError) -> str:
         return gettext("Someone changed this order in the meantime: reload the page and try again.")
     if isinstance(exc, IllegalTransition) and exc.extra.get("current"):
         return gettext("Not possible while the order is %(status)s.") % {
-            "status": _status_name(exc.extra["current"]).lower()}
+            "status": _status_name(exc.extra["current"]).lower()
+        }
     if isinstance(exc, InsufficientStock):
         return gettext("Some lines are short of stock.")
     return str(exc.detail)
@@ -112,11 +127,20 @@ def _describe(exc: DomainError) -> str:
 
 # Where each field an order error names sits on the phone-order form.
 _PHONE_FIELDS = {
-    "channel": "channel", "customer.email": "email", "customer.name": "customer_name", "customer.phone": "phone",
-    "delivery.method": "method", "delivery.address": "line1", "delivery.address.line1": "line1",
-    "delivery.address.postal_code": "postal_code", "delivery.address.city": "city",
-    "delivery.address.country": "country", "delivery.pickup_location": "pickup_location",
-    "delivery.service_level": "service_level", "currency": "currency", "payment_status": "payment_status",
+    "channel": "channel",
+    "customer.email": "email",
+    "customer.name": "customer_name",
+    "customer.phone": "phone",
+    "delivery.method": "method",
+    "delivery.address": "line1",
+    "delivery.address.line1": "line1",
+    "delivery.address.postal_code": "postal_code",
+    "delivery.address.city": "city",
+    "delivery.address.country": "country",
+    "delivery.pickup_location": "pickup_location",
+    "delivery.service_level": "service_level",
+    "currency": "currency",
+    "payment_status": "payment_status",
     "external_ref": "external_ref",
 }
 
@@ -141,9 +165,11 @@ def _show_on_phone_form(exc: DomainError, form, lines, items) -> None:
         for position, item in items:
             entry = short.get(item["sku"].strip())
             if entry is not None:
-                lines.forms[position].add_error("quantity", gettext(
-                    "Not enough stock: %(requested)s requested, %(available)s available.") % {
-                    "requested": entry.get("requested"), "available": entry.get("available")})
+                lines.forms[position].add_error(
+                    "quantity",
+                    gettext("Not enough stock: %(requested)s requested, %(available)s available.")
+                    % {"requested": entry.get("requested"), "available": entry.get("available")},
+                )
         form.add_error(None, gettext("Some lines are short of stock."))
     elif not errors:
         form.add_error(None, str(exc.detail))
@@ -172,9 +198,16 @@ def order_list(request):
         if form.cleaned_data["channel"]:
             orders = orders.filter(channel__code=form.cleaned_data["channel"])
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "orders/list.html", {"form": form, "page": page,
-                                                "can_act": role_of(request) in ACTION_ROLES,
-                                                "is_admin": role_of(request) == Role.ADMIN})
+    return render(
+        request,
+        "orders/list.html",
+        {
+            "form": form,
+            "page": page,
+            "can_act": role_of(request) in ACTION_ROLES,
+            "is_admin": role_of(request) == Role.ADMIN,
+        },
+    )
 
 
 @role_required(*PAGE_ROLES)
@@ -183,20 +216,27 @@ def order_detail(request, pk: int):
     for event in order.timeline_list:
         event.label = _EVENT_LABELS.get(event.kind, event.kind)
         event.status_before, event.status_after = _status_label(event.before), _status_label(event.after)
-    context = {"order": order, "can_act": role_of(request) in ACTION_ROLES, "statuses": OrderStatus,
-               "payment_label": PAYMENT_STATUS_LABELS.get(order.payment_status, order.payment_status)}
+    context = {
+        "order": order,
+        "can_act": role_of(request) in ACTION_ROLES,
+        "statuses": OrderStatus,
+        "payment_label": PAYMENT_STATUS_LABELS.get(order.payment_status, order.payment_status),
+    }
     if context["can_act"]:
         address = order.shipping_address or {}
         context.update(
             cancel_form=CancelForm(lines=order.lines_list),
             hold_form=HoldForm(),
             release_form=ReleaseForm(),
-            address_form=AddressForm(initial={"version": order.version,
-                                              **{k: address.get(k, "") for k in AddressForm.ADDRESS_FIELDS}}),
-            pickup_form=PickupForm(initial={"version": order.version,
-                                            "pickup_location": getattr(order.pickup_location, "code", "")},
-                                   stores=_stores(request.tenant)),
-            shipped=any(line.quantity_shipped for line in order.lines_list))
+            address_form=AddressForm(
+                initial={"version": order.version, **{k: address.get(k, "") for k in AddressForm.ADDRESS_FIELDS}}
+            ),
+            pickup_form=PickupForm(
+                initial={"version": order.version, "pickup_location": getattr(order.pickup_location, "code", "")},
+                stores=_stores(request.tenant),
+            ),
+            shipped=any(line.quantity_shipped for line in order.lines_list),
+        )
     return render(request, "orders/detail.html", context)
 
 
@@ -210,8 +250,13 @@ def _act(request, pk, run, done_message):
 
 
 def _invalid(request, pk, form):
-    messages.error(request, " ".join(f"{form.fields[name].label if name in form.fields else name}: {' '.join(errs)}"
-                                     for name, errs in form.errors.items()))
+    messages.error(
+        request,
+        " ".join(
+            f"{form.fields[name].label if name in form.fields else name}: {' '.join(errs)}"
+            for name, errs in form.errors.items()
+        ),
+    )
     return redirect("order-detail", pk=pk)
 
 
@@ -224,9 +269,14 @@ def order_cancel(request, pk: int):
         return _invalid(request, pk, form)
     chosen = form.line_quantities()
     lines = [services.LineQuantity(line_id, quantity) for line_id, quantity in chosen] if chosen else None
-    return _act(request, pk, lambda: services.cancel_order(
-        scope=request.oms_scope, order_id=pk, reason=form.cleaned_data["reason"],
-        lines=lines), _("The lines were cancelled.") if lines else _("The order was cancelled."))
+    return _act(
+        request,
+        pk,
+        lambda: services.cancel_order(
+            scope=request.oms_scope, order_id=pk, reason=form.cleaned_data["reason"], lines=lines
+        ),
+        _("The lines were cancelled.") if lines else _("The order was cancelled."),
+    )
 
 
 @require_POST
@@ -235,9 +285,14 @@ def order_hold(request, pk: int):
     form = HoldForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
-    return _act(request, pk, lambda: services.hold_order(
-        scope=request.oms_scope, order_id=pk, kind=form.cleaned_data["kind"],
-        reason=form.cleaned_data["reason"]), _("The order is on hold."))
+    return _act(
+        request,
+        pk,
+        lambda: services.hold_order(
+            scope=request.oms_scope, order_id=pk, kind=form.cleaned_data["kind"], reason=form.cleaned_data["reason"]
+        ),
+        _("The order is on hold."),
+    )
 
 
 @require_POST
@@ -246,9 +301,12 @@ def order_release(request, pk: int):
     form = ReleaseForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
-    return _act(request, pk, lambda: services.release_hold(
-        scope=request.oms_scope, order_id=pk, note=form.cleaned_data["note"]),
-        _("The hold was released."))
+    return _act(
+        request,
+        pk,
+        lambda: services.release_hold(scope=request.oms_scope, order_id=pk, note=form.cleaned_data["note"]),
+        _("The hold was released."),
+    )
 
 
 @require_POST
@@ -257,10 +315,18 @@ def order_address(request, pk: int):
     form = AddressForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
-    return _act(request, pk, lambda: services.edit_order(
-        scope=request.oms_scope, order_id=pk,
-        expected_version=form.cleaned_data["version"], address=form.address(),
-        reason=gettext("Address changed from the order page.")), _("The address was changed."))
+    return _act(
+        request,
+        pk,
+        lambda: services.edit_order(
+            scope=request.oms_scope,
+            order_id=pk,
+            expected_version=form.cleaned_data["version"],
+            address=form.address(),
+            reason=gettext("Address changed from the order page."),
+        ),
+        _("The address was changed."),
+    )
 
 
 @require_POST
@@ -269,30 +335,48 @@ def order_pickup(request, pk: int):
     form = PickupForm(request.POST, stores=_stores(request.tenant))
     if not form.is_valid():
         return _invalid(request, pk, form)
-    return _act(request, pk, lambda: services.edit_order(
-        scope=request.oms_scope, order_id=pk,
-        expected_version=form.cleaned_data["version"], pickup_location=form.cleaned_data["pickup_location"],
-        reason=gettext("Pickup store changed from the order page.")), _("The pickup store was changed."))
+    return _act(
+        request,
+        pk,
+        lambda: services.edit_order(
+            scope=request.oms_scope,
+            order_id=pk,
+            expected_version=form.cleaned_data["version"],
+            pickup_location=form.cleaned_data["pickup_location"],
+            reason=gettext("Pickup store changed from the order page."),
+        ),
+        _("The pickup store was changed."),
+    )
 
 
 @require_POST
 @role_required(*ACTION_ROLES)
 def order_reroute(request, pk: int):
-    return _act(request, pk, lambda: services.reroute_order(
-        tenant=request.tenant, order_id=pk, actor=actor_from_request(request)), _("The order was re-routed."))
+    return _act(
+        request,
+        pk,
+        lambda: services.reroute_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request)),
+        _("The order was re-routed."),
+    )
 
 
 @role_required(*ACTION_ROLES)
 def order_new(request):
     """A phone order: the back office types what the customer dictates."""
-    channels = Channel.objects.for_tenant(request.tenant).filter(active=True).exclude(kind=ChannelKind.STORE).order_by("code")
+    channels = (
+        Channel.objects.for_tenant(request.tenant).filter(active=True).exclude(kind=ChannelKind.STORE).order_by("code")
+    )
     stores = _stores(request.tenant)
     generated = f"PHONE-{uuid.uuid4().hex[:12].upper()}"
     posted = request.POST.copy() if request.POST else None
     if posted is not None and not posted.get("external_ref", "").strip():
         posted["external_ref"] = generated  # kept when the form shows again: its next submit is the same order
-    form = PhoneOrderForm(posted, channels=channels, stores=stores,
-                          initial={"currency": request.tenant.default_currency, "external_ref": generated})
+    form = PhoneOrderForm(
+        posted,
+        channels=channels,
+        stores=stores,
+        initial={"currency": request.tenant.default_currency, "external_ref": generated},
+    )
     lines = PhoneOrderLineFormSet(request.POST or None, prefix="lines")
     if request.method == "POST" and form.is_valid() and lines.is_valid():
         items = [(position, line) for position, line in enumerate(lines.cleaned_data) if line.get("sku")]
@@ -302,8 +386,11 @@ def order_new(request):
             data = form.cleaned_data
             channel = channels.get(code=data["channel"])
             try:
-                order = services.place_order(tenant=request.tenant, actor=actor_from_request(request),
-                                             data=_phone_order(data, [line for _p, line in items], channel))
+                order = services.place_order(
+                    tenant=request.tenant,
+                    actor=actor_from_request(request),
+                    data=_phone_order(data, [line for _p, line in items], channel),
+                )
                 messages.success(request, _("Order %(number)s was placed.") % {"number": order.number})
                 return redirect("order-detail", pk=order.id)
             except DomainError as exc:
@@ -317,16 +404,38 @@ def order_new(request):
 
 def _phone_order(data, items, channel) -> services.OrderInput:
     method = data["method"]
-    address = {"name": data["customer_name"], "line1": data["line1"], "postal_code": data["postal_code"],
-               "city": data["city"], "country": data["country"]} if method == DeliveryMethod.SHIP else {}
+    address = (
+        {
+            "name": data["customer_name"],
+            "line1": data["line1"],
+            "postal_code": data["postal_code"],
+            "city": data["city"],
+            "country": data["country"],
+        }
+        if method == DeliveryMethod.SHIP
+        else {}
+    )
     return services.OrderInput(
-        channel=channel, external_ref=data["external_ref"], currency=data["currency"],
+        channel=channel,
+        external_ref=data["external_ref"],
+        currency=data["currency"],
         customer={"email": data["email"], "name": data["customer_name"], "phone": data["phone"]},
-        delivery_method=method, address={k: v for k, v in address.items() if v},
-        location_code=data.get("pickup_location") or "", service_level=data.get("service_level") or "",
-        payment_status=data.get("payment_status") or "", metadata={"entered_by": "phone"},
-        lines=[services.LineInput(sku=item["sku"].strip(), quantity=item["quantity"], unit_price=item["unit_price"],
-                                  tax=item.get("tax") or services.ZERO) for item in items])
+        delivery_method=method,
+        address={k: v for k, v in address.items() if v},
+        location_code=data.get("pickup_location") or "",
+        service_level=data.get("service_level") or "",
+        payment_status=data.get("payment_status") or "",
+        metadata={"entered_by": "phone"},
+        lines=[
+            services.LineInput(
+                sku=item["sku"].strip(),
+                quantity=item["quantity"],
+                unit_price=item["unit_price"],
+                tax=item.get("tax") or services.ZERO,
+            )
+            for item in items
+        ],
+    )
 
 
 @role_required(*PAGE_ROLES)
@@ -366,8 +475,9 @@ def order_settings(request):
     current = tenant_settings.order_settings(request.tenant)
     form = OrderSettingsForm(request.POST or None, initial=OrderSettingsForm.initial_from(current))
     if request.method == "POST" and form.is_valid():
-        tenant_settings.update_order_settings(tenant=request.tenant, actor=actor_from_request(request),
-                                              values=form.settings_values(current))
+        tenant_settings.update_order_settings(
+            tenant=request.tenant, actor=actor_from_request(request), values=form.settings_values(current)
+        )
         messages.success(request, gettext("The order settings were saved."))
         return redirect("order-settings")
     return render(request, "orders/settings.html", {"form": form})

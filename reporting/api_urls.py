@@ -1,2 +1,3 @@
 """This app's endpoints under /api/v1/."""
+
 urlpatterns = []

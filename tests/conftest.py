@@ -1,4 +1,5 @@
 """Shared fixtures: tenants, API clients with real keys, per-worker Celery broker database."""
+
 import os
 
 import pytest
@@ -48,8 +49,13 @@ def other_tenant(db):
 
 
 def make_api_client(tenant, channel=None, label=None, throttle_rate=""):
-    issued = create_api_key(tenant=tenant, label=label or f"test-{factories.next_id()}", channel=channel,
-                            throttle_rate=throttle_rate, actor=Actor.system("tests"))
+    issued = create_api_key(
+        tenant=tenant,
+        label=label or f"test-{factories.next_id()}",
+        channel=channel,
+        throttle_rate=throttle_rate,
+        actor=Actor.system("tests"),
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
     client.api_key = issued.api_key
@@ -70,6 +76,7 @@ def other_api(other_tenant):
 @pytest.fixture
 def user_client(client, tenant):
     """client_for(role) → a Django test client signed in as a member of `tenant` with that role."""
+
     def client_for(role, locations=()):
         from oms.services import set_membership
 

@@ -2,6 +2,7 @@
 units accounted for, an order's totals the sum of its lines). Stock is never built here: it moves through
 the ledger (tests/inventory/stock_helpers.receive, tests/orders/support.stock). Apps add theirs below their
 heading."""
+
 import itertools
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ def next_id() -> int:
 
 
 # --- oms -----------------------------------------------------------------------------------------------
+
 
 class TenantFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -62,6 +64,7 @@ class AuditEntryFactory(factory.django.DjangoModelFactory):
 
 
 # --- inventory -----------------------------------------------------------------------------------------
+
 
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -123,6 +126,7 @@ def _ean13(body: str) -> str:
 
 # --- channels ------------------------------------------------------------------------------------------
 
+
 class ChannelFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "channels.Channel"
@@ -144,6 +148,7 @@ class ChannelLocationFactory(factory.django.DjangoModelFactory):
 
 
 # --- orders --------------------------------------------------------------------------------------------
+
 
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -194,4 +199,5 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     def order_totals(line, create, extracted, **kwargs):
         if create:
             type(line.order).all_tenants.filter(id=line.order_id).update(
-                subtotal=F("subtotal") + line.total, total=F("total") + line.total)
+                subtotal=F("subtotal") + line.total, total=F("total") + line.total
+            )

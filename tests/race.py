@@ -5,6 +5,7 @@ or raised. `in_background(fn)` runs one caller beside the test's own code, for a
 steers itself (a transaction held open while the test acts). Both close each thread's database connection,
 and both fail the test when a thread outlives its timeout instead of leaving it running.
 """
+
 import threading
 import time
 from contextlib import contextmanager

@@ -7,6 +7,7 @@ counts      cycle counts
 alerts      low-stock alert rules
 imports     CSV stock imports
 """
+
 from inventory.admin import alerts, counts, imports, stock, transfers
 
 __all__ = ["alerts", "counts", "imports", "stock", "transfers"]

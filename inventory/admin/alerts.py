@@ -3,6 +3,7 @@
 Rules are saved and deleted through their service (validated, audited, evaluated at once); their state (low or
 not, last available) is read-only.
 """
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -44,10 +45,16 @@ class StockAlertRuleAdmin(ServiceSavedAdmin):
         return ("product", "location", "channel", *state) if obj is not None else state
 
     def save_with_service(self, *, tenant, actor, obj, data, change, initial):
-        return run_service(lambda: alerts.save_rule(
-            tenant=tenant, actor=actor, sku=obj.product.sku, threshold=data["threshold"],
-            location_code=obj.location.code if obj.location_id else "",
-            channel_code=obj.channel.code if obj.channel_id else ""))
+        return run_service(
+            lambda: alerts.save_rule(
+                tenant=tenant,
+                actor=actor,
+                sku=obj.product.sku,
+                threshold=data["threshold"],
+                location_code=obj.location.code if obj.location_id else "",
+                channel_code=obj.channel.code if obj.channel_id else "",
+            )
+        )
 
     def delete_model(self, request, obj):
         try:

@@ -1,4 +1,5 @@
 """What the inventory admin pages share: saving through services, and their refusals shown as messages."""
+
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
@@ -38,8 +39,9 @@ class ServiceSavedAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
         refused = unstorable_text_paths(data)
         if refused:
             raise ServiceRefused("; ".join(f"{path}: {message}" for path, message in refused))
-        saved = self.save_with_service(tenant=tenant, actor=actor, obj=obj, data=data, change=change,
-                                       initial=form.initial)
+        saved = self.save_with_service(
+            tenant=tenant, actor=actor, obj=obj, data=data, change=change, initial=form.initial
+        )
         obj.pk, obj.tenant = saved.pk, saved.tenant
 
 
@@ -56,8 +58,9 @@ def run_service(call):
         return call()
     except DomainError as exc:
         errors = exc.extra.get("errors") or {}
-        detail = exc.detail + (" " + "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in errors.items())
-                               if errors else "")
+        detail = exc.detail + (
+            " " + "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in errors.items()) if errors else ""
+        )
         raise ServiceRefused(detail) from None
 
 

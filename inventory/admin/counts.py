@@ -3,6 +3,7 @@
 Counts are taken on their pages (and the API); here they are listed and read, and an open count can be cancelled
 through the counts service. Count lines are records: read-only.
 """
+
 from django.contrib import admin
 from django.db.models import Count
 from django.urls import reverse
@@ -26,15 +27,32 @@ class CycleCountLineInline(ReadOnlyTenantInline):
 
 @admin.register(CycleCount)
 class CycleCountAdmin(ReadOnlyTenantAdmin):
-    list_display = ("number", "location", "status", "line_count", "created_at", "completed_at", "created_by",
-                    "completed_by")
+    list_display = (
+        "number",
+        "location",
+        "status",
+        "line_count",
+        "created_at",
+        "completed_at",
+        "created_by",
+        "completed_by",
+    )
     list_select_related = ("location",)
     list_filter = ("status", "location")
     search_fields = ("number", "note", "lines__product__sku")
     date_hierarchy = "created_at"
     ordering = ("-id",)
-    fields = ("number", "status", "location", "note", "created_by", "created_at", "completed_by", "completed_at",
-              "page")
+    fields = (
+        "number",
+        "status",
+        "location",
+        "note",
+        "created_by",
+        "created_at",
+        "completed_by",
+        "completed_at",
+        "page",
+    )
     readonly_fields = fields
     inlines = (CycleCountLineInline,)
     actions = ("cancel_counts",)
@@ -55,10 +73,13 @@ class CycleCountAdmin(ReadOnlyTenantAdmin):
 
     @admin.action(description=_("Cancel the selected open counts"), permissions=["operate"])
     def cancel_counts(self, request, queryset):
-        run_on_each(self, request, queryset.filter(status=CycleCount.Status.OPEN),
-                     lambda c, actor: counts.cancel_count(tenant=c.tenant, actor=actor, count_id=c.id),
-                     lambda n: ngettext("%(count)d count cancelled.", "%(count)d counts cancelled.", n)
-                     % {"count": n})
+        run_on_each(
+            self,
+            request,
+            queryset.filter(status=CycleCount.Status.OPEN),
+            lambda c, actor: counts.cancel_count(tenant=c.tenant, actor=actor, count_id=c.id),
+            lambda n: ngettext("%(count)d count cancelled.", "%(count)d counts cancelled.", n) % {"count": n},
+        )
 
 
 @admin.register(CycleCountLine)

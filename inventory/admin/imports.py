@@ -1,4 +1,5 @@
 """Back-office admin for CSV stock imports: the jobs and the rows they refused, read-only."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -11,16 +12,41 @@ from oms.admin import ReadOnlyTenantAdmin
 
 @admin.register(StockImportJob)
 class StockImportJobAdmin(ReadOnlyTenantAdmin):
-    list_display = ("file_name", "mode", "status", "total_rows", "processed_rows", "accepted", "rejected",
-                    "created_at", "finished_at", "actor_label")
+    list_display = (
+        "file_name",
+        "mode",
+        "status",
+        "total_rows",
+        "processed_rows",
+        "accepted",
+        "rejected",
+        "created_at",
+        "finished_at",
+        "actor_label",
+    )
     list_filter = ("status", "mode")
     search_fields = ("file_name", "actor_label")
     date_hierarchy = "created_at"
     ordering = ("-id",)
     # The file itself (`content`) stays out: it can be 20 MB.
-    fields = ("file_name", "mode", "status", "as_of", "total_rows", "processed_rows", "accepted", "rejected",
-              "rejected_rows", "failure", "actor_label", "created_at", "started_at", "heartbeat_at", "finished_at",
-              "page")
+    fields = (
+        "file_name",
+        "mode",
+        "status",
+        "as_of",
+        "total_rows",
+        "processed_rows",
+        "accepted",
+        "rejected",
+        "rejected_rows",
+        "failure",
+        "actor_label",
+        "created_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "page",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -31,8 +57,9 @@ class StockImportJobAdmin(ReadOnlyTenantAdmin):
         if not obj.rejected:
             return "—"
         url = reverse("admin:inventory_stockimportrejection_changelist") + f"?job__id__exact={obj.id}"
-        return page_link(url, ngettext("%(count)d rejected row", "%(count)d rejected rows", obj.rejected)
-                          % {"count": obj.rejected})
+        return page_link(
+            url, ngettext("%(count)d rejected row", "%(count)d rejected rows", obj.rejected) % {"count": obj.rejected}
+        )
 
     @admin.display(description=_("import page"))
     def page(self, obj):

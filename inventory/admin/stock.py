@@ -5,6 +5,7 @@ quantities are never typed in: on_hand changes through movements, reserved throu
 shows them read-only and changes only the safety stock, through its service. Lots and reserved lots are records:
 read-only.
 """
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -39,8 +40,22 @@ class LocationAdmin(ServiceSavedAdmin):
     list_display = ("code", "name", "kind", "ships", "pickup", "accepts_returns", "active")
     list_filter = ("kind", "active", "pickup", "ships")
     search_fields = ("code", "name")
-    fields = ("code", "name", "kind", "address", "latitude", "longitude", "timezone", "ships", "pickup",
-              "accepts_returns", "daily_capacity", "cutoff_time", "opening_hours", "active")
+    fields = (
+        "code",
+        "name",
+        "kind",
+        "address",
+        "latitude",
+        "longitude",
+        "timezone",
+        "ships",
+        "pickup",
+        "accepts_returns",
+        "daily_capacity",
+        "cutoff_time",
+        "opening_hours",
+        "active",
+    )
     service_fields = fields[1:]
 
     def get_readonly_fields(self, request, obj=None):
@@ -48,8 +63,9 @@ class LocationAdmin(ServiceSavedAdmin):
 
     def save_with_service(self, *, tenant, actor, obj, data, change, initial):
         if change:
-            return run_service(lambda: services.update_location(tenant=tenant, actor=actor, code=obj.code,
-                                                                changes=data))
+            return run_service(
+                lambda: services.update_location(tenant=tenant, actor=actor, code=obj.code, changes=data)
+            )
         return run_service(lambda: services.create_location(tenant=tenant, actor=actor, code=obj.code, **data))
 
 
@@ -91,8 +107,14 @@ class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
         return obj.available
 
     def save_model(self, request, obj, form, change):
-        run_service(lambda: services.set_safety_stock(tenant=obj.tenant, actor=actor_from_request(request), level=obj,
-                                               safety_stock=form.cleaned_data["safety_stock"]))
+        run_service(
+            lambda: services.set_safety_stock(
+                tenant=obj.tenant,
+                actor=actor_from_request(request),
+                level=obj,
+                safety_stock=form.cleaned_data["safety_stock"],
+            )
+        )
 
 
 @admin.register(StockMovement)

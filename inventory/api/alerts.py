@@ -1,5 +1,6 @@
 """Low-stock alert rules: GET/POST /api/v1/inventory/alert-rules/ (thresholds per SKU and location or channel),
 GET/DELETE .../{id}/."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -46,8 +47,9 @@ class AlertRuleListCreate(StockOperationView):
     read_roles = STAFF_ROLES | {Role.MANAGER}
     write_roles = STAFF_ROLES
 
-    @extend_schema(responses=AlertRuleOut(many=True), parameters=[OpenApiParameter("sku", str),
-                                                                  OpenApiParameter("low", bool)])
+    @extend_schema(
+        responses=AlertRuleOut(many=True), parameters=[OpenApiParameter("sku", str), OpenApiParameter("low", bool)]
+    )
     def get(self, request):
         queryset = alerts.rule_list(tenant=request.tenant)
         sku = request.query_params.get("sku", "").replace("\x00", "\ufffd")
@@ -63,9 +65,14 @@ class AlertRuleListCreate(StockOperationView):
         data = AlertRuleIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        rule = alerts.save_rule(tenant=request.tenant, actor=actor_from_request(request), sku=values["sku"],
-                                threshold=values["threshold"], location_code=values["location"],
-                                channel_code=values["channel"])
+        rule = alerts.save_rule(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            sku=values["sku"],
+            threshold=values["threshold"],
+            location_code=values["location"],
+            channel_code=values["channel"],
+        )
         return Response(AlertRuleOut(rule).data, status=201)
 
 

@@ -1,4 +1,5 @@
 """Products: GET/POST /api/v1/products/, GET/PATCH /api/v1/products/{sku}/, POST /api/v1/products/bulk/."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -17,8 +18,9 @@ class ProductIn(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     barcode = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     active = serializers.BooleanField(required=False, default=True)
-    weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True,
-                                            default=None)
+    weight_grams = serializers.IntegerField(
+        min_value=0, max_value=10_000_000, required=False, allow_null=True, default=None
+    )
     attributes = serializers.DictField(required=False, default=dict)
     tracks_lots = serializers.BooleanField(required=False, default=False)
 
@@ -39,8 +41,9 @@ class ProductRowIn(ProductPatchIn):
 
 
 class ProductBulkIn(serializers.Serializer):
-    products = serializers.ListField(child=serializers.JSONField(), allow_empty=False,
-                                     max_length=services.MAX_BULK_ROWS)
+    products = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, max_length=services.MAX_BULK_ROWS
+    )
 
 
 class ProductOut(serializers.Serializer):
@@ -82,8 +85,9 @@ class ProductListCreate(APIView):
         scope_of(request).forbid_channel_key("change the catalog")
         data = ProductIn(data=request.data)
         data.is_valid(raise_exception=True)
-        product = services.create_product(tenant=request.tenant, actor=actor_from_request(request),
-                                          **data.validated_data)
+        product = services.create_product(
+            tenant=request.tenant, actor=actor_from_request(request), **data.validated_data
+        )
         return Response(ProductOut(product).data, status=201, headers={"Location": f"{request.path}{product.sku}/"})
 
 
@@ -97,8 +101,9 @@ class ProductDetail(APIView):
         scope_of(request).forbid_channel_key("change the catalog")
         data = ProductPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        product = services.update_product(tenant=request.tenant, actor=actor_from_request(request), sku=sku,
-                                          changes=data.validated_data)
+        product = services.update_product(
+            tenant=request.tenant, actor=actor_from_request(request), sku=sku, changes=data.validated_data
+        )
         return Response(ProductOut(product).data)
 
 
@@ -128,10 +133,15 @@ class ProductBulkUpsert(APIView):
                 rejected.append(services.RowResult(index, "", "rejected", {"sku": ["This field is required."]}))
                 continue
             rows.append({"index": index, **row.validated_data})
-        results = services.upsert_products(tenant=request.tenant, actor=actor_from_request(request), rows=rows,
-                                           rejected=rejected)
-        counts = {status: sum(1 for r in results if r.status == status)
-                  for status in ("created", "updated", "unchanged", "rejected")}
-        body = {**counts, "results": [{"index": r.index, "sku": r.sku, "status": r.status, "errors": r.errors}
-                                      for r in results]}
+        results = services.upsert_products(
+            tenant=request.tenant, actor=actor_from_request(request), rows=rows, rejected=rejected
+        )
+        counts = {
+            status: sum(1 for r in results if r.status == status)
+            for status in ("created", "updated", "unchanged", "rejected")
+        }
+        body = {
+            **counts,
+            "results": [{"index": r.index, "sku": r.sku, "status": r.status, "errors": r.errors} for r in results],
+        }
         return Response(ProductBulkResultOut(body).data, status=200)

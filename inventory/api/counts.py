@@ -1,5 +1,6 @@
 """Cycle counts: GET/POST /api/v1/inventory/counts/ (list, post a finished count: variances adjusted at once),
 GET .../{id}/."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,13 +19,22 @@ from oms.permissions import OPERATIONS_ROLES
 class CountLineIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     counted = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
-    lot = serializers.CharField(max_length=64, required=False, default="", allow_blank=True,
-                                help_text="Lot-tracked products: the lot counted. Without it the line counts the "
-                                          "SKU as a whole: a shortfall is taken earliest expiry first and a "
-                                          "surplus is refused (units found must name their lot).")
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None,
-                                       help_text="The lot's expiry date; required for a lot the location does not "
-                                                 "hold yet, checked against the known date otherwise.")
+    lot = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Lot-tracked products: the lot counted. Without it the line counts the "
+        "SKU as a whole: a shortfall is taken earliest expiry first and a "
+        "surplus is refused (units found must name their lot).",
+    )
+    expires_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The lot's expiry date; required for a lot the location does not "
+        "hold yet, checked against the known date otherwise.",
+    )
 
 
 class CountIn(serializers.Serializer):
@@ -67,22 +77,30 @@ class CountOut(serializers.Serializer):
 class CountListCreate(StockOperationView):
     write_roles = OPERATIONS_ROLES
 
-    @extend_schema(responses=CountOut(many=True), parameters=[
-        OpenApiParameter("status", enum=CycleCount.Status.values), OpenApiParameter("location", str)])
+    @extend_schema(
+        responses=CountOut(many=True),
+        parameters=[OpenApiParameter("status", enum=CycleCount.Status.values), OpenApiParameter("location", str)],
+    )
     def get(self, request):
         location = location_param(request)
-        queryset = counts.count_list(tenant=request.tenant, locations=scope_of(request).assigned_stores,
-                                     status=request.query_params.get("status", "").replace("\x00", "\ufffd"))
+        queryset = counts.count_list(
+            tenant=request.tenant,
+            locations=scope_of(request).assigned_stores,
+            status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
+        )
         if location is not None:
             queryset = queryset.filter(location=location)
         return self.paginated(request, queryset.prefetch_related("lines__product"), CountOut)
 
-    @extend_schema(request=CountIn, responses={201: CountOut},
-                   description="Post a finished count: expected figures are taken from the ledger at `counted_at`, "
-                               "variances are posted as `count` movements. Lot-tracked products are counted as a "
-                               "whole (no `lot`) or lot by lot, not both: a lot line posts its variance to that lot "
-                               "(created with `expires_on` when new). A surplus on a line without a lot is refused "
-                               "(400 naming `lines[i].lot`); any refused line refuses the whole count.")
+    @extend_schema(
+        request=CountIn,
+        responses={201: CountOut},
+        description="Post a finished count: expected figures are taken from the ledger at `counted_at`, "
+        "variances are posted as `count` movements. Lot-tracked products are counted as a "
+        "whole (no `lot`) or lot by lot, not both: a lot line posts its variance to that lot "
+        "(created with `expires_on` when new). A surplus on a line without a lot is refused "
+        "(400 naming `lines[i].lot`); any refused line refuses the whole count.",
+    )
     @idempotent
     def post(self, request):
         data = CountIn(data=request.data)
@@ -91,12 +109,17 @@ class CountListCreate(StockOperationView):
         allowed = scope_of(request).assigned_stores
         if allowed is not None and values["location"] not in {loc.code for loc in allowed}:
             raise PermissionDenied("Store clerks count their own stores only.")
-        count = counts.count_and_post(tenant=request.tenant, actor=actor_from_request(request),
-                                      location=values["location"], note=values["note"],
-                                      counted=[counts.Counted(sku=line["sku"], counted=line["counted"],
-                                                              lot=line["lot"], expires_on=line["expires_on"])
-                                               for line in values["lines"]],
-                                      counted_at=values.get("counted_at"))
+        count = counts.count_and_post(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            location=values["location"],
+            note=values["note"],
+            counted=[
+                counts.Counted(sku=line["sku"], counted=line["counted"], lot=line["lot"], expires_on=line["expires_on"])
+                for line in values["lines"]
+            ],
+            counted_at=values.get("counted_at"),
+        )
         count = counts.count_detail(tenant=request.tenant, count_id=count.id)
         return Response(CountOut(count).data, status=201)
 

@@ -1,4 +1,5 @@
 """Locations: GET/POST /api/v1/locations/, GET/PATCH /api/v1/locations/{code}/."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -22,12 +23,17 @@ class LocationAddressIn(StrictInput, serializers.Serializer):
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
     line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True,
-                                        help_text="used to find the nearest stores to a shopper's postal code")
+    postal_code = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="used to find the nearest stores to a shopper's postal code",
+    )
     city = serializers.CharField(max_length=100, required=False, allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    country = serializers.RegexField(r"^[A-Z]{2}$", required=False,
-                                     error_messages={"invalid": "Use an ISO 3166 code such as FR."})
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$", required=False, error_messages={"invalid": "Use an ISO 3166 code such as FR."}
+    )
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
@@ -93,10 +99,10 @@ class LocationListCreate(APIView):
         scope_of(request).forbid_channel_key("change the network")
         data = LocationIn(data=request.data)
         data.is_valid(raise_exception=True)
-        location = services.create_location(tenant=request.tenant, actor=actor_from_request(request),
-                                            **data.validated_data)
-        return Response(LocationOut(location).data, status=201,
-                        headers={"Location": f"{request.path}{location.code}/"})
+        location = services.create_location(
+            tenant=request.tenant, actor=actor_from_request(request), **data.validated_data
+        )
+        return Response(LocationOut(location).data, status=201, headers={"Location": f"{request.path}{location.code}/"})
 
 
 class LocationDetail(APIView):
@@ -110,6 +116,7 @@ class LocationDetail(APIView):
         scope_of(request).forbid_channel_key("change the network")
         data = LocationPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        location = services.update_location(tenant=request.tenant, actor=actor_from_request(request), code=code,
-                                            changes=data.validated_data)
+        location = services.update_location(
+            tenant=request.tenant, actor=actor_from_request(request), code=code, changes=data.validated_data
+        )
         return Response(LocationOut(location).data)

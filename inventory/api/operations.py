@@ -1,5 +1,6 @@
 """What the stock operation endpoints (sync, transfers, counts, alert rules) share: a sales channel's key reads
 them and never posts them; a location named in the query string."""
+
 from rest_framework.views import APIView
 
 from inventory.models import Location

@@ -1,5 +1,6 @@
 """Stock levels (GET /api/v1/inventory/), reservations (/api/v1/reservations/) and available-to-promise
 (GET /api/v1/availability/)."""
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -29,6 +30,7 @@ def _stock_scope(request) -> set | None:
 
 
 # --- stock levels ----------------------------------------------------------------------------------------
+
 
 class LotOut(serializers.Serializer):
     lot = serializers.CharField(source="code")
@@ -62,15 +64,22 @@ class StockLevelList(APIView):
 
 # --- reservations ----------------------------------------------------------------------------------------
 
+
 class ReservationIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     channel = serializers.CharField(max_length=40, required=False, help_text="optional with a channel's key")
-    location = serializers.CharField(max_length=40, required=False,
-                                     help_text="reserve at this location; by default the first of the pool "
-                                               "that holds the whole quantity")
-    ttl = serializers.IntegerField(min_value=1, max_value=services.MAX_RESERVATION_TTL, required=False,
-                                   help_text="seconds; default: the channel's reservation_ttl")
+    location = serializers.CharField(
+        max_length=40,
+        required=False,
+        help_text="reserve at this location; by default the first of the pool that holds the whole quantity",
+    )
+    ttl = serializers.IntegerField(
+        min_value=1,
+        max_value=services.MAX_RESERVATION_TTL,
+        required=False,
+        help_text="seconds; default: the channel's reservation_ttl",
+    )
     reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
@@ -95,8 +104,9 @@ class ReservationOut(serializers.Serializer):
 
 
 def _visible_reservation(request, reservation_id: int):
-    queryset = selectors.reservation_list(tenant=request.tenant, location_ids=scope_of(request).store_ids,
-                                          channel=scope_of(request).channel)
+    queryset = selectors.reservation_list(
+        tenant=request.tenant, location_ids=scope_of(request).store_ids, channel=scope_of(request).channel
+    )
     reservation = queryset.filter(id=reservation_id).first()
     if reservation is None:
         raise NotFound("No such reservation.")
@@ -108,8 +118,9 @@ class ReservationListCreate(APIView):
 
     @extend_schema(parameters=filter_parameters(ReservationFilter), responses=ReservationOut(many=True))
     def get(self, request):
-        queryset = selectors.reservation_list(tenant=request.tenant, location_ids=scope_of(request).store_ids,
-                                              channel=scope_of(request).channel)
+        queryset = selectors.reservation_list(
+            tenant=request.tenant, location_ids=scope_of(request).store_ids, channel=scope_of(request).channel
+        )
         return paginated(self, request, filtered(ReservationFilter, request, queryset), ReservationOut)
 
     @extend_schema(request=ReservationIn, responses={201: ReservationOut})
@@ -119,8 +130,9 @@ class ReservationListCreate(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         scope = scope_of(request)
-        channel = scope.channel_for(values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant,
-                                                                                               code=code))
+        channel = scope.channel_for(
+            values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant, code=code)
+        )
         product = services.product_by_sku(tenant=request.tenant, sku=values["sku"])
         location = None
         if values.get("location"):
@@ -129,12 +141,19 @@ class ReservationListCreate(APIView):
                 raise NotFound(f"No location with code {values['location']!r}.")
         elif scope.store_ids is not None:
             raise ValidationFailed(errors={"location": ["Name the store to reserve at."]})
-        reservation = services.place_hold(tenant=request.tenant, channel=channel, product=product,
-                                          quantity=values["quantity"], location=location,
-                                          ttl_seconds=values.get("ttl"), reference=values["reference"])
+        reservation = services.place_hold(
+            tenant=request.tenant,
+            channel=channel,
+            product=product,
+            quantity=values["quantity"],
+            location=location,
+            ttl_seconds=values.get("ttl"),
+            reference=values["reference"],
+        )
         reservation = _visible_reservation(request, reservation.id)
-        return Response(ReservationOut(reservation).data, status=201,
-                        headers={"Location": f"{request.path}{reservation.id}/"})
+        return Response(
+            ReservationOut(reservation).data, status=201, headers={"Location": f"{request.path}{reservation.id}/"}
+        )
 
 
 class ReservationDetail(APIView):
@@ -163,11 +182,15 @@ class AvailabilityQuery(serializers.Serializer):
     postal_code = serializers.CharField(max_length=10, required=False, help_text="French postal code: nearest first")
     lat = serializers.FloatField(min_value=-90, max_value=90, required=False)
     lon = serializers.FloatField(min_value=-180, max_value=180, required=False)
-    stores = serializers.IntegerField(min_value=0, max_value=MAX_LISTED_STORES, required=False,
-                                      help_text="list at most this many locations per SKU: the nearest when a "
-                                                "position (postal_code, lat/lon) is given, else the first in the "
-                                                "pool's priority order (default: all; 0 lists none). The SKU's "
-                                                "`available` still counts the whole pool.")
+    stores = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_LISTED_STORES,
+        required=False,
+        help_text="list at most this many locations per SKU: the nearest when a "
+        "position (postal_code, lat/lon) is given, else the first in the "
+        "pool's priority order (default: all; 0 lists none). The SKU's "
+        "`available` still counts the whole pool.",
+    )
 
     def validate(self, attrs):
         if ("lat" in attrs) != ("lon" in attrs):
@@ -188,8 +211,10 @@ class SkuAvailabilityOut(serializers.Serializer):
     available = serializers.IntegerField(help_text="network quantity for the channel, after its buffer")
     known = serializers.BooleanField(help_text="false for a SKU the catalog does not hold")
     locations = LocationAvailabilityOut(many=True)
-    promise = serializers.JSONField(allow_null=True, help_text="the delivery promise {earliest, latest}, filled "
-                                                               "by fulfilment; null when none can be made")
+    promise = serializers.JSONField(
+        allow_null=True,
+        help_text="the delivery promise {earliest, latest}, filled by fulfilment; null when none can be made",
+    )
 
 
 class AvailabilityOut(serializers.Serializer):
@@ -206,8 +231,9 @@ class Availability(APIView):
         values = query.validated_data
         skus = parse_skus(values["skus"])
         scope = scope_of(request)
-        channel = scope.channel_for(values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant,
-                                                                                               code=code))
+        channel = scope.channel_for(
+            values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant, code=code)
+        )
         near = None
         if "lat" in values:
             near = (values["lat"], values["lon"])
@@ -222,8 +248,17 @@ class Availability(APIView):
             missing = sorted(set(codes) - {loc.code for loc in only})
             if missing:
                 raise NotFound(f"No location with code {missing[0]!r}.")
-        results = channel_availability(tenant=request.tenant, channel=channel, skus=skus, only_locations=only,
-                                       near=near, visible_location_ids=scope.store_ids,
-                                       max_locations=values.get("stores"))
-        return Response(AvailabilityOut({"channel": channel.code, "allow_backorders": channel.allow_backorders,
-                                         "results": results}).data)
+        results = channel_availability(
+            tenant=request.tenant,
+            channel=channel,
+            skus=skus,
+            only_locations=only,
+            near=near,
+            visible_location_ids=scope.store_ids,
+            max_locations=values.get("stores"),
+        )
+        return Response(
+            AvailabilityOut(
+                {"channel": channel.code, "allow_backorders": channel.allow_backorders, "results": results}
+            ).data
+        )

@@ -1,5 +1,6 @@
 """Stock sync for ERP/WMS: POST /api/v1/inventory/adjustments/ (bulk deltas) and /inventory/snapshots/ (bulk
 absolute counts as of a time); per-row results, Idempotency-Key."""
+
 from datetime import timedelta
 
 from django.utils import timezone
@@ -32,14 +33,20 @@ class SnapshotRowIn(serializers.Serializer):
 
 
 class AdjustmentsIn(serializers.Serializer):
-    rows = serializers.ListField(allow_empty=False, max_length=sync.MAX_ROWS,
-                                 help_text=f"At most {sync.MAX_ROWS} rows of {{sku, location, delta, reason}}.")
+    rows = serializers.ListField(
+        allow_empty=False,
+        max_length=sync.MAX_ROWS,
+        help_text=f"At most {sync.MAX_ROWS} rows of {{sku, location, delta, reason}}.",
+    )
 
 
 class SnapshotIn(serializers.Serializer):
     as_of = AwareDateTimeField(required=False, help_text="When the counts were taken (default: now).")
-    rows = serializers.ListField(allow_empty=False, max_length=sync.MAX_ROWS,
-                                 help_text=f"At most {sync.MAX_ROWS} rows of {{sku, location, quantity}}.")
+    rows = serializers.ListField(
+        allow_empty=False,
+        max_length=sync.MAX_ROWS,
+        help_text=f"At most {sync.MAX_ROWS} rows of {{sku, location, quantity}}.",
+    )
 
     def validate_as_of(self, value):
         if value > timezone.now() + timedelta(minutes=5):
@@ -73,31 +80,41 @@ class SyncResultOut(serializers.Serializer):
 class StockAdjustments(StockOperationView):
     write_roles = STAFF_ROLES
 
-    @extend_schema(request=AdjustmentsIn, responses=SyncResultOut,
-                   description="Apply stock deltas. 200 with per-row results even when some rows are rejected.")
+    @extend_schema(
+        request=AdjustmentsIn,
+        responses=SyncResultOut,
+        description="Apply stock deltas. 200 with per-row results even when some rows are rejected.",
+    )
     @idempotent
     def post(self, request):
         data = AdjustmentsIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = sync.apply_adjustments(tenant=request.tenant, rows=data.validated_data["rows"],
-                                        actor=actor_from_request(request))
+        result = sync.apply_adjustments(
+            tenant=request.tenant, rows=data.validated_data["rows"], actor=actor_from_request(request)
+        )
         return Response(result.as_dict())
 
 
 class StockSnapshots(StockOperationView):
     write_roles = STAFF_ROLES
 
-    @extend_schema(request=SnapshotIn, responses=SyncResultOut,
-                   description="Apply absolute counts taken at `as_of`: new on-hand = counted + movements recorded "
-                               "after `as_of` (the difference is posted as a `count` movement). A row that would "
-                               "leave less on hand than is reserved is rejected, never clamped; a row older than a "
-                               "count already applied to that stock row is rejected as stale. 200 with per-row "
-                               "results even when some rows are rejected; 400 only for a malformed body.")
+    @extend_schema(
+        request=SnapshotIn,
+        responses=SyncResultOut,
+        description="Apply absolute counts taken at `as_of`: new on-hand = counted + movements recorded "
+        "after `as_of` (the difference is posted as a `count` movement). A row that would "
+        "leave less on hand than is reserved is rejected, never clamped; a row older than a "
+        "count already applied to that stock row is rejected as stale. 200 with per-row "
+        "results even when some rows are rejected; 400 only for a malformed body.",
+    )
     @idempotent
     def post(self, request):
         data = SnapshotIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = sync.apply_snapshot(tenant=request.tenant, rows=data.validated_data["rows"],
-                                     as_of=data.validated_data.get("as_of") or timezone.now(),
-                                     actor=actor_from_request(request))
+        result = sync.apply_snapshot(
+            tenant=request.tenant,
+            rows=data.validated_data["rows"],
+            as_of=data.validated_data.get("as_of") or timezone.now(),
+            actor=actor_from_request(request),
+        )
         return Response(result.as_dict())

@@ -1,5 +1,6 @@
 """Transfers between locations: GET/POST /api/v1/inventory/transfers/ (list, create a draft),
 GET .../{id}/, POST .../{id}/ship/, .../receive/, .../cancel/."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -30,8 +31,9 @@ class ReceivedLineIn(serializers.Serializer):
 
 
 class ReceiveIn(serializers.Serializer):
-    lines = ReceivedLineIn(many=True, required=False,
-                           help_text="Units received per SKU; SKUs not listed arrived in full.")
+    lines = ReceivedLineIn(
+        many=True, required=False, help_text="Units received per SKU; SKUs not listed arrived in full."
+    )
 
 
 class TransferLineOut(serializers.Serializer):
@@ -57,12 +59,16 @@ class TransferOut(serializers.Serializer):
 class TransferListCreate(StockOperationView):
     write_roles = STAFF_ROLES
 
-    @extend_schema(responses=TransferOut(many=True), parameters=[
-        OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)])
+    @extend_schema(
+        responses=TransferOut(many=True),
+        parameters=[OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)],
+    )
     def get(self, request):
-        queryset = transfers.transfer_list(tenant=request.tenant,
-                                           status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
-                                           location=location_param(request)).prefetch_related("lines__product")
+        queryset = transfers.transfer_list(
+            tenant=request.tenant,
+            status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
+            location=location_param(request),
+        ).prefetch_related("lines__product")
         return self.paginated(request, queryset, TransferOut)
 
     @extend_schema(request=TransferIn, responses={201: TransferOut})
@@ -72,11 +78,16 @@ class TransferListCreate(StockOperationView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         transfer = transfers.create_transfer(
-            tenant=request.tenant, actor=actor_from_request(request), source=values["source"],
-            destination=values["destination"], note=values["note"],
-            lines=[(line["sku"], line["quantity"]) for line in values["lines"]])
-        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=transfer.id)).data,
-                        status=201)
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            source=values["source"],
+            destination=values["destination"],
+            note=values["note"],
+            lines=[(line["sku"], line["quantity"]) for line in values["lines"]],
+        )
+        return Response(
+            TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=transfer.id)).data, status=201
+        )
 
 
 class TransferDetail(StockOperationView):
@@ -104,8 +115,9 @@ class TransferReceive(StockOperationView):
         data = ReceiveIn(data=request.data)
         data.is_valid(raise_exception=True)
         received = {line["sku"]: line["received"] for line in data.validated_data.get("lines", [])}
-        transfers.receive_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk,
-                                   received=received)
+        transfers.receive_transfer(
+            tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk, received=received
+        )
         return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
 
 

@@ -6,6 +6,7 @@ counts      cycle counts
 alerts      low-stock alert rules
 imports     CSV stock imports and the rows they refused
 """
+
 from inventory.models.alerts import StockAlertRule
 from inventory.models.counts import CycleCount, CycleCountLine
 from inventory.models.imports import StockImportJob, StockImportRejection
@@ -22,6 +23,21 @@ from inventory.models.stock import (
 )
 from inventory.models.transfers import Transfer, TransferLine
 
-__all__ = ["CycleCount", "CycleCountLine", "Location", "LocationKind", "Lot", "MovementKind", "Product", "Reservation",
-           "ReservationLot", "StockAlertRule", "StockImportJob", "StockImportRejection", "StockLevel", "StockMovement",
-           "Transfer", "TransferLine"]
+__all__ = [
+    "CycleCount",
+    "CycleCountLine",
+    "Location",
+    "LocationKind",
+    "Lot",
+    "MovementKind",
+    "Product",
+    "Reservation",
+    "ReservationLot",
+    "StockAlertRule",
+    "StockImportJob",
+    "StockImportRejection",
+    "StockLevel",
+    "StockMovement",
+    "Transfer",
+    "TransferLine",
+]

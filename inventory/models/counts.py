@@ -1,4 +1,5 @@
 """Cycle counts: a count of a location and its lines, posted as variances to the ledger."""
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +16,9 @@ class CycleCount(TenantModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(_("number"), max_length=32)
-    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("location"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.CharField(_("created by"), max_length=200, blank=True)
@@ -56,18 +58,25 @@ class CycleCountLine(TenantModel):
     counted_at = models.DateTimeField(_("counted at"), null=True, blank=True)
     expected = models.IntegerField(_("expected"), null=True, blank=True)
     variance = models.IntegerField(_("variance"), null=True, blank=True)
-    movement = models.ForeignKey("inventory.StockMovement", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+")
+    movement = models.ForeignKey(
+        "inventory.StockMovement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("count line")
         verbose_name_plural = _("count lines")
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "count", "product", "lot_code"],
-                                               name="count_line_unique_product_lot")]
-        indexes = [models.Index(fields=["tenant", "posted_at"], name="count_line_posted_idx",
-                                condition=Q(posted_at__isnull=False))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "count", "product", "lot_code"], name="count_line_unique_product_lot"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "posted_at"], name="count_line_posted_idx", condition=Q(posted_at__isnull=False)
+            )
+        ]
 
     def __str__(self):
         return f"{self.product} lot {self.lot_code}" if self.lot_code else str(self.product)

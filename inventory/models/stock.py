@@ -1,4 +1,5 @@
 """Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
+
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,8 +24,10 @@ class Product(TenantModel):
         verbose_name_plural = _("products")
         ordering = ["sku"]
         constraints = [models.UniqueConstraint(fields=["tenant", "sku"], name="product_unique_sku")]
-        indexes = [models.Index(fields=["tenant", "barcode"], name="product_tenant_barcode_idx"),
-                   models.Index(fields=["tenant", "updated_at"], name="product_tenant_updated_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "barcode"], name="product_tenant_barcode_idx"),
+            models.Index(fields=["tenant", "updated_at"], name="product_tenant_updated_idx"),
+        ]
 
     def __str__(self):
         return self.sku
@@ -175,8 +178,9 @@ class Reservation(TenantModel):
     channel = models.ForeignKey("channels.Channel", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="reservations")
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, null=True, blank=True, related_name="reservations"
+    )
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -186,8 +190,11 @@ class Reservation(TenantModel):
         verbose_name = _("reservation")
         verbose_name_plural = _("reservations")
         indexes = [
-            models.Index(fields=["expires_at"], name="reservation_expiry_idx",
-                         condition=Q(status="active", expires_at__isnull=False)),
+            models.Index(
+                fields=["expires_at"],
+                name="reservation_expiry_idx",
+                condition=Q(status="active", expires_at__isnull=False),
+            ),
             models.Index(fields=["tenant", "status"], name="reservation_tenant_status_idx"),
         ]
 
@@ -209,4 +216,3 @@ class ReservationLot(TenantModel):
             models.UniqueConstraint(fields=["tenant", "reservation", "lot"], name="reservation_lot_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_lot_quantity_positive"),
         ]
-

@@ -1,4 +1,5 @@
 """Stock moving between locations: a transfer and its lines (requested, shipped, received)."""
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -16,10 +17,10 @@ class Transfer(TenantModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(_("number"), max_length=32)
-    source = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("from"))
-    destination = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+",
-                                    verbose_name=_("to"))
+    source = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("from"))
+    destination = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("to")
+    )
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_by = models.CharField(_("created by"), max_length=200, blank=True)

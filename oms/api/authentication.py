@@ -9,6 +9,7 @@ channel, or a changed channel setting takes effect at once in the process where 
 tenants and channels empty the cache) and within those 5 seconds in every other process. Unknown secrets are
 never remembered: each one is looked up. Each request gets its own copy of the remembered objects.
 """
+
 import copy
 import hashlib
 import threading

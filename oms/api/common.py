@@ -1,4 +1,5 @@
 """What every list endpoint shares: filtering and pagination. Who the caller acts for is oms.api.scope."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.settings import api_settings
@@ -8,9 +9,12 @@ from oms.errors import ValidationFailed
 
 def filter_parameters(filterset_class) -> list:
     """The FilterSet's filters as OpenAPI query parameters, for @extend_schema(parameters=...)."""
-    return [OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY,
-                             description=str(getattr(f, "label", "") or f.field_name))
-            for name, f in filterset_class.base_filters.items()]
+    return [
+        OpenApiParameter(
+            name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=str(getattr(f, "label", "") or f.field_name)
+        )
+        for name, f in filterset_class.base_filters.items()
+    ]
 
 
 def filtered(filterset_class, request, queryset):

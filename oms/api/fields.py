@@ -1,4 +1,5 @@
 """Serializer fields and input rules shared by the apps' APIs."""
+
 from collections.abc import Mapping
 
 from django.utils.dateparse import parse_datetime
@@ -10,7 +11,8 @@ class AwareDateTimeField(serializers.DateTimeField):
     reading it as UTC would shift a Paris store's count or a marketplace's order date by an hour or two."""
 
     default_error_messages = {
-        "naive": "Give the time with its offset, e.g. 2026-11-26T14:30:00+01:00 or 2026-11-26T13:30:00Z."}
+        "naive": "Give the time with its offset, e.g. 2026-11-26T14:30:00+01:00 or 2026-11-26T13:30:00Z."
+    }
 
     def to_internal_value(self, value):
         if isinstance(value, str):
@@ -28,14 +30,16 @@ UNKNOWN_FIELD = "Unknown field."
 # would otherwise be dropped without a word. Keys in `server_fields` are named as set by OMS. (A comment: the
 # OpenAPI schema would describe every input with a docstring here.)
 class StrictInput:
-
     server_fields: frozenset = frozenset()
 
     def to_internal_value(self, data):
         refused = {}
         if isinstance(data, Mapping):
-            refused = {key: [SET_BY_OMS if key in self.server_fields else UNKNOWN_FIELD]
-                       for key in data if key not in self.fields}
+            refused = {
+                key: [SET_BY_OMS if key in self.server_fields else UNKNOWN_FIELD]
+                for key in data
+                if key not in self.fields
+            }
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

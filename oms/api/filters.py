@@ -1,4 +1,5 @@
 """Filters every list endpoint may use. A malformed filter value is a 400 naming the filter."""
+
 import django_filters
 
 BOOLEAN_CHOICES = (("true", "true"), ("false", "false"), ("1", "1"), ("0", "0"))

@@ -8,6 +8,7 @@
    while the first is still running; a duplicate with another body answers 422.
 Keys are scoped to the API key (or user) that sent them and purged after OMS_IDEMPOTENCY_TTL_HOURS.
 """
+
 import hashlib
 import json
 import time
@@ -46,8 +47,7 @@ def _replay(record: IdempotencyKey, request) -> Response:
     if isinstance(body, dict) and "request_id" in body:
         # A replayed problem names the request that received it, like every problem body.
         body = {**body, "request_id": getattr(request, "request_id", body["request_id"])}
-    response = Response(body, status=record.response_status,
-                        headers={**record.response_headers, REPLAY_HEADER: "true"})
+    response = Response(body, status=record.response_status, headers={**record.response_headers, REPLAY_HEADER: "true"})
     if record.response_status >= 400:
         response.content_type = "application/problem+json"
     return response
@@ -56,8 +56,16 @@ def _replay(record: IdempotencyKey, request) -> Response:
 def _insert_claim(*, tenant, owner, key, request, fingerprint) -> IdempotencyKey | None:
     """The new in-flight claim, committed at once; None when the key is already claimed."""
     now = timezone.now()
-    record = IdempotencyKey(tenant=tenant, owner=owner, key=key, method=request.method, path=request.path[:500],
-                            request_hash=fingerprint, state=IdempotencyKey.State.IN_FLIGHT, created_at=now)
+    record = IdempotencyKey(
+        tenant=tenant,
+        owner=owner,
+        key=key,
+        method=request.method,
+        path=request.path[:500],
+        request_hash=fingerprint,
+        state=IdempotencyKey.State.IN_FLIGHT,
+        created_at=now,
+    )
     # Outside a transaction the claim is one autocommitted statement (no BEGIN and COMMIT round trips) whose
     # commit need not wait for the disk: a claim lost in a crash only means that a retry claims the key again
     # and does the work, which is what a claim lost before its commit means too. The setting is local to the
@@ -81,12 +89,21 @@ def _claim(*, tenant, owner, key, request, fingerprint) -> tuple[IdempotencyKey 
     if record is None:
         return None, False
     stale_before = timezone.now() - timedelta(seconds=STALE_CLAIM_SECONDS)
-    if (record.state == IdempotencyKey.State.IN_FLIGHT and record.created_at < stale_before
-            and record.request_hash == fingerprint):
+    if (
+        record.state == IdempotencyKey.State.IN_FLIGHT
+        and record.created_at < stale_before
+        and record.request_hash == fingerprint
+    ):
         # Take over an abandoned claim; only one taker can move created_at forward.
-        taken = IdempotencyKey.objects.for_tenant(tenant).filter(
-            id=record.id, state=IdempotencyKey.State.IN_FLIGHT, created_at=record.created_at,
-        ).update(created_at=timezone.now())
+        taken = (
+            IdempotencyKey.objects.for_tenant(tenant)
+            .filter(
+                id=record.id,
+                state=IdempotencyKey.State.IN_FLIGHT,
+                created_at=record.created_at,
+            )
+            .update(created_at=timezone.now())
+        )
         if taken:
             record.refresh_from_db()
             return record, True
@@ -149,8 +166,9 @@ def idempotent(handler):
             if record.state == IdempotencyKey.State.DONE:
                 return _replay(record, request)
             break
-        raise IdempotencyInFlight("The first request with this key is still being processed; retry shortly.",
-                                  retry_after=1)
+        raise IdempotencyInFlight(
+            "The first request with this key is still being processed; retry shortly.", retry_after=1
+        )
 
     wrapped.idempotent = True  # read by the OpenAPI schema (oms/api/schema.py) to document the header
     return wrapped
@@ -193,9 +211,14 @@ def _run(view, request, handler, args, kwargs, *, tenant, record):
 
 def _store_answer(tenant, record, response) -> None:
     headers = {h: response[h] for h in _KEPT_HEADERS if response.has_header(h)}
-    db.store_idempotency_answer(tenant_id=tenant.id, record_id=record.id, status=response.status_code,
-                                body_json=json.dumps(response.data, default=str), headers_json=json.dumps(headers),
-                                completed_at=timezone.now())
+    db.store_idempotency_answer(
+        tenant_id=tenant.id,
+        record_id=record.id,
+        status=response.status_code,
+        body_json=json.dumps(response.data, default=str),
+        headers_json=json.dumps(headers),
+        completed_at=timezone.now(),
+    )
 
 
 def _give_back(tenant, record) -> None:

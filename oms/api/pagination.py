@@ -19,10 +19,14 @@ class StableCursorPagination(CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound:
             cursor = False
-        if cursor is False or (cursor is not None and cursor.position is not None
-                               and not _is_id(cursor.position)):
-            raise ValidationFailed(errors={self.cursor_query_param: [
-                "Invalid cursor: use the `next` or `previous` link of a page as it was given."]})
+        if cursor is False or (cursor is not None and cursor.position is not None and not _is_id(cursor.position)):
+            raise ValidationFailed(
+                errors={
+                    self.cursor_query_param: [
+                        "Invalid cursor: use the `next` or `previous` link of a page as it was given."
+                    ]
+                }
+            )
         return cursor
 
 

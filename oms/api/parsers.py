@@ -6,6 +6,7 @@ covers every endpoint and every nested value, with the JSON path of each offendi
 (`lines[0].sku`, `attributes.k`, `metadata["k\\u0000"]` for a key). An unpaired surrogate (`"\\ud800"`, legal
 JSON but no character) cannot be stored either, nor even written back in an answer: it is refused the same way.
 """
+
 import io
 import json
 import re
@@ -92,8 +93,10 @@ def nesting_depth(data, limit: int) -> int:
 
 
 def _too_deep() -> ValidationFailed:
-    return ValidationFailed(f"The JSON body nests arrays and objects more than {MAX_DEPTH} levels deep.",
-                            errors={"body": [f"Nest arrays and objects at most {MAX_DEPTH} levels deep."]})
+    return ValidationFailed(
+        f"The JSON body nests arrays and objects more than {MAX_DEPTH} levels deep.",
+        errors={"body": [f"Nest arrays and objects at most {MAX_DEPTH} levels deep."]},
+    )
 
 
 class NulRefusingJSONParser(JSONParser):
@@ -110,14 +113,18 @@ class NulRefusingJSONParser(JSONParser):
         # A body with fewer brackets than the limit cannot nest past it: most bodies are not walked.
         if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and nesting_depth(data, MAX_DEPTH) > MAX_DEPTH:
             raise _too_deep()
-        if (encoding.lower().replace("_", "-") in ("utf-8", "utf8") and _ESCAPED_NUL not in raw
-                and not _ESCAPED_SURROGATE.search(raw)):
+        if (
+            encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+            and _ESCAPED_NUL not in raw
+            and not _ESCAPED_SURROGATE.search(raw)
+        ):
             return data
         found = unstorable_text_paths(data)
         if found:
             errors: dict[str, list[str]] = {}
             for where, message in found:
                 errors.setdefault(where, []).append(message)
-            raise ValidationFailed("Text may not contain the NUL character (\\u0000) nor an unpaired surrogate.",
-                                   errors=errors)
+            raise ValidationFailed(
+                "Text may not contain the NUL character (\\u0000) nor an unpaired surrogate.", errors=errors
+            )
         return data

@@ -1,4 +1,5 @@
 """Every API error as application/problem+json (RFC 9457), with per-field `errors` for validation."""
+
 import logging
 
 from django.conf import settings
@@ -17,21 +18,43 @@ log = logging.getLogger("oms.api")
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 _TITLES = {
-    400: "Invalid input", 401: "Authentication required", 403: "Permission denied", 404: "Not found",
-    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Request body too large",
+    400: "Invalid input",
+    401: "Authentication required",
+    403: "Permission denied",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Request body too large",
     415: "Unsupported media type",
-    422: "Unprocessable request", 429: "Too many requests", 500: "Internal error",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal error",
 }
-_CODES = {400: "validation_error", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-          405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-          415: "unsupported_media_type",
-          422: "unprocessable", 429: "throttled", 500: "internal_error"}
+_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "throttled",
+    500: "internal_error",
+}
 
 
 def problem_body(status_code: int, detail: str, *, request=None, code: str | None = None, **extra) -> dict:
-    body = {"type": f"https://oms.dev/problems/{code or _CODES.get(status_code, 'error')}",
-            "title": _TITLES.get(status_code, "Error"), "status": status_code, "detail": detail,
-            "code": code or _CODES.get(status_code, "error")}
+    body = {
+        "type": f"https://oms.dev/problems/{code or _CODES.get(status_code, 'error')}",
+        "title": _TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+        "code": code or _CODES.get(status_code, "error"),
+    }
     body.update(extra)
     request_id = getattr(request, "request_id", None)
     if request_id:
@@ -89,8 +112,11 @@ def problem_exception_handler(exc, context):
         return Response(body, status=exc.status, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return Response(problem_body(413, f"The request body is larger than {limit} bytes.", request=request,
-                                     max_bytes=limit), status=413, content_type=PROBLEM_CONTENT_TYPE)
+        return Response(
+            problem_body(413, f"The request body is larger than {limit} bytes.", request=request, max_bytes=limit),
+            status=413,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -101,8 +127,13 @@ def problem_exception_handler(exc, context):
             errors = flatten_errors(exc.detail)
             body = problem_body(400, "One or more fields are invalid.", request=request, errors=errors)
         elif isinstance(exc, exceptions.ParseError):
-            body = problem_body(400, "The request body could not be parsed.", request=request, code="parse_error",
-                                errors={"body": [str(exc.detail)]})
+            body = problem_body(
+                400,
+                "The request body could not be parsed.",
+                request=request,
+                code="parse_error",
+                errors={"body": [str(exc.detail)]},
+            )
         else:
             body = problem_body(code, str(exc.detail), request=request)
         if getattr(exc, "auth_header", None):
@@ -113,8 +144,11 @@ def problem_exception_handler(exc, context):
             headers.setdefault("WWW-Authenticate", 'Bearer realm="oms"')
         return Response(body, status=code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     log.exception("unhandled API error", extra={"request_id": getattr(request, "request_id", None)})
-    return Response(problem_body(500, "An unexpected error occurred; it has been logged.", request=request),
-                    status=status.HTTP_500_INTERNAL_SERVER_ERROR, content_type=PROBLEM_CONTENT_TYPE)
+    return Response(
+        problem_body(500, "An unexpected error occurred; it has been logged.", request=request),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
 
 
 @csrf_exempt

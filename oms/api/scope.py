@@ -12,6 +12,7 @@ one method each, with one answer per kind of refusal:
 
 It fails closed: a selector handed no scope, or a scope without a tenant, sees nothing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,8 +47,13 @@ class Scope:
             return None
         membership = getattr(request, "membership", None)
         api_key = getattr(request, "api_key", None)
-        return cls(tenant=tenant, actor=actor_from_request(request), api_key=api_key, membership=membership,
-                   role=None if api_key is not None else getattr(membership, "role", None))
+        return cls(
+            tenant=tenant,
+            actor=actor_from_request(request),
+            api_key=api_key,
+            membership=membership,
+            role=None if api_key is not None else getattr(membership, "role", None),
+        )
 
     @classmethod
     def system(cls, tenant, what: str = "system") -> Scope:
@@ -90,8 +96,9 @@ class Scope:
                 raise ChannelMismatch(f"This API key acts for channel {bound.code} only.")
             return bound
         if not code:
-            raise ValidationFailed(errors={"channel": ["Name the channel (its code): this caller is not bound "
-                                                       "to one."]})
+            raise ValidationFailed(
+                errors={"channel": ["Name the channel (its code): this caller is not bound to one."]}
+            )
         try:
             channel = lookup(code)
         except NotFound:

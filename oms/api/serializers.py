@@ -9,6 +9,7 @@ choices and messages are shared and only ever read; binding (parent, field name)
 tests/orders/test_shared_fields_serializer.py holds it to DRF's behaviour: the same answers, the same parsed data,
 the same errors, and no mixing between threads.
 """
+
 import copy
 
 from rest_framework import serializers
@@ -28,7 +29,6 @@ def _unbound_copy(field):
 # A comment rather than a docstring: the OpenAPI schema would describe every subclass with it.
 # Serializer whose fields are built once per class (see the module docstring).
 class SharedFieldsSerializer(serializers.Serializer):
-
     def get_fields(self):
         prototypes = type(self).__dict__.get("_shared_prototypes")
         if prototypes is None:

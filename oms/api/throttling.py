@@ -6,6 +6,7 @@ time of the next request), checked and moved by one Lua script, so a call costs 
 rate and concurrent calls cannot both take the last slot. N calls may come at once; after that one call every
 period/N. Other caches (the demo's files, without Redis) keep DRF's sliding log.
 """
+
 import weakref
 
 from django.conf import settings

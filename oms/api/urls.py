@@ -1,4 +1,5 @@
 """/api/v1/: every app mounts its endpoints here."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -6,8 +7,11 @@ from oms.api import webhooks
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", authentication_classes=[],
-                                                 permission_classes=[]), name="api-docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", authentication_classes=[], permission_classes=[]),
+        name="api-docs",
+    ),
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetail.as_view(), name="api-webhook"),
     path("webhooks/<int:pk>/deliveries/", webhooks.WebhookDeliveries.as_view(), name="api-webhook-deliveries"),

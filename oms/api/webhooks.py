@@ -3,6 +3,7 @@
 A channel-bound API key acts for its channel: what it creates is bound to that channel, and it sees and changes
 that channel's subscriptions only (another's id answers 404, like a foreign one).
 """
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -41,8 +42,12 @@ class SubscriptionOut(serializers.Serializer):
     events = serializers.ListField(child=serializers.CharField())
     description = serializers.CharField()
     active = serializers.BooleanField()
-    channel = serializers.CharField(source="channel.code", allow_null=True, default=None,
-                                    help_text="The channel whose events it receives; null: every event.")
+    channel = serializers.CharField(
+        source="channel.code",
+        allow_null=True,
+        default=None,
+        help_text="The channel whose events it receives; null: every event.",
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -92,8 +97,12 @@ class WebhookListCreate(APIView):
     def post(self, request):
         data = SubscriptionIn(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = webhooks.create_subscription(tenant=request.tenant, actor=actor_from_request(request),
-                                                    channel=scope_of(request).channel, **data.validated_data)
+        subscription = webhooks.create_subscription(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            channel=scope_of(request).channel,
+            **data.validated_data,
+        )
         return Response(SubscriptionCreatedOut(subscription).data, status=201)
 
 
@@ -103,8 +112,9 @@ class WebhookDetail(APIView):
 
     @extend_schema(responses=SubscriptionOut)
     def get(self, request, pk: int):
-        subscription = webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk,
-                                                    channel=scope_of(request).channel)
+        subscription = webhooks.subscription_detail(
+            tenant=request.tenant, subscription_id=pk, channel=scope_of(request).channel
+        )
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(request=SubscriptionPatchIn, responses=SubscriptionOut)
@@ -112,15 +122,23 @@ class WebhookDetail(APIView):
         """Change `active`, `events`, `url` or `description` (validated as on creation); the secret stays."""
         data = SubscriptionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
-        subscription = webhooks.update_subscription(tenant=request.tenant, actor=actor_from_request(request),
-                                                    subscription_id=pk, changes=data.validated_data,
-                                                    channel=scope_of(request).channel)
+        subscription = webhooks.update_subscription(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            subscription_id=pk,
+            changes=data.validated_data,
+            channel=scope_of(request).channel,
+        )
         return Response(SubscriptionOut(subscription).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        webhooks.delete_subscription(tenant=request.tenant, actor=actor_from_request(request), subscription_id=pk,
-                                     channel=scope_of(request).channel)
+        webhooks.delete_subscription(
+            tenant=request.tenant,
+            actor=actor_from_request(request),
+            subscription_id=pk,
+            channel=scope_of(request).channel,
+        )
         return Response(status=204)
 
 
@@ -130,6 +148,7 @@ class WebhookDeliveries(APIView):
 
     @extend_schema(responses=DeliveryOut(many=True))
     def get(self, request, pk: int):
-        deliveries = webhooks.delivery_list(tenant=request.tenant, subscription_id=pk,
-                                            channel=scope_of(request).channel)
+        deliveries = webhooks.delivery_list(
+            tenant=request.tenant, subscription_id=pk, channel=scope_of(request).channel
+        )
         return _page(self, request, deliveries, DeliveryOut)

@@ -8,6 +8,7 @@ pgserver keeps a list of the processes using a server (`.handle_pids.json` in th
 server when the last of them exits. A process killed without cleaning up stays on that list and the server would
 then never stop, so the dead are struck off before a process joins or leaves.
 """
+
 import atexit
 import warnings
 from pathlib import Path
@@ -87,8 +88,14 @@ def database_url(server) -> str:
 def database_settings(demo_dir: Path) -> dict:
     """Django's DATABASES entry for the demo folder's server, which is started if it is not running yet."""
     params = connection_kwargs(start(demo_dir))
-    return {"ENGINE": "django.db.backends.postgresql", "NAME": params["dbname"], "USER": params["user"],
-            "PASSWORD": "", "HOST": params["host"], "PORT": str(params["port"])}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": params["dbname"],
+        "USER": params["user"],
+        "PASSWORD": "",
+        "HOST": params["host"],
+        "PORT": str(params["port"]),
+    }
 
 
 def _create_database(server) -> None:

@@ -11,6 +11,7 @@ as stale and replaced.
 
 Standard library and pgserver only: Django is loaded by the processes started here, never by the launcher.
 """
+
 import argparse
 import fcntl
 import os
@@ -37,8 +38,10 @@ STEADY_AFTER = 60.0  # a process that ran this long before dying is restarted af
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 # Linux: a child asks the kernel for SIGTERM when the launcher dies, even killed with SIGKILL, and only then runs its
 # program; none is left serving the port or holding the database when the launcher is gone. (1 is PR_SET_PDEATHSIG.)
-_DIE_WITH_LAUNCHER = ("import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
-                      "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[2], sys.argv[2:])")
+_DIE_WITH_LAUNCHER = (
+    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
+    "os.getppid() == int(sys.argv[1]) or sys.exit(1); os.execv(sys.argv[2], sys.argv[2:])"
+)
 
 
 def demo_folder() -> Path:
@@ -107,8 +110,15 @@ class Child:
         argv = self.argv
         if sys.platform == "linux":
             argv = [sys.executable, "-c", _DIE_WITH_LAUNCHER, str(os.getpid()), *argv]
-        self.process = subprocess.Popen(argv, cwd=BASE_DIR, env=self.env, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            argv,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.started_at = time.monotonic()
         self.restart_at = None
         threading.Thread(target=self._pump, args=(self.process.stdout,), daemon=True).start()
@@ -191,9 +201,11 @@ class Launcher:
         self.install_signal_handlers()
         taken, other = self.pidfile.acquire()
         if not taken:
-            self.console.say(f"A demo is already running on {self.folder} (launcher pid {other or '?'}). Stop it "
-                             f"with Ctrl-C in its terminal (or kill {other or 'it'}) before starting another, or set "
-                             "OMS_DEMO_DIR to run a second demo from another folder.")
+            self.console.say(
+                f"A demo is already running on {self.folder} (launcher pid {other or '?'}). Stop it "
+                f"with Ctrl-C in its terminal (or kill {other or 'it'}) before starting another, or set "
+                "OMS_DEMO_DIR to run a second demo from another folder."
+            )
             return 1
         if other:
             self.console.say(f"Replacing the stale PID file of launcher {other}, which is not running any more.")
@@ -207,20 +219,25 @@ class Launcher:
             self.console.say(f"PORT={self.port} is not a port number (1 to 65535).")
             return 1
         if not self._port_is_free():
-            self.console.say(f"Port {self.port} on {self.host} is in use: set PORT (and HOST) to a free one, "
-                             "e.g. PORT=8123 make demo.")
+            self.console.say(
+                f"Port {self.port} on {self.host} is in use: set PORT (and HOST) to a free one, "
+                "e.g. PORT=8123 make demo."
+            )
             return 1
         env = self._child_env()
         if not env.get("DATABASE_URL"):
             running = embedded.postmaster_pid(self.folder)
-            self.console.say(("Joining the embedded PostgreSQL already running" if running else
-                              "Starting the embedded PostgreSQL") + f" in {embedded.data_folder(self.folder)}.")
+            self.console.say(
+                ("Joining the embedded PostgreSQL already running" if running else "Starting the embedded PostgreSQL")
+                + f" in {embedded.data_folder(self.folder)}."
+            )
             self.server = embedded.start(self.folder)
             env["DATABASE_URL"] = embedded.database_url(self.server)
         else:
             self.console.say("Using the database of DATABASE_URL.")
-        self.console.say("Broker: " + ("Redis (REDIS_URL)." if env.get("REDIS_URL")
-                                       else f"files in {self.folder / 'broker'}."))
+        self.console.say(
+            "Broker: " + ("Redis (REDIS_URL)." if env.get("REDIS_URL") else f"files in {self.folder / 'broker'}.")
+        )
         for name, argv in (("migrate", ["manage.py", "migrate", "--noinput"]), ("seed", ["manage.py", "seed_demo"])):
             if self.stop_requested.is_set():
                 return 0
@@ -232,12 +249,50 @@ class Launcher:
                 return 1
         python = sys.executable
         self.children = [
-            Child("web", [python, "-m", "gunicorn", "-c", str(BASE_DIR / "gunicorn.conf.py"), "oms.wsgi"],
-                  env, self.console),
-            Child("worker", [python, "-m", "celery", "-A", "oms", "worker", "-Q", QUEUES, "-n", "demo@%h",
-                             "--concurrency", "2", "--loglevel", "INFO"], env, self.console),
-            Child("beat", [python, "-m", "celery", "-A", "oms", "beat", "-s", str(self.folder / "beat-schedule"),
-                           "--loglevel", "INFO"], env, self.console),
+            Child(
+                "web",
+                [python, "-m", "gunicorn", "-c", str(BASE_DIR / "gunicorn.conf.py"), "oms.wsgi"],
+                env,
+                self.console,
+            ),
+            Child(
+                "worker",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "oms",
+                    "worker",
+                    "-Q",
+                    QUEUES,
+                    "-n",
+                    "demo@%h",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                ],
+                env,
+                self.console,
+            ),
+            Child(
+                "beat",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "oms",
+                    "beat",
+                    "-s",
+                    str(self.folder / "beat-schedule"),
+                    "--loglevel",
+                    "INFO",
+                ],
+                env,
+                self.console,
+            ),
         ]
         for child in self.children:
             child.start()
@@ -280,8 +335,7 @@ class Launcher:
             # What the dead process started (a gunicorn worker, a pool process) goes with it.
             child.signal_group(signal.SIGKILL)
             pause = child.schedule_restart(now)
-            self.console.say(f"{child.name} (pid {child.pid}) exited with code {code}; restarting it in "
-                             f"{pause:.0f} s.")
+            self.console.say(f"{child.name} (pid {child.pid}) exited with code {code}; restarting it in {pause:.0f} s.")
         if self.server is not None and embedded.postmaster_pid(self.folder) is None:
             self.console.say("The embedded PostgreSQL stopped; starting it again.")
             self.server.start()
@@ -343,8 +397,15 @@ class Launcher:
 
     def _child_env(self) -> dict:
         env = dict(os.environ)
-        env.update(OMS_DEMO="1", OMS_DEMO_DIR=str(self.folder), OMS_PUBLIC_URL=self.public_url(), HOST=self.host,
-                   PORT=self.port, OMS_WEBHOOK_ALLOW_PRIVATE="1", PYTHONUNBUFFERED="1")
+        env.update(
+            OMS_DEMO="1",
+            OMS_DEMO_DIR=str(self.folder),
+            OMS_PUBLIC_URL=self.public_url(),
+            HOST=self.host,
+            PORT=self.port,
+            OMS_WEBHOOK_ALLOW_PRIVATE="1",
+            PYTHONUNBUFFERED="1",
+        )
         env.setdefault("DEBUG", "1")
         host = self._connect_host()
         if "ALLOWED_HOSTS" not in env and host not in LOCAL_HOSTS and f"[{host}]" not in LOCAL_HOSTS:
@@ -363,13 +424,18 @@ class Launcher:
         url = self.public_url()
         say = self.console.say
         say(f"The demo is ready: {url}/")
-        say(f"  Sign in with the password {demo.PASSWORD} as one of: "
-            + ", ".join(f"{email} ({role})" for email, role, _name in demo.USERS))
+        say(
+            f"  Sign in with the password {demo.PASSWORD} as one of: "
+            + ", ".join(f"{email} ({role})" for email, role, _name in demo.USERS)
+        )
         say(f"  API key of the web shop (channel {demo.API_KEY_CHANNEL}): {demo.API_KEY}")
         say(f"    curl -H 'Authorization: Bearer {demo.API_KEY}' {url}/api/v1/orders/")
         say(f"  Webhooks the demo tenant receives: {url}/demo/webhooks/    API docs: {url}/api/v1/docs/")
-        say("  Database: " + ("the embedded PostgreSQL" if self.server is not None else "DATABASE_URL")
-            + f"; data kept in {self.folder} (make demo-reset starts over). Stop with Ctrl-C.")
+        say(
+            "  Database: "
+            + ("the embedded PostgreSQL" if self.server is not None else "DATABASE_URL")
+            + f"; data kept in {self.folder} (make demo-reset starts over). Stop with Ctrl-C."
+        )
 
 
 def reset(folder: Path, console: Console) -> int:

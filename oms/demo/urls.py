@@ -1,4 +1,5 @@
 """The demo's pages (a 404 outside the demo): the webhook receiver and what it received."""
+
 from django.urls import path
 
 from oms.demo import views

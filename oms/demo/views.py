@@ -1,4 +1,5 @@
 """The demo receiver's endpoint and page; both answer 404 unless OMS_DEMO is on."""
+
 from functools import wraps
 
 from django import forms
@@ -39,8 +40,9 @@ def receive(request, tenant_slug: str):
         raise Http404
     received = receiver.receive(tenant=tenant, headers=request.headers, body=request.body)
     if received.answered != 200:
-        return JsonResponse({"detail": "The demo receiver was asked to refuse this delivery."},
-                            status=received.answered)
+        return JsonResponse(
+            {"detail": "The demo receiver was asked to refuse this delivery."}, status=received.answered
+        )
     return JsonResponse({"received": True, "signature_verified": received.signature_verified})
 
 
@@ -56,8 +58,12 @@ register_home_tile(_received_tile, order=920)
 
 
 class RefusalsForm(forms.Form):
-    count = forms.IntegerField(label=_("Answer 503 to the next"), min_value=0, max_value=receiver.MAX_REFUSALS,
-                               help_text=_("deliveries; 0 answers every delivery with 200 again."))
+    count = forms.IntegerField(
+        label=_("Answer 503 to the next"),
+        min_value=0,
+        max_value=receiver.MAX_REFUSALS,
+        help_text=_("deliveries; 0 answers every delivery with 200 again."),
+    )
 
 
 @demo_only
@@ -73,13 +79,24 @@ def received(request):
             count = form.cleaned_data["count"]
             receiver.refuse_next(tenant=request.tenant, actor=actor_from_request(request), count=count)
             if count:
-                text = ngettext("The receiver answers 503 to the next delivery.",
-                                "The receiver answers 503 to the next %(count)s deliveries.", count) % {"count": count}
+                text = ngettext(
+                    "The receiver answers 503 to the next delivery.",
+                    "The receiver answers 503 to the next %(count)s deliveries.",
+                    count,
+                ) % {"count": count}
             else:
                 text = _("The receiver answers every delivery with 200.")
             messages.success(request, text)
             return redirect("demo-webhooks")
-    return render(request, "oms/demo_webhooks.html", {
-        "received": receiver.received_list(tenant=request.tenant), "form": form, "can_refuse": can_refuse,
-        "pending": receiver.pending_refusals(tenant=request.tenant),
-        "address": settings.OMS_PUBLIC_URL + receiver_path(request.tenant.slug), "webhooks_url": reverse("webhooks")})
+    return render(
+        request,
+        "oms/demo_webhooks.html",
+        {
+            "received": receiver.received_list(tenant=request.tenant),
+            "form": form,
+            "can_refuse": can_refuse,
+            "pending": receiver.pending_refusals(tenant=request.tenant),
+            "address": settings.OMS_PUBLIC_URL + receiver_path(request.tenant.slug),
+            "webhooks_url": reverse("webhooks"),
+        },
+    )

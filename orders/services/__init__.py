@@ -11,16 +11,17 @@
 Each public function is one transaction that locks the order row, checks the state machine
 (orders/states.py), writes an OrderEvent to the timeline and emits its outbox events.
 """
+
 from orders.amounts import ZERO
 from orders.services.backorders import allocate_backorders, allocate_order_backorders
 from orders.services.changes import cancel_order, edit_order
 from orders.services.fulfilment import (
-                                        complete_order,
-                                        confirm_allocation,
-                                        record_delivery,
-                                        record_return,
-                                        record_shipment,
-                                        reroute_order,
+    complete_order,
+    confirm_allocation,
+    record_delivery,
+    record_return,
+    record_shipment,
+    reroute_order,
 )
 from orders.services.holds import hold_order, release_hold
 from orders.services.inputs import LineInput, LineQuantity, OrderInput, PromotionInput
@@ -28,10 +29,24 @@ from orders.services.intake import match_customer, place_order
 from orders.services.intake_checks import max_lines
 
 __all__ = [
-    "ZERO", "LineInput", "LineQuantity", "OrderInput", "PromotionInput",
-    "place_order", "match_customer", "max_lines",
-    "hold_order", "release_hold",
-    "cancel_order", "edit_order",
-    "allocate_backorders", "allocate_order_backorders",
-    "confirm_allocation", "reroute_order", "record_shipment", "record_delivery", "record_return", "complete_order",
+    "ZERO",
+    "LineInput",
+    "LineQuantity",
+    "OrderInput",
+    "PromotionInput",
+    "place_order",
+    "match_customer",
+    "max_lines",
+    "hold_order",
+    "release_hold",
+    "cancel_order",
+    "edit_order",
+    "allocate_backorders",
+    "allocate_order_backorders",
+    "confirm_allocation",
+    "reroute_order",
+    "record_shipment",
+    "record_delivery",
+    "record_return",
+    "complete_order",
 ]

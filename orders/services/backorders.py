@@ -1,4 +1,5 @@
 """Backorders: units an order is waiting for get reserved when stock arrives, oldest order first."""
+
 from django.db import transaction
 
 from inventory import reservations as stock
@@ -21,11 +22,18 @@ def allocate_order_backorders(*, tenant: Tenant, order_id: int, actor: Actor) ->
         if not waiting:
             return 0
         before = snapshot(order, lines)
-        demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_backordered)
-                   for line in waiting]
+        demands = [
+            stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_backordered) for line in waiting
+        ]
         locations = [order.pickup_location] if order.delivery_method == DeliveryMethod.PICKUP else None
-        found = reserve(tenant=tenant, channel=order.channel, demands=demands, locations=locations,
-                        order_lines={line.id: line for line in waiting}, allow_partial=True)
+        found = reserve(
+            tenant=tenant,
+            channel=order.channel,
+            demands=demands,
+            locations=locations,
+            order_lines={line.id: line for line in waiting},
+            allow_partial=True,
+        )
         allocated = 0
         for line in waiting:
             got = sum(r.quantity for r in found.get(line.id, []))
@@ -33,19 +41,29 @@ def allocate_order_backorders(*, tenant: Tenant, order_id: int, actor: Actor) ->
             line.quantity_backordered -= got
             allocated += got
         if allocated:
-            commit_change(order, lines, actor=actor, kind=EventKind.BACKORDER_ALLOCATED,
-                          message=f"{allocated} backordered units reserved.", before=before,
-                          payload={"allocated_units": allocated})
+            commit_change(
+                order,
+                lines,
+                actor=actor,
+                kind=EventKind.BACKORDER_ALLOCATED,
+                message=f"{allocated} backordered units reserved.",
+                before=before,
+                payload={"allocated_units": allocated},
+            )
         return allocated
 
 
 def allocate_backorders(*, tenant: Tenant, product_ids=None, actor: Actor | None = None, limit: int = 500) -> int:
     """Allocate arriving stock to backordered lines, oldest order first; one transaction per order."""
     actor = actor or Actor.system("backorders")
-    queryset = OrderLine.objects.for_tenant(tenant).filter(quantity_backordered__gt=0).exclude(
-        order__status__in=states.TERMINAL_STATUSES)
+    queryset = (
+        OrderLine.objects.for_tenant(tenant)
+        .filter(quantity_backordered__gt=0)
+        .exclude(order__status__in=states.TERMINAL_STATUSES)
+    )
     if product_ids is not None:
         queryset = queryset.filter(product_id__in=list(product_ids))
-    order_ids = list(dict.fromkeys(queryset.order_by("order__placed_at", "order_id")
-                                   .values_list("order_id", flat=True)[:limit]))
+    order_ids = list(
+        dict.fromkeys(queryset.order_by("order__placed_at", "order_id").values_list("order_id", flat=True)[:limit])
+    )
     return sum(allocate_order_backorders(tenant=tenant, order_id=order_id, actor=actor) for order_id in order_ids)

@@ -1,5 +1,6 @@
 """Changes to an order before it ships: cancelling all of it or some units of some lines, editing its delivery
 (address, pickup store, service level) or reducing line quantities. Units given up go back to stock at once."""
+
 from django.db import transaction
 
 from inventory import reservations as stock
@@ -35,8 +36,12 @@ def _release_units(*, tenant: Tenant, plan: dict) -> None:
         line.quantity_allocated -= rest
         line.quantity_cancelled += quantity
         if rest:
-            active = (Reservation.objects.for_tenant(tenant).filter(order_line=line, status=Reservation.Status.ACTIVE)
-                      .select_related("stock_level").order_by("-id"))
+            active = (
+                Reservation.objects.for_tenant(tenant)
+                .filter(order_line=line, status=Reservation.Status.ACTIVE)
+                .select_related("stock_level")
+                .order_by("-id")
+            )
             for reservation in active:
                 if rest == 0:
                     break
@@ -44,32 +49,45 @@ def _release_units(*, tenant: Tenant, plan: dict) -> None:
                 to_release.append((reservation, take))
                 rest -= take
             if rest:
-                raise Conflict(f"Line {line.sku}: its reservations do not cover its allocated units.",
-                               line_id=line.id)
-    for reservation, quantity in sorted(to_release, key=lambda pair: (pair[0].stock_level.location_id,
-                                                                      pair[0].stock_level.product_id)):
+                raise Conflict(f"Line {line.sku}: its reservations do not cover its allocated units.", line_id=line.id)
+    for reservation, quantity in sorted(
+        to_release, key=lambda pair: (pair[0].stock_level.location_id, pair[0].stock_level.product_id)
+    ):
         stock.release(tenant=tenant, reservation=reservation, quantity=quantity)
 
 
 def _cancel_plan(order, lines, requested: list[LineQuantity] | None) -> dict:
     if requested is None:
         if order.status not in states.OPEN_STATUSES:
-            raise IllegalTransition(f"An order that is {order.status} cannot be cancelled as a whole.",
-                                    current=order.status, requested=OrderStatus.CANCELLED)
+            raise IllegalTransition(
+                f"An order that is {order.status} cannot be cancelled as a whole.",
+                current=order.status,
+                requested=OrderStatus.CANCELLED,
+            )
         return {line: line.quantity_outstanding for line in lines if line.quantity_outstanding}
     if order.status in states.TERMINAL_STATUSES:
         raise IllegalTransition(current=order.status, requested=OrderStatus.CANCELLED)
     wanted = units_per_line(order, lines, requested)
-    too_many = [{"id": line.id, "sku": line.sku, "requested": quantity, "cancellable": line.quantity_outstanding}
-                for line, quantity in wanted.items() if quantity > line.quantity_outstanding]
+    too_many = [
+        {"id": line.id, "sku": line.sku, "requested": quantity, "cancellable": line.quantity_outstanding}
+        for line, quantity in wanted.items()
+        if quantity > line.quantity_outstanding
+    ]
     if too_many:
-        raise Conflict("Some units have already shipped or been cancelled and can no longer be cancelled.",
-                       lines=too_many)
+        raise Conflict(
+            "Some units have already shipped or been cancelled and can no longer be cancelled.", lines=too_many
+        )
     return wanted
 
 
-def cancel_order(*, scope: Scope, order_id: int, reason: str, lines: list[LineQuantity] | None = None,
-                 expected_version: int | None = None) -> Order:
+def cancel_order(
+    *,
+    scope: Scope,
+    order_id: int,
+    reason: str,
+    lines: list[LineQuantity] | None = None,
+    expected_version: int | None = None,
+) -> Order:
     """Cancel the whole order (only before anything shipped) or some units of some lines (only units not
     shipped yet); the reserved units go back to stock in the same transaction."""
     tenant, actor = scope.tenant, scope.actor
@@ -79,23 +97,37 @@ def cancel_order(*, scope: Scope, order_id: int, reason: str, lines: list[LineQu
         order_lines = list(order.lines.all())
         plan = _cancel_plan(order, order_lines, lines)
         if not plan:
-            raise IllegalTransition("Nothing left to cancel.", current=order.status,
-                                    requested=OrderStatus.CANCELLED)
+            raise IllegalTransition("Nothing left to cancel.", current=order.status, requested=OrderStatus.CANCELLED)
         before = snapshot(order, order_lines)
         _release_units(tenant=tenant, plan=plan)
         cancelled = [{"id": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in plan.items()]
         whole = all(line.quantity_cancelled == line.quantity for line in order_lines)
         if whole:
             order.hold_kind, order.hold_reason = "", ""
-        return commit_change(order, order_lines, actor=actor, kind=EventKind.CANCELLED if whole else EventKind.LINES_CANCELLED,
-                             message=reason, before=before, topic="order.cancelled",
-                             payload={"reason": reason, "lines": cancelled, "whole_order": whole},
-                             extra_fields=("hold_kind", "hold_reason"))
+        return commit_change(
+            order,
+            order_lines,
+            actor=actor,
+            kind=EventKind.CANCELLED if whole else EventKind.LINES_CANCELLED,
+            message=reason,
+            before=before,
+            topic="order.cancelled",
+            payload={"reason": reason, "lines": cancelled, "whole_order": whole},
+            extra_fields=("hold_kind", "hold_reason"),
+        )
 
 
-def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: dict | None = None,
-               pickup_location: str | None = None, service_level: str | None = None,
-               line_quantities: list[LineQuantity] | None = None, reason: str = "") -> Order:
+def edit_order(
+    *,
+    scope: Scope,
+    order_id: int,
+    expected_version: int,
+    address: dict | None = None,
+    pickup_location: str | None = None,
+    service_level: str | None = None,
+    line_quantities: list[LineQuantity] | None = None,
+    reason: str = "",
+) -> Order:
     """Change the delivery address, the pickup store, the service level or reduce line quantities.
 
     Optimistic concurrency: the caller names the version it read; a stale one is refused. Delivery changes
@@ -107,8 +139,9 @@ def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: d
         order = locked_order(scope=scope, order_id=order_id)
         check_version(order, expected_version)
         if order.status in states.TERMINAL_STATUSES or order.delivery_method == DeliveryMethod.IN_STORE:
-            raise IllegalTransition(f"An order that is {order.status} cannot be edited.", current=order.status,
-                                    requested="edited")
+            raise IllegalTransition(
+                f"An order that is {order.status} cannot be edited.", current=order.status, requested="edited"
+            )
         order_lines = list(order.lines.all())
         before = snapshot(order, order_lines)
         changes, fields = {}, []
@@ -133,7 +166,8 @@ def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: d
             for index, line, quantity in named_lines(order, order_lines, line_quantities, minimum=0):
                 if quantity > line.quantity_active:
                     errors[f"lines[{index}].quantity"] = [
-                        f"Quantities can only be reduced (line has {line.quantity_active})."]
+                        f"Quantities can only be reduced (line has {line.quantity_active})."
+                    ]
                 elif quantity < line.quantity_active:
                     reductions.append(LineQuantity(line.id, line.quantity_active - quantity))
             if errors:
@@ -141,14 +175,24 @@ def edit_order(*, scope: Scope, order_id: int, expected_version: int, address: d
             if reductions:
                 plan = _cancel_plan(order, order_lines, reductions)
                 _release_units(tenant=tenant, plan=plan)
-                changes["lines"] = [{"id": line.id, "sku": line.sku, "reduced_by": quantity}
-                                    for line, quantity in plan.items()]
+                changes["lines"] = [
+                    {"id": line.id, "sku": line.sku, "reduced_by": quantity} for line, quantity in plan.items()
+                ]
         if not changes:
             raise ValidationFailed(errors={"non_field_errors": ["Nothing to change."]})
-        return commit_change(order, order_lines, actor=actor, kind=EventKind.EDITED, message=reason or "Order edited.",
-                             before={**before, "changes": {k: v.get("before") if isinstance(v, dict) else None
-                                                           for k, v in changes.items()}},
-                             payload={"changes": sorted(changes)}, extra_fields=tuple(fields))
+        return commit_change(
+            order,
+            order_lines,
+            actor=actor,
+            kind=EventKind.EDITED,
+            message=reason or "Order edited.",
+            before={
+                **before,
+                "changes": {k: v.get("before") if isinstance(v, dict) else None for k, v in changes.items()},
+            },
+            payload={"changes": sorted(changes)},
+            extra_fields=tuple(fields),
+        )
 
 
 def _move_pickup(*, tenant: Tenant, order, lines, code: str, changes: dict) -> None:
@@ -162,6 +206,8 @@ def _move_pickup(*, tenant: Tenant, order, lines, code: str, changes: dict) -> N
     if location.id == order.pickup_location_id:
         return
     rereserve(tenant=tenant, order=order, lines=lines, locations=[location])
-    changes["pickup_location"] = {"before": order.pickup_location.code if order.pickup_location else None,
-                                  "after": location.code}
+    changes["pickup_location"] = {
+        "before": order.pickup_location.code if order.pickup_location else None,
+        "after": location.code,
+    }
     order.pickup_location = location

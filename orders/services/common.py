@@ -2,6 +2,7 @@
 is compared with, the one place a change is committed (status derived from the lines and checked against the
 state machine, lines saved, timeline written, events emitted), and the reservation moves several services make.
 """
+
 from django.utils.translation import gettext as _
 
 from inventory import reservations as stock
@@ -33,42 +34,81 @@ def locked_order(*, scope: Scope | None, order_id) -> Order:
 
 def check_version(order: Order, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != order.version:
-        raise StaleVersion(f"The order is at version {order.version}, not {expected_version}; reload it and retry.",
-                           current_version=order.version)
+        raise StaleVersion(
+            f"The order is at version {order.version}, not {expected_version}; reload it and retry.",
+            current_version=order.version,
+        )
 
 
 def snapshot(order: Order, lines) -> dict:
-    return {"status": order.status, "version": order.version,
-            "lines": {str(line.id): line_figures(line) for line in lines}}
+    return {
+        "status": order.status,
+        "version": order.version,
+        "lines": {str(line.id): line_figures(line) for line in lines},
+    }
 
 
 def line_figures(line) -> dict:
-    return {"status": line.status, "quantity": line.quantity, "allocated": line.quantity_allocated,
-            "backordered": line.quantity_backordered, "shipped": line.quantity_shipped,
-            "delivered": line.quantity_delivered, "cancelled": line.quantity_cancelled,
-            "returned": line.quantity_returned}
+    return {
+        "status": line.status,
+        "quantity": line.quantity,
+        "allocated": line.quantity_allocated,
+        "backordered": line.quantity_backordered,
+        "shipped": line.quantity_shipped,
+        "delivered": line.quantity_delivered,
+        "cancelled": line.quantity_cancelled,
+        "returned": line.quantity_returned,
+    }
 
 
-def write_event(order, *, actor: Actor, kind: str, message: str = "", before: dict | None = None,
-                after: dict | None = None) -> OrderEvent:
-    event = OrderEvent(tenant_id=order.tenant_id, order=order, actor_label=actor.label[:200], kind=kind,
-                       message=message[:500], before=before or {}, after=after or {})
+def write_event(
+    order, *, actor: Actor, kind: str, message: str = "", before: dict | None = None, after: dict | None = None
+) -> OrderEvent:
+    event = OrderEvent(
+        tenant_id=order.tenant_id,
+        order=order,
+        actor_label=actor.label[:200],
+        kind=kind,
+        message=message[:500],
+        before=before or {},
+        after=after or {},
+    )
     insert_rows([event])
     return event
 
 
 def event_payload(order: Order, **extra) -> dict:
-    return {"order_id": order.id, "number": order.number, "external_ref": order.external_ref,
-            "channel": order.channel.code, "status": order.status, "version": order.version, **extra}
+    return {
+        "order_id": order.id,
+        "number": order.number,
+        "external_ref": order.external_ref,
+        "channel": order.channel.code,
+        "status": order.status,
+        "version": order.version,
+        **extra,
+    }
 
 
-_STATUS_TOPICS = {OrderStatus.ALLOCATED: "order.allocated", OrderStatus.BACKORDERED: "order.backordered",
-                  OrderStatus.FULFILLED: "order.fulfilled", OrderStatus.DELIVERED: "order.delivered"}
+_STATUS_TOPICS = {
+    OrderStatus.ALLOCATED: "order.allocated",
+    OrderStatus.BACKORDERED: "order.backordered",
+    OrderStatus.FULFILLED: "order.fulfilled",
+    OrderStatus.DELIVERED: "order.delivered",
+}
 
 
-def commit_change(order: Order, lines: list, *, actor: Actor, kind: str, message: str = "", before: dict,
-                  topic: str | None = "order.updated", payload: dict | None = None,
-                  extra_fields: tuple = ()) -> Order:
+def commit_change(
+    order: Order,
+    lines: list,
+    *,
+    actor: Actor,
+    kind: str,
+    message: str = "",
+    before: dict,
+    topic: str | None = "order.updated",
+    payload: dict | None = None,
+    extra_fields: tuple = (),
+) -> Order:
     """Derive the new status, check the transition, save order and lines, write the timeline and events."""
     new_status = states.order_status(order, lines)
     if not states.can_move(before["status"], new_status):
@@ -79,9 +119,18 @@ def commit_change(order: Order, lines: list, *, actor: Actor, kind: str, message
         if line_figures(line) != before["lines"].get(str(line.id)):
             changed_lines.append(line)
     if changed_lines:
-        OrderLine.all_tenants.bulk_update(changed_lines, [
-            "status", "quantity_allocated", "quantity_backordered", "quantity_shipped", "quantity_delivered",
-            "quantity_cancelled", "quantity_returned"])
+        OrderLine.all_tenants.bulk_update(
+            changed_lines,
+            [
+                "status",
+                "quantity_allocated",
+                "quantity_backordered",
+                "quantity_shipped",
+                "quantity_delivered",
+                "quantity_cancelled",
+                "quantity_returned",
+            ],
+        )
     order.status = new_status
     order.version += 1
     order.save(update_fields=["status", "version", "updated_at", *extra_fields])
@@ -97,6 +146,7 @@ def commit_change(order: Order, lines: list, *, actor: Actor, kind: str, message
 
 
 # --- locations -------------------------------------------------------------------------------------------
+
 
 def find_location(tenant: Tenant, code, field_name, errors) -> Location | None:
     """The tenant's active location with this code; None with an error under `field_name` otherwise."""
@@ -121,13 +171,15 @@ def not_in_pool(location) -> str:
 def check_pickup_location(channel, location, errors: dict) -> None:
     """A pickup store offers pickup and belongs to the channel's sourcing pool."""
     if location is not None and not location.pickup:
-        errors["delivery.pickup_location"] = [_("Location %(location)s does not offer pickup.")
-                                              % {"location": location.code}]
+        errors["delivery.pickup_location"] = [
+            _("Location %(location)s does not offer pickup.") % {"location": location.code}
+        ]
     elif location is not None and not in_pool(channel, location):
         errors["delivery.pickup_location"] = [not_in_pool(location)]
 
 
 # --- reserving -------------------------------------------------------------------------------------------
+
 
 def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_partial: bool) -> dict:
     """Reserve the demands all-or-nothing; with `allow_partial` (backorders) reserve what exists instead.
@@ -135,8 +187,9 @@ def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_p
     Returns {key: [reservations]}. Short lines without backorders raise InsufficientStock.
     """
     try:
-        done = stock.reserve_demands(tenant=tenant, channel=channel, demands=demands, locations=locations,
-                                     order_lines=order_lines)
+        done = stock.reserve_demands(
+            tenant=tenant, channel=channel, demands=demands, locations=locations, order_lines=order_lines
+        )
         return {d.key: d.reservations for d in done}
     except InsufficientStock as exc:
         if not allow_partial:
@@ -145,11 +198,14 @@ def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_p
     pool_ids = [loc.id for loc in pool]
     product_ids = {d.product.id for d in demands}
     for _attempt in range(3):
-        figures = sourcing.stock_figures(tenant=tenant, product_ids=product_ids, location_ids=pool_ids,
-                                         channel=channel)
+        figures = sourcing.stock_figures(tenant=tenant, product_ids=product_ids, location_ids=pool_ids, channel=channel)
         # The pool holds back the channel's buffer; a store the order names (a pickup) gives all it has.
-        remaining = {pid: sourcing.network_available(figures, pid, pool_ids, channel) if locations is None
-                     else sourcing.network_total(figures, pid, pool_ids) for pid in product_ids}
+        remaining = {
+            pid: sourcing.network_available(figures, pid, pool_ids, channel)
+            if locations is None
+            else sourcing.network_total(figures, pid, pool_ids)
+            for pid in product_ids
+        }
         reduced = []
         for demand in demands:
             take = min(demand.quantity, remaining.get(demand.product.id, 0))
@@ -159,8 +215,9 @@ def reserve(*, tenant: Tenant, channel, demands, locations, order_lines, allow_p
         if not reduced:
             return {}
         try:
-            done = stock.reserve_demands(tenant=tenant, channel=channel, demands=reduced, locations=locations,
-                                         order_lines=order_lines)
+            done = stock.reserve_demands(
+                tenant=tenant, channel=channel, demands=reduced, locations=locations, order_lines=order_lines
+            )
             return {d.key: d.reservations for d in done}
         except InsufficientStock:
             continue
@@ -190,16 +247,26 @@ def per_sku(exc: InsufficientStock, demands) -> InsufficientStock:
 
 def rereserve(*, tenant: Tenant, order, lines, locations) -> None:
     """Release every active reservation of the order and reserve the same units again (all or nothing)."""
-    active = list(Reservation.objects.for_tenant(tenant).filter(order_line__order=order,
-                                                                status=Reservation.Status.ACTIVE)
-                  .select_related("stock_level"))
+    active = list(
+        Reservation.objects.for_tenant(tenant)
+        .filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+        .select_related("stock_level")
+    )
     for reservation in sorted(active, key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)):
         stock.release(tenant=tenant, reservation=reservation)
-    demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_allocated)
-               for line in lines if line.quantity_allocated]
+    demands = [
+        stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity_allocated)
+        for line in lines
+        if line.quantity_allocated
+    ]
     if demands:
         try:
-            stock.reserve_demands(tenant=tenant, channel=order.channel, demands=demands, locations=locations,
-                                  order_lines={line.id: line for line in lines})
+            stock.reserve_demands(
+                tenant=tenant,
+                channel=order.channel,
+                demands=demands,
+                locations=locations,
+                order_lines={line.id: line for line in lines},
+            )
         except InsufficientStock as exc:
             raise per_sku(exc, demands) from None

@@ -1,5 +1,6 @@
 """The facts fulfilment records on an order: the allocation confirmed or planned again, units shipped (their
 reservations consumed through the ledger), delivered, returned, and the order completed."""
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,13 +22,22 @@ def confirm_allocation(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status == OrderStatus.ON_HOLD:
-            raise IllegalTransition("A held order is not routed.", current=order.status,
-                                    requested=OrderStatus.ALLOCATED)
+            raise IllegalTransition(
+                "A held order is not routed.", current=order.status, requested=OrderStatus.ALLOCATED
+            )
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.allocated_at = timezone.now()
-        return commit_change(order, lines, actor=actor, kind=EventKind.ALLOCATED, message="Allocation confirmed.",
-                             before=before, topic="order.allocated", extra_fields=("allocated_at",))
+        return commit_change(
+            order,
+            lines,
+            actor=actor,
+            kind=EventKind.ALLOCATED,
+            message="Allocation confirmed.",
+            before=before,
+            topic="order.allocated",
+            extra_fields=("allocated_at",),
+        )
 
 
 def reroute_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_version: int | None = None) -> Order:
@@ -37,55 +47,86 @@ def reroute_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_versi
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         check_version(order, expected_version)
         if order.status not in states.OPEN_STATUSES or order.delivery_method == DeliveryMethod.IN_STORE:
-            raise IllegalTransition(f"An order that is {order.status} cannot be re-routed.", current=order.status,
-                                    requested="rerouted")
+            raise IllegalTransition(
+                f"An order that is {order.status} cannot be re-routed.", current=order.status, requested="rerouted"
+            )
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         locations = [order.pickup_location] if order.delivery_method == DeliveryMethod.PICKUP else None
         rereserve(tenant=tenant, order=order, lines=lines, locations=locations)
         order.allocated_at = None
-        return commit_change(order, lines, actor=actor, kind=EventKind.REROUTED, message="Reservations planned again.",
-                             before=before, payload={"rerouted": True}, extra_fields=("allocated_at",))
+        return commit_change(
+            order,
+            lines,
+            actor=actor,
+            kind=EventKind.REROUTED,
+            message="Reservations planned again.",
+            before=before,
+            payload={"rerouted": True},
+            extra_fields=("allocated_at",),
+        )
 
 
-def record_shipment(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], actor: Actor, location=None,
-                    reference: str = "", consume_reservations: bool = True) -> Order:
+def record_shipment(
+    *,
+    tenant: Tenant,
+    order_id: int,
+    lines: list[LineQuantity],
+    actor: Actor,
+    location=None,
+    reference: str = "",
+    consume_reservations: bool = True,
+) -> Order:
     """Units of some lines left a location. Their reservations are consumed (stock leaves on_hand through
     the ledger) unless the caller already did; the order becomes partially fulfilled or fulfilled, and an
     invoice is issued for the shipment when the tenant invoices per shipment."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         if order.status == OrderStatus.ON_HOLD:
-            raise IllegalTransition("A held order cannot ship.", current=order.status,
-                                    requested=OrderStatus.PARTIALLY_FULFILLED)
+            raise IllegalTransition(
+                "A held order cannot ship.", current=order.status, requested=OrderStatus.PARTIALLY_FULFILLED
+            )
         if order.status in states.TERMINAL_STATUSES:
             raise IllegalTransition(current=order.status, requested=OrderStatus.FULFILLED)
         order_lines = list(order.lines.all())
         wanted = units_per_line(order, order_lines, lines)
-        short = [{"id": line.id, "sku": line.sku, "requested": quantity, "allocated": line.quantity_allocated}
-                 for line, quantity in wanted.items() if quantity > line.quantity_allocated]
+        short = [
+            {"id": line.id, "sku": line.sku, "requested": quantity, "allocated": line.quantity_allocated}
+            for line, quantity in wanted.items()
+            if quantity > line.quantity_allocated
+        ]
         if short:
             raise Conflict("Only allocated units can ship.", lines=short)
         before = snapshot(order, order_lines)
         if consume_reservations:
-            _consume(tenant=tenant, wanted=wanted, location=location, actor=actor,
-                     reference=reference or order.number)
+            _consume(tenant=tenant, wanted=wanted, location=location, actor=actor, reference=reference or order.number)
         for line, quantity in wanted.items():
             line.quantity_allocated -= quantity
             line.quantity_shipped += quantity
         shipped = [{"id": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in wanted.items()]
-        commit_change(order, order_lines, actor=actor, kind=EventKind.SHIPPED, message=reference or "Shipment recorded.",
-                      before=before, payload={"lines": shipped, "reference": reference})
-        invoicing.issue_invoice_for_shipment_if_configured(tenant=tenant, order=order, lines=order_lines,
-                                                           shipped=wanted, reference=reference, actor=actor)
+        commit_change(
+            order,
+            order_lines,
+            actor=actor,
+            kind=EventKind.SHIPPED,
+            message=reference or "Shipment recorded.",
+            before=before,
+            payload={"lines": shipped, "reference": reference},
+        )
+        invoicing.issue_invoice_for_shipment_if_configured(
+            tenant=tenant, order=order, lines=order_lines, shipped=wanted, reference=reference, actor=actor
+        )
         return order
 
 
 def _consume(*, tenant: Tenant, wanted: dict, location, actor, reference) -> None:
     work = []
     for line, quantity in wanted.items():
-        active = list(Reservation.objects.for_tenant(tenant).filter(order_line=line, status=Reservation.Status.ACTIVE)
-                      .select_related("stock_level"))
+        active = list(
+            Reservation.objects.for_tenant(tenant)
+            .filter(order_line=line, status=Reservation.Status.ACTIVE)
+            .select_related("stock_level")
+        )
         if location is not None:
             active.sort(key=lambda r: (r.stock_level.location_id != location.id, r.id))
         rest = quantity
@@ -97,57 +138,91 @@ def _consume(*, tenant: Tenant, wanted: dict, location, actor, reference) -> Non
             rest -= take
         if rest:
             raise Conflict(f"Line {line.sku}: not enough reserved units to ship {quantity}.", line_id=line.id)
-    for reservation, quantity in sorted(work, key=lambda pair: (pair[0].stock_level.location_id,
-                                                                pair[0].stock_level.product_id)):
+    for reservation, quantity in sorted(
+        work, key=lambda pair: (pair[0].stock_level.location_id, pair[0].stock_level.product_id)
+    ):
         stock.consume(tenant=tenant, reservation=reservation, quantity=quantity, actor=actor, reference=reference)
 
 
-def record_delivery(*, tenant: Tenant, order_id: int, lines: list[LineQuantity] | None, actor: Actor,
-                    reference: str = "") -> Order:
+def record_delivery(
+    *, tenant: Tenant, order_id: int, lines: list[LineQuantity] | None, actor: Actor, reference: str = ""
+) -> Order:
     """Shipped units reached the customer (every shipped, undelivered unit when `lines` is None)."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
         if lines is None:
-            wanted = {line: line.quantity_shipped - line.quantity_delivered for line in order_lines
-                      if line.quantity_shipped > line.quantity_delivered}
+            wanted = {
+                line: line.quantity_shipped - line.quantity_delivered
+                for line in order_lines
+                if line.quantity_shipped > line.quantity_delivered
+            }
             if not wanted:
-                raise IllegalTransition("Nothing shipped is waiting for delivery.", current=order.status,
-                                        requested=OrderStatus.DELIVERED)
+                raise IllegalTransition(
+                    "Nothing shipped is waiting for delivery.", current=order.status, requested=OrderStatus.DELIVERED
+                )
         else:
             wanted = units_per_line(order, order_lines, lines)
-        too_many = [{"id": line.id, "sku": line.sku, "requested": quantity,
-                     "undelivered": line.quantity_shipped - line.quantity_delivered}
-                    for line, quantity in wanted.items() if quantity > line.quantity_shipped - line.quantity_delivered]
+        too_many = [
+            {
+                "id": line.id,
+                "sku": line.sku,
+                "requested": quantity,
+                "undelivered": line.quantity_shipped - line.quantity_delivered,
+            }
+            for line, quantity in wanted.items()
+            if quantity > line.quantity_shipped - line.quantity_delivered
+        ]
         if too_many:
             raise Conflict("Only shipped units can be delivered.", lines=too_many)
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_delivered += quantity
-        return commit_change(order, order_lines, actor=actor, kind=EventKind.DELIVERED,
-                             message=reference or "Delivery recorded.", before=before,
-                             payload={"lines": [{"id": line.id, "sku": line.sku, "quantity": quantity}
-                                                for line, quantity in wanted.items()]})
+        return commit_change(
+            order,
+            order_lines,
+            actor=actor,
+            kind=EventKind.DELIVERED,
+            message=reference or "Delivery recorded.",
+            before=before,
+            payload={
+                "lines": [{"id": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in wanted.items()]
+            },
+        )
 
 
-def record_return(*, tenant: Tenant, order_id: int, lines: list[LineQuantity], actor: Actor,
-                  reference: str = "") -> Order:
+def record_return(
+    *, tenant: Tenant, order_id: int, lines: list[LineQuantity], actor: Actor, reference: str = ""
+) -> Order:
     """Shipped units came back (the returns app calls this when a return is received)."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
         wanted = units_per_line(order, order_lines, lines)
-        too_many = [{"id": line.id, "sku": line.sku, "requested": quantity,
-                     "returnable": line.quantity_shipped - line.quantity_returned}
-                    for line, quantity in wanted.items() if quantity > line.quantity_shipped - line.quantity_returned]
+        too_many = [
+            {
+                "id": line.id,
+                "sku": line.sku,
+                "requested": quantity,
+                "returnable": line.quantity_shipped - line.quantity_returned,
+            }
+            for line, quantity in wanted.items()
+            if quantity > line.quantity_shipped - line.quantity_returned
+        ]
         if too_many:
             raise Conflict("Only shipped units can be returned.", lines=too_many)
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_returned += quantity
-        return commit_change(order, order_lines, actor=actor, kind=EventKind.RETURNED, message=reference or "Units returned.",
-                             before=before, payload={"lines": [{"id": line.id, "sku": line.sku, "quantity": q}
-                                                               for line, q in wanted.items()]})
+        return commit_change(
+            order,
+            order_lines,
+            actor=actor,
+            kind=EventKind.RETURNED,
+            message=reference or "Units returned.",
+            before=before,
+            payload={"lines": [{"id": line.id, "sku": line.sku, "quantity": q} for line, q in wanted.items()]},
+        )
 
 
 def complete_order(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
@@ -159,5 +234,12 @@ def complete_order(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.completed_at = timezone.now()
-        return commit_change(order, lines, actor=actor, kind=EventKind.COMPLETED, message="Order completed.",
-                             before=before, extra_fields=("completed_at",))
+        return commit_change(
+            order,
+            lines,
+            actor=actor,
+            kind=EventKind.COMPLETED,
+            message="Order completed.",
+            before=before,
+            extra_fields=("completed_at",),
+        )

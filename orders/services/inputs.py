@@ -1,4 +1,5 @@
 """What callers hand to the order services: an order as a channel sends it, and quantities of order lines."""
+
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal

@@ -3,6 +3,7 @@
 The order is checked first (intake_checks), then written: customer matched, holds applied, lines reserved at
 concrete locations (or sold from the store's shelf), a number taken last, and `order.placed` emitted.
 """
+
 import uuid
 from decimal import Decimal
 
@@ -95,11 +96,18 @@ def _refuse_duplicate(tenant: Tenant, channel, external_ref) -> None:
     """Called when the order's insert failed on its (tenant, channel, external_ref) constraint. The order row
     is inserted before any stock is touched, so a duplicate costs one failed insert; the order already there
     is a Conflict naming it."""
-    existing = (Order.objects.for_tenant(tenant).filter(channel=channel, external_ref=external_ref)
-                .values_list("id", "number").first())
+    existing = (
+        Order.objects.for_tenant(tenant)
+        .filter(channel=channel, external_ref=external_ref)
+        .values_list("id", "number")
+        .first()
+    )
     if existing:
-        raise Conflict(f"Channel {channel.code} already sent an order with external_ref {external_ref!r}.",
-                       order_id=existing[0], number=existing[1])
+        raise Conflict(
+            f"Channel {channel.code} already sent an order with external_ref {external_ref!r}.",
+            order_id=existing[0],
+            number=existing[1],
+        )
 
 
 def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: dict, location) -> Order:
@@ -107,37 +115,70 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
     amounts = totals(data)
     customer, first_order = None, False
     if data.customer and data.customer.get("email"):
-        customer, created = match_customer(tenant=tenant, email=data.customer["email"],
-                                           name=data.customer.get("name", ""), phone=data.customer.get("phone", ""))
+        customer, created = match_customer(
+            tenant=tenant,
+            email=data.customer["email"],
+            name=data.customer.get("name", ""),
+            phone=data.customer.get("phone", ""),
+        )
         first_order = created or (_rule_needs_history(tenant) and not customer.orders.exists())
     hold_kind, hold_reason = _intake_hold(tenant, data, first_order=first_order, total=amounts["total"])
     in_store = data.delivery_method == DeliveryMethod.IN_STORE
     now = timezone.now()
     order = Order(
-        tenant=tenant, channel=channel, external_ref=data.external_ref, customer=customer,
+        tenant=tenant,
+        channel=channel,
+        external_ref=data.external_ref,
+        customer=customer,
         # A unique stand-in: the real number is taken last, so the sequence row stays locked only briefly.
-        number=f"~{uuid.uuid4().hex}"[:32], currency=data.currency,
-        delivery_method=data.delivery_method, shipping_address=data.address or {},
-        pickup_location=location, service_level=data.service_level, subtotal=amounts["subtotal"],
-        discount_total=amounts["discount_total"], tax_total=amounts["tax_total"],
-        shipping_total=amounts["shipping_total"], shipping_tax=amounts["shipping_tax"], total=amounts["total"],
-        promotions=[{"code": p.code, "description": p.description, "amount": str(p.amount.quantize(CENT))}
-                    for p in data.promotions],
-        payment_status=data.payment_status, hold_kind=hold_kind, hold_reason=hold_reason[:200],
-        metadata=data.metadata or {}, promised_delivery_earliest=data.promised_earliest,
-        promised_delivery_latest=data.promised_latest, placed_at=data.placed_at or now,
-        completed_at=now if in_store else None)
+        number=f"~{uuid.uuid4().hex}"[:32],
+        currency=data.currency,
+        delivery_method=data.delivery_method,
+        shipping_address=data.address or {},
+        pickup_location=location,
+        service_level=data.service_level,
+        subtotal=amounts["subtotal"],
+        discount_total=amounts["discount_total"],
+        tax_total=amounts["tax_total"],
+        shipping_total=amounts["shipping_total"],
+        shipping_tax=amounts["shipping_tax"],
+        total=amounts["total"],
+        promotions=[
+            {"code": p.code, "description": p.description, "amount": str(p.amount.quantize(CENT))}
+            for p in data.promotions
+        ],
+        payment_status=data.payment_status,
+        hold_kind=hold_kind,
+        hold_reason=hold_reason[:200],
+        metadata=data.metadata or {},
+        promised_delivery_earliest=data.promised_earliest,
+        promised_delivery_latest=data.promised_latest,
+        placed_at=data.placed_at or now,
+        completed_at=now if in_store else None,
+    )
     insert_rows([order])
     lines = []
     for index, item in enumerate(data.lines, start=1):
         product = products[item.sku]
-        lines.append(OrderLine(
-            tenant=tenant, order=order, line_number=index, product=product, sku=product.sku, name=product.name[:255],
-            quantity=item.quantity, quantity_allocated=0 if in_store else item.quantity,
-            quantity_shipped=item.quantity if in_store else 0, quantity_delivered=item.quantity if in_store else 0,
-            unit_price=Decimal(item.unit_price), discount=Decimal(item.discount), tax=Decimal(item.tax),
-            tax_rate=item.tax_rate,
-            total=line_total(item)))
+        lines.append(
+            OrderLine(
+                tenant=tenant,
+                order=order,
+                line_number=index,
+                product=product,
+                sku=product.sku,
+                name=product.name[:255],
+                quantity=item.quantity,
+                quantity_allocated=0 if in_store else item.quantity,
+                quantity_shipped=item.quantity if in_store else 0,
+                quantity_delivered=item.quantity if in_store else 0,
+                unit_price=Decimal(item.unit_price),
+                discount=Decimal(item.discount),
+                tax=Decimal(item.tax),
+                tax_rate=item.tax_rate,
+                total=line_total(item),
+            )
+        )
         lines[-1].status = states.line_status(lines[-1])
     insert_rows(lines)
     allocations: dict = {}
@@ -152,20 +193,39 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
     if partial:
         OrderLine.all_tenants.bulk_update(lines, ["status", "quantity_allocated", "quantity_backordered"])
     order.status = states.order_status(order, lines)
-    event = write_event(order, actor=actor, kind=EventKind.PLACED, message=f"Order placed on channel {channel.code}.",
-                        after={"status": order.status, "total": str(order.total),
-                               "lines": {str(line.id): line_figures(line) for line in lines}})
+    event = write_event(
+        order,
+        actor=actor,
+        kind=EventKind.PLACED,
+        message=f"Order placed on channel {channel.code}.",
+        after={
+            "status": order.status,
+            "total": str(order.total),
+            "lines": {str(line.id): line_figures(line) for line in lines},
+        },
+    )
     # Last, once the stock is reserved: an order refused for want of stock takes no number.
     order.number = _order_number(tenant)
     sql.set_number_and_status(order)
-    payload = event_payload(order, delivery_method=order.delivery_method, on_hold=bool(order.hold_kind),
-                            total=str(order.total), currency=order.currency)
+    payload = event_payload(
+        order,
+        delivery_method=order.delivery_method,
+        on_hold=bool(order.hold_kind),
+        total=str(order.total),
+        currency=order.currency,
+    )
     emit(tenant, "order.placed", payload)
     if order.hold_kind:
         emit(tenant, "order.on_hold", event_payload(order, hold_kind=order.hold_kind, reason=order.hold_reason))
     if partial:
-        emit(tenant, "order.backordered", event_payload(order, lines=[
-            {"id": line.id, "sku": line.sku, "quantity": line.quantity_backordered} for line in partial]))
+        emit(
+            tenant,
+            "order.backordered",
+            event_payload(
+                order,
+                lines=[{"id": line.id, "sku": line.sku, "quantity": line.quantity_backordered} for line in partial],
+            ),
+        )
     if in_store:
         invoicing.issue_invoice_for_order_if_configured(tenant=tenant, order=order, lines=lines, actor=actor)
     order.lines_list = lines
@@ -176,9 +236,14 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
 def _reserve_intake(*, tenant: Tenant, channel, order, lines, location) -> dict:
     demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity) for line in lines]
     by_key = {line.id: line for line in lines}
-    found = reserve(tenant=tenant, channel=channel, demands=demands,
-                    locations=[location] if location is not None else None, order_lines=by_key,
-                    allow_partial=channel.allow_backorders)
+    found = reserve(
+        tenant=tenant,
+        channel=channel,
+        demands=demands,
+        locations=[location] if location is not None else None,
+        order_lines=by_key,
+        allow_partial=channel.allow_backorders,
+    )
     for line in lines:
         got = sum(r.quantity for r in found.get(line.id, []))
         line.quantity_allocated = got
@@ -193,8 +258,15 @@ def _sell_from_store(*, tenant: Tenant, actor: Actor, order, lines, store) -> No
     for line in sorted(lines, key=lambda item: item.product_id):
         level = level_for(tenant=tenant, product=line.product, location=store)
         try:
-            post_movement(tenant=tenant, level=level, kind=MovementKind.SALE, quantity=-line.quantity, actor=actor,
-                          reason="store sale", reference=reference)
+            post_movement(
+                tenant=tenant,
+                level=level,
+                kind=MovementKind.SALE,
+                quantity=-line.quantity,
+                actor=actor,
+                reason="store sale",
+                reference=reference,
+            )
         except Conflict:
             raise InsufficientStock(lines=_store_shortfalls(tenant, lines, store, sold)) from None
         sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
@@ -206,8 +278,10 @@ def _store_shortfalls(tenant: Tenant, lines, store, sold: dict) -> list[dict]:
     wanted: dict[int, int] = {}
     for line in lines:
         wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
-    levels = {lvl.product_id: lvl for lvl in StockLevel.objects.for_tenant(tenant)
-              .filter(location=store, product_id__in=wanted)}
+    levels = {
+        lvl.product_id: lvl
+        for lvl in StockLevel.objects.for_tenant(tenant).filter(location=store, product_id__in=wanted)
+    }
     short = []
     for line in lines:
         if line.product_id not in wanted:

@@ -2,6 +2,7 @@
 currency, known active products, amounts that fit, a delivery that can happen. Every failure is collected, so
 that the answer names each bad field at once; the order's totals are computed here too.
 """
+
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -52,16 +53,19 @@ def validate(tenant: Tenant, data: OrderInput) -> tuple[dict, Location | None]:
     if not _CURRENCY.match(data.currency or ""):
         errors["currency"] = [_("Use an ISO 4217 code such as EUR.")]
     elif data.currency not in _accepted_currencies(tenant):
-        errors["currency"] = [_("Currency %(currency)s does not match the channel's currency (%(accepted)s).")
-                              % {"currency": data.currency,
-                                 "accepted": ", ".join(sorted(_accepted_currencies(tenant)))}]
+        errors["currency"] = [
+            _("Currency %(currency)s does not match the channel's currency (%(accepted)s).")
+            % {"currency": data.currency, "accepted": ", ".join(sorted(_accepted_currencies(tenant)))}
+        ]
     if not data.lines:
         errors["lines"] = [_("An order needs at least one line.")]
     elif len(data.lines) > max_lines():
-        errors["lines"] = [_("Too many lines: %(count)s; at most %(limit)s per order.")
-                           % {"count": len(data.lines), "limit": max_lines()}]
+        errors["lines"] = [
+            _("Too many lines: %(count)s; at most %(limit)s per order.")
+            % {"count": len(data.lines), "limit": max_lines()}
+        ]
     products = sql.products_by_sku(tenant_id=tenant.id, skus={line.sku for line in data.lines})
-    for index, line in enumerate(data.lines[:max_lines()]):
+    for index, line in enumerate(data.lines[: max_lines()]):
         product = products.get(line.sku)
         if product is None:
             errors[f"lines[{index}].sku"] = [_("Unknown SKU '%(sku)s'.") % {"sku": line.sku}]
@@ -86,8 +90,10 @@ def validate(tenant: Tenant, data: OrderInput) -> tuple[dict, Location | None]:
     if data.shipping_amount < 0:
         errors["shipping.amount"] = [_("A shipping charge cannot be negative.")]
     if data.promised_earliest and data.promised_latest and data.promised_earliest > data.promised_latest:
-        errors["promised_delivery"] = [_("The earliest date (%(earliest)s) is after the latest date (%(latest)s).")
-                                       % {"earliest": data.promised_earliest, "latest": data.promised_latest}]
+        errors["promised_delivery"] = [
+            _("The earliest date (%(earliest)s) is after the latest date (%(latest)s).")
+            % {"earliest": data.promised_earliest, "latest": data.promised_latest}
+        ]
     if data.placed_at is not None and data.placed_at > timezone.now() + PLACED_AT_SKEW:
         errors["placed_at"] = [_("The order date cannot be in the future.")]
     location = None
@@ -129,12 +135,16 @@ def _sale_store(tenant: Tenant, channel, code: str, errors: dict) -> Location | 
         elif not in_pool(channel, location):
             errors["delivery.location"] = [not_in_pool(location)]
         return location
-    stores = [loc for loc in sourcing.channel_locations(tenant=tenant, channel=channel)
-              if loc.kind == LocationKind.STORE]
+    stores = [
+        loc for loc in sourcing.channel_locations(tenant=tenant, channel=channel) if loc.kind == LocationKind.STORE
+    ]
     if len(stores) == 1:
         return stores[0]
-    errors["delivery.location"] = [_("Name the store where the sale happened: the channel sells from several "
-                                     "stores.") if stores else _("Name the store where the sale happened.")]
+    errors["delivery.location"] = [
+        _("Name the store where the sale happened: the channel sells from several stores.")
+        if stores
+        else _("Name the store where the sale happened.")
+    ]
     return None
 
 
@@ -148,6 +158,11 @@ def totals(data: OrderInput) -> dict:
     discounts = sum((line.discount for line in data.lines), ZERO) + sum((p.amount for p in data.promotions), ZERO)
     tax = sum((line.tax for line in data.lines), ZERO) + data.shipping_tax
     total = subtotal - discounts + tax + data.shipping_amount
-    return {"subtotal": subtotal.quantize(CENT), "discount_total": discounts.quantize(CENT),
-            "tax_total": tax.quantize(CENT), "shipping_total": data.shipping_amount.quantize(CENT),
-            "shipping_tax": data.shipping_tax.quantize(CENT), "total": total.quantize(CENT)}
+    return {
+        "subtotal": subtotal.quantize(CENT),
+        "discount_total": discounts.quantize(CENT),
+        "tax_total": tax.quantize(CENT),
+        "shipping_total": data.shipping_amount.quantize(CENT),
+        "shipping_tax": data.shipping_tax.quantize(CENT),
+        "total": total.quantize(CENT),
+    }

@@ -1,5 +1,6 @@
 """Smoke test in a real browser: sign in through the form, find the home page and its navigation, switch to
 French, sign out. Drives Debian's Chromium headless through Playwright against pytest-django's live server."""
+
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,15 @@ from oms.services import set_membership
 from tests import factories
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 PASSWORD = "correct-horse-battery"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,8 +41,13 @@ def page(admin_user, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            locale="en-US", viewport={"width": 1280, "height": 800})
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            locale="en-US",
+            viewport={"width": 1280, "height": 800},
+        )
         context.set_default_timeout(15_000)
         try:
             yield context.pages[0] if context.pages else context.new_page()

@@ -1,4 +1,5 @@
 """Channel admin: the pool is typed as codes and saved through the channel service."""
+
 import pytest
 
 from channels.services import channel_by_code, pool_codes
@@ -13,9 +14,20 @@ def test_back_office_creates_a_channel_with_its_pool(tenant, user_client):
         factories.LocationFactory(tenant=tenant, code=code)
     staff = user_client("back_office")
 
-    response = staff.post("/admin/channels/channel/add/", {
-        "code": "WEB", "name": "Web", "kind": "web", "active": "on", "pool": "PAR01, WH1", "buffer": "0",
-        "buffer_kind": "units", "reservation_ttl": "900", "min_shelf_life_days": "0"})
+    response = staff.post(
+        "/admin/channels/channel/add/",
+        {
+            "code": "WEB",
+            "name": "Web",
+            "kind": "web",
+            "active": "on",
+            "pool": "PAR01, WH1",
+            "buffer": "0",
+            "buffer_kind": "units",
+            "reservation_ttl": "900",
+            "min_shelf_life_days": "0",
+        },
+    )
 
     assert response.status_code == 302
     assert pool_codes(channel_by_code(tenant=tenant, code="WEB")) == ["PAR01", "WH1"]
@@ -26,9 +38,20 @@ def test_an_unknown_pool_location_is_refused(tenant, user_client):
     staff = user_client("back_office")
     channel = factories.ChannelFactory(tenant=tenant, code="WEB")
 
-    response = staff.post(f"/admin/channels/channel/{channel.id}/change/", {
-        "name": "Web", "kind": "web", "active": "on", "pool": "MOON", "buffer": "0", "buffer_kind": "units",
-        "reservation_ttl": "900", "min_shelf_life_days": "0"}, follow=True)
+    response = staff.post(
+        f"/admin/channels/channel/{channel.id}/change/",
+        {
+            "name": "Web",
+            "kind": "web",
+            "active": "on",
+            "pool": "MOON",
+            "buffer": "0",
+            "buffer_kind": "units",
+            "reservation_ttl": "900",
+            "min_shelf_life_days": "0",
+        },
+        follow=True,
+    )
 
     assert b"Unknown location" in response.content
     assert pool_codes(channel_by_code(tenant=tenant, code="WEB")) == []

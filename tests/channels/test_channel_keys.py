@@ -1,4 +1,5 @@
 """Keys issued with `create_api_key --channel` act for that channel; clerks from `create_user --locations`."""
+
 from io import StringIO
 
 import pytest
@@ -35,8 +36,20 @@ def test_a_clerk_created_for_some_stores_sees_only_their_stock(tenant, client):
     product = factories.ProductFactory(tenant=tenant, sku="A")
     receive(tenant, product, lyon, 1)
     receive(tenant, product, paris, 2)
-    call_command("create_user", "--tenant", "acme", "--email", "clerk@example.com", "--role", "store_clerk",
-                 "--locations", "LYO01", "--password", "correct-horse-battery", stdout=StringIO())
+    call_command(
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "clerk@example.com",
+        "--role",
+        "store_clerk",
+        "--locations",
+        "LYO01",
+        "--password",
+        "correct-horse-battery",
+        stdout=StringIO(),
+    )
     client.login(email="clerk@example.com", password="correct-horse-battery")
 
     rows = client.get("/api/v1/inventory/").json()["results"]

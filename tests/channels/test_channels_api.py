@@ -1,4 +1,5 @@
 """Channels API: sourcing pool in priority order, buffers, validation, bound keys, tenants."""
+
 import pytest
 
 from channels.models import ChannelLocation
@@ -15,44 +16,83 @@ def locations(tenant):
 
 
 def test_create_a_channel_with_its_pool_in_priority_order(api, tenant, locations):
-    response = api.post("/api/v1/channels/", {
-        "code": "WEB", "name": "Boutique en ligne", "kind": "web", "locations": ["WH2", "WH1", "PAR01"],
-        "buffer": 2, "reservation_ttl": 600, "allow_backorders": True}, format="json")
+    response = api.post(
+        "/api/v1/channels/",
+        {
+            "code": "WEB",
+            "name": "Boutique en ligne",
+            "kind": "web",
+            "locations": ["WH2", "WH1", "PAR01"],
+            "buffer": 2,
+            "reservation_ttl": 600,
+            "allow_backorders": True,
+        },
+        format="json",
+    )
 
     assert response.status_code == 201
     body = api.get("/api/v1/channels/WEB/").json()
-    assert {k: body[k] for k in ("code", "name", "kind", "active", "locations", "buffer", "buffer_kind",
-                                 "reservation_ttl", "allow_backorders", "min_shelf_life_days")} == {
-        "code": "WEB", "name": "Boutique en ligne", "kind": "web", "active": True,
-        "locations": ["WH2", "WH1", "PAR01"], "buffer": 2, "buffer_kind": "units", "reservation_ttl": 600,
-        "allow_backorders": True, "min_shelf_life_days": 0}
+    assert {
+        k: body[k]
+        for k in (
+            "code",
+            "name",
+            "kind",
+            "active",
+            "locations",
+            "buffer",
+            "buffer_kind",
+            "reservation_ttl",
+            "allow_backorders",
+            "min_shelf_life_days",
+        )
+    } == {
+        "code": "WEB",
+        "name": "Boutique en ligne",
+        "kind": "web",
+        "active": True,
+        "locations": ["WH2", "WH1", "PAR01"],
+        "buffer": 2,
+        "buffer_kind": "units",
+        "reservation_ttl": 600,
+        "allow_backorders": True,
+        "min_shelf_life_days": 0,
+    }
     assert AuditEntry.objects.for_tenant(tenant).filter(action="channel.created").exists()
 
 
 def test_patch_replaces_the_pool_and_audits_it(api, tenant, locations):
-    api.post("/api/v1/channels/", {"code": "CC", "name": "Click", "kind": "click_collect",
-                                   "locations": ["PAR01"]}, format="json")
+    api.post(
+        "/api/v1/channels/",
+        {"code": "CC", "name": "Click", "kind": "click_collect", "locations": ["PAR01"]},
+        format="json",
+    )
 
-    response = api.patch("/api/v1/channels/CC/", {"locations": ["WH1", "PAR01"], "buffer": 10,
-                                                  "buffer_kind": "percent"}, format="json")
+    response = api.patch(
+        "/api/v1/channels/CC/", {"locations": ["WH1", "PAR01"], "buffer": 10, "buffer_kind": "percent"}, format="json"
+    )
 
     assert response.json()["locations"] == ["WH1", "PAR01"]
-    assert list(ChannelLocation.objects.for_tenant(tenant).order_by("priority")
-                .values_list("location__code", flat=True)) == ["WH1", "PAR01"]
+    assert list(
+        ChannelLocation.objects.for_tenant(tenant).order_by("priority").values_list("location__code", flat=True)
+    ) == ["WH1", "PAR01"]
     change = AuditEntry.objects.for_tenant(tenant).get(action="channel.changed").changes
     assert change["locations"] == [["PAR01"], ["WH1", "PAR01"]]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"kind": "telepathy"}, "kind"),
-    ({"locations": ["WH1", "MOON"]}, "locations"),
-    ({"locations": ["WH1", "WH1"]}, "locations"),
-    ({"buffer": 150, "buffer_kind": "percent"}, "buffer"),
-    ({"buffer": -1}, "buffer"),
-    ({"buffer_kind": "kilos"}, "buffer_kind"),
-    ({"reservation_ttl": 10**9}, "reservation_ttl"),
-    ({"code": ""}, "code"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"kind": "telepathy"}, "kind"),
+        ({"locations": ["WH1", "MOON"]}, "locations"),
+        ({"locations": ["WH1", "WH1"]}, "locations"),
+        ({"buffer": 150, "buffer_kind": "percent"}, "buffer"),
+        ({"buffer": -1}, "buffer"),
+        ({"buffer_kind": "kilos"}, "buffer_kind"),
+        ({"reservation_ttl": 10**9}, "reservation_ttl"),
+        ({"code": ""}, "code"),
+    ],
+)
 def test_invalid_channels_are_400_naming_the_field(api, locations, body, field):
     response = api.post("/api/v1/channels/", {"code": "WEB", "name": "Web", "kind": "web", **body}, format="json")
 
@@ -63,8 +103,9 @@ def test_invalid_channels_are_400_naming_the_field(api, locations, body, field):
 def test_a_pool_cannot_name_another_tenants_location(api, other_tenant, locations):
     factories.LocationFactory(tenant=other_tenant, code="THEIRS")
 
-    response = api.post("/api/v1/channels/", {"code": "WEB", "name": "Web", "kind": "web",
-                                              "locations": ["THEIRS"]}, format="json")
+    response = api.post(
+        "/api/v1/channels/", {"code": "WEB", "name": "Web", "kind": "web", "locations": ["THEIRS"]}, format="json"
+    )
 
     assert response.status_code == 400
     assert "locations" in response.json()["errors"]

@@ -1,4 +1,5 @@
 """Helpers for the inventory tests: stock is always received through the ledger, so the ledger check holds."""
+
 from datetime import timedelta
 
 from inventory.ledger import level_for, lot_for, post_movement
@@ -15,11 +16,19 @@ def receive(tenant, product, location, quantity, *, lot=None, expires_in_days=No
     level = level_for(tenant=tenant, product=product, location=location)
     lot_row = None
     if lot is not None:
-        lot_row = lot_for(tenant=tenant, level=level, code=lot,
-                          expires_on=today_for(tenant) + timedelta(days=expires_in_days))
+        lot_row = lot_for(
+            tenant=tenant, level=level, code=lot, expires_on=today_for(tenant) + timedelta(days=expires_in_days)
+        )
     if quantity:
-        post_movement(tenant=tenant, level=level, kind=MovementKind.RECEIPT, quantity=quantity, actor=ACTOR,
-                      lot=lot_row, reason="test receipt")
+        post_movement(
+            tenant=tenant,
+            level=level,
+            kind=MovementKind.RECEIPT,
+            quantity=quantity,
+            actor=ACTOR,
+            lot=lot_row,
+            reason="test receipt",
+        )
     if safety_stock is not None:
         level.safety_stock = safety_stock
         level.save(update_fields=["safety_stock"])

@@ -1,4 +1,5 @@
 """Back-office admin: catalog and stock edits go through the services (validated, audited, tenant-scoped)."""
+
 import pytest
 
 from inventory.models import Product, StockLevel
@@ -12,9 +13,17 @@ pytestmark = pytest.mark.django_db
 def test_back_office_adds_a_product_through_the_service(tenant, user_client):
     staff = user_client("back_office")
 
-    response = staff.post("/admin/inventory/product/add/", {
-        "sku": "CAFE-250", "name": "Café moulu 250 g", "barcode": "3045320094084", "active": "on",
-        "weight_grams": "250", "attributes": "{}"})
+    response = staff.post(
+        "/admin/inventory/product/add/",
+        {
+            "sku": "CAFE-250",
+            "name": "Café moulu 250 g",
+            "barcode": "3045320094084",
+            "active": "on",
+            "weight_grams": "250",
+            "attributes": "{}",
+        },
+    )
 
     assert response.status_code == 302
     product = Product.objects.for_tenant(tenant).get(sku="CAFE-250")
@@ -25,8 +34,11 @@ def test_back_office_adds_a_product_through_the_service(tenant, user_client):
 def test_an_invalid_barcode_from_the_admin_is_refused(tenant, user_client):
     staff = user_client("back_office")
 
-    response = staff.post("/admin/inventory/product/add/", {"sku": "BAD", "name": "Bad", "barcode": "123",
-                                                            "attributes": "{}"}, follow=True)
+    response = staff.post(
+        "/admin/inventory/product/add/",
+        {"sku": "BAD", "name": "Bad", "barcode": "123", "attributes": "{}"},
+        follow=True,
+    )
 
     assert b"Not a valid EAN/GTIN" in response.content
     assert not Product.objects.for_tenant(tenant).filter(sku="BAD").exists()
@@ -36,10 +48,17 @@ def test_safety_stock_is_changed_from_the_admin_and_quantities_are_not(tenant, u
     level = receive(tenant, factories.ProductFactory(tenant=tenant), factories.LocationFactory(tenant=tenant), 10)
     staff = user_client("back_office")
 
-    staff.post(f"/admin/inventory/stocklevel/{level.id}/change/", {
-        "safety_stock": "3", "on_hand": "999",
-        "lots-TOTAL_FORMS": "0", "lots-INITIAL_FORMS": "0", "movements-TOTAL_FORMS": "0",
-        "movements-INITIAL_FORMS": "0"})
+    staff.post(
+        f"/admin/inventory/stocklevel/{level.id}/change/",
+        {
+            "safety_stock": "3",
+            "on_hand": "999",
+            "lots-TOTAL_FORMS": "0",
+            "lots-INITIAL_FORMS": "0",
+            "movements-TOTAL_FORMS": "0",
+            "movements-INITIAL_FORMS": "0",
+        },
+    )
 
     fresh = StockLevel.all_tenants.get(id=level.id)
     assert (fresh.on_hand, fresh.safety_stock) == (10, 3)
@@ -57,9 +76,18 @@ def test_another_tenants_products_are_not_in_the_admin(tenant, other_tenant, use
 def test_a_nul_in_json_typed_in_the_admin_is_refused_with_a_message(tenant, user_client):
     staff = user_client("back_office")
 
-    response = staff.post("/admin/inventory/product/add/", {
-        "sku": "NUL-ADMIN", "name": "Mug", "barcode": "", "active": "on", "weight_grams": "",
-        "attributes": '{"k": "a\\u0000b"}'}, follow=True)
+    response = staff.post(
+        "/admin/inventory/product/add/",
+        {
+            "sku": "NUL-ADMIN",
+            "name": "Mug",
+            "barcode": "",
+            "active": "on",
+            "weight_grams": "",
+            "attributes": '{"k": "a\\u0000b"}',
+        },
+        follow=True,
+    )
 
     assert response.status_code == 200
     assert b"ttributes.k: Text may not contain the NUL character" in response.content

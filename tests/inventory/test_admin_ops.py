@@ -1,4 +1,5 @@
 """Admin of the stock operations: scoped to the tenant, records read-only, steps through the services."""
+
 import pytest
 from django.contrib import admin
 
@@ -16,12 +17,12 @@ def _transfer(tenant, sku, source, destination):
     src = factories.LocationFactory(tenant=tenant, code=source)
     factories.LocationFactory(tenant=tenant, code=destination)
     receive(tenant, product, src, 10)
-    return transfers.create_transfer(tenant=tenant, actor=ACTOR, source=source, destination=destination,
-                                     lines=[(sku, 4)])
+    return transfers.create_transfer(
+        tenant=tenant, actor=ACTOR, source=source, destination=destination, lines=[(sku, 4)]
+    )
 
 
-def test_transfers_in_the_admin_are_the_tenants_own_and_ship_through_the_service(tenant, other_tenant,
-                                                                                  user_client):
+def test_transfers_in_the_admin_are_the_tenants_own_and_ship_through_the_service(tenant, other_tenant, user_client):
     mine = _transfer(tenant, "MINE", "WH1", "PAR01")
     theirs = _transfer(other_tenant, "THEIRS", "O1", "O2")
     staff = user_client("back_office")
@@ -54,8 +55,9 @@ def test_import_rejections_are_read_only_and_scoped(tenant, other_tenant, user_c
     assert "NOPE-MINE" in filtered
     assert staff.get("/admin/inventory/stockimportrejection/add/").status_code == 403
     rejection = StockImportRejection.objects.for_tenant(tenant).get()
-    assert staff.post(f"/admin/inventory/stockimportrejection/{rejection.id}/delete/", {"post": "yes"}).status_code \
-        == 403
+    assert (
+        staff.post(f"/admin/inventory/stockimportrejection/{rejection.id}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert "rejected row" in staff.get(f"/admin/inventory/stockimportjob/{job.id}/change/").content.decode()
 
 
@@ -68,8 +70,10 @@ def test_an_alert_rule_added_in_the_admin_goes_through_the_service(tenant, user_
     neither = staff.post("/admin/inventory/stockalertrule/add/", {"product": product.id, "threshold": "5"})
     assert neither.status_code == 200 and b"either a location or a channel" in neither.content
 
-    staff.post("/admin/inventory/stockalertrule/add/", {"product": product.id, "location": store.id,
-                                                        "threshold": "5", "is_low": ""})
+    staff.post(
+        "/admin/inventory/stockalertrule/add/",
+        {"product": product.id, "location": store.id, "threshold": "5", "is_low": ""},
+    )
 
     rule = StockAlertRule.objects.for_tenant(tenant).get()
     assert (rule.threshold, rule.is_low, rule.last_available) == (5, True, 3)
@@ -83,8 +87,13 @@ def test_every_inventory_and_channel_admin_page_opens_for_a_tenant_admin(tenant,
     channel = factories.ChannelFactory(tenant=tenant, code="WEB")
     factories.ChannelLocationFactory(channel=channel, location=store)
     counts.count_and_post(tenant=tenant, actor=ACTOR, location="PAR01", counted=[counts.Counted("FRESH", 4, "L1")])
-    job = sync.create_import_job(tenant=tenant, actor=ACTOR, mode="adjustments", file_name="s.csv",
-                                 content=b"sku,location,quantity\nNOPE,PAR01,1\n")
+    job = sync.create_import_job(
+        tenant=tenant,
+        actor=ACTOR,
+        mode="adjustments",
+        file_name="s.csv",
+        content=b"sku,location,quantity\nNOPE,PAR01,1\n",
+    )
     sync.run_import_job(job_id=job.id)
     factories.StockAlertRuleFactory(tenant=tenant, product=product, location=store)
     services.place_hold(tenant=tenant, channel=channel, product=product, quantity=1, location=store)

@@ -20,14 +20,23 @@ def item(tenant):
     wh = factories.LocationFactory(tenant=tenant, code="WH1")
     store = factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
     for location, qty in ((wh, 10), (store, 3)):
-        post_movement(tenant=tenant, level=level_for(tenant=tenant, product=product, location=location),
-                      kind="receipt", quantity=qty, actor=SYSTEM)
+        post_movement(
+            tenant=tenant,
+            level=level_for(tenant=tenant, product=product, location=location),
+            kind="receipt",
+            quantity=qty,
+            actor=SYSTEM,
+        )
     return {"product": product, "WH1": wh, "PAR01": store}
 
 
 def topics(tenant):
-    return list(OutboxEvent.objects.for_tenant(tenant).filter(topic__in=["stock.low", "stock.recovered"])
-                .order_by("id").values_list("topic", flat=True))
+    return list(
+        OutboxEvent.objects.for_tenant(tenant)
+        .filter(topic__in=["stock.low", "stock.recovered"])
+        .order_by("id")
+        .values_list("topic", flat=True)
+    )
 
 
 def adjust(api, delta):
@@ -42,7 +51,7 @@ def test_low_fires_once_and_again_only_after_recovery(api, tenant, item):
     assert topics(tenant) == ["stock.low"]
     adjust(api, -1)  # still low: nothing new
     assert topics(tenant) == ["stock.low"]
-    adjust(api, 1)   # 4 → 5 is still at the threshold
+    adjust(api, 1)  # 4 → 5 is still at the threshold
     assert topics(tenant) == ["stock.low"]
     adjust(api, 10)
     assert topics(tenant) == ["stock.low", "stock.recovered"]
@@ -66,7 +75,7 @@ def test_channel_rules_watch_the_pool_less_the_buffer(api, tenant, item):
         factories.ChannelLocationFactory(channel=channel, location=location, priority=priority)
     alerts.save_rule(tenant=tenant, actor=SYSTEM, sku="A", channel_code="WEB", threshold=5)
     assert topics(tenant) == []  # 10 + 3 - 2 = 11
-    adjust(api, -6)              # 4 + 3 - 2 = 5
+    adjust(api, -6)  # 4 + 3 - 2 = 5
     assert topics(tenant) == ["stock.low"]
     payload = OutboxEvent.objects.for_tenant(tenant).get(topic="stock.low").payload
     assert payload["channel"] == "WEB" and payload["available"] == 5
@@ -91,8 +100,10 @@ def test_two_evaluations_at_once_emit_one_event(tenant, item):
     rule = alerts.save_rule(tenant=tenant, actor=SYSTEM, sku="A", location_code="WH1", threshold=5)
     StockLevel.objects.for_tenant(tenant).filter(location=item["WH1"]).update(reserved=8)
     # Both evaluations start from the rule as it was before either ran.
-    stale = [StockAlertRule.objects.for_tenant(tenant).select_related("product", "location").get(id=rule.id)
-             for _ in range(2)]
+    stale = [
+        StockAlertRule.objects.for_tenant(tenant).select_related("product", "location").get(id=rule.id)
+        for _ in range(2)
+    ]
 
     outcomes = race(2, lambda index: alerts.evaluate_rules(tenant=tenant, rules=[stale[index]]))
 
@@ -101,15 +112,18 @@ def test_two_evaluations_at_once_emit_one_event(tenant, item):
 
 
 def test_alert_rules_api_and_tenant_isolation(api, other_api, tenant, item):
-    created = api.post("/api/v1/inventory/alert-rules/", {"sku": "A", "location": "WH1", "threshold": 4},
-                       format="json")
+    created = api.post("/api/v1/inventory/alert-rules/", {"sku": "A", "location": "WH1", "threshold": 4}, format="json")
     assert created.status_code == 201, created.json()
     rule = created.json()
     assert rule["location"] == "WH1" and rule["channel"] is None and rule["is_low"] is False
     assert api.get("/api/v1/inventory/alert-rules/").json()["results"][0]["id"] == rule["id"]
     assert api.post("/api/v1/inventory/alert-rules/", {"sku": "A", "threshold": 4}, format="json").status_code == 400
-    assert api.post("/api/v1/inventory/alert-rules/", {"sku": "NOPE", "location": "WH1", "threshold": 4},
-                    format="json").status_code == 400
+    assert (
+        api.post(
+            "/api/v1/inventory/alert-rules/", {"sku": "NOPE", "location": "WH1", "threshold": 4}, format="json"
+        ).status_code
+        == 400
+    )
     assert other_api.get(f"/api/v1/inventory/alert-rules/{rule['id']}/").status_code == 404
     assert other_api.delete(f"/api/v1/inventory/alert-rules/{rule['id']}/").status_code == 404
     assert other_api.get("/api/v1/inventory/alert-rules/").json()["results"] == []

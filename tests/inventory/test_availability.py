@@ -1,4 +1,5 @@
 """Available-to-promise: arithmetic, pickup locations, nearest stores, fixed query count, API rules."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -34,10 +35,10 @@ def _atp(tenant, channel, sku, **kwargs):
 def test_network_quantity_sums_the_pool_minus_reserved_and_safety_stock(tenant, network):
     web, wh, par, lyo, mrs = network
     product = factories.ProductFactory(tenant=tenant)
-    level = receive(tenant, product, wh, 20, safety_stock=5)     # 15
-    receive(tenant, product, par, 3, safety_stock=5)             # below safety stock: 0, never negative
-    receive(tenant, product, lyo, 4)                             # 4
-    hold(tenant=tenant, holds=[Hold(level=level, quantity=6)])   # WH1: 20 - 6 - 5 = 9
+    level = receive(tenant, product, wh, 20, safety_stock=5)  # 15
+    receive(tenant, product, par, 3, safety_stock=5)  # below safety stock: 0, never negative
+    receive(tenant, product, lyo, 4)  # 4
+    hold(tenant=tenant, holds=[Hold(level=level, quantity=6)])  # WH1: 20 - 6 - 5 = 9
 
     figure = _atp(tenant, web, product.sku)
 
@@ -56,11 +57,18 @@ def test_a_locations_outside_the_pool_do_not_count(tenant, network):
     assert _atp(tenant, web, product.sku).available == 0
 
 
-@pytest.mark.parametrize("buffer, kind, expected", [
-    (0, "units", 40), (7, "units", 33), (50, "units", 0), (10, "percent", 36), (25, "percent", 30),
-    (15, "percent", 34),  # 15 % of 40 = 6 held back
-    (100, "percent", 0),
-])
+@pytest.mark.parametrize(
+    "buffer, kind, expected",
+    [
+        (0, "units", 40),
+        (7, "units", 33),
+        (50, "units", 0),
+        (10, "percent", 36),
+        (25, "percent", 30),
+        (15, "percent", 34),  # 15 % of 40 = 6 held back
+        (100, "percent", 0),
+    ],
+)
 def test_the_channel_buffer_holds_units_or_a_percentage_back(tenant, network, buffer, kind, expected):
     _, wh, par, *_ = network
     channel = channel_with_pool(tenant, [wh, par], buffer=buffer, buffer_kind=kind)
@@ -110,8 +118,7 @@ def test_unknown_skus_answer_zero_and_are_marked_unknown(tenant, other_tenant, n
 
 def test_the_query_count_is_the_same_for_one_sku_and_for_a_hundred(tenant, network, django_assert_max_num_queries):
     web, wh, par, lyo, mrs = network
-    products = [factories.ProductFactory(tenant=tenant, sku=f"P{i:03d}", tracks_lots=i % 10 == 0)
-                for i in range(100)]
+    products = [factories.ProductFactory(tenant=tenant, sku=f"P{i:03d}", tracks_lots=i % 10 == 0) for i in range(100)]
     for i, product in enumerate(products):
         for location in (wh, par, lyo, mrs):
             if product.tracks_lots:
@@ -142,10 +149,19 @@ def test_the_api_answers_the_shape_integrations_rely_on(tenant, network):
 
     assert response.status_code == 200
     first, second = response.json()["results"]
-    assert {k: first[k] for k in ("sku", "available", "promise", "known")} == \
-        {"sku": "A", "available": 12, "promise": None, "known": True}
-    assert first["locations"][0] == {"location": "PAR01", "name": par.name, "pickup": True, "available": 3,
-                                     "distance_km": None}
+    assert {k: first[k] for k in ("sku", "available", "promise", "known")} == {
+        "sku": "A",
+        "available": 12,
+        "promise": None,
+        "known": True,
+    }
+    assert first["locations"][0] == {
+        "location": "PAR01",
+        "name": par.name,
+        "pickup": True,
+        "available": 3,
+        "distance_km": None,
+    }
     assert (second["sku"], second["available"], second["known"]) == ("NOPE", 0, False)
 
 
@@ -172,14 +188,17 @@ def test_another_tenants_channel_is_not_found(tenant, other_api, network):
     assert other_api.get("/api/v1/availability/?skus=A&channel=GLOBEX-WEB").status_code == 200
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"skus": ""}, "skus"),
-    ({"skus": ",".join(f"S{i}" for i in range(101))}, "skus"),
-    ({"skus": "A", "postal_code": "00000"}, "postal_code"),
-    ({"skus": "A", "postal_code": "PARIS"}, "postal_code"),
-    ({"skus": "A", "lat": "48.8"}, "lon"),
-    ({"skus": "A", "lat": "148.8", "lon": "2"}, "lat"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"skus": ""}, "skus"),
+        ({"skus": ",".join(f"S{i}" for i in range(101))}, "skus"),
+        ({"skus": "A", "postal_code": "00000"}, "postal_code"),
+        ({"skus": "A", "postal_code": "PARIS"}, "postal_code"),
+        ({"skus": "A", "lat": "48.8"}, "lon"),
+        ({"skus": "A", "lat": "148.8", "lon": "2"}, "lat"),
+    ],
+)
 def test_bad_availability_queries_are_400_naming_the_field(tenant, network, params, field):
     api = make_api_client(tenant, channel=network[0])
 
@@ -206,8 +225,9 @@ def test_asking_for_one_location_lists_only_that_one(tenant, network):
 
     body = api.get("/api/v1/availability/?skus=A&location=LYO01").json()
 
-    assert body["results"][0]["locations"] == [{"location": "LYO01", "name": lyo.name, "pickup": True,
-                                                "available": 2, "distance_km": None}]
+    assert body["results"][0]["locations"] == [
+        {"location": "LYO01", "name": lyo.name, "pickup": True, "available": 2, "distance_km": None}
+    ]
     assert api.get("/api/v1/availability/?skus=A&location=NOWHERE").status_code == 404
 
 
@@ -256,8 +276,7 @@ def test_stores_keeps_the_nearest_locations_or_the_first_of_the_pool(tenant, net
 
 @pytest.mark.parametrize("stores", ["-1", "two", "1001"])
 def test_a_bad_stores_limit_is_400_naming_it(tenant, network, stores):
-    response = make_api_client(tenant, channel=network[0]).get("/api/v1/availability/", {"skus": "A",
-                                                                                         "stores": stores})
+    response = make_api_client(tenant, channel=network[0]).get("/api/v1/availability/", {"skus": "A", "stores": stores})
 
     assert response.status_code == 400
     assert "stores" in response.json()["errors"]

@@ -2,6 +2,7 @@
 different orders never deadlock, buyers of a fresh product never take more than its sellable lots, and
 concurrent bulk upserts of the same new SKUs all succeed. (The flash sale races through a real HTTP server in
 tests/orders/test_http_concurrency.py.)"""
+
 import random
 
 import pytest
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _buyers(attempts: int, buy, workers: int) -> list[str]:
     """Run buy(0) ... buy(attempts - 1) on `workers` racing threads; "ok", "insufficient" or the error, per
     attempt."""
+
     def worker(index):
         outcomes = []
         for attempt in range(index, attempts, workers):
@@ -49,8 +51,11 @@ def test_buyers_of_several_skus_in_different_orders_never_see_a_deadlock(tenant)
     def buy(i):
         basket = products[:]
         random.Random(i).shuffle(basket)
-        reserve_demands(tenant=tenant, channel=channel,
-                        demands=[LineDemand(f"{i}-{p.sku}", p, 1 + (i + n) % 3) for n, p in enumerate(basket)])
+        reserve_demands(
+            tenant=tenant,
+            channel=channel,
+            demands=[LineDemand(f"{i}-{p.sku}", p, 1 + (i + n) % 3) for n, p in enumerate(basket)],
+        )
 
     outcomes = _buyers(120, buy, workers=30)
 
@@ -58,8 +63,11 @@ def test_buyers_of_several_skus_in_different_orders_never_see_a_deadlock(tenant)
     assert outcomes.count("ok") > 0
     for product in products:
         reserved = sum(StockLevel.all_tenants.filter(product=product).values_list("reserved", flat=True))
-        held = sum(Reservation.all_tenants.filter(stock_level__product=product, status="active")
-                   .values_list("quantity", flat=True))
+        held = sum(
+            Reservation.all_tenants.filter(stock_level__product=product, status="active").values_list(
+                "quantity", flat=True
+            )
+        )
         assert reserved == held <= 60
     assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
 
@@ -79,8 +87,11 @@ def test_concurrent_buyers_of_a_fresh_product_never_take_more_than_its_sellable_
 
     assert outcomes.count("ok") == 15
     assert outcomes.count("insufficient") == 45
-    assert {lot.code: lot.reserved for lot in Lot.all_tenants.filter(stock_level__product=product)} == \
-        {"EXPIRED": 0, "A": 7, "B": 8}
+    assert {lot.code: lot.reserved for lot in Lot.all_tenants.filter(stock_level__product=product)} == {
+        "EXPIRED": 0,
+        "A": 7,
+        "B": 8,
+    }
     assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
 
 

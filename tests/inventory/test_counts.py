@@ -1,4 +1,5 @@
 """Cycle counts: counted vs expected at the time of counting, variance posted as a `count` movement."""
+
 from datetime import timedelta
 
 import pytest
@@ -19,8 +20,14 @@ def shelf(tenant):
     store = factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
     products = {sku: factories.ProductFactory(tenant=tenant, sku=sku) for sku in ("A", "B", "C")}
     for sku, qty in (("A", 10), ("B", 5), ("C", 2)):
-        post_movement(tenant=tenant, level=level_for(tenant=tenant, product=products[sku], location=store),
-                      kind="receipt", quantity=qty, actor=SYSTEM, occurred_at=timezone.now() - timedelta(days=1))
+        post_movement(
+            tenant=tenant,
+            level=level_for(tenant=tenant, product=products[sku], location=store),
+            kind="receipt",
+            quantity=qty,
+            actor=SYSTEM,
+            occurred_at=timezone.now() - timedelta(days=1),
+        )
     return {"store": store, **products}
 
 
@@ -81,25 +88,40 @@ def test_a_completed_count_cannot_be_completed_again(tenant, shelf):
 
 
 def test_counts_through_the_api_and_another_tenant_sees_nothing(api, other_api, tenant, shelf):
-    response = api.post("/api/v1/inventory/counts/", {"location": "PAR01", "lines": [
-        {"sku": "A", "counted": 7}, {"sku": "B", "counted": 5}]}, format="json", HTTP_IDEMPOTENCY_KEY="wms-count-1")
+    response = api.post(
+        "/api/v1/inventory/counts/",
+        {"location": "PAR01", "lines": [{"sku": "A", "counted": 7}, {"sku": "B", "counted": 5}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="wms-count-1",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "completed"
     assert {line["sku"]: line["variance"] for line in body["lines"]} == {"A": -3, "B": 0}
-    replay = api.post("/api/v1/inventory/counts/", {"location": "PAR01", "lines": [
-        {"sku": "A", "counted": 7}, {"sku": "B", "counted": 5}]}, format="json", HTTP_IDEMPOTENCY_KEY="wms-count-1")
+    replay = api.post(
+        "/api/v1/inventory/counts/",
+        {"location": "PAR01", "lines": [{"sku": "A", "counted": 7}, {"sku": "B", "counted": 5}]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="wms-count-1",
+    )
     assert replay.json() == body
     assert on_hand(tenant, shelf["A"], shelf["store"]) == 7
     assert api.get(f"/api/v1/inventory/counts/{body['id']}/").json()["number"] == body["number"]
     assert [c["id"] for c in api.get("/api/v1/inventory/counts/?location=PAR01").json()["results"]] == [body["id"]]
     assert other_api.get(f"/api/v1/inventory/counts/{body['id']}/").status_code == 404
     assert other_api.get("/api/v1/inventory/counts/").json()["results"] == []
-    assert other_api.post("/api/v1/inventory/counts/", {"location": "PAR01", "lines": [{"sku": "A", "counted": 0}]},
-                          format="json").status_code == 400
+    assert (
+        other_api.post(
+            "/api/v1/inventory/counts/", {"location": "PAR01", "lines": [{"sku": "A", "counted": 0}]}, format="json"
+        ).status_code
+        == 400
+    )
     assert on_hand(tenant, shelf["A"], shelf["store"]) == 7
-    duplicate = api.post("/api/v1/inventory/counts/", {"location": "PAR01", "lines": [
-        {"sku": "A", "counted": 1}, {"sku": "A", "counted": 2}]}, format="json")
+    duplicate = api.post(
+        "/api/v1/inventory/counts/",
+        {"location": "PAR01", "lines": [{"sku": "A", "counted": 1}, {"sku": "A", "counted": 2}]},
+        format="json",
+    )
     assert duplicate.status_code == 400
 
 
@@ -109,12 +131,23 @@ def test_accuracy_reads_posted_lines_per_location(tenant):
     products = [factories.ProductFactory(tenant=tenant, sku=f"ACC-{n}") for n in range(4)]
     for product, (expected, _counted) in zip(products, ((10, 10), (5, 4), (0, 0), (6, 7)), strict=True):
         if expected:
-            post_movement(tenant=tenant, level=level_for(tenant=tenant, product=product, location=store),
-                          kind="receipt", quantity=expected, actor=SYSTEM)
-    counts.count_and_post(tenant=tenant, actor=SYSTEM, location="LYO01",
-                          counted={"ACC-0": 10, "ACC-1": 4, "ACC-2": 0, "ACC-3": 7})
-    post_movement(tenant=tenant, level=level_for(tenant=tenant, product=products[0], location=elsewhere),
-                  kind="receipt", quantity=9, actor=SYSTEM)
+            post_movement(
+                tenant=tenant,
+                level=level_for(tenant=tenant, product=product, location=store),
+                kind="receipt",
+                quantity=expected,
+                actor=SYSTEM,
+            )
+    counts.count_and_post(
+        tenant=tenant, actor=SYSTEM, location="LYO01", counted={"ACC-0": 10, "ACC-1": 4, "ACC-2": 0, "ACC-3": 7}
+    )
+    post_movement(
+        tenant=tenant,
+        level=level_for(tenant=tenant, product=products[0], location=elsewhere),
+        kind="receipt",
+        quantity=9,
+        actor=SYSTEM,
+    )
     counts.count_and_post(tenant=tenant, actor=SYSTEM, location="LIL01", counted={"ACC-0": 1})
 
     figures = counts.accuracy(tenant=tenant, location=store)

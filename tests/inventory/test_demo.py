@@ -1,4 +1,5 @@
 """The demo data: network, catalog, stock with a clean ledger, channels; idempotent."""
+
 from io import StringIO
 
 import pytest
@@ -48,10 +49,24 @@ def test_the_demo_builds_the_network_catalog_stock_and_channels(tenant):
     assert Lot.objects.for_tenant(tenant).exists()
     assert ledger_discrepancies(tenant=tenant) == []
 
-    assert pool_codes(channel_by_code(tenant=tenant, code="WEB")) == ["WH-LYON", "WH-LILLE", "PAR01", "LYO01",
-                                                                      "MRS01", "BDX01", "NTE01", "TLS01"]
-    assert pool_codes(channel_by_code(tenant=tenant, code="CC")) == ["PAR01", "LYO01", "MRS01", "BDX01", "NTE01",
-                                                                     "TLS01"]
+    assert pool_codes(channel_by_code(tenant=tenant, code="WEB")) == [
+        "WH-LYON",
+        "WH-LILLE",
+        "PAR01",
+        "LYO01",
+        "MRS01",
+        "BDX01",
+        "NTE01",
+        "TLS01",
+    ]
+    assert pool_codes(channel_by_code(tenant=tenant, code="CC")) == [
+        "PAR01",
+        "LYO01",
+        "MRS01",
+        "BDX01",
+        "NTE01",
+        "TLS01",
+    ]
     mkt = channel_by_code(tenant=tenant, code="MKT")
     assert (mkt.kind, mkt.buffer, mkt.buffer_kind) == ("marketplace", 10, "percent")
     assert channel_by_code(tenant=tenant, code="STORE").kind == "store"
@@ -90,8 +105,11 @@ def test_the_demo_fresh_goods_have_an_expired_lot_that_is_never_promised(tenant)
 
     [figure] = channel_availability(tenant=tenant, channel=store, skus=[fresh.sku])
 
-    on_hand = sum(StockLevel.objects.for_tenant(tenant).filter(product=fresh, location__kind="store")
-                  .values_list("on_hand", flat=True))
+    on_hand = sum(
+        StockLevel.objects.for_tenant(tenant)
+        .filter(product=fresh, location__kind="store")
+        .values_list("on_hand", flat=True)
+    )
     assert 0 < figure.available < on_hand
 
 

@@ -1,4 +1,5 @@
 """Expiring cart holds are released by the periodic task, once, and only when really expired."""
+
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def level(tenant):
-    return receive(tenant, factories.ProductFactory(tenant=tenant, sku="A"), factories.LocationFactory(tenant=tenant),
-                   10)
+    return receive(
+        tenant, factories.ProductFactory(tenant=tenant, sku="A"), factories.LocationFactory(tenant=tenant), 10
+    )
 
 
 def _age(reservation, seconds):
@@ -25,8 +27,9 @@ def _age(reservation, seconds):
 
 
 def test_the_task_releases_expired_holds_and_leaves_the_others(tenant, level):
-    expired, alive = hold(tenant=tenant, holds=[Hold(level=level, quantity=3), Hold(level=level, quantity=2)],
-                          ttl_seconds=600)
+    expired, alive = hold(
+        tenant=tenant, holds=[Hold(level=level, quantity=3), Hold(level=level, quantity=2)], ttl_seconds=600
+    )
     [forever] = hold(tenant=tenant, holds=[Hold(level=level, quantity=1)])
     _age(expired, 1)
 
@@ -39,8 +42,9 @@ def test_the_task_releases_expired_holds_and_leaves_the_others(tenant, level):
 
 
 def test_expiry_covers_every_tenant(tenant, other_tenant, level):
-    theirs = receive(other_tenant, factories.ProductFactory(tenant=other_tenant),
-                     factories.LocationFactory(tenant=other_tenant), 5)
+    theirs = receive(
+        other_tenant, factories.ProductFactory(tenant=other_tenant), factories.LocationFactory(tenant=other_tenant), 5
+    )
     mine = hold(tenant=tenant, holds=[Hold(level=level, quantity=1)], ttl_seconds=60)[0]
     their = hold(tenant=other_tenant, holds=[Hold(level=theirs, quantity=1)], ttl_seconds=60)[0]
     _age(mine, 5)
@@ -53,8 +57,13 @@ def test_expiry_covers_every_tenant(tenant, other_tenant, level):
 def test_an_expired_order_line_hold_is_announced(tenant, level):
     channel = channel_with_pool(tenant, [level.location])
     line = factories.OrderLineFactory(order__tenant=tenant, order__channel=channel, product=level.product)
-    [demand] = reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(line.id, line.product, 1)],
-                               order_lines={line.id: line}, ttl_seconds=60)
+    [demand] = reserve_demands(
+        tenant=tenant,
+        channel=channel,
+        demands=[LineDemand(line.id, line.product, 1)],
+        order_lines={line.id: line},
+        ttl_seconds=60,
+    )
     cart = hold(tenant=tenant, holds=[Hold(level=level, quantity=1)], ttl_seconds=60)[0]
     _age(demand.reservations[0], 1)
     _age(cart, 1)
@@ -62,5 +71,10 @@ def test_an_expired_order_line_hold_is_announced(tenant, level):
     expire_reservations()
 
     [event] = OutboxEvent.objects.for_tenant(tenant).filter(topic="reservation.expired")
-    assert event.payload == {"reservation_id": demand.reservations[0].id, "order_line_id": line.id, "sku": "A",
-                             "location": level.location.code, "quantity": 1}
+    assert event.payload == {
+        "reservation_id": demand.reservations[0].id,
+        "order_line_id": line.id,
+        "sku": "A",
+        "location": level.location.code,
+        "quantity": 1,
+    }

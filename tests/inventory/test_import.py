@@ -1,4 +1,5 @@
 """CSV import from the back office: upload → background task by chunks → progress → error report."""
+
 from datetime import timedelta
 
 import pytest
@@ -38,14 +39,16 @@ def on_hand(tenant, sku):
 
 
 def upload(client, content: bytes, mode="adjustments", name="stock.csv", **extra):
-    return client.post("/inventory/imports/", {"mode": mode, "file": SimpleUploadedFile(name, content, "text/csv"),
-                                               **extra})
+    return client.post(
+        "/inventory/imports/", {"mode": mode, "file": SimpleUploadedFile(name, content, "text/csv"), **extra}
+    )
 
 
 def test_csv_import_end_to_end(user_client, tenant, catalog, eager, django_capture_on_commit_callbacks):
     client = user_client("back_office")
-    content = (b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\n"
-               b"A,WH1,-2,damaged\n")
+    content = (
+        b"sku,location,quantity,reason\nA,WH1,5,received\nNOPE,WH1,1,x\nB,WH1,=1+1,x\nB,WH1,3,\nA,WH1,-2,damaged\n"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = upload(client, content)
     job = StockImportJob.objects.for_tenant(tenant).get()
@@ -69,10 +72,16 @@ def test_csv_import_end_to_end(user_client, tenant, catalog, eager, django_captu
 
 def test_a_running_import_is_polled_with_a_progress_bar(user_client, tenant, catalog):
     client = user_client("admin")
-    job = sync.create_import_job(tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="big.csv",
-                                 content=b"sku,location,quantity\n" + b"A,WH1,1\n" * 40)
-    StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(status="running", processed_rows=10,
-                                                                       heartbeat_at=timezone.now())
+    job = sync.create_import_job(
+        tenant=tenant,
+        actor=SYSTEM,
+        mode="adjustments",
+        file_name="big.csv",
+        content=b"sku,location,quantity\n" + b"A,WH1,1\n" * 40,
+    )
+    StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(
+        status="running", processed_rows=10, heartbeat_at=timezone.now()
+    )
     html = client.get(f"/inventory/imports/{job.id}/progress/").content.decode()
     assert 'hx-trigger="every 1s"' in html and '<progress max="40" value="10">' in html
     assert "10 of 40 rows done" in html
@@ -90,8 +99,13 @@ def test_snapshot_import_uses_its_as_of(user_client, tenant, catalog, eager, dja
 
 def test_an_interrupted_import_resumes_without_applying_a_row_twice(tenant, catalog, monkeypatch):
     monkeypatch.setattr(sync, "IMPORT_CHUNK", 2)
-    job = sync.create_import_job(tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv",
-                                 content=b"sku,location,quantity\n" + b"A,WH1,1\n" * 5)
+    job = sync.create_import_job(
+        tenant=tenant,
+        actor=SYSTEM,
+        mode="adjustments",
+        file_name="f.csv",
+        content=b"sku,location,quantity\n" + b"A,WH1,1\n" * 5,
+    )
     real, calls = sync.apply_adjustments, []
 
     def crash_on_second_chunk(**kwargs):
@@ -107,7 +121,8 @@ def test_an_interrupted_import_resumes_without_applying_a_row_twice(tenant, cata
     assert job.processed_rows == 2 and on_hand(tenant, "A") == 2
     assert sync.run_import_job(job_id=job.id) is False  # still held by the runner that died, until it is stale
     StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(
-        heartbeat_at=timezone.now() - timedelta(minutes=10))
+        heartbeat_at=timezone.now() - timedelta(minutes=10)
+    )
     assert sync.run_import_job(job_id=job.id) is True
     job.refresh_from_db()
     assert job.status == "done" and job.accepted == 5 and on_hand(tenant, "A") == 5
@@ -130,16 +145,26 @@ def test_a_file_without_the_columns_is_refused_on_upload(user_client, tenant, ca
 
 def test_lot_columns_are_read(tenant, catalog):
     factories.ProductFactory(tenant=tenant, sku="MILK", tracks_lots=True)
-    job = sync.create_import_job(tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv",
-                                 content=b"sku,location,quantity,lot,expires_on\nMILK,WH1,4,L1,2030-05-01\n")
+    job = sync.create_import_job(
+        tenant=tenant,
+        actor=SYSTEM,
+        mode="adjustments",
+        file_name="f.csv",
+        content=b"sku,location,quantity,lot,expires_on\nMILK,WH1,4,L1,2030-05-01\n",
+    )
     sync.run_import_job(job_id=job.id)
     job.refresh_from_db()
     assert job.accepted == 1, list(job.rejections.values_list("reason", flat=True))
 
 
 def test_imports_of_another_tenant_are_not_found(user_client, tenant, other_tenant, catalog):
-    theirs = sync.create_import_job(tenant=other_tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv",
-                                    content=b"sku,location,quantity\nA,WH1,1\n")
+    theirs = sync.create_import_job(
+        tenant=other_tenant,
+        actor=SYSTEM,
+        mode="adjustments",
+        file_name="f.csv",
+        content=b"sku,location,quantity\nA,WH1,1\n",
+    )
     client = user_client("admin")
     for path in ("", "progress/", "errors.csv"):
         assert client.get(f"/inventory/imports/{theirs.id}/{path}").status_code == 404
@@ -147,8 +172,11 @@ def test_imports_of_another_tenant_are_not_found(user_client, tenant, other_tena
 
 
 def test_only_staff_import(user_client, tenant, catalog):
-    level = level_for(tenant=tenant, product=factories.ProductFactory(tenant=tenant, sku="Z"),
-                      location=factories.LocationFactory(tenant=tenant, code="X1"))
+    level = level_for(
+        tenant=tenant,
+        product=factories.ProductFactory(tenant=tenant, sku="Z"),
+        location=factories.LocationFactory(tenant=tenant, code="X1"),
+    )
     post_movement(tenant=tenant, level=level, kind="receipt", quantity=1, actor=SYSTEM)
     for role in ("store_clerk", "manager", "viewer"):
         client = user_client(role)
@@ -159,10 +187,10 @@ def test_only_staff_import(user_client, tenant, catalog):
 
 def test_a_waiting_import_whose_task_was_lost_is_handed_over_again(user_client, tenant, catalog, eager):
     client = user_client("back_office")
-    job = sync.create_import_job(tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv",
-                                 content=b"sku,location,quantity\nA,WH1,4\n")
-    StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(
-        created_at=timezone.now() - timedelta(minutes=5))
+    job = sync.create_import_job(
+        tenant=tenant, actor=SYSTEM, mode="adjustments", file_name="f.csv", content=b"sku,location,quantity\nA,WH1,4\n"
+    )
+    StockImportJob.objects.for_tenant(tenant).filter(id=job.id).update(created_at=timezone.now() - timedelta(minutes=5))
     assert client.get(f"/inventory/imports/{job.id}/progress/").status_code == 200
     job.refresh_from_db()
     assert job.status == "done" and job.accepted == 1 and on_hand(tenant, "A") == 4

@@ -1,4 +1,5 @@
 """manage.py check_stock_ledger: passes on a clean ledger, names the rows that break it."""
+
 from io import StringIO
 
 import pytest
@@ -17,8 +18,14 @@ pytestmark = pytest.mark.django_db
 def stocked(tenant):
     wh = factories.LocationFactory(tenant=tenant, code="WH1")
     plain = receive(tenant, factories.ProductFactory(tenant=tenant, sku="PLAIN"), wh, 10)
-    fresh = receive(tenant, factories.ProductFactory(tenant=tenant, sku="FRESH", tracks_lots=True), wh, 4,
-                    lot="L1", expires_in_days=5)
+    fresh = receive(
+        tenant,
+        factories.ProductFactory(tenant=tenant, sku="FRESH", tracks_lots=True),
+        wh,
+        4,
+        lot="L1",
+        expires_in_days=5,
+    )
     hold(tenant=tenant, holds=[Hold(level=plain, quantity=3), Hold(level=fresh, quantity=1)])
     return plain, fresh
 

@@ -1,4 +1,5 @@
 """Network API: locations by code, capabilities, validation, clerks and tenants."""
+
 import pytest
 
 from oms.models import AuditEntry
@@ -7,11 +8,21 @@ from tests.conftest import make_api_client
 
 pytestmark = pytest.mark.django_db
 
-PARIS = {"code": "PAR01", "name": "Paris Rivoli", "kind": "store",
-         "address": {"line1": "75 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
-         "latitude": 48.8606, "longitude": 2.3466, "timezone": "Europe/Paris", "ships": False, "pickup": True,
-         "accepts_returns": True, "daily_capacity": 120, "cutoff_time": "16:30",
-         "opening_hours": {"mon": [["09:00", "20:00"]], "sat": [["10:00", "19:00"]]}}
+PARIS = {
+    "code": "PAR01",
+    "name": "Paris Rivoli",
+    "kind": "store",
+    "address": {"line1": "75 rue de Rivoli", "postal_code": "75001", "city": "Paris", "country": "FR"},
+    "latitude": 48.8606,
+    "longitude": 2.3466,
+    "timezone": "Europe/Paris",
+    "ships": False,
+    "pickup": True,
+    "accepts_returns": True,
+    "daily_capacity": 120,
+    "cutoff_time": "16:30",
+    "opening_hours": {"mon": [["09:00", "20:00"]], "sat": [["10:00", "19:00"]]},
+}
 
 
 def test_create_and_read_a_location_by_code(api, tenant):
@@ -23,24 +34,27 @@ def test_create_and_read_a_location_by_code(api, tenant):
     assert AuditEntry.objects.for_tenant(tenant).filter(action="location.created").exists()
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"kind": "castle"}, "kind"),
-    ({"code": "PAR 01"}, "code"),
-    ({"latitude": 91, "longitude": 2}, "latitude"),
-    ({"latitude": 48.8, "longitude": None}, "longitude"),
-    ({"timezone": "Europe/Atlantis"}, "timezone"),
-    ({"cutoff_time": "25:00"}, "cutoff_time"),
-    ({"opening_hours": {"mon": [["19:00", "09:00"]]}}, "opening_hours"),
-    ({"opening_hours": {"someday": []}}, "opening_hours"),
-    ({"kind": "dropship", "pickup": True}, "pickup"),
-    ({"daily_capacity": -5}, "daily_capacity"),
-    ({"address": {"city": ["x"], "postal_code": "75001"}}, "address.city"),
-    ({"address": {"postal_code": {"a": 1}}}, "address.postal_code"),
-    ({"address": {"country": 5}}, "address.country"),
-    ({"address": {"line1": "x" * 201}}, "address.line1"),
-    ({"address": {"line1": "1 rue", "floor": 3}}, "address.floor"),
-    ({"address": "75 rue de Rivoli"}, "address"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"kind": "castle"}, "kind"),
+        ({"code": "PAR 01"}, "code"),
+        ({"latitude": 91, "longitude": 2}, "latitude"),
+        ({"latitude": 48.8, "longitude": None}, "longitude"),
+        ({"timezone": "Europe/Atlantis"}, "timezone"),
+        ({"cutoff_time": "25:00"}, "cutoff_time"),
+        ({"opening_hours": {"mon": [["19:00", "09:00"]]}}, "opening_hours"),
+        ({"opening_hours": {"someday": []}}, "opening_hours"),
+        ({"kind": "dropship", "pickup": True}, "pickup"),
+        ({"daily_capacity": -5}, "daily_capacity"),
+        ({"address": {"city": ["x"], "postal_code": "75001"}}, "address.city"),
+        ({"address": {"postal_code": {"a": 1}}}, "address.postal_code"),
+        ({"address": {"country": 5}}, "address.country"),
+        ({"address": {"line1": "x" * 201}}, "address.line1"),
+        ({"address": {"line1": "1 rue", "floor": 3}}, "address.floor"),
+        ({"address": "75 rue de Rivoli"}, "address"),
+    ],
+)
 def test_invalid_locations_are_400_naming_the_field(api, changes, field):
     response = api.post("/api/v1/locations/", {**PARIS, **changes}, format="json")
 
@@ -66,8 +80,11 @@ def test_patch_changes_capabilities_and_keeps_the_code(api, tenant):
     response = api.patch("/api/v1/locations/WH1/", {"pickup": True, "cutoff_time": "15:00"}, format="json")
 
     assert response.status_code == 200
-    assert (response.json()["code"], response.json()["pickup"], response.json()["cutoff_time"]) == ("WH1", True,
-                                                                                                    "15:00")
+    assert (response.json()["code"], response.json()["pickup"], response.json()["cutoff_time"]) == (
+        "WH1",
+        True,
+        "15:00",
+    )
     assert AuditEntry.objects.for_tenant(tenant).get(action="location.changed").changes["pickup"] == [False, True]
 
 
@@ -95,8 +112,7 @@ def test_a_store_clerk_sees_only_their_stores(tenant, user_client):
 
     assert [loc["code"] for loc in clerk.get("/api/v1/locations/").json()["results"]] == ["LYO01"]
     assert clerk.get("/api/v1/locations/PAR01/").status_code == 404
-    assert clerk.patch("/api/v1/locations/LYO01/", {"name": "Mine"},
-                       content_type="application/json").status_code == 403
+    assert clerk.patch("/api/v1/locations/LYO01/", {"name": "Mine"}, content_type="application/json").status_code == 403
 
 
 def test_a_channel_key_cannot_change_the_network(tenant):

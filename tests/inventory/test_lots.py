@@ -1,4 +1,5 @@
 """Lot-tracked products: FEFO allocation, expired lots, minimum shelf life per channel, lot ledger."""
+
 from datetime import timedelta
 
 import pytest
@@ -43,8 +44,7 @@ def test_reservations_take_the_earliest_expiring_sellable_lot_first(tenant, fres
     reservation = _reserve(tenant, channel, product, 4)
 
     assert _lots(product) == {"L-OLD": (4, 0), "L-SOON": (3, 3), "L-LATE": (5, 1)}
-    assert sorted((a.lot.code, a.quantity) for a in reservation.lot_allocations.all()) == [("L-LATE", 1),
-                                                                                          ("L-SOON", 3)]
+    assert sorted((a.lot.code, a.quantity) for a in reservation.lot_allocations.all()) == [("L-LATE", 1), ("L-SOON", 3)]
     assert StockLevel.all_tenants.get(product=product).reserved == 4
 
 
@@ -134,8 +134,9 @@ def test_a_removal_without_lot_takes_unreserved_units_earliest_expiry_first(tena
     _reserve(tenant, channel, product, 3)  # holds all of L-SOON
     level = level_for(tenant=tenant, product=product, location=store)
 
-    movement = post_movement(tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-6, actor=ACTOR,
-                             reason="write-off")
+    movement = post_movement(
+        tenant=tenant, level=level, kind=MovementKind.ADJUSTMENT, quantity=-6, actor=ACTOR, reason="write-off"
+    )
 
     assert _lots(product) == {"L-OLD": (0, 0), "L-SOON": (3, 3), "L-LATE": (3, 0)}
     assert [(m.lot.code, m.quantity) for m in movement.lot_movements] == [("L-OLD", -4), ("L-LATE", -2)]

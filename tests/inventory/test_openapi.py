@@ -1,4 +1,5 @@
 """The inventory and channel endpoints document themselves without a schema warning."""
+
 import os
 import re
 import subprocess
@@ -17,8 +18,14 @@ WARNING = re.compile(r"^(?:(?P<file>\S+?):(?:\d+:)? )?(?P<kind>Warning|Error)[^\
 def spectacular(tmp_path_factory):
     out = tmp_path_factory.mktemp("schema") / "schema.yaml"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--file", str(out)],
-                            cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "spectacular", "--validate", "--file", str(out)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return result.stderr, yaml.safe_load(out.read_text())
 

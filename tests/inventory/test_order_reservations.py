@@ -1,4 +1,5 @@
 """A reservation held for an order line changes only through the order: never released on its own."""
+
 import pytest
 
 from inventory.models import Reservation, StockLevel
@@ -29,7 +30,10 @@ def test_deleting_an_order_lines_reservation_answers_409_naming_the_order(tenant
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
     assert (body["code"], body["order_id"], body["order_number"]) == (
-        "reservation_owned_by_order", order.id, order.number)
+        "reservation_owned_by_order",
+        order.id,
+        order.number,
+    )
     assert Reservation.objects.for_tenant(tenant).get(id=reservation.id).status == Reservation.Status.ACTIVE
     assert StockLevel.objects.for_tenant(tenant).get(id=reservation.stock_level_id).reserved == reserved_before
 
@@ -38,8 +42,11 @@ def test_the_admin_release_action_leaves_order_reservations_alone(tenant, user_c
     order, reservation = placed
     staff = user_client("admin")
 
-    response = staff.post("/admin/inventory/reservation/", {
-        "action": "release_reservations", "_selected_action": [reservation.id]}, follow=True)
+    response = staff.post(
+        "/admin/inventory/reservation/",
+        {"action": "release_reservations", "_selected_action": [reservation.id]},
+        follow=True,
+    )
 
     assert response.status_code == 200
     assert Reservation.objects.for_tenant(tenant).get(id=reservation.id).status == Reservation.Status.ACTIVE

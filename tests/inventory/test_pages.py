@@ -1,4 +1,5 @@
 """Stock pages: who may open what, store clerks limited to their stores, another tenant's ids answer 404."""
+
 import pytest
 
 from inventory import alerts, counts, transfers
@@ -78,21 +79,26 @@ def test_movement_history_per_sku_and_location(user_client, stock):
 
 def test_back_office_adjusts_stock_from_the_page(user_client, tenant, stock):
     client = user_client("back_office")
-    response = client.post("/inventory/adjust/", {"sku": "A", "location": stock["WH1"].id, "delta": -3,
-                                                  "kind": "adjustment", "reason": "broken"})
+    response = client.post(
+        "/inventory/adjust/",
+        {"sku": "A", "location": stock["WH1"].id, "delta": -3, "kind": "adjustment", "reason": "broken"},
+    )
     assert response.status_code == 302
     assert StockLevel.objects.for_tenant(tenant).get(location=stock["WH1"]).on_hand == 9
     assert StockMovement.objects.for_tenant(tenant).get(reason="broken").actor_label == client.user.email
-    refused = client.post("/inventory/adjust/", {"sku": "A", "location": stock["WH1"].id, "delta": -8,
-                                                 "kind": "adjustment", "reason": "too much"})
+    refused = client.post(
+        "/inventory/adjust/",
+        {"sku": "A", "location": stock["WH1"].id, "delta": -8, "kind": "adjustment", "reason": "too much"},
+    )
     assert refused.status_code == 200 and "reserved" in refused.content.decode()
     assert StockLevel.objects.for_tenant(tenant).get(location=stock["WH1"]).on_hand == 9
 
 
 def test_a_transfer_is_created_shipped_and_received_from_the_pages(user_client, tenant, stock):
     client = user_client("admin")
-    response = client.post("/inventory/transfers/", {"source": stock["WH1"].id, "destination": stock["PAR01"].id,
-                                                     "lines": "A 5\n"})
+    response = client.post(
+        "/inventory/transfers/", {"source": stock["WH1"].id, "destination": stock["PAR01"].id, "lines": "A 5\n"}
+    )
     transfer = Transfer.objects.for_tenant(tenant).get()
     assert response["Location"] == f"/inventory/transfers/{transfer.id}/"
     client.post(f"/inventory/transfers/{transfer.id}/", {"action": "ship"})
@@ -138,10 +144,16 @@ def test_another_tenants_ids_answer_404_on_every_page(user_client, other_tenant,
     theirs = factories.ProductFactory(tenant=other_tenant, sku="THEIRS")
     src = factories.LocationFactory(tenant=other_tenant, code="O1")
     dst = factories.LocationFactory(tenant=other_tenant, code="O2")
-    post_movement(tenant=other_tenant, level=level_for(tenant=other_tenant, product=theirs, location=src),
-                  kind="receipt", quantity=3, actor=SYSTEM)
-    transfer = transfers.create_transfer(tenant=other_tenant, actor=SYSTEM, source="O1", destination="O2",
-                                         lines=[("THEIRS", 1)])
+    post_movement(
+        tenant=other_tenant,
+        level=level_for(tenant=other_tenant, product=theirs, location=src),
+        kind="receipt",
+        quantity=3,
+        actor=SYSTEM,
+    )
+    transfer = transfers.create_transfer(
+        tenant=other_tenant, actor=SYSTEM, source="O1", destination="O2", lines=[("THEIRS", 1)]
+    )
     count = counts.start_count(tenant=other_tenant, actor=SYSTEM, location="O1")
     rule = alerts.save_rule(tenant=other_tenant, actor=SYSTEM, sku="THEIRS", location_code="O1", threshold=1)
     client = user_client("admin")

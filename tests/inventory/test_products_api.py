@@ -1,4 +1,5 @@
 """Catalog API: products by SKU, bulk upsert, validation, tenant isolation, channel keys."""
+
 import pytest
 
 from inventory.models import Product
@@ -9,8 +10,14 @@ from tests.inventory.stock_helpers import receive
 
 pytestmark = pytest.mark.django_db
 
-YAOURT = {"sku": "YAO-NAT-4X125", "name": "Yaourt nature 4x125 g", "barcode": "3033490004743", "weight_grams": 500,
-          "attributes": {"rayon": "frais"}, "tracks_lots": True}
+YAOURT = {
+    "sku": "YAO-NAT-4X125",
+    "name": "Yaourt nature 4x125 g",
+    "barcode": "3033490004743",
+    "weight_grams": 500,
+    "attributes": {"rayon": "frais"},
+    "tracks_lots": True,
+}
 
 
 def test_create_and_read_a_product_by_sku(api, tenant):
@@ -19,8 +26,10 @@ def test_create_and_read_a_product_by_sku(api, tenant):
     assert created.status_code == 201
     assert created["Location"].endswith("/api/v1/products/YAO-NAT-4X125/")
     body = api.get("/api/v1/products/YAO-NAT-4X125/").json()
-    assert {k: body[k] for k in ("sku", "name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")} == \
-        {**YAOURT, "active": True}
+    assert {k: body[k] for k in ("sku", "name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")} == {
+        **YAOURT,
+        "active": True,
+    }
     assert AuditEntry.objects.for_tenant(tenant).filter(action="product.created").count() == 1
 
 
@@ -41,14 +50,17 @@ def test_the_same_idempotency_key_creates_once(api, tenant):
     assert Product.objects.for_tenant(tenant).count() == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"name": "No SKU"}, "sku"),
-    ({"sku": "A/B", "name": "Slash"}, "sku"),
-    ({"sku": "OK"}, "name"),
-    ({"sku": "OK", "name": "Bad EAN", "barcode": "3033490004744"}, "barcode"),
-    ({"sku": "OK", "name": "Heavy", "weight_grams": -1}, "weight_grams"),
-    ({"sku": "OK", "name": "Attrs", "attributes": ["not", "an", "object"]}, "attributes"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "No SKU"}, "sku"),
+        ({"sku": "A/B", "name": "Slash"}, "sku"),
+        ({"sku": "OK"}, "name"),
+        ({"sku": "OK", "name": "Bad EAN", "barcode": "3033490004744"}, "barcode"),
+        ({"sku": "OK", "name": "Heavy", "weight_grams": -1}, "weight_grams"),
+        ({"sku": "OK", "name": "Attrs", "attributes": ["not", "an", "object"]}, "attributes"),
+    ],
+)
 def test_invalid_products_are_400_naming_the_field(api, body, field):
     response = api.post("/api/v1/products/", body, format="json")
 
@@ -117,30 +129,44 @@ def test_a_channel_key_reads_but_never_changes_the_catalog(tenant):
     assert shop.get("/api/v1/products/A/").status_code == 200
     assert shop.post("/api/v1/products/", {"sku": "B", "name": "B"}, format="json").status_code == 403
     assert shop.patch("/api/v1/products/A/", {"name": "X"}, format="json").status_code == 403
-    assert shop.post("/api/v1/products/bulk/", {"products": [{"sku": "C", "name": "C"}]},
-                     format="json").status_code == 403
+    assert (
+        shop.post("/api/v1/products/bulk/", {"products": [{"sku": "C", "name": "C"}]}, format="json").status_code == 403
+    )
 
 
 def test_bulk_upsert_answers_every_row_and_applies_the_good_ones(api, tenant):
     factories.ProductFactory(tenant=tenant, sku="KEEP", name="Same", barcode="")
     factories.ProductFactory(tenant=tenant, sku="EDIT", name="Before")
 
-    response = api.post("/api/v1/products/bulk/", {"products": [
-        {"sku": "NEW-1", "name": "Café moulu 250 g", "barcode": "3045320094084"},
-        {"sku": "EDIT", "name": "After"},
-        {"sku": "KEEP", "name": "Same"},
-        {"sku": "BAD", "name": "Bad barcode", "barcode": "123"},
-        {"name": "No SKU"},
-        {"sku": "NEW-2"},
-        {"sku": "NEW-1", "name": "Twice"},
-        "not an object",
-    ]}, format="json")
+    response = api.post(
+        "/api/v1/products/bulk/",
+        {
+            "products": [
+                {"sku": "NEW-1", "name": "Café moulu 250 g", "barcode": "3045320094084"},
+                {"sku": "EDIT", "name": "After"},
+                {"sku": "KEEP", "name": "Same"},
+                {"sku": "BAD", "name": "Bad barcode", "barcode": "123"},
+                {"name": "No SKU"},
+                {"sku": "NEW-2"},
+                {"sku": "NEW-1", "name": "Twice"},
+                "not an object",
+            ]
+        },
+        format="json",
+    )
 
     assert response.status_code == 200
     body = response.json()
     assert [(r["index"], r["sku"], r["status"]) for r in body["results"]] == [
-        (0, "NEW-1", "created"), (1, "EDIT", "updated"), (2, "KEEP", "unchanged"), (3, "BAD", "rejected"),
-        (4, "", "rejected"), (5, "NEW-2", "rejected"), (6, "NEW-1", "rejected"), (7, "", "rejected")]
+        (0, "NEW-1", "created"),
+        (1, "EDIT", "updated"),
+        (2, "KEEP", "unchanged"),
+        (3, "BAD", "rejected"),
+        (4, "", "rejected"),
+        (5, "NEW-2", "rejected"),
+        (6, "NEW-1", "rejected"),
+        (7, "", "rejected"),
+    ]
     assert (body["created"], body["updated"], body["unchanged"], body["rejected"]) == (1, 1, 1, 5)
     assert "barcode" in body["results"][3]["errors"] and "sku" in body["results"][4]["errors"]
     assert "name" in body["results"][5]["errors"]

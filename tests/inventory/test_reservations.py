@@ -1,4 +1,5 @@
 """Reservation services: conditional holds, sourcing across the pool, release and consumption."""
+
 import pytest
 
 from inventory.ledger import ledger_discrepancies
@@ -94,12 +95,11 @@ def test_consume_ships_reserved_units_with_a_sale_movement(tenant, network):
 def test_one_location_serves_the_whole_order_when_it_can(tenant, network):
     wh, par, channel = network
     a, b = factories.ProductFactory(tenant=tenant), factories.ProductFactory(tenant=tenant)
-    receive(tenant, a, wh, 5)          # WH1 lacks b: the order goes to PAR01 whole
+    receive(tenant, a, wh, 5)  # WH1 lacks b: the order goes to PAR01 whole
     receive(tenant, a, par, 2)
     receive(tenant, b, par, 2)
 
-    demands = reserve_demands(tenant=tenant, channel=channel,
-                              demands=[LineDemand("l1", a, 2), LineDemand("l2", b, 1)])
+    demands = reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand("l1", a, 2), LineDemand("l2", b, 1)])
 
     assert {h.level.location.code for d in demands for h in d.holds} == {"PAR01"}
     assert [r.quantity for r in demands[0].reservations] == [2]
@@ -133,8 +133,9 @@ def test_two_lines_of_one_sku_do_not_count_the_same_units_twice(tenant, network)
     receive(tenant, product, wh, 3)
     receive(tenant, product, par, 3)
 
-    demands = reserve_demands(tenant=tenant, channel=channel,
-                              demands=[LineDemand("l1", product, 3), LineDemand("l2", product, 3)])
+    demands = reserve_demands(
+        tenant=tenant, channel=channel, demands=[LineDemand("l1", product, 3), LineDemand("l2", product, 3)]
+    )
 
     assert sorted(r.stock_level.location.code for d in demands for r in d.reservations) == ["PAR01", "WH1"]
 
@@ -156,7 +157,7 @@ def test_the_channel_buffer_is_held_back_from_reservations(tenant, network):
     wh, par, _ = network
     channel = channel_with_pool(tenant, [wh], code="MKT", buffer=20, buffer_kind="percent")
     product = factories.ProductFactory(tenant=tenant)
-    receive(tenant, product, wh, 10)   # 20 % of 10 held back: 8 promisable
+    receive(tenant, product, wh, 10)  # 20 % of 10 held back: 8 promisable
 
     with pytest.raises(InsufficientStock) as short:
         reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand("l1", product, 9)])
@@ -170,8 +171,7 @@ def test_locations_narrow_the_pool_to_a_pickup_store(tenant, network):
     receive(tenant, product, wh, 10)
     receive(tenant, product, par, 1)
 
-    [demand] = reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand("l1", product, 1)],
-                               locations=[par])
+    [demand] = reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand("l1", product, 1)], locations=[par])
     assert demand.reservations[0].stock_level.location == par
     with pytest.raises(InsufficientStock):
         reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand("l2", product, 1)], locations=[par])
@@ -199,8 +199,13 @@ def test_reservations_belong_to_their_order_lines_and_expire_with_the_ttl(tenant
     line = factories.OrderLineFactory(order__tenant=tenant, order__channel=channel, quantity=2)
     receive(tenant, line.product, wh, 5)
 
-    [demand] = reserve_demands(tenant=tenant, channel=channel, demands=[LineDemand(line.id, line.product, 2)],
-                               order_lines={line.id: line}, ttl_seconds=600)
+    [demand] = reserve_demands(
+        tenant=tenant,
+        channel=channel,
+        demands=[LineDemand(line.id, line.product, 2)],
+        order_lines={line.id: line},
+        ttl_seconds=600,
+    )
 
     reservation = Reservation.all_tenants.get(id=demand.reservations[0].id)
     assert reservation.order_line_id == line.id
@@ -216,5 +221,6 @@ def test_another_tenants_channel_or_product_is_refused(tenant, other_tenant, net
     with pytest.raises(NotFound):
         reserve_demands(tenant=tenant, channel=foreign_channel, demands=[LineDemand("l1", product, 1)])
     with pytest.raises(NotFound):
-        reserve_demands(tenant=tenant, channel=channel,
-                        demands=[LineDemand("l1", factories.ProductFactory(tenant=other_tenant), 1)])
+        reserve_demands(
+            tenant=tenant, channel=channel, demands=[LineDemand("l1", factories.ProductFactory(tenant=other_tenant), 1)]
+        )

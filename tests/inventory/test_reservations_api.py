@@ -1,4 +1,5 @@
 """POST/GET/DELETE /api/v1/reservations/: cart holds for a channel."""
+
 from datetime import timedelta
 
 import pytest
@@ -26,13 +27,18 @@ def shop(tenant):
 def test_a_hold_is_created_at_the_first_location_that_holds_it_all(shop):
     client, channel, product = shop
 
-    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 3, "reference": "cart-42"},
-                           format="json")
+    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 3, "reference": "cart-42"}, format="json")
 
     assert response.status_code == 201
     body = response.json()
     assert {k: body[k] for k in ("sku", "location", "quantity", "status", "channel", "reference")} == {
-        "sku": "A", "location": "WH1", "quantity": 3, "status": "active", "channel": "WEB", "reference": "cart-42"}
+        "sku": "A",
+        "location": "WH1",
+        "quantity": 3,
+        "status": "active",
+        "channel": "WEB",
+        "reference": "cart-42",
+    }
     expires = Reservation.all_tenants.get(id=body["id"]).expires_at
     assert timedelta(seconds=880) < expires - timezone.now() <= timedelta(seconds=900)
     assert client.get(f"/api/v1/reservations/{body['id']}/").json()["quantity"] == 3
@@ -52,8 +58,9 @@ def test_a_hold_beyond_any_single_location_is_409_with_the_short_line(shop):
 def test_a_hold_at_a_given_location_with_its_own_ttl(shop):
     client, *_ = shop
 
-    body = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 2, "location": "PAR01", "ttl": 60},
-                       format="json").json()
+    body = client.post(
+        "/api/v1/reservations/", {"sku": "A", "quantity": 2, "location": "PAR01", "ttl": 60}, format="json"
+    ).json()
 
     assert body["location"] == "PAR01"
     expires = Reservation.all_tenants.get(id=body["id"]).expires_at
@@ -73,22 +80,27 @@ def test_delete_releases_and_is_idempotent(shop):
 def test_the_same_idempotency_key_holds_once(shop):
     client, *_ = shop
 
-    first = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json",
-                        HTTP_IDEMPOTENCY_KEY="cart-1-add")
-    second = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json",
-                         HTTP_IDEMPOTENCY_KEY="cart-1-add")
+    first = client.post(
+        "/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json", HTTP_IDEMPOTENCY_KEY="cart-1-add"
+    )
+    second = client.post(
+        "/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json", HTTP_IDEMPOTENCY_KEY="cart-1-add"
+    )
 
     assert first.json()["id"] == second.json()["id"]
     assert Reservation.all_tenants.count() == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"quantity": 1}, "sku"),
-    ({"sku": "A"}, "quantity"),
-    ({"sku": "A", "quantity": 0}, "quantity"),
-    ({"sku": "A", "quantity": "two"}, "quantity"),
-    ({"sku": "A", "quantity": 1, "ttl": 0}, "ttl"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"quantity": 1}, "sku"),
+        ({"sku": "A"}, "quantity"),
+        ({"sku": "A", "quantity": 0}, "quantity"),
+        ({"sku": "A", "quantity": "two"}, "quantity"),
+        ({"sku": "A", "quantity": 1, "ttl": 0}, "ttl"),
+    ],
+)
 def test_invalid_holds_are_400_naming_the_field(shop, body, field):
     client, *_ = shop
 
@@ -112,8 +124,12 @@ def test_a_channel_key_acts_for_its_channel_only(tenant, shop):
     marketplace = make_api_client(tenant, channel=other)
     reservation_id = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json").json()["id"]
 
-    assert marketplace.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"},
-                            format="json").status_code == 403
+    assert (
+        marketplace.post(
+            "/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"}, format="json"
+        ).status_code
+        == 403
+    )
     assert marketplace.get(f"/api/v1/reservations/{reservation_id}/").status_code == 404
     assert marketplace.delete(f"/api/v1/reservations/{reservation_id}/").status_code == 404
     assert marketplace.get("/api/v1/reservations/").json()["results"] == []
@@ -132,8 +148,12 @@ def test_another_tenants_reservations_skus_and_locations_are_not_found(tenant, o
     assert theirs.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json").status_code == 404
     assert client.post("/api/v1/reservations/", {"sku": "B", "quantity": 1}, format="json").status_code == 404
     factories.LocationFactory(tenant=other_tenant, code="THEIRS")
-    assert client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "location": "THEIRS"},
-                       format="json").status_code == 404
+    assert (
+        client.post(
+            "/api/v1/reservations/", {"sku": "A", "quantity": 1, "location": "THEIRS"}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 def test_a_consumed_hold_cannot_be_deleted(tenant, shop):
@@ -156,20 +176,31 @@ def test_a_store_clerk_holds_at_their_store_only(tenant, shop, user_client):
     par = channel.locations.get(code="PAR01")
     clerk = user_client("store_clerk", locations=[par])
 
-    held = clerk.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB", "location": "PAR01"},
-                      content_type="application/json")
+    held = clerk.post(
+        "/api/v1/reservations/",
+        {"sku": "A", "quantity": 1, "channel": "WEB", "location": "PAR01"},
+        content_type="application/json",
+    )
     assert held.status_code == 201
-    assert clerk.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB", "location": "WH1"},
-                      content_type="application/json").status_code == 404
-    no_store = clerk.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"},
-                          content_type="application/json")
+    assert (
+        clerk.post(
+            "/api/v1/reservations/",
+            {"sku": "A", "quantity": 1, "channel": "WEB", "location": "WH1"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    no_store = clerk.post(
+        "/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"}, content_type="application/json"
+    )
     assert no_store.status_code == 400 and "location" in no_store.json()["errors"]
 
 
 def test_viewers_cannot_hold_stock(tenant, shop, user_client):
     viewer = user_client("viewer")
 
-    response = viewer.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"},
-                           content_type="application/json")
+    response = viewer.post(
+        "/api/v1/reservations/", {"sku": "A", "quantity": 1, "channel": "WEB"}, content_type="application/json"
+    )
 
     assert response.status_code == 403

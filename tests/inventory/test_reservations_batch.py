@@ -1,4 +1,5 @@
 """Holding several stock rows at once: one statement, rows locked in (location, product) order, all or nothing."""
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -25,8 +26,7 @@ def _reserved(*levels):
 
 def test_three_rows_are_reserved_with_one_update(tenant, network):
     wh, par, channel = network
-    levels = [receive(tenant, factories.ProductFactory(tenant=tenant), location, 5)
-              for location in (wh, par, wh)]
+    levels = [receive(tenant, factories.ProductFactory(tenant=tenant), location, 5) for location in (wh, par, wh)]
 
     with CaptureQueriesContext(connection) as queries:
         hold(tenant=tenant, holds=[Hold(level=level, quantity=2) for level in levels], channel=channel)
@@ -42,14 +42,21 @@ def test_two_holds_on_one_row_count_together(tenant, network):
     other = receive(tenant, factories.ProductFactory(tenant=tenant), wh, 3)
 
     with pytest.raises(InsufficientStock) as short:
-        hold(tenant=tenant, holds=[Hold(level=shared, quantity=2), Hold(level=other, quantity=1),
-                                   Hold(level=shared, quantity=2)], channel=channel)
+        hold(
+            tenant=tenant,
+            holds=[Hold(level=shared, quantity=2), Hold(level=other, quantity=1), Hold(level=shared, quantity=2)],
+            channel=channel,
+        )
     assert _reserved(shared, other) == [0, 0]
-    assert short.value.extra["lines"] == [{"sku": shared.product.sku, "location": "WH1", "requested": 4,
-                                           "available": 3}]
+    assert short.value.extra["lines"] == [
+        {"sku": shared.product.sku, "location": "WH1", "requested": 4, "available": 3}
+    ]
 
-    reservations = hold(tenant=tenant, holds=[Hold(level=shared, quantity=2), Hold(level=other, quantity=1),
-                                              Hold(level=shared, quantity=1)], channel=channel)
+    reservations = hold(
+        tenant=tenant,
+        holds=[Hold(level=shared, quantity=2), Hold(level=other, quantity=1), Hold(level=shared, quantity=1)],
+        channel=channel,
+    )
     assert _reserved(shared, other) == [3, 1]
     assert [r.quantity for r in reservations] == [2, 1, 1]
 
@@ -61,8 +68,11 @@ def test_a_short_row_leaves_every_row_of_the_batch_untouched(tenant, network):
     third = receive(tenant, factories.ProductFactory(tenant=tenant), wh, 10)
 
     with pytest.raises(InsufficientStock) as short:
-        hold(tenant=tenant, holds=[Hold(level=first, quantity=1), Hold(level=second, quantity=2),
-                                   Hold(level=third, quantity=1)], channel=channel)
+        hold(
+            tenant=tenant,
+            holds=[Hold(level=first, quantity=1), Hold(level=second, quantity=2), Hold(level=third, quantity=1)],
+            channel=channel,
+        )
 
     assert _reserved(first, second, third) == [0, 0, 0]
     assert [line["sku"] for line in short.value.extra["lines"]] == [second.product.sku]
@@ -110,8 +120,23 @@ def test_the_one_query_pool_snapshot_reads_what_the_pool_and_its_levels_read(ten
     assert levels.keys() == expected.keys()
     for key, level in levels.items():
         twin = expected[key]
-        assert (level.id, level.sellable, level.on_hand, level.reserved, level.location.code, level.product.sku,
-                level.product.active, level.product.tracks_lots) == (
-            twin.id, twin.sellable, twin.on_hand, twin.reserved, twin.location.code, twin.product.sku,
-            twin.product.active, twin.product.tracks_lots)
+        assert (
+            level.id,
+            level.sellable,
+            level.on_hand,
+            level.reserved,
+            level.location.code,
+            level.product.sku,
+            level.product.active,
+            level.product.tracks_lots,
+        ) == (
+            twin.id,
+            twin.sellable,
+            twin.on_hand,
+            twin.reserved,
+            twin.location.code,
+            twin.product.sku,
+            twin.product.active,
+            twin.product.tracks_lots,
+        )
         assert level.location.address == twin.location.address and level.product.attributes == twin.product.attributes

@@ -1,4 +1,5 @@
 """GET /api/v1/inventory/: stock levels by SKU and location, lots, clerks, channel keys, tenants."""
+
 import pytest
 
 from inventory.reservations import Hold, hold
@@ -16,8 +17,15 @@ def test_stock_levels_show_on_hand_reserved_safety_and_available(api, tenant):
 
     [row] = api.get("/api/v1/inventory/?sku=A&location=WH1").json()["results"]
 
-    assert {k: row[k] for k in ("sku", "location", "on_hand", "reserved", "safety_stock", "available", "lots")} == \
-        {"sku": "A", "location": "WH1", "on_hand": 10, "reserved": 3, "safety_stock": 2, "available": 5, "lots": []}
+    assert {k: row[k] for k in ("sku", "location", "on_hand", "reserved", "safety_stock", "available", "lots")} == {
+        "sku": "A",
+        "location": "WH1",
+        "on_hand": 10,
+        "reserved": 3,
+        "safety_stock": 2,
+        "available": 5,
+        "lots": [],
+    }
     assert row["updated_at"]
 
 
@@ -46,8 +54,12 @@ def test_filters_take_several_codes(api, tenant):
 
 
 def test_another_tenants_stock_is_invisible(api, other_tenant):
-    receive(other_tenant, factories.ProductFactory(tenant=other_tenant, sku="A"),
-            factories.LocationFactory(tenant=other_tenant, code="WH1"), 5)
+    receive(
+        other_tenant,
+        factories.ProductFactory(tenant=other_tenant, sku="A"),
+        factories.LocationFactory(tenant=other_tenant, code="WH1"),
+        5,
+    )
 
     assert api.get("/api/v1/inventory/").json()["results"] == []
     assert api.get("/api/v1/inventory/?sku=A").json()["results"] == []

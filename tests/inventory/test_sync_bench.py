@@ -1,4 +1,5 @@
 """The benchmark script's pure helpers (bench/run.py is run by `make bench`, not by the suite)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -22,8 +23,10 @@ def test_percentile_interpolates_between_ranks():
 def test_latency_summary_and_database_url():
     summary = bench.latency_summary([0.010, 0.020, 0.030])
     assert summary == {"requests": 3, "median_ms": 20.0, "p99_ms": 29.8, "max_ms": 30.0}
-    assert bench.database_url("postgres://root@127.0.0.1:5432/test", "oms_bench") == \
-        "postgres://root@127.0.0.1:5432/oms_bench"
+    assert (
+        bench.database_url("postgres://root@127.0.0.1:5432/test", "oms_bench")
+        == "postgres://root@127.0.0.1:5432/oms_bench"
+    )
 
 
 def test_scenarios_are_named():

@@ -1,4 +1,5 @@
 """Concurrent stock writers on PostgreSQL: bulk sync batches and reservations on the same rows."""
+
 import pytest
 from django.db.models import Sum
 
@@ -26,8 +27,11 @@ def test_batches_in_opposite_orders_and_reservations_neither_deadlock_nor_lose_u
     works = [
         lambda: sync.apply_adjustments(tenant=tenant, rows=rows, actor=SYSTEM).accepted,
         lambda: sync.apply_adjustments(tenant=tenant, rows=list(reversed(rows)), actor=SYSTEM).accepted,
-        lambda: len(reservations.hold(tenant=tenant, holds=[reservations.Hold(level=lvl, quantity=1)
-                                                            for lvl in reversed(levels[::7])])),
+        lambda: len(
+            reservations.hold(
+                tenant=tenant, holds=[reservations.Hold(level=lvl, quantity=1) for lvl in reversed(levels[::7])]
+            )
+        ),
     ]
 
     outcomes = race(len(works), lambda index: [works[index]() for _ in range(3)])

@@ -1,4 +1,5 @@
 """Stock transfers: draft → in transit (transfer_out at the source) → received (transfer_in at the destination)."""
+
 import pytest
 
 from inventory import transfers
@@ -19,8 +20,13 @@ def network(tenant):
     wh = factories.LocationFactory(tenant=tenant, code="WH1")
     store = factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
     for p, qty in ((product, 10), (other, 4)):
-        post_movement(tenant=tenant, level=level_for(tenant=tenant, product=p, location=wh), kind="receipt",
-                      quantity=qty, actor=SYSTEM)
+        post_movement(
+            tenant=tenant,
+            level=level_for(tenant=tenant, product=p, location=wh),
+            kind="receipt",
+            quantity=qty,
+            actor=SYSTEM,
+        )
     return {"A": product, "B": other, "WH1": wh, "PAR01": store}
 
 
@@ -30,8 +36,9 @@ def on_hand(tenant, product, location):
 
 
 def test_a_transfer_goes_out_in_transit_and_is_received_with_ledger_rows(tenant, network):
-    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                         lines=[("A", 3), ("B", 4)])
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 3), ("B", 4)]
+    )
     assert transfer.status == Transfer.Status.DRAFT and transfer.number == "TR-000001"
     assert on_hand(tenant, network["A"], network["WH1"]) == 10
 
@@ -41,7 +48,8 @@ def test_a_transfer_goes_out_in_transit_and_is_received_with_ledger_rows(tenant,
     assert on_hand(tenant, network["A"], network["WH1"]) == 7
     assert on_hand(tenant, network["A"], network["PAR01"]) == 0
     assert transfers.in_transit_to(tenant=tenant, product_ids=[network["A"].id]) == {
-        (network["A"].id, network["PAR01"].id): 3}
+        (network["A"].id, network["PAR01"].id): 3
+    }
     out = StockMovement.objects.for_tenant(tenant).filter(kind="transfer_out", reference=transfer.number)
     assert sorted(out.values_list("quantity", flat=True)) == [-4, -3]
 
@@ -59,8 +67,9 @@ def test_a_transfer_goes_out_in_transit_and_is_received_with_ledger_rows(tenant,
 
 def test_shipping_more_than_is_free_ships_nothing(tenant, network):
     StockLevel.objects.for_tenant(tenant).filter(product=network["B"]).update(reserved=2)
-    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                         lines=[("A", 3), ("B", 4)])
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 3), ("B", 4)]
+    )
     with pytest.raises(Conflict):
         transfers.ship_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
     transfer.refresh_from_db()
@@ -70,8 +79,9 @@ def test_shipping_more_than_is_free_ships_nothing(tenant, network):
 
 
 def test_transitions_are_checked(tenant, network):
-    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                         lines=[("A", 1)])
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 1)]
+    )
     with pytest.raises(IllegalTransition):
         transfers.receive_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
     transfers.ship_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
@@ -88,15 +98,17 @@ def test_a_transfer_needs_known_distinct_locations_and_skus(tenant, network):
     with pytest.raises(ValidationFailed):
         transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="WH1", lines=[("A", 1)])
     with pytest.raises(ValidationFailed):
-        transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                  lines=[("NOPE", 1)])
+        transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("NOPE", 1)])
     with pytest.raises(ValidationFailed):
         transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="MARS", lines=[("A", 1)])
 
 
 def test_transfers_through_the_api(api, tenant, network):
-    response = api.post("/api/v1/inventory/transfers/", {
-        "source": "WH1", "destination": "PAR01", "lines": [{"sku": "A", "quantity": 2}]}, format="json")
+    response = api.post(
+        "/api/v1/inventory/transfers/",
+        {"source": "WH1", "destination": "PAR01", "lines": [{"sku": "A", "quantity": 2}]},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "draft" and body["lines"] == [{"sku": "A", "quantity": 2, "received_quantity": None}]
@@ -113,21 +125,26 @@ def test_transfers_through_the_api(api, tenant, network):
     listed = api.get("/api/v1/inventory/transfers/?status=received&location=PAR01").json()
     assert [t["number"] for t in listed["results"]] == [body["number"]]
     assert api.get(f"/api/v1/inventory/transfers/{pk}/").json()["destination"] == "PAR01"
-    bad = api.post("/api/v1/inventory/transfers/", {"source": "WH1", "destination": "PAR01", "lines": []},
-                   format="json")
+    bad = api.post(
+        "/api/v1/inventory/transfers/", {"source": "WH1", "destination": "PAR01", "lines": []}, format="json"
+    )
     assert bad.status_code == 400
 
 
 def test_another_tenants_transfers_are_not_found(api, other_api, tenant, network):
-    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                         lines=[("A", 1)])
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 1)]
+    )
     for path in ("", "ship/", "receive/", "cancel/"):
         url = f"/api/v1/inventory/transfers/{transfer.id}/{path}"
         response = other_api.post(url, {}, format="json") if path else other_api.get(url)
         assert response.status_code == 404, url
     assert other_api.get("/api/v1/inventory/transfers/").json()["results"] == []
-    response = other_api.post("/api/v1/inventory/transfers/", {
-        "source": "WH1", "destination": "PAR01", "lines": [{"sku": "A", "quantity": 1}]}, format="json")
+    response = other_api.post(
+        "/api/v1/inventory/transfers/",
+        {"source": "WH1", "destination": "PAR01", "lines": [{"sku": "A", "quantity": 1}]},
+        format="json",
+    )
     assert response.status_code == 400
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.DRAFT
@@ -142,13 +159,22 @@ def test_lot_tracked_units_arrive_in_the_lots_they_left(tenant, network):
     milk = factories.ProductFactory(tenant=tenant, sku="MILK", tracks_lots=True)
     level = level_for(tenant=tenant, product=milk, location=network["WH1"])
     for code, expires, qty in (("L2", date(2030, 3, 1), 5), ("L1", date(2030, 2, 1), 2)):
-        post_movement(tenant=tenant, level=level, kind="receipt", quantity=qty, actor=SYSTEM,
-                      lot=lot_for(tenant=tenant, level=level, code=code, expires_on=expires))
-    transfer = transfers.create_transfer(tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01",
-                                         lines=[("MILK", 4)])
+        post_movement(
+            tenant=tenant,
+            level=level,
+            kind="receipt",
+            quantity=qty,
+            actor=SYSTEM,
+            lot=lot_for(tenant=tenant, level=level, code=code, expires_on=expires),
+        )
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("MILK", 4)]
+    )
     transfers.ship_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
     transfers.receive_transfer(tenant=tenant, actor=SYSTEM, transfer_id=transfer.id)
-    arrived = {lot.code: (lot.on_hand, lot.expires_on) for lot in
-               Lot.objects.for_tenant(tenant).filter(stock_level__location=network["PAR01"])}
+    arrived = {
+        lot.code: (lot.on_hand, lot.expires_on)
+        for lot in Lot.objects.for_tenant(tenant).filter(stock_level__location=network["PAR01"])
+    }
     assert arrived == {"L1": (2, date(2030, 2, 1)), "L2": (2, date(2030, 3, 1))}
     assert ledger_discrepancies(tenant=tenant) == []

@@ -1,4 +1,5 @@
 """Helpers for the platform tests: a local webhook receiver and a switchable Celery broker."""
+
 import contextlib
 import http.server
 import threading
@@ -60,8 +61,7 @@ class Receiver:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property

@@ -1,4 +1,5 @@
 """The Django admin, restricted to the signed-in user's tenant."""
+
 import pytest
 
 from oms.actors import Actor
@@ -43,6 +44,7 @@ def theirs(other_tenant):
 
 # --- who may enter -------------------------------------------------------------------------------------
 
+
 def test_tenant_admin_who_is_not_staff_reaches_the_admin_index(signed_in):
     client = signed_in(Role.ADMIN)
     assert not client.user.is_staff and not client.user.is_superuser
@@ -85,8 +87,9 @@ def test_anonymous_visitors_are_sent_to_the_admin_login(client):
 def test_admin_login_page_accepts_a_tenant_admin(client, tenant):
     member(tenant, Role.ADMIN, email="boss@acme.test")
     assert client.get("/admin/login/").status_code == 200
-    response = client.post("/admin/login/?next=/admin/", {"username": "boss@acme.test", "password": PASSWORD,
-                                                         "next": "/admin/"})
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "boss@acme.test", "password": PASSWORD, "next": "/admin/"}
+    )
     assert response.status_code == 302 and response.url == "/admin/"
     assert client.get("/admin/").status_code == 200
 
@@ -94,8 +97,7 @@ def test_admin_login_page_accepts_a_tenant_admin(client, tenant):
 @pytest.mark.parametrize("role", [Role.STORE_CLERK, Role.VIEWER])
 def test_admin_login_page_refuses_roles_without_access(client, tenant, role):
     member(tenant, role, email="clerk@acme.test")
-    response = client.post("/admin/login/", {"username": "clerk@acme.test", "password": PASSWORD,
-                                             "next": "/admin/"})
+    response = client.post("/admin/login/", {"username": "clerk@acme.test", "password": PASSWORD, "next": "/admin/"})
     assert response.status_code == 200
     assert "administrator or back-office account" in response.content.decode()
     assert not response.wsgi_request.user.is_authenticated
@@ -130,6 +132,7 @@ def test_tenants_and_users_are_for_superusers_only(signed_in):
 
 # --- tenant scoping ------------------------------------------------------------------------------------
 
+
 def test_lists_show_this_tenants_rows_only(signed_in, tenant, theirs):
     client = signed_in(Role.ADMIN)
     create_api_key(tenant=tenant, label="acme-erp", actor=SYSTEM)
@@ -153,8 +156,10 @@ def test_search_does_not_reach_other_tenants(signed_in, theirs):
     assert response.context["cl"].result_count == 0
 
 
-@pytest.mark.parametrize("model, key", [("membership", "membership"), ("apikey", "key"),
-                                        ("webhooksubscription", "subscription"), ("auditentry", "audit")])
+@pytest.mark.parametrize(
+    "model, key",
+    [("membership", "membership"), ("apikey", "key"), ("webhooksubscription", "subscription"), ("auditentry", "audit")],
+)
 def test_another_tenants_object_cannot_be_opened_by_url(signed_in, theirs, model, key):
     client = signed_in(Role.ADMIN)
     obj = theirs[key]
@@ -185,20 +190,31 @@ def test_relation_filters_list_this_tenants_rows_only(signed_in, tenant, theirs)
 
 # --- memberships: adding, changing, choices -------------------------------------------------------------
 
+
 def test_new_membership_gets_the_admins_tenant_and_is_audited(signed_in, tenant, other_tenant):
     client = signed_in(Role.ADMIN)
     store = factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
-    response = client.post("/admin/oms/membership/add/", {
-        "email": "New.Clerk@Acme.test", "full_name": "New Clerk", "password": "a-long-enough-pass-2026",
-        "role": Role.STORE_CLERK, "locations": [store.id]})
+    response = client.post(
+        "/admin/oms/membership/add/",
+        {
+            "email": "New.Clerk@Acme.test",
+            "full_name": "New Clerk",
+            "password": "a-long-enough-pass-2026",
+            "role": Role.STORE_CLERK,
+            "locations": [store.id],
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     membership = Membership.objects.for_tenant(tenant).get(user__email="new.clerk@acme.test")
     assert membership.role == Role.STORE_CLERK
     assert list(membership.locations.all()) == [store]
     assert not Membership.objects.for_tenant(other_tenant).filter(user__email="new.clerk@acme.test").exists()
     assert client.login(username="new.clerk@acme.test", password="a-long-enough-pass-2026")
-    assert AuditEntry.objects.for_tenant(tenant).filter(action="membership.created",
-                                                         object_repr="new.clerk@acme.test").exists()
+    assert (
+        AuditEntry.objects.for_tenant(tenant)
+        .filter(action="membership.created", object_repr="new.clerk@acme.test")
+        .exists()
+    )
 
 
 def test_a_store_clerks_stores_can_be_cleared_in_the_admin(signed_in, tenant):
@@ -207,8 +223,7 @@ def test_a_store_clerks_stores_can_be_cleared_in_the_admin(signed_in, tenant):
     membership = Membership.objects.for_tenant(tenant).get(user=clerk)
     set_membership(tenant=tenant, user=clerk, role=Role.STORE_CLERK, locations=[store], actor=SYSTEM)
 
-    response = signed_in(Role.ADMIN).post(f"/admin/oms/membership/{membership.pk}/change/",
-                                          {"role": Role.STORE_CLERK})
+    response = signed_in(Role.ADMIN).post(f"/admin/oms/membership/{membership.pk}/change/", {"role": Role.STORE_CLERK})
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert list(membership.locations.all()) == []
@@ -229,8 +244,10 @@ def test_set_membership_without_locations_keeps_a_clerks_stores(tenant):
 def test_adding_an_existing_account_keeps_its_password(signed_in, tenant, other_tenant):
     existing = member(other_tenant, Role.VIEWER, email="shared@example.com")
     client = signed_in(Role.ADMIN)
-    response = client.post("/admin/oms/membership/add/", {"email": "shared@example.com", "password": "hijack-attempt-9",
-                                                          "role": Role.VIEWER})
+    response = client.post(
+        "/admin/oms/membership/add/",
+        {"email": "shared@example.com", "password": "hijack-attempt-9", "role": Role.VIEWER},
+    )
     assert response.status_code == 302
     existing.refresh_from_db()
     assert existing.check_password(PASSWORD)
@@ -259,9 +276,15 @@ def test_choices_offer_this_tenants_rows_only(signed_in, tenant, theirs):
 
 def test_another_tenants_location_is_refused_on_post(signed_in, tenant, theirs):
     client = signed_in(Role.ADMIN)
-    response = client.post("/admin/oms/membership/add/", {
-        "email": "clerk2@acme.test", "password": "a-long-enough-pass-2026", "role": Role.STORE_CLERK,
-        "locations": [theirs["location"].id]})
+    response = client.post(
+        "/admin/oms/membership/add/",
+        {
+            "email": "clerk2@acme.test",
+            "password": "a-long-enough-pass-2026",
+            "role": Role.STORE_CLERK,
+            "locations": [theirs["location"].id],
+        },
+    )
     assert response.status_code == 200
     assert "locations" in response.context["adminform"].form.errors
     assert not User.objects.filter(email="clerk2@acme.test").exists()
@@ -294,6 +317,7 @@ def test_admin_removes_a_member_but_not_themselves(signed_in, tenant):
 
 # --- back office: sees, never deletes ------------------------------------------------------------------
 
+
 def test_back_office_sees_but_cannot_delete_or_manage_people(signed_in, tenant):
     colleague = member(tenant, Role.VIEWER)
     membership = Membership.objects.for_tenant(tenant).get(user=colleague)
@@ -312,6 +336,7 @@ def test_back_office_sees_but_cannot_delete_or_manage_people(signed_in, tenant):
 
 
 # --- records are read-only -----------------------------------------------------------------------------
+
 
 def test_api_keys_are_read_only_and_revoked_by_an_action(signed_in, tenant):
     key = create_api_key(tenant=tenant, label="erp", actor=SYSTEM).api_key
@@ -345,8 +370,9 @@ def test_audit_entries_are_read_only(signed_in, tenant):
 def test_admin_pauses_and_deletes_a_webhook_subscription_with_an_audit_trail(signed_in, tenant):
     subscription = factories.WebhookSubscriptionFactory(tenant=tenant)
     client = signed_in(Role.ADMIN)
-    response = client.post(f"/admin/oms/webhooksubscription/{subscription.id}/change/",
-                           {"description": "paused during migration"})
+    response = client.post(
+        f"/admin/oms/webhooksubscription/{subscription.id}/change/", {"description": "paused during migration"}
+    )
     assert response.status_code == 302
     subscription.refresh_from_db()
     assert subscription.active is False and subscription.description == "paused during migration"

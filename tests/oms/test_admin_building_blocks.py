@@ -4,6 +4,7 @@ This module is also the URLconf of its tests: a throwaway admin site with a plai
 service-specific overrides) for webhook subscriptions and an inline of their deliveries, whose `event`
 foreign key must only offer the tenant's own events.
 """
+
 import pytest
 from django.contrib import admin
 from django.db import models
@@ -48,18 +49,33 @@ def admin_client(client, tenant):
 
 
 def form_data(**extra):
-    data = {"url": "https://shop.example/hooks", "events": '["order.placed"]', "active": "on", "description": "",
-            "deliveries-TOTAL_FORMS": "0", "deliveries-INITIAL_FORMS": "0", "deliveries-MIN_NUM_FORMS": "0",
-            "deliveries-MAX_NUM_FORMS": "1000"}
+    data = {
+        "url": "https://shop.example/hooks",
+        "events": '["order.placed"]',
+        "active": "on",
+        "description": "",
+        "deliveries-TOTAL_FORMS": "0",
+        "deliveries-INITIAL_FORMS": "0",
+        "deliveries-MIN_NUM_FORMS": "0",
+        "deliveries-MAX_NUM_FORMS": "1000",
+    }
     data.update(extra)
     return data
 
 
 def test_new_rows_and_their_inline_children_get_the_current_tenant(admin_client, tenant):
     event = OutboxEvent.objects.create(tenant=tenant, topic="order.placed", payload={})
-    response = admin_client.post(BASE + "add/", form_data(**{
-        "deliveries-TOTAL_FORMS": "1", "deliveries-0-event": event.id, "deliveries-0-status": "pending",
-        "deliveries-0-attempts": "0"}))
+    response = admin_client.post(
+        BASE + "add/",
+        form_data(
+            **{
+                "deliveries-TOTAL_FORMS": "1",
+                "deliveries-0-event": event.id,
+                "deliveries-0-status": "pending",
+                "deliveries-0-attempts": "0",
+            }
+        ),
+    )
     assert response.status_code == 302, response.context and response.context["errors"]
     subscription = WebhookSubscription.objects.for_tenant(tenant).get()
     delivery = WebhookDelivery.objects.for_tenant(tenant).get()
@@ -72,9 +88,17 @@ def test_inline_foreign_keys_offer_and_accept_this_tenants_rows_only(admin_clien
     page = admin_client.get(BASE + "add/")
     inline_form = page.context["inline_admin_formsets"][0].formset.form
     assert list(inline_form.base_fields["event"].queryset) == [mine]
-    response = admin_client.post(BASE + "add/", form_data(**{
-        "deliveries-TOTAL_FORMS": "1", "deliveries-0-event": theirs.id, "deliveries-0-status": "pending",
-        "deliveries-0-attempts": "0"}))
+    response = admin_client.post(
+        BASE + "add/",
+        form_data(
+            **{
+                "deliveries-TOTAL_FORMS": "1",
+                "deliveries-0-event": theirs.id,
+                "deliveries-0-status": "pending",
+                "deliveries-0-attempts": "0",
+            }
+        ),
+    )
     assert response.status_code == 200
     assert not WebhookSubscription.all_tenants.exists()
     assert not WebhookDelivery.all_tenants.exists()

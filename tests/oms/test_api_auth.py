@@ -1,4 +1,5 @@
 """API authentication (Bearer key or session), roles, and per-key throttling."""
+
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -119,6 +120,7 @@ def test_back_office_reads_webhooks_but_only_admins_create_them(member_client):
 
 
 # --- throttling ---------------------------------------------------------------------------------------
+
 
 def test_a_key_with_its_own_rate_gets_429_with_retry_after(tenant):
     client = make_api_client(tenant, throttle_rate="3/min")

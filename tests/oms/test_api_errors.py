@@ -1,4 +1,5 @@
 """Every API error is application/problem+json naming the request it answers."""
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -19,8 +20,9 @@ def assert_problem(response, status):
 
 
 def test_malformed_json_answers_400_with_errors(api):
-    response = api.post("/api/v1/webhooks/", data='{"url": "https://x.example", "events": [',
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/webhooks/", data='{"url": "https://x.example", "events": [', content_type="application/json"
+    )
 
     body = assert_problem(response, 400)
     assert body["errors"]["body"]
@@ -96,12 +98,15 @@ def test_an_unexpected_error_answers_500_problem_without_details(api, monkeypatc
 def test_extra_members_never_replace_the_standard_ones():
     from oms.errors import Conflict
 
-    body = Conflict("Taken.", code="QA-L1", status="consumed", type="x", title="y",
-                    location="QA-L1").problem()
+    body = Conflict("Taken.", code="QA-L1", status="consumed", type="x", title="y", location="QA-L1").problem()
 
     assert {k: body[k] for k in ("type", "title", "status", "detail", "code")} == {
-        "type": "https://oms.dev/problems/conflict", "title": "Conflict", "status": 409, "detail": "Taken.",
-        "code": "conflict"}
+        "type": "https://oms.dev/problems/conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Taken.",
+        "code": "conflict",
+    }
     assert body["location"] == "QA-L1"
 
 
@@ -120,8 +125,9 @@ def test_a_body_beyond_the_limit_answers_413_problem_json(api, settings):
     body = '{"sku": "BIG", "name": "' + "x" * 2000 + '"}'
 
     plain = api.post("/api/v1/products/", data=body, content_type="application/json")
-    idempotent = api.post("/api/v1/products/", data=body, content_type="application/json",
-                          HTTP_IDEMPOTENCY_KEY="too-big-1")
+    idempotent = api.post(
+        "/api/v1/products/", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="too-big-1"
+    )
 
     for response in (plain, idempotent):
         assert response.status_code == 413, response.content[:300]

@@ -1,4 +1,5 @@
 """API keys remembered per process for a few seconds: fewer queries, bounded staleness, private copies."""
+
 import time
 
 import pytest

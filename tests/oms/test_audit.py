@@ -1,4 +1,5 @@
 """The audit trail: who (user or API key) did what to which object, from which address."""
+
 import pytest
 from django.test import RequestFactory
 
@@ -17,15 +18,17 @@ def entry(tenant, action):
 
 
 def test_creating_a_webhook_through_the_api_is_audited_with_the_key_and_address(tenant, api):
-    response = api.post("/api/v1/webhooks/", HOOK, format="json", REMOTE_ADDR="203.0.113.7",
-                        HTTP_X_REQUEST_ID="req-1")
+    response = api.post("/api/v1/webhooks/", HOOK, format="json", REMOTE_ADDR="203.0.113.7", HTTP_X_REQUEST_ID="req-1")
 
     audit = entry(tenant, "webhook.created")
     subscription = WebhookSubscription.objects.for_tenant(tenant).get(id=response.json()["id"])
     assert audit.actor_label == f"api-key:{api.api_key.label}"
     assert audit.api_key_id == api.api_key.id
     assert (audit.object_type, audit.object_id, audit.object_repr) == (
-        "oms.webhooksubscription", str(subscription.id), HOOK["url"])
+        "oms.webhooksubscription",
+        str(subscription.id),
+        HOOK["url"],
+    )
     assert audit.ip == "203.0.113.7"
     assert audit.request_id == "req-1"
     assert audit.changes["events"] == ["order.placed"]
@@ -68,7 +71,10 @@ def test_giving_a_membership_through_a_request_is_audited(tenant):
     assert created
     assert audit.actor_label == "admin@example.com"
     assert (audit.object_type, audit.object_id, audit.object_repr) == (
-        "oms.membership", str(membership.id), "clerk@example.com")
+        "oms.membership",
+        str(membership.id),
+        "clerk@example.com",
+    )
     assert audit.ip == "192.0.2.10"
     assert audit.request_id == "req-9"
     assert audit.changes["after"]["role"] == "viewer"
@@ -99,8 +105,13 @@ def test_audit_entries_belong_to_their_tenant(tenant, other_tenant, api, other_a
 def test_behind_a_proxy_the_address_it_forwarded_is_recorded(tenant, api, settings):
     settings.OMS_BEHIND_PROXY = True
 
-    api.post("/api/v1/webhooks/", HOOK, format="json", REMOTE_ADDR="10.0.0.2",
-             HTTP_X_FORWARDED_FOR="198.51.100.77, 203.0.113.50")
+    api.post(
+        "/api/v1/webhooks/",
+        HOOK,
+        format="json",
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.77, 203.0.113.50",
+    )
 
     assert entry(tenant, "webhook.created").ip == "203.0.113.50"
 

@@ -1,4 +1,5 @@
 """Operator commands: create_tenant, create_api_key, create_user."""
+
 from io import StringIO
 
 import pytest
@@ -19,8 +20,9 @@ def run(*args) -> str:
 
 
 def test_create_tenant_creates_with_currency_and_timezone():
-    output = run("create_tenant", "acme", "--name", "Acme Retail", "--currency", "usd",
-                 "--timezone", "America/New_York")
+    output = run(
+        "create_tenant", "acme", "--name", "Acme Retail", "--currency", "usd", "--timezone", "America/New_York"
+    )
 
     tenant = Tenant.objects.get(slug="acme")
     assert (tenant.name, tenant.default_currency, tenant.timezone) == ("Acme Retail", "USD", "America/New_York")
@@ -38,11 +40,14 @@ def test_create_tenant_twice_says_it_exists_and_changes_nothing():
     assert Tenant.objects.filter(slug="acme").count() == 1
 
 
-@pytest.mark.parametrize("args, field", [
-    (["Not A Slug", "--name", "X"], "slug"),
-    (["acme", "--name", "X", "--currency", "EURO"], "currency"),
-    (["acme", "--name", "X", "--timezone", "Mars/Olympus"], "timezone"),
-])
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["Not A Slug", "--name", "X"], "slug"),
+        (["acme", "--name", "X", "--currency", "EURO"], "currency"),
+        (["acme", "--name", "X", "--timezone", "Mars/Olympus"], "timezone"),
+    ],
+)
 def test_create_tenant_refuses_bad_input_with_a_command_error(args, field):
     with pytest.raises(CommandError, match=field):
         run("create_tenant", *args)
@@ -93,8 +98,9 @@ def test_create_api_key_refuses_a_malformed_throttle_rate(tenant):
 
 
 def test_create_user_creates_a_member_who_can_sign_in(tenant, client):
-    output = run("create_user", "--tenant", "acme", "--email", "Ann@Example.com", "--role", "admin",
-                 "--password", "s3cret-pass")
+    output = run(
+        "create_user", "--tenant", "acme", "--email", "Ann@Example.com", "--role", "admin", "--password", "s3cret-pass"
+    )
 
     user = get_user_model().objects.get(email="ann@example.com")
     assert user.check_password("s3cret-pass")
@@ -107,8 +113,19 @@ def test_create_user_binds_a_store_clerk_to_locations(tenant):
     factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
     factories.LocationFactory(tenant=tenant, code="LYO01", kind="store")
 
-    run("create_user", "--tenant", "acme", "--email", "clerk@example.com", "--role", "store_clerk",
-        "--locations", "PAR01,LYO01", "--password", "pw-12345678")
+    run(
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "clerk@example.com",
+        "--role",
+        "store_clerk",
+        "--locations",
+        "PAR01,LYO01",
+        "--password",
+        "pw-12345678",
+    )
 
     membership = Membership.objects.for_tenant(tenant).get(user__email="clerk@example.com")
     assert sorted(membership.locations.values_list("code", flat=True)) == ["LYO01", "PAR01"]
@@ -119,8 +136,17 @@ def test_create_user_binds_a_store_clerk_to_locations(tenant):
 
 
 def test_create_user_twice_says_the_user_exists(tenant):
-    args = ("create_user", "--tenant", "acme", "--email", "ann@example.com", "--role", "viewer",
-            "--password", "pw-12345678")
+    args = (
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "ann@example.com",
+        "--role",
+        "viewer",
+        "--password",
+        "pw-12345678",
+    )
     run(*args)
 
     output = run(*args)
@@ -139,13 +165,29 @@ def test_create_user_adds_an_existing_user_to_another_tenant(tenant, other_tenan
     assert Membership.all_tenants.filter(user__email="ann@example.com").count() == 2
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--tenant", "acme", "--email", "a@example.com", "--role", "boss", "--password", "pw"], "role"),
-    (["--tenant", "nope", "--email", "a@example.com", "--role", "admin", "--password", "pw"], "nope"),
-    (["--tenant", "acme", "--email", "a@example.com", "--role", "store_clerk", "--locations", "PAR01,XXX",
-      "--password", "pw"], "XXX"),
-    (["--tenant", "acme", "--email", "not-an-email", "--role", "admin", "--password", "pw"], "email"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--tenant", "acme", "--email", "a@example.com", "--role", "boss", "--password", "pw"], "role"),
+        (["--tenant", "nope", "--email", "a@example.com", "--role", "admin", "--password", "pw"], "nope"),
+        (
+            [
+                "--tenant",
+                "acme",
+                "--email",
+                "a@example.com",
+                "--role",
+                "store_clerk",
+                "--locations",
+                "PAR01,XXX",
+                "--password",
+                "pw",
+            ],
+            "XXX",
+        ),
+        (["--tenant", "acme", "--email", "not-an-email", "--role", "admin", "--password", "pw"], "email"),
+    ],
+)
 def test_create_user_refuses_bad_input_with_a_command_error(tenant, args, message):
     factories.LocationFactory(tenant=tenant, code="PAR01", kind="store")
 
@@ -158,8 +200,19 @@ def test_create_user_location_of_another_tenant_is_unknown(tenant, other_tenant)
     factories.LocationFactory(tenant=other_tenant, code="PAR01", kind="store")
 
     with pytest.raises(CommandError, match="PAR01"):
-        run("create_user", "--tenant", "acme", "--email", "a@example.com", "--role", "store_clerk",
-            "--locations", "PAR01", "--password", "pw-12345678")
+        run(
+            "create_user",
+            "--tenant",
+            "acme",
+            "--email",
+            "a@example.com",
+            "--role",
+            "store_clerk",
+            "--locations",
+            "PAR01",
+            "--password",
+            "pw-12345678",
+        )
 
 
 def test_commands_leave_an_audit_trail(tenant):

@@ -1,4 +1,5 @@
 """insert_rows: the rows the ORM would write, with their keys read back in order."""
+
 import pytest
 
 from oms.db import insert_rows

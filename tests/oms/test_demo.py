@@ -6,6 +6,7 @@ published key reaches the demo's webhook receiver, signed: the outbox, the file 
 delivery all work. Ctrl-C stops everything, leaving no process, PID file or PostgreSQL behind. Started again on
 the same folder, the demo answers to the same key and still has the order.
 """
+
 import http.cookiejar
 import json
 import os
@@ -33,9 +34,24 @@ pytestmark = [pytest.mark.demo, pytest.mark.xdist_group("demo")]
 
 BASE_DIR = Path(settings.BASE_DIR)
 # What the test run sets and a new user's shell does not.
-_STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "OMS_DEMO", "OMS_DEMO_DIR", "OMS_PUBLIC_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "HOST", "PORT",
-             "OMS_WEBHOOK_ALLOW_PRIVATE", "OMS_API_THROTTLE", "DJANGO_SETTINGS_MODULE")
+_STEERING = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "OMS_TEST_DB_NAME",
+    "OMS_DEMO",
+    "OMS_DEMO_DIR",
+    "OMS_PUBLIC_URL",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "HOST",
+    "PORT",
+    "OMS_WEBHOOK_ALLOW_PRIVATE",
+    "OMS_API_THROTTLE",
+    "DJANGO_SETTINGS_MODULE",
+)
 FIRST_START = 300.0  # initdb, migrate and the demo data, on a machine busy with the rest of the suite
 CANDIDATE_SKUS = [f"EPI-{number:04d}" for number in range(1, 11)]
 
@@ -54,8 +70,14 @@ class Demo:
         env = {key: value for key, value in os.environ.items() if key not in _STEERING}
         env.update(OMS_DEMO_DIR=str(folder), PORT=str(port), PYTHONWARNINGS="ignore")
         self.log = log.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "oms.demo"], cwd=BASE_DIR, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "oms.demo"],
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         self.url = f"http://127.0.0.1:{port}"
 
     def output(self) -> str:
@@ -66,8 +88,10 @@ class Demo:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"the launcher exited ({self.process.returncode}) while waiting for {what}:\n"
-                                     + self.output()[-6000:])
+                raise AssertionError(
+                    f"the launcher exited ({self.process.returncode}) while waiting for {what}:\n"
+                    + self.output()[-6000:]
+                )
             value = condition()
             if value:
                 return value
@@ -86,9 +110,16 @@ class Demo:
 
     def api(self, method: str, path: str, body=None, key: str = demo.API_KEY) -> tuple[int, dict]:
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {key}", "Content-Type": "application/json",
-            "Idempotency-Key": secrets.token_hex(8)})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": secrets.token_hex(8),
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
@@ -99,8 +130,9 @@ class Demo:
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
         _status, page = self.get("/login/", opener)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"username": email, "password": demo.PASSWORD,
-                                       "csrfmiddlewaretoken": token}).encode()
+        form = urllib.parse.urlencode(
+            {"username": email, "password": demo.PASSWORD, "csrfmiddlewaretoken": token}
+        ).encode()
         with opener.open(urllib.request.Request(self.url + "/login/", data=form), timeout=10) as response:
             assert "/login/" not in response.url, "the demo sign-in failed"
         return opener
@@ -195,9 +227,18 @@ def test_the_demo_runs_the_real_system_and_stops_cleanly_keeping_its_data(tmp_pa
     assert f"{first.url}/" in first.output() and demo.API_KEY in first.output()
 
     # A second launcher on the same folder refuses to start.
-    second = subprocess.run([sys.executable, "-m", "oms.demo"], cwd=BASE_DIR, capture_output=True, text=True,
-                            timeout=60, env={**{k: v for k, v in os.environ.items() if k not in _STEERING},
-                                             "OMS_DEMO_DIR": str(folder), "PORT": str(_free_port())})
+    second = subprocess.run(
+        [sys.executable, "-m", "oms.demo"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in _STEERING},
+            "OMS_DEMO_DIR": str(folder),
+            "PORT": str(_free_port()),
+        },
+    )
     assert second.returncode == 1
     assert "already running" in second.stdout and str(first.process.pid) in second.stdout
 
@@ -205,16 +246,31 @@ def test_the_demo_runs_the_real_system_and_stops_cleanly_keeping_its_data(tmp_pa
     _status, availability = first.api("GET", "/api/v1/availability/?skus=" + ",".join(CANDIDATE_SKUS))
     sku = next(row["sku"] for row in availability["results"] if row["available"] >= 1)
     external_ref = f"DEMO-TEST-{secrets.token_hex(4)}"
-    status, order = first.api("POST", "/api/v1/orders/", {
-        "external_ref": external_ref, "currency": "EUR",
-        "customer": {"email": "jane.doe@example.com", "name": "Jane Doe"},
-        "delivery": {"method": "ship", "address": {"name": "Jane Doe", "line1": "1 rue de Rivoli",
-                                                   "postal_code": "75001", "city": "Paris", "country": "FR"}},
-        "lines": [{"sku": sku, "quantity": 1, "unit_price": "9.90"}]})
+    status, order = first.api(
+        "POST",
+        "/api/v1/orders/",
+        {
+            "external_ref": external_ref,
+            "currency": "EUR",
+            "customer": {"email": "jane.doe@example.com", "name": "Jane Doe"},
+            "delivery": {
+                "method": "ship",
+                "address": {
+                    "name": "Jane Doe",
+                    "line1": "1 rue de Rivoli",
+                    "postal_code": "75001",
+                    "city": "Paris",
+                    "country": "FR",
+                },
+            },
+            "lines": [{"sku": sku, "quantity": 1, "unit_price": "9.90"}],
+        },
+    )
     assert status == 201, order
     opener = first.signed_in()
-    first.wait_until(lambda: _receiver_row(first, opener, external_ref), 180,
-                     "the order.placed delivery on the receiver page")
+    first.wait_until(
+        lambda: _receiver_row(first, opener, external_ref), 180, "the order.placed delivery on the receiver page"
+    )
     server = embedded.start(folder)  # joins the demo's server, as any process of the demo folder does
     try:
         with psycopg.connect(**embedded.connection_kwargs(server)) as connection:

@@ -1,5 +1,6 @@
 """The demo's webhook receiver: it keeps what it is sent with the signature check, refuses on demand so that
 retries show, belongs to a tenant like everything else, and does not exist outside the demo."""
+
 import json
 import time
 
@@ -25,9 +26,15 @@ def post(client, tenant, *, secret=None, body=BODY, signature=None, attempt="1")
     timestamp = int(time.time())
     if signature is None:
         signature = f"t={timestamp},v1={webhooks.sign(secret, timestamp, body)}" if secret else ""
-    return client.post(receiver_path(tenant.slug), body, content_type="application/json",
-                       HTTP_OMS_EVENT="order.placed", HTTP_OMS_EVENT_ID="e1", HTTP_OMS_DELIVERY_ATTEMPT=attempt,
-                       HTTP_OMS_SIGNATURE=signature)
+    return client.post(
+        receiver_path(tenant.slug),
+        body,
+        content_type="application/json",
+        HTTP_OMS_EVENT="order.placed",
+        HTTP_OMS_EVENT_ID="e1",
+        HTTP_OMS_DELIVERY_ATTEMPT=attempt,
+        HTTP_OMS_SIGNATURE=signature,
+    )
 
 
 def test_a_signed_delivery_is_kept_with_its_signature_verified(client, tenant, in_the_demo):
@@ -38,7 +45,12 @@ def test_a_signed_delivery_is_kept_with_its_signature_verified(client, tenant, i
     assert response.status_code == 200
     received = DemoReceivedWebhook.objects.for_tenant(tenant).get()
     assert (received.topic, received.event_id, received.attempt, received.signature_verified, received.answered) == (
-        "order.placed", "e1", 1, True, 200)
+        "order.placed",
+        "e1",
+        1,
+        True,
+        200,
+    )
     assert json.loads(received.body)["data"] == {"order_id": 7}
 
 
@@ -61,8 +73,7 @@ def test_another_subscriptions_secret_does_not_verify(client, tenant, in_the_dem
     assert DemoReceivedWebhook.objects.for_tenant(tenant).get().signature_verified is False
 
 
-def test_the_receiver_refuses_the_next_deliveries_it_was_told_to_then_accepts(client, tenant, in_the_demo,
-                                                                           user_client):
+def test_the_receiver_refuses_the_next_deliveries_it_was_told_to_then_accepts(client, tenant, in_the_demo, user_client):
     staff = user_client(Role.BACK_OFFICE)
     assert staff.post("/demo/webhooks/", {"count": "2"}).status_code == 302
 
@@ -166,4 +177,6 @@ def test_a_real_delivery_fails_while_refused_then_succeeds_on_retry_verified(ten
     assert delivery.status == "succeeded"
     kept = list(DemoReceivedWebhook.objects.for_tenant(tenant).order_by("id"))
     assert [(r.answered, r.attempt, r.signature_verified, r.event_id) for r in kept] == [
-        (503, 1, True, str(event.event_id)), (200, 2, True, str(event.event_id))]
+        (503, 1, True, str(event.event_id)),
+        (200, 2, True, str(event.event_id)),
+    ]

@@ -1,5 +1,6 @@
 """Start-up paths: the embedded default (the demo folder's PostgreSQL, a broker in files) and a production
 configuration."""
+
 import json
 import os
 import secrets
@@ -13,9 +14,23 @@ from oms.demo import embedded
 
 BASE_DIR = Path(settings.BASE_DIR)
 # Variables of the test run that would steer the subprocess away from the configuration under test.
-_STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "OMS_DEMO_DIR", "OMS_DEMO", "DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "SECURE_SSL_REDIRECT",
-             "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "ALLOWED_HOSTS")
+_STEERING = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "OMS_TEST_DB_NAME",
+    "OMS_DEMO_DIR",
+    "OMS_DEMO",
+    "DEBUG",
+    "SECRET_KEY",
+    "DJANGO_SETTINGS_MODULE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "ALLOWED_HOSTS",
+)
 # Settings never connect at import: a command that needs no database runs with this one.
 UNUSED_DATABASE = "postgres://nobody@127.0.0.1:1/unused"
 
@@ -28,16 +43,21 @@ def clean_env(**extra) -> dict:
 
 
 def manage(*args, env, timeout=180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_a_lone_command_starts_the_embedded_postgresql_and_stops_it_when_it_exits(tmp_path):
     env = clean_env(OMS_DEMO_DIR=str(tmp_path))
 
-    result = manage("shell", "-c", "from django.db import connection; connection.ensure_connection(); "
-                    "print(connection.vendor, connection.settings_dict['NAME'], connection.settings_dict['HOST'])",
-                    env=env)
+    result = manage(
+        "shell",
+        "-c",
+        "from django.db import connection; connection.ensure_connection(); "
+        "print(connection.vendor, connection.settings_dict['NAME'], connection.settings_dict['HOST'])",
+        env=env,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == ["postgresql", "oms", str(tmp_path / "pg")]
@@ -72,22 +92,37 @@ def test_without_redis_the_broker_is_files_in_the_demo_folder(tmp_path):
     """No server to run: kombu's file transport, named with a host so that kombu does not warn about it."""
     env = clean_env(OMS_DEMO_DIR=str(tmp_path), DATABASE_URL=UNUSED_DATABASE)
 
-    result = manage("shell", "-c", "from django.conf import settings; from oms.celery import app; "
-                    "app.connection_for_write().info(); print(app.conf.broker_url, app.conf.task_always_eager, "
-                    "settings.CACHES['default']['LOCATION'], 'ok')", env=env)
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; from oms.celery import app; "
+        "app.connection_for_write().info(); print(app.conf.broker_url, app.conf.task_always_eager, "
+        "settings.CACHES['default']['LOCATION'], 'ok')",
+        env=env,
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "filesystem://localhost/", "False", str(tmp_path / "cache"), "ok"]
+        "filesystem://localhost/",
+        "False",
+        str(tmp_path / "cache"),
+        "ok",
+    ]
     assert (tmp_path / "broker" / "messages").is_dir()
     assert "hostname" not in (result.stdout + result.stderr).lower()
 
 
 def test_check_deploy_passes_with_production_settings():
     env = clean_env(
-        DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="oms.example.com",
-        SECURE_SSL_REDIRECT="1", SECURE_HSTS_SECONDS="31536000", SESSION_COOKIE_SECURE="1", CSRF_COOKIE_SECURE="1",
-        DATABASE_URL="postgres://oms@127.0.0.1:5432/oms", REDIS_URL="redis://127.0.0.1:6379/0",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="oms.example.com",
+        SECURE_SSL_REDIRECT="1",
+        SECURE_HSTS_SECONDS="31536000",
+        SESSION_COOKIE_SECURE="1",
+        CSRF_COOKIE_SECURE="1",
+        DATABASE_URL="postgres://oms@127.0.0.1:5432/oms",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)

@@ -1,4 +1,5 @@
 """Probes: /healthz (the process serves) and /readyz (the database and Redis answer)."""
+
 import pytest
 
 

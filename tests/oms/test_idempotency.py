@@ -1,4 +1,5 @@
 """Idempotency-Key on POST, through POST /api/v1/webhooks/ (decorated with @idempotent)."""
+
 import threading
 from datetime import timedelta
 
@@ -33,9 +34,12 @@ def test_same_key_and_body_replays_the_first_answer_and_creates_once(tenant, api
 @pytest.mark.django_db
 def test_the_same_json_with_other_spacing_is_the_same_request(tenant, api):
     first = post(api)
-    second = api.post("/api/v1/webhooks/",
-                      data='{ "events": ["order.placed"],  "url": "https://hooks.example.com/oms" }',
-                      content_type="application/json", HTTP_IDEMPOTENCY_KEY="key-1")
+    second = api.post(
+        "/api/v1/webhooks/",
+        data='{ "events": ["order.placed"],  "url": "https://hooks.example.com/oms" }',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+    )
 
     assert second["Idempotent-Replayed"] == "true"
     assert second.json()["id"] == first.json()["id"]
@@ -197,8 +201,9 @@ def test_purge_deletes_keys_older_than_the_ttl_and_keeps_newer_ones(tenant, sett
     now = timezone.now()
 
     def key(name, age):
-        return IdempotencyKey.objects.create(tenant=tenant, owner="key:x", key=name, method="POST", path="/",
-                                             request_hash="h", created_at=now - age)
+        return IdempotencyKey.objects.create(
+            tenant=tenant, owner="key:x", key=name, method="POST", path="/", request_hash="h", created_at=now - age
+        )
 
     key("old", timedelta(hours=25))
     key("young", timedelta(hours=23))

@@ -3,6 +3,7 @@
 They place oms at the bottom, then inventory, channels, orders and the apps on top, forbid cycles between
 sibling modules, and keep every app away from the others' views, API, admin, forms and tasks.
 """
+
 import subprocess
 import sys
 from pathlib import Path

@@ -1,4 +1,5 @@
 """NUL characters (which PostgreSQL cannot store in text or jsonb) are refused at the edge with a clear 400."""
+
 import json
 
 import pytest
@@ -41,8 +42,9 @@ def test_a_nul_in_an_order_metadata_key_answers_400_and_places_nothing(tenant):
 
     shop = build_shop(tenant)
     api = make_api_client(tenant, channel=shop.channel)
-    response = post_raw(api, "/api/v1/orders/", order_body(shop, metadata={"k\u0000": 1}),
-                        HTTP_IDEMPOTENCY_KEY="nul-order-1")
+    response = post_raw(
+        api, "/api/v1/orders/", order_body(shop, metadata={"k\u0000": 1}), HTTP_IDEMPOTENCY_KEY="nul-order-1"
+    )
 
     body = assert_nul_refused(response, 'metadata["k\\u0000"]')
     assert "key" in body["errors"]['metadata["k\\u0000"]'][0]
@@ -61,8 +63,11 @@ def test_a_nul_in_an_order_line_sku_names_the_line(tenant):
 
 
 def test_a_nul_in_a_location_address_answers_400(api, tenant):
-    response = post_raw(api, "/api/v1/locations/", {
-        "code": "NUL1", "name": "Depot", "kind": "warehouse", "address": {"line1": "1 rue\u0000", "city": "Lyon"}})
+    response = post_raw(
+        api,
+        "/api/v1/locations/",
+        {"code": "NUL1", "name": "Depot", "kind": "warehouse", "address": {"line1": "1 rue\u0000", "city": "Lyon"}},
+    )
 
     assert_nul_refused(response, "address.line1")
     assert not Location.objects.for_tenant(tenant).filter(code="NUL1").exists()
@@ -79,16 +84,20 @@ def test_one_bad_row_of_a_bulk_product_upsert_is_named_and_nothing_is_written(ap
 
 
 def test_every_offending_value_is_listed(api):
-    response = post_raw(api, "/api/v1/products/", {"sku": "X\u0000", "name": "ok",
-                                                   "attributes": {"tags": ["a", "b\u0000"]}})
+    response = post_raw(
+        api, "/api/v1/products/", {"sku": "X\u0000", "name": "ok", "attributes": {"tags": ["a", "b\u0000"]}}
+    )
 
     body = assert_nul_refused(response, "sku")
     assert "attributes.tags[1]" in body["errors"]
 
 
 def test_a_body_without_nul_still_goes_through(api, tenant):
-    response = post_raw(api, "/api/v1/products/", {"sku": "OK-1", "name": "Mug \\u0000 literally",
-                                                   "attributes": {"note": "back\\slash"}})
+    response = post_raw(
+        api,
+        "/api/v1/products/",
+        {"sku": "OK-1", "name": "Mug \\u0000 literally", "attributes": {"note": "back\\slash"}},
+    )
 
     assert response.status_code == 201, response.content
     assert Product.objects.for_tenant(tenant).get(sku="OK-1").name == "Mug \\u0000 literally"
@@ -101,13 +110,16 @@ def test_a_nul_in_a_channel_body_answers_400(api, tenant):
     assert not Channel.objects.for_tenant(tenant).filter(code="NULCH").exists()
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/products/a%00b/",
-    "/api/v1/locations/a%00b/",
-    "/api/v1/channels/a%00b/",
-    "/api/v1/customers/?q=a%00b",
-    "/api/v1/products/?sku=a%00b",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/products/a%00b/",
+        "/api/v1/locations/a%00b/",
+        "/api/v1/channels/a%00b/",
+        "/api/v1/customers/?q=a%00b",
+        "/api/v1/products/?sku=a%00b",
+    ],
+)
 def test_a_nul_in_an_api_address_answers_400_problem(api, path):
     response = api.get(path)
 
@@ -150,8 +162,11 @@ def test_a_body_nested_too_deeply_answers_400_and_places_nothing(tenant, depth):
     shop = build_shop(tenant)
     api = make_api_client(tenant, channel=shop.channel)
     deep = "[" * depth + '"leaf"' + "]" * depth  # written by hand: json.dumps itself recurses per level
-    response = api.post("/api/v1/orders/", data='{"metadata": {"a": ' + deep + "}, " + json.dumps(order_body(shop))[1:],
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/orders/",
+        data='{"metadata": {"a": ' + deep + "}, " + json.dumps(order_body(shop))[1:],
+        content_type="application/json",
+    )
 
     assert response.status_code == 400, response.content[:300]
     assert response["Content-Type"] == PROBLEM
@@ -170,11 +185,14 @@ def test_free_json_nested_a_few_levels_is_accepted(tenant):
     assert response.json()["metadata"] == {"a": _nested(20)}
 
 
-@pytest.mark.parametrize("body, path", [
-    ('{"sku": "S-1", "name": "Mug", "attributes": {"a": "\\ud800"}}', "attributes.a"),
-    ('{"sku": "S-2", "name": "Mug", "attributes": {"\\udfff": "x"}}', 'attributes["\\udfff"]'),
-    ('{"sku": "S-3", "name": "x\\udfffy"}', "name"),
-])
+@pytest.mark.parametrize(
+    "body, path",
+    [
+        ('{"sku": "S-1", "name": "Mug", "attributes": {"a": "\\ud800"}}', "attributes.a"),
+        ('{"sku": "S-2", "name": "Mug", "attributes": {"\\udfff": "x"}}', 'attributes["\\udfff"]'),
+        ('{"sku": "S-3", "name": "x\\udfffy"}', "name"),
+    ],
+)
 def test_an_unpaired_surrogate_answers_400_naming_its_path(api, tenant, body, path):
     response = api.post("/api/v1/products/", data=body, content_type="application/json")
 
@@ -185,11 +203,12 @@ def test_an_unpaired_surrogate_answers_400_naming_its_path(api, tenant, body, pa
 
 
 def test_a_paired_surrogate_is_a_character_like_any_other(api, tenant):
-    response = api.post("/api/v1/products/", data='{"sku": "S-4", "name": "Mug \\ud83d\\ude00"}',
-                        content_type="application/json")
+    response = api.post(
+        "/api/v1/products/", data='{"sku": "S-4", "name": "Mug \\ud83d\\ude00"}', content_type="application/json"
+    )
 
     assert response.status_code == 201, response.content
-    assert Product.objects.for_tenant(tenant).get(sku="S-4").name == "Mug \U0001F600"
+    assert Product.objects.for_tenant(tenant).get(sku="S-4").name == "Mug \U0001f600"
 
 
 def test_an_unpaired_surrogate_with_an_idempotency_key_is_a_400_not_a_stored_answer_failure(tenant):
@@ -199,8 +218,9 @@ def test_an_unpaired_surrogate_with_an_idempotency_key_is_a_400_not_a_stored_ans
     api = make_api_client(tenant, channel=shop.channel)
     body = json.dumps(order_body(shop))[:-1] + ', "payment_status": "\\ud800"}'
 
-    response = api.post("/api/v1/orders/", data=body, content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY="surrogate-1")
+    response = api.post(
+        "/api/v1/orders/", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="surrogate-1"
+    )
 
     assert response.status_code == 400 and "payment_status" in response.json()["errors"]
     assert not Order.objects.for_tenant(tenant).exists()

@@ -1,4 +1,5 @@
 """The OpenAPI 3 schema and the interactive docs, which work offline."""
+
 import os
 import re
 import subprocess
@@ -98,7 +99,10 @@ def test_the_docs_authorize_with_the_bearer_scheme():
     schema = _schema()
 
     assert schema["components"]["securitySchemes"]["ApiKey"] == {
-        **schema["components"]["securitySchemes"]["ApiKey"], "type": "http", "scheme": "bearer"}
+        **schema["components"]["securitySchemes"]["ApiKey"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     assert {"ApiKey": []} in schema["paths"]["/api/v1/orders/"]["post"]["security"]
     html = APIClient().get("/api/v1/docs/").content.decode()
     assert "persistAuthorization" in html
@@ -107,6 +111,9 @@ def test_the_docs_authorize_with_the_bearer_scheme():
 def test_component_descriptions_speak_of_the_api_not_of_its_implementation():
     schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
 
-    leaking = {name: component["description"] for name, component in schema["components"]["schemas"].items()
-               if re.search(r"serializer|deep-cop|prototype", component.get("description", ""), re.IGNORECASE)}
+    leaking = {
+        name: component["description"]
+        for name, component in schema["components"]["schemas"].items()
+        if re.search(r"serializer|deep-cop|prototype", component.get("description", ""), re.IGNORECASE)
+    }
     assert leaking == {}

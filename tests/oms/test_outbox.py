@@ -1,4 +1,5 @@
 """The transactional outbox: emit inside the transaction, publish after commit, process once, sweep the rest."""
+
 import time
 from datetime import timedelta
 
@@ -132,8 +133,9 @@ def test_sweep_resends_only_events_left_unprocessed_long_enough(tenant, settings
     stuck = emit_committed(tenant, "order.placed")
     recent = emit_committed(tenant, "order.placed")
     # Handed over at commit 31 s ago and still not processed: the message was lost (or the process died first).
-    OutboxEvent.all_tenants.filter(id=stuck.id).update(created_at=now - timedelta(seconds=31),
-                                                       published_at=now - timedelta(seconds=31))
+    OutboxEvent.all_tenants.filter(id=stuck.id).update(
+        created_at=now - timedelta(seconds=31), published_at=now - timedelta(seconds=31)
+    )
     OutboxEvent.all_tenants.filter(id=recent.id).update(created_at=now - timedelta(seconds=5))
     recent_handed_over = OutboxEvent.all_tenants.get(id=recent.id).published_at
 

@@ -1,5 +1,6 @@
 """Platform pages through the Django test client: sign-in, home, navigation, tenant switcher, language,
 audit trail, API keys, webhooks, error pages, and who may open what."""
+
 import re
 
 import pytest
@@ -38,6 +39,7 @@ def nav_links(html: str) -> set[str]:
 
 # --- sign-in and sign-out ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_login_page_asks_for_email_and_password(client):
     response = client.get("/login/")
@@ -75,8 +77,7 @@ def test_sign_in_follows_a_safe_next_only(client, tenant):
     response = client.post("/login/?next=/audit/", {"username": "dora@acme.test", "password": PASSWORD})
     assert response.url == "/audit/"
     client.logout()
-    response = client.post("/login/?next=https://evil.example/", {"username": "dora@acme.test",
-                                                                  "password": PASSWORD})
+    response = client.post("/login/?next=https://evil.example/", {"username": "dora@acme.test", "password": PASSWORD})
     assert response.url == "/"
 
 
@@ -119,6 +120,7 @@ def test_signed_in_user_visiting_login_goes_home(client, tenant):
 
 # --- home and navigation -------------------------------------------------------------------------------
 
+
 def test_home_shows_the_tiles_that_apps_register(user_client):
     def tile(request):
         return {"title": "Orders to ship", "value": 42, "url": "/orders/"}
@@ -132,8 +134,11 @@ def test_home_shows_the_tiles_that_apps_register(user_client):
         html = user_client(Role.MANAGER).get("/").content.decode()
     finally:
         _HOME_TILES[:] = [entry for entry in _HOME_TILES if entry[1] not in (tile, hidden)]
-    assert re.search(r'class="tile"[^>]*href="/orders/"><span class="tile-value">42</span>'
-                     r'<span class="tile-title">Orders to ship</span>', html)
+    assert re.search(
+        r'class="tile"[^>]*href="/orders/"><span class="tile-value">42</span>'
+        r'<span class="tile-title">Orders to ship</span>',
+        html,
+    )
 
 
 def test_home_tiles_for_administrators_count_this_tenants_active_keys(user_client, tenant, other_tenant):
@@ -187,6 +192,7 @@ def test_anonymous_pages_show_no_navigation(client):
 
 # --- who may open which page ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("url_name", sorted(PAGES))
 def test_anonymous_visitors_are_sent_to_sign_in(client, url_name):
@@ -218,6 +224,7 @@ def test_posts_are_refused_to_roles_without_access(user_client, tenant, url_name
 
 
 # --- tenant switcher -----------------------------------------------------------------------------------
+
 
 def test_user_with_several_memberships_switches_tenant(client, tenant, other_tenant):
     user = member(tenant, Role.ADMIN)
@@ -269,6 +276,7 @@ def test_single_membership_shows_the_tenant_name_without_a_switcher(user_client)
 
 # --- language ------------------------------------------------------------------------------------------
 
+
 def test_switching_to_french_renders_pages_in_french(user_client):
     client = user_client(Role.ADMIN)
     response = client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
@@ -282,6 +290,7 @@ def test_switching_to_french_renders_pages_in_french(user_client):
 
 
 # --- audit trail ---------------------------------------------------------------------------------------
+
 
 def test_audit_trail_lists_this_tenants_entries_only(user_client, tenant, other_tenant):
     factories.AuditEntryFactory(tenant=tenant, action="order.cancelled", object_repr="O-000001")
@@ -329,6 +338,7 @@ def test_audit_trail_records_changes_made_on_the_pages(user_client, tenant):
 
 
 # --- API keys ------------------------------------------------------------------------------------------
+
 
 def test_admin_creates_a_key_and_sees_the_secret_once(user_client, tenant):
     client = user_client(Role.ADMIN)
@@ -389,13 +399,15 @@ def test_revoking_another_tenants_key_does_nothing(user_client, tenant, other_te
 
 # --- webhooks ------------------------------------------------------------------------------------------
 
+
 def _delivery(tenant, url, status=WebhookDelivery.Status.FAILED):
     subscription = factories.WebhookSubscriptionFactory(tenant=tenant, url=url)
     from oms.models import OutboxEvent
 
     event = OutboxEvent.objects.create(tenant=tenant, topic="order.placed", payload={})
-    return WebhookDelivery.objects.create(tenant=tenant, subscription=subscription, event=event, status=status,
-                                          attempts=3, last_status_code=502)
+    return WebhookDelivery.objects.create(
+        tenant=tenant, subscription=subscription, event=event, status=status, attempts=3, last_status_code=502
+    )
 
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.BACK_OFFICE])
@@ -410,8 +422,11 @@ def test_staff_see_this_tenants_subscriptions_and_deliveries(user_client, tenant
 def test_failed_deliveries_show_on_the_staff_home(user_client, tenant):
     _delivery(tenant, "https://shop.example/hooks")
     html = user_client(Role.BACK_OFFICE).get("/").content.decode()
-    assert re.search(r'tile-danger"[^>]*><span class="tile-value">1</span>'
-                     r'<span class="tile-title">Failed webhook deliveries</span>', html)
+    assert re.search(
+        r'tile-danger"[^>]*><span class="tile-value">1</span>'
+        r'<span class="tile-title">Failed webhook deliveries</span>',
+        html,
+    )
 
 
 def test_admin_deletes_a_subscription(user_client, tenant):
@@ -432,12 +447,13 @@ def test_admin_cannot_delete_another_tenants_subscription(user_client, other_ten
 def test_back_office_cannot_delete_subscriptions(user_client, tenant):
     subscription = factories.WebhookSubscriptionFactory(tenant=tenant)
     client = user_client(Role.BACK_OFFICE)
-    assert "name=\"delete\"" not in client.get("/settings/webhooks/").content.decode()
+    assert 'name="delete"' not in client.get("/settings/webhooks/").content.decode()
     assert client.post("/settings/webhooks/", {"delete": subscription.id}).status_code == 403
     assert WebhookSubscription.objects.for_tenant(tenant).exists()
 
 
 # --- error pages ---------------------------------------------------------------------------------------
+
 
 def test_not_found_page_uses_the_layout(user_client):
     response = user_client(Role.VIEWER).get("/no-such-page/")

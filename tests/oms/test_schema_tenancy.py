@@ -3,6 +3,7 @@ every table of the project's models holds one tenant's rows under a non-null `te
 constraint and every index of such a table leads with `tenant_id`. The exceptions are listed below, each with
 its reason; anything else added to the schema must follow the rule.
 """
+
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -51,8 +52,11 @@ WHERE table_schema = current_schema() AND column_name = 'tenant_id' AND table_na
 
 def _project_tables() -> dict[str, object]:
     """{table: model} for every model of the project's apps, the tables Django makes for many-to-many included."""
-    return {model._meta.db_table: model for model in apps.get_models(include_auto_created=True)
-            if model._meta.app_label in PROJECT_APPS and model._meta.managed and not model._meta.proxy}
+    return {
+        model._meta.db_table: model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in PROJECT_APPS and model._meta.managed and not model._meta.proxy
+    }
 
 
 def _tenant_owned_tables() -> list[str]:
@@ -104,8 +108,10 @@ def test_every_unique_constraint_and_index_of_a_tenants_table_leads_with_the_ten
 
 def test_every_exception_names_an_index_that_exists():
     """An exception left behind when its index goes would silently allow the next one on those columns."""
-    present = {(table, tuple(columns)) for table, _index, _primary, _unique, columns in _indexes(
-        {table for table, _columns in NOT_TENANT_LED})}
+    present = {
+        (table, tuple(columns))
+        for table, _index, _primary, _unique, columns in _indexes({table for table, _columns in NOT_TENANT_LED})
+    }
 
     assert set(NOT_TENANT_LED) - present == set()
     assert set(NOT_TENANT_OWNED) <= set(_project_tables())
@@ -117,4 +123,6 @@ def test_a_unique_constraint_or_an_index_without_the_tenant_is_caught():
         cursor.execute("CREATE INDEX schema_test_updated ON orders_order (updated_at)")
 
     assert _offending_indexes(["inventory_product", "orders_order"]) == [
-        "inventory_product.schema_test_unique_sku (unique on sku)", "orders_order.schema_test_updated (on updated_at)"]
+        "inventory_product.schema_test_unique_sku (unique on sku)",
+        "orders_order.schema_test_updated (on updated_at)",
+    ]

@@ -1,4 +1,5 @@
 """The caller's scope: each visibility rule once, failing closed."""
+
 import pytest
 
 from oms.actors import Actor
@@ -14,15 +15,17 @@ pytestmark = pytest.mark.django_db
 
 
 def _key_scope(tenant, channel=None):
-    issued = create_api_key(tenant=tenant, label=f"k-{factories.next_id()}", channel=channel,
-                            actor=Actor.system("tests"))
+    issued = create_api_key(
+        tenant=tenant, label=f"k-{factories.next_id()}", channel=channel, actor=Actor.system("tests")
+    )
     return Scope(tenant=tenant, actor=Actor.for_api_key(issued.api_key), api_key=issued.api_key)
 
 
 def _clerk_scope(tenant, stores):
     user = factories.UserFactory()
-    membership, _ = set_membership(tenant=tenant, user=user, role=Role.STORE_CLERK, locations=stores,
-                                   actor=Actor.system("tests"))
+    membership, _ = set_membership(
+        tenant=tenant, user=user, role=Role.STORE_CLERK, locations=stores, actor=Actor.system("tests")
+    )
     return Scope(tenant=tenant, actor=Actor.for_user(user), role=Role.STORE_CLERK, membership=membership)
 
 
@@ -43,8 +46,10 @@ def test_a_scope_sees_its_own_tenant_only(tenant, other_tenant):
 
 
 def test_a_channel_key_sees_its_channel_and_cannot_name_another(tenant):
-    shop, store = factories.ChannelFactory(tenant=tenant, code="SHOP"), factories.ChannelFactory(tenant=tenant,
-                                                                                                code="STORE")
+    shop, store = (
+        factories.ChannelFactory(tenant=tenant, code="SHOP"),
+        factories.ChannelFactory(tenant=tenant, code="STORE"),
+    )
     factories.OrderFactory(tenant=tenant, channel=store)
     own = factories.OrderFactory(tenant=tenant, channel=shop)
     scope = _key_scope(tenant, channel=shop)

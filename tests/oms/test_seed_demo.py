@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: the demo tenant, one user per role, the apps' demo data, the subscription to the demo's
 webhook receiver and the demo's fixed web shop API key."""
+
 import sys
 import types
 from io import StringIO
@@ -37,9 +38,13 @@ def test_seed_demo_creates_the_tenant_and_one_user_per_role(client, platform_onl
     tenant = Tenant.objects.get(slug="demo")
     assert (tenant.name, tenant.default_currency, tenant.timezone) == ("Maison Demo", "EUR", "Europe/Paris")
     roles = dict(Membership.objects.for_tenant(tenant).values_list("user__email", "role"))
-    assert roles == {"admin@demo.test": Role.ADMIN, "backoffice@demo.test": Role.BACK_OFFICE,
-                     "clerk@demo.test": Role.STORE_CLERK, "manager@demo.test": Role.MANAGER,
-                     "viewer@demo.test": Role.VIEWER}
+    assert roles == {
+        "admin@demo.test": Role.ADMIN,
+        "backoffice@demo.test": Role.BACK_OFFICE,
+        "clerk@demo.test": Role.STORE_CLERK,
+        "manager@demo.test": Role.MANAGER,
+        "viewer@demo.test": Role.VIEWER,
+    }
     for email in roles:
         assert client.login(username=email, password="demo-password-2026"), email
         assert client.get("/").status_code == 200
@@ -97,7 +102,10 @@ def test_the_demo_subscribes_to_its_receiver_at_the_public_url_and_follows_it(se
     tenant = Tenant.objects.get(slug="demo")
     subscription = WebhookSubscription.objects.for_tenant(tenant).get()
     assert (subscription.url, subscription.events, subscription.active) == (
-        "http://127.0.0.1:8123/demo/webhooks/demo/receive/", ["*"], True)
+        "http://127.0.0.1:8123/demo/webhooks/demo/receive/",
+        ["*"],
+        True,
+    )
     secret = subscription.secret
 
     settings.OMS_PUBLIC_URL = "http://127.0.0.1:9000"

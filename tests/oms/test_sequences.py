@@ -1,4 +1,5 @@
 """Per-tenant numbers: gap-free ones (invoices) and unique, non-blocking ones (orders)."""
+
 import threading
 
 import pytest

@@ -106,12 +106,18 @@ def test_a_model_without_its_own_tenant_index_has_a_composite_index_led_by_the_t
 
     from oms.tenancy import TenantModel
 
-    unindexed = [model for model in apps.get_models()
-                 if issubclass(model, TenantModel) and not model._meta.get_field("tenant").db_index]
+    unindexed = [
+        model
+        for model in apps.get_models()
+        if issubclass(model, TenantModel) and not model._meta.get_field("tenant").db_index
+    ]
     assert {model.__name__ for model in unindexed} >= {"Order", "OrderLine", "Reservation", "OutboxEvent"}
     for model in unindexed:
         meta = model._meta
         leads = [list(index.fields)[0] for index in meta.indexes if index.fields and index.condition is None]
-        leads += [list(c.fields)[0] for c in meta.constraints
-                  if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None]
+        leads += [
+            list(c.fields)[0]
+            for c in meta.constraints
+            if isinstance(c, models.UniqueConstraint) and c.fields and c.condition is None
+        ]
         assert "tenant" in leads, f"{model.__name__}: no index or unique constraint led by the tenant"

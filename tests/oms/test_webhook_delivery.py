@@ -1,4 +1,5 @@
 """Signed webhook deliveries to a real local HTTP receiver: retries with backoff, refusals, no redirects."""
+
 import json
 import time
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """GET/POST /api/v1/webhooks/, GET/DELETE /api/v1/webhooks/{id}/, GET /api/v1/webhooks/{id}/deliveries/."""
+
 import socket
 
 import pytest
@@ -28,8 +29,9 @@ def test_create_returns_the_secret_once(tenant, api):
 
 
 def test_create_ignores_fields_the_client_may_not_set(tenant, other_tenant, api):
-    response = api.post("/api/v1/webhooks/", {**HOOK, "id": 999, "secret": "mine", "tenant": other_tenant.id},
-                        format="json")
+    response = api.post(
+        "/api/v1/webhooks/", {**HOOK, "id": 999, "secret": "mine", "tenant": other_tenant.id}, format="json"
+    )
 
     created = WebhookSubscription.objects.for_tenant(tenant).get()
     assert response.json()["id"] == created.id != 999
@@ -37,17 +39,20 @@ def test_create_ignores_fields_the_client_may_not_set(tenant, other_tenant, api)
     assert not WebhookSubscription.objects.for_tenant(other_tenant).exists()
 
 
-@pytest.mark.parametrize("url", [
-    "ftp://hooks.example.com/oms",
-    "/relative/path",
-    "hooks.example.com/oms",
-    "https://user:password@hooks.example.com/oms",
-    "https://token@hooks.example.com/oms",
-    "https://hooks.example.com:99999/oms",
-    "https://hooks.example.com/o ms",
-    "javascript:alert(1)",
-    "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://hooks.example.com/oms",
+        "/relative/path",
+        "hooks.example.com/oms",
+        "https://user:password@hooks.example.com/oms",
+        "https://token@hooks.example.com/oms",
+        "https://hooks.example.com:99999/oms",
+        "https://hooks.example.com/o ms",
+        "javascript:alert(1)",
+        "",
+    ],
+)
 def test_create_refuses_a_bad_url_naming_the_field(api, url):
     response = api.post("/api/v1/webhooks/", {**HOOK, "url": url}, format="json")
 
@@ -148,9 +153,11 @@ def test_another_tenants_subscription_is_not_found(tenant, other_tenant, api, ot
     theirs = subscribe(other_tenant)
     subscribe(tenant)
 
-    for response in (api.get(f"/api/v1/webhooks/{theirs.id}/"),
-                     api.delete(f"/api/v1/webhooks/{theirs.id}/"),
-                     api.get(f"/api/v1/webhooks/{theirs.id}/deliveries/")):
+    for response in (
+        api.get(f"/api/v1/webhooks/{theirs.id}/"),
+        api.delete(f"/api/v1/webhooks/{theirs.id}/"),
+        api.get(f"/api/v1/webhooks/{theirs.id}/deliveries/"),
+    ):
         assert response.status_code == 404
         assert response["Content-Type"] == "application/problem+json"
     assert WebhookSubscription.objects.for_tenant(other_tenant).filter(id=theirs.id).exists()

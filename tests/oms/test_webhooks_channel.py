@@ -1,4 +1,5 @@
 """Channel-bound API keys act for their channel on webhooks; PATCH /api/v1/webhooks/{id}/."""
+
 import pytest
 
 from oms import outbox
@@ -44,10 +45,12 @@ def test_a_channel_key_sees_and_changes_only_its_channels_subscriptions(tenant, 
 
     assert [row["id"] for row in web_api.get("/api/v1/webhooks/").json()["results"]] == [mine]
     for theirs in (unbound, other_channel):
-        for response in (web_api.get(f"/api/v1/webhooks/{theirs}/"),
-                         web_api.patch(f"/api/v1/webhooks/{theirs}/", {"active": False}, format="json"),
-                         web_api.delete(f"/api/v1/webhooks/{theirs}/"),
-                         web_api.get(f"/api/v1/webhooks/{theirs}/deliveries/")):
+        for response in (
+            web_api.get(f"/api/v1/webhooks/{theirs}/"),
+            web_api.patch(f"/api/v1/webhooks/{theirs}/", {"active": False}, format="json"),
+            web_api.delete(f"/api/v1/webhooks/{theirs}/"),
+            web_api.get(f"/api/v1/webhooks/{theirs}/deliveries/"),
+        ):
             assert response.status_code == 404
             assert response["Content-Type"] == "application/problem+json"
     untouched = WebhookSubscription.objects.for_tenant(tenant).filter(id__in=[unbound, other_channel], active=True)
@@ -73,8 +76,11 @@ def test_a_channel_bound_subscription_gets_only_its_channels_events(tenant, web,
         outbox.process_event(event.id)
 
     def delivered(subscription):
-        return set(WebhookDelivery.objects.for_tenant(tenant).filter(subscription=subscription)
-                   .values_list("event_id", flat=True))
+        return set(
+            WebhookDelivery.objects.for_tenant(tenant)
+            .filter(subscription=subscription)
+            .values_list("event_id", flat=True)
+        )
 
     assert delivered(bound) == {events["web"].id}
     assert delivered(everything) == {event.id for event in events.values()}
@@ -93,8 +99,9 @@ def test_an_order_placed_through_a_channel_reaches_that_channels_subscription_on
     for event_id in OutboxEvent.objects.for_tenant(tenant).values_list("id", flat=True):
         outbox.process_event(event_id)
 
-    topics = set(WebhookDelivery.objects.for_tenant(tenant).filter(subscription_id=mine)
-                 .values_list("event__topic", flat=True))
+    topics = set(
+        WebhookDelivery.objects.for_tenant(tenant).filter(subscription_id=mine).values_list("event__topic", flat=True)
+    )
     assert "order.placed" in topics
     assert not WebhookDelivery.objects.for_tenant(tenant).filter(subscription_id=theirs).exists()
 
@@ -102,14 +109,26 @@ def test_an_order_placed_through_a_channel_reaches_that_channels_subscription_on
 def test_patch_pauses_and_changes_a_subscription_and_audits_it(tenant, api):
     subscription = subscribe(tenant, events=["order.placed"])
 
-    response = api.patch(f"/api/v1/webhooks/{subscription.id}/", {
-        "active": False, "events": ["order.cancelled", "order.placed"], "url": "https://erp.example.com/in",
-        "description": "ERP", "secret": "mine"}, format="json")
+    response = api.patch(
+        f"/api/v1/webhooks/{subscription.id}/",
+        {
+            "active": False,
+            "events": ["order.cancelled", "order.placed"],
+            "url": "https://erp.example.com/in",
+            "description": "ERP",
+            "secret": "mine",
+        },
+        format="json",
+    )
 
     assert response.status_code == 200
     body = response.json()
     assert (body["active"], body["events"], body["url"], body["description"]) == (
-        False, ["order.cancelled", "order.placed"], "https://erp.example.com/in", "ERP")
+        False,
+        ["order.cancelled", "order.placed"],
+        "https://erp.example.com/in",
+        "ERP",
+    )
     assert "secret" not in body
     stored = WebhookSubscription.objects.for_tenant(tenant).get(id=subscription.id)
     assert (stored.active, stored.url, stored.secret) == (False, "https://erp.example.com/in", subscription.secret)
@@ -117,14 +136,17 @@ def test_patch_pauses_and_changes_a_subscription_and_audits_it(tenant, api):
     assert entry.changes["active"] is False and entry.changes["url"] == "https://erp.example.com/in"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"url": "ftp://hooks.example.com/x"}, "url"),
-    ({"url": "https://user:pw@hooks.example.com/x"}, "url"),
-    ({"events": ["order.teleported"]}, "events"),
-    ({"events": []}, "events"),
-    ({"active": "perhaps"}, "active"),
-    ({}, "non_field_errors"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"url": "ftp://hooks.example.com/x"}, "url"),
+        ({"url": "https://user:pw@hooks.example.com/x"}, "url"),
+        ({"events": ["order.teleported"]}, "events"),
+        ({"events": []}, "events"),
+        ({"active": "perhaps"}, "active"),
+        ({}, "non_field_errors"),
+    ],
+)
 def test_patch_validates_as_on_creation(tenant, api, change, field):
     subscription = subscribe(tenant, events=["order.placed"])
 
@@ -149,8 +171,7 @@ def test_patch_needs_the_admin_role(tenant, user_client):
     subscription = subscribe(tenant)
     client = user_client("back_office")
 
-    response = client.patch(f"/api/v1/webhooks/{subscription.id}/", {"active": False},
-                            content_type="application/json")
+    response = client.patch(f"/api/v1/webhooks/{subscription.id}/", {"active": False}, content_type="application/json")
 
     assert response.status_code == 403
     assert WebhookSubscription.objects.for_tenant(tenant).get(id=subscription.id).active is True

@@ -1,4 +1,5 @@
 """A real Celery worker process, Redis broker and test database: events become signed webhook POSTs."""
+
 import os
 import subprocess
 import sys
@@ -53,9 +54,27 @@ class Worker:
         }
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "oms", "worker", "-Q", ",".join(QUEUES), "--pool=solo",
-             "--concurrency=1", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-            cwd=BASE_DIR, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "oms",
+                "worker",
+                "-Q",
+                ",".join(QUEUES),
+                "--pool=solo",
+                "--concurrency=1",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=INFO",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def output(self) -> str:
         self.log.flush()
@@ -104,8 +123,11 @@ def wait_until(condition, worker, timeout=30.0, what="the condition"):
 
 
 def delivered(subscription):
-    return WebhookDelivery.objects.for_tenant(subscription.tenant).filter(
-        subscription=subscription, status=WebhookDelivery.Status.SUCCEEDED).first()
+    return (
+        WebhookDelivery.objects.for_tenant(subscription.tenant)
+        .filter(subscription=subscription, status=WebhookDelivery.Status.SUCCEEDED)
+        .first()
+    )
 
 
 def test_a_committed_event_reaches_the_receiver_signed(worker, tenant, receiver):

@@ -1,4 +1,5 @@
 """Fixtures for order tests: a web channel sourcing from two warehouses and a pickup store."""
+
 import pytest
 
 from tests.conftest import make_api_client

@@ -1,4 +1,5 @@
 """What an order is worth once lines were cancelled (orders.amounts)."""
+
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -7,14 +8,24 @@ from orders.amounts import line_current_total, order_current_total
 
 def line(quantity, unit_price, discount="0", tax="0", cancelled=0):
     total = Decimal(unit_price) * quantity - Decimal(discount) + Decimal(tax)
-    return SimpleNamespace(quantity=quantity, unit_price=Decimal(unit_price), discount=Decimal(discount),
-                           tax=Decimal(tax), total=total.quantize(Decimal("0.01")), quantity_cancelled=cancelled)
+    return SimpleNamespace(
+        quantity=quantity,
+        unit_price=Decimal(unit_price),
+        discount=Decimal(discount),
+        tax=Decimal(tax),
+        total=total.quantize(Decimal("0.01")),
+        quantity_cancelled=cancelled,
+    )
 
 
 def order(lines, promotions="10.00"):
     # 50.00 of goods - 3.00 line discount - 10.00 promotion + 9.40 line tax + 4.90 shipping + 0.98 its tax
-    return SimpleNamespace(total=Decimal("52.28"), promotions=[{"code": "TEN", "amount": promotions}],
-                           shipping_total=Decimal("4.90"), shipping_tax=Decimal("0.98"))
+    return SimpleNamespace(
+        total=Decimal("52.28"),
+        promotions=[{"code": "TEN", "amount": promotions}],
+        shipping_total=Decimal("4.90"),
+        shipping_tax=Decimal("0.98"),
+    )
 
 
 def test_nothing_cancelled_is_the_total_charged():

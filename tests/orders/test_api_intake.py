@@ -1,4 +1,5 @@
 """POST /api/v1/orders/: intake, validation, reservation, idempotency, duplicates."""
+
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -31,7 +32,8 @@ def test_placing_an_order_answers_201_with_number_totals_and_allocations(api, te
     assert body["delivery"]["method"] == "ship" and body["delivery"]["address"]["city"] == "Paris"
     assert [line["quantity_allocated"] for line in body["lines"]] == [2, 1]
     assert body["lines"][0]["allocations"] == [
-        {"id": body["lines"][0]["allocations"][0]["id"], "location": shop.wh1.code, "quantity": 2, "status": "active"}]
+        {"id": body["lines"][0]["allocations"][0]["id"], "location": shop.wh1.code, "quantity": 2, "status": "active"}
+    ]
     assert body["timeline"][0]["kind"] == "placed"
     assert response["ETag"] == '"1"'
     assert level(tenant, shop.a, shop.wh1).reserved == 2
@@ -74,8 +76,13 @@ def test_a_line_no_single_location_can_serve_is_split_in_pool_priority(api, tena
 
 
 def test_short_stock_answers_409_listing_the_short_lines_and_reserves_nothing(api, tenant, shop):
-    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"},
-                                   {"sku": shop.b.sku, "quantity": 50, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        lines=[
+            {"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"},
+            {"sku": shop.b.sku, "quantity": 50, "unit_price": "1.00"},
+        ],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -89,8 +96,11 @@ def test_short_stock_answers_409_listing_the_short_lines_and_reserves_nothing(ap
 
 
 def test_a_pickup_order_reserves_at_the_chosen_store_only(api, tenant, shop):
-    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                      lines=[{"sku": shop.a.sku, "quantity": 3, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 3, "unit_price": "1.00"}],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -101,8 +111,11 @@ def test_a_pickup_order_reserves_at_the_chosen_store_only(api, tenant, shop):
 
 
 def test_a_pickup_order_beyond_the_store_stock_is_refused_even_if_warehouses_have_it(api, shop):
-    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                      lines=[{"sku": shop.a.sku, "quantity": 4, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 4, "unit_price": "1.00"}],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -114,8 +127,9 @@ def test_a_second_order_with_the_same_external_ref_answers_409_with_the_existing
     first = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json").json()
 
     response = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json")
-    with_key = api.post("/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json",
-                        HTTP_IDEMPOTENCY_KEY="another-key")
+    with_key = api.post(
+        "/api/v1/orders/", order_body(shop, external_ref="WEB-1"), format="json", HTTP_IDEMPOTENCY_KEY="another-key"
+    )
 
     assert response.status_code == with_key.status_code == 409
     assert response.json()["order_id"] == with_key.json()["order_id"] == first["id"]
@@ -193,8 +207,11 @@ def test_a_returning_customer_is_matched_by_email_whatever_the_case(api, tenant,
 
 
 def test_promotions_and_shipping_are_carried_into_the_totals(api, shop):
-    body = order_body(shop, promotions=[{"code": "WELCOME", "description": "-10%", "amount": "4.55"}],
-                      shipping={"amount": "4.90", "tax": "0.82"})
+    body = order_body(
+        shop,
+        promotions=[{"code": "WELCOME", "description": "-10%", "amount": "4.55"}],
+        shipping={"amount": "4.90", "tax": "0.82"},
+    )
 
     order = api.post("/api/v1/orders/", body, format="json").json()
 
@@ -212,52 +229,69 @@ def _post_invalid(api, body):
     return response.json()["errors"]
 
 
-@pytest.mark.parametrize("change, field", [
-    (lambda s, b: b["lines"][1].update(sku="NOPE"), "lines[1].sku"),
-    (lambda s, b: b["lines"][0].update(quantity=0), "lines[0].quantity"),
-    (lambda s, b: b["lines"][0].update(quantity=-3), "lines[0].quantity"),
-    (lambda s, b: b["lines"][0].update(quantity="two"), "lines[0].quantity"),
-    (lambda s, b: b["lines"][0].update(unit_price="-1.00"), "lines[0].unit_price"),
-    (lambda s, b: b["lines"][0].update(unit_price="1.001"), "lines[0].unit_price"),
-    (lambda s, b: b["lines"][1].update(discount="99.00"), "lines[1].discount"),
-    (lambda s, b: b["lines"][0].pop("sku"), "lines[0].sku"),
-    (lambda s, b: b.update(lines=[]), "lines"),
-    (lambda s, b: b.update(currency="USD"), "currency"),
-    (lambda s, b: b.update(currency="euro"), "currency"),
-    (lambda s, b: b.pop("external_ref"), "external_ref"),
-    (lambda s, b: b.pop("channel"), "channel"),
-    (lambda s, b: b["customer"].update(email="not-an-email"), "customer.email"),
-    (lambda s, b: b.pop("customer"), "customer.email"),
-    (lambda s, b: b["delivery"].pop("address"), "delivery.address"),
-    (lambda s, b: b["delivery"]["address"].update(country="France"), "delivery.address.country"),
-    (lambda s, b: b["delivery"].update(method="drone"), "delivery.method"),
-    (lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": s.wh1.code}),
-     "delivery.pickup_location"),
-    (lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": "NOWHERE"}), "delivery.pickup_location"),
-    (lambda s, b: b.update(delivery={"method": "pickup"}), "delivery.pickup_location"),
-    (lambda s, b: b.update(delivery={"method": "in_store"}), "delivery.method"),
-    (lambda s, b: b.update(promotions=[{"code": "BIG", "amount": "1000.00"}]), "promotions"),
-    (lambda s, b: b.update(status="fulfilled"), "status"),
-    (lambda s, b: b.update(total="0.01"), "total"),
-    (lambda s, b: b.update(id=99), "id"),
-    (lambda s, b: b["lines"][0].update(status="shipped"), "lines[0].status"),
-    (lambda s, b: b.update(payment_status="stolen"), "payment_status"),
-    (lambda s, b: b.update(promised_delivery={"earliest": "2026-12-05", "latest": "2026-12-01"}),
-     "promised_delivery"),
-    (lambda s, b: b.update(placed_at=(timezone.now() + timedelta(days=1)).isoformat()), "placed_at"),
-    (lambda s, b: b.update(placed_at="yesterday"), "placed_at"),
-    (lambda s, b: b.update(placed_at="2026-01-15T10:00:00"), "placed_at"),  # no offset: which 10 o'clock?
-    (lambda s, b: b["lines"][0].update(quantity=100000, unit_price="9999999999.99"), "lines[0]"),
-    (lambda s, b: b.update(lines=[{"sku": s.a.sku, "quantity": 99999, "unit_price": "9000000.00"},
-                                  {"sku": s.b.sku, "quantity": 99999, "unit_price": "9000000.00"}]), "lines"),
-    (lambda s, b: b.update(foo="bar"), "foo"),
-    (lambda s, b: b["lines"][0].update(colour="red"), "lines[0].colour"),
-    (lambda s, b: b["lines"][1].update(discont="5.00"), "lines[1].discont"),
-    (lambda s, b: b["customer"].update(age=42), "customer.age"),
-    (lambda s, b: b["delivery"].update(carrier="UPS"), "delivery.carrier"),
-    (lambda s, b: b["delivery"]["address"].update(floor=3), "delivery.address.floor"),
-    (lambda s, b: b.update(shipping={"amount": "4.90", "vat": "0.98"}), "shipping.vat"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda s, b: b["lines"][1].update(sku="NOPE"), "lines[1].sku"),
+        (lambda s, b: b["lines"][0].update(quantity=0), "lines[0].quantity"),
+        (lambda s, b: b["lines"][0].update(quantity=-3), "lines[0].quantity"),
+        (lambda s, b: b["lines"][0].update(quantity="two"), "lines[0].quantity"),
+        (lambda s, b: b["lines"][0].update(unit_price="-1.00"), "lines[0].unit_price"),
+        (lambda s, b: b["lines"][0].update(unit_price="1.001"), "lines[0].unit_price"),
+        (lambda s, b: b["lines"][1].update(discount="99.00"), "lines[1].discount"),
+        (lambda s, b: b["lines"][0].pop("sku"), "lines[0].sku"),
+        (lambda s, b: b.update(lines=[]), "lines"),
+        (lambda s, b: b.update(currency="USD"), "currency"),
+        (lambda s, b: b.update(currency="euro"), "currency"),
+        (lambda s, b: b.pop("external_ref"), "external_ref"),
+        (lambda s, b: b.pop("channel"), "channel"),
+        (lambda s, b: b["customer"].update(email="not-an-email"), "customer.email"),
+        (lambda s, b: b.pop("customer"), "customer.email"),
+        (lambda s, b: b["delivery"].pop("address"), "delivery.address"),
+        (lambda s, b: b["delivery"]["address"].update(country="France"), "delivery.address.country"),
+        (lambda s, b: b["delivery"].update(method="drone"), "delivery.method"),
+        (
+            lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": s.wh1.code}),
+            "delivery.pickup_location",
+        ),
+        (
+            lambda s, b: b.update(delivery={"method": "pickup", "pickup_location": "NOWHERE"}),
+            "delivery.pickup_location",
+        ),
+        (lambda s, b: b.update(delivery={"method": "pickup"}), "delivery.pickup_location"),
+        (lambda s, b: b.update(delivery={"method": "in_store"}), "delivery.method"),
+        (lambda s, b: b.update(promotions=[{"code": "BIG", "amount": "1000.00"}]), "promotions"),
+        (lambda s, b: b.update(status="fulfilled"), "status"),
+        (lambda s, b: b.update(total="0.01"), "total"),
+        (lambda s, b: b.update(id=99), "id"),
+        (lambda s, b: b["lines"][0].update(status="shipped"), "lines[0].status"),
+        (lambda s, b: b.update(payment_status="stolen"), "payment_status"),
+        (
+            lambda s, b: b.update(promised_delivery={"earliest": "2026-12-05", "latest": "2026-12-01"}),
+            "promised_delivery",
+        ),
+        (lambda s, b: b.update(placed_at=(timezone.now() + timedelta(days=1)).isoformat()), "placed_at"),
+        (lambda s, b: b.update(placed_at="yesterday"), "placed_at"),
+        (lambda s, b: b.update(placed_at="2026-01-15T10:00:00"), "placed_at"),  # no offset: which 10 o'clock?
+        (lambda s, b: b["lines"][0].update(quantity=100000, unit_price="9999999999.99"), "lines[0]"),
+        (
+            lambda s, b: b.update(
+                lines=[
+                    {"sku": s.a.sku, "quantity": 99999, "unit_price": "9000000.00"},
+                    {"sku": s.b.sku, "quantity": 99999, "unit_price": "9000000.00"},
+                ]
+            ),
+            "lines",
+        ),
+        (lambda s, b: b.update(foo="bar"), "foo"),
+        (lambda s, b: b["lines"][0].update(colour="red"), "lines[0].colour"),
+        (lambda s, b: b["lines"][1].update(discont="5.00"), "lines[1].discont"),
+        (lambda s, b: b["customer"].update(age=42), "customer.age"),
+        (lambda s, b: b["delivery"].update(carrier="UPS"), "delivery.carrier"),
+        (lambda s, b: b["delivery"]["address"].update(floor=3), "delivery.address.floor"),
+        (lambda s, b: b.update(shipping={"amount": "4.90", "vat": "0.98"}), "shipping.vat"),
+    ],
+)
 def test_every_invalid_field_answers_400_naming_it(api, tenant, shop, change, field):
     body = order_body(shop)
     change(shop, body)
@@ -282,8 +316,12 @@ def test_unknown_and_invalid_fields_are_named_together(api, tenant, shop):
 def test_an_edit_with_an_unknown_field_is_refused_and_changes_nothing(api, tenant, shop):
     order = api.post("/api/v1/orders/", order_body(shop), format="json").json()
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"foo": 1, "delivery": {"service_level": "express"}},
-                         format="json", HTTP_IF_MATCH='"1"')
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"foo": 1, "delivery": {"service_level": "express"}},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
 
     assert response.status_code == 400 and response.json()["errors"] == {"foo": ["Unknown field."]}
     assert Order.objects.for_tenant(tenant).get(id=order["id"]).service_level == "standard"
@@ -311,8 +349,13 @@ def test_a_malformed_json_body_is_a_400_not_a_500(api):
 
 def test_a_channel_allowing_backorders_backorders_short_lines(api, tenant):
     shop = build_shop(tenant, allow_backorders=True, code="BO")
-    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 20, "unit_price": "1.00"},
-                                   {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        lines=[
+            {"sku": shop.a.sku, "quantity": 20, "unit_price": "1.00"},
+            {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"},
+        ],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -386,10 +429,16 @@ def test_a_store_sale_takes_the_units_off_the_store_on_hand_at_once(tenant):
     stock(tenant, product, store, 4)
     till = make_api_client(tenant, channel=channel)
 
-    response = till.post("/api/v1/orders/", {
-        "external_ref": "TICKET-1", "currency": "EUR", "delivery": {"method": "in_store"},
-        "lines": [{"sku": "MUG", "quantity": 3, "unit_price": "8.00", "tax": "4.80", "tax_rate": "20"}]},
-        format="json")
+    response = till.post(
+        "/api/v1/orders/",
+        {
+            "external_ref": "TICKET-1",
+            "currency": "EUR",
+            "delivery": {"method": "in_store"},
+            "lines": [{"sku": "MUG", "quantity": 3, "unit_price": "8.00", "tax": "4.80", "tax_rate": "20"}],
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.json()
     order = response.json()
@@ -409,9 +458,16 @@ def test_a_store_sale_beyond_the_store_stock_answers_409(tenant):
     factories.ProductFactory(tenant=tenant, sku="MUG")
     till = make_api_client(tenant, channel=channel)
 
-    response = till.post("/api/v1/orders/", {
-        "external_ref": "TICKET-2", "currency": "EUR", "delivery": {"method": "in_store"},
-        "lines": [{"sku": "MUG", "quantity": 1, "unit_price": "8.00"}]}, format="json")
+    response = till.post(
+        "/api/v1/orders/",
+        {
+            "external_ref": "TICKET-2",
+            "currency": "EUR",
+            "delivery": {"method": "in_store"},
+            "lines": [{"sku": "MUG", "quantity": 1, "unit_price": "8.00"}],
+        },
+        format="json",
+    )
 
     assert response.status_code == 409
     assert response.json()["lines"][0]["sku"] == "MUG"
@@ -448,8 +504,11 @@ def test_without_an_order_date_placed_at_is_the_time_of_intake(api, tenant, shop
 def test_a_pickup_store_outside_the_channels_pool_is_refused_and_reserves_nothing(api, tenant, shop):
     elsewhere = factories.LocationFactory(tenant=tenant, code="PAR99", kind="store", pickup=True)
     stock(tenant, shop.a, elsewhere, 10)
-    body = order_body(shop, delivery={"method": "pickup", "pickup_location": "PAR99"},
-                      lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": "PAR99"},
+        lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}],
+    )
 
     errors = _post_invalid(api, body)
 
@@ -471,8 +530,12 @@ def _till(tenant, *store_codes, code="TILL"):
 
 def _sale(location=None, sku="TILL-MUG"):
     delivery = {"method": "in_store", **({"location": location} if location else {})}
-    return {"external_ref": f"TICKET-{factories.next_id()}", "currency": "EUR", "delivery": delivery,
-            "lines": [{"sku": sku, "quantity": 1, "unit_price": "8.00"}]}
+    return {
+        "external_ref": f"TICKET-{factories.next_id()}",
+        "currency": "EUR",
+        "delivery": delivery,
+        "lines": [{"sku": sku, "quantity": 1, "unit_price": "8.00"}],
+    }
 
 
 def test_an_in_store_sale_without_its_store_is_refused_when_the_channel_has_several(tenant):
@@ -515,9 +578,14 @@ def test_an_in_store_sale_at_a_warehouse_is_refused(tenant, shop):
 
 
 def test_a_sku_short_over_several_lines_is_reported_once_with_everything_they_ask_for(api, tenant, shop):
-    body = order_body(shop, lines=[{"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
-                                   {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"},
-                                   {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        lines=[
+            {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
+            {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"},
+            {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
+        ],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -527,9 +595,14 @@ def test_a_sku_short_over_several_lines_is_reported_once_with_everything_they_as
 
 
 def test_a_pickup_short_over_several_lines_of_a_sku_is_reported_once(api, shop):
-    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                      lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
-                             {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[
+            {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
+            {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
+        ],
+    )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
@@ -540,10 +613,19 @@ def test_a_pickup_short_over_several_lines_of_a_sku_is_reported_once(api, shop):
 def test_a_store_sale_short_over_several_lines_of_a_sku_is_reported_once(tenant):
     till, (lyon,), product = _till(tenant, "LYO")
 
-    response = till.post("/api/v1/orders/", {
-        "external_ref": "TICKET-9", "currency": "EUR", "delivery": {"method": "in_store"},
-        "lines": [{"sku": product.sku, "quantity": 3, "unit_price": "8.00"},
-                  {"sku": product.sku, "quantity": 3, "unit_price": "8.00"}]}, format="json")
+    response = till.post(
+        "/api/v1/orders/",
+        {
+            "external_ref": "TICKET-9",
+            "currency": "EUR",
+            "delivery": {"method": "in_store"},
+            "lines": [
+                {"sku": product.sku, "quantity": 3, "unit_price": "8.00"},
+                {"sku": product.sku, "quantity": 3, "unit_price": "8.00"},
+            ],
+        },
+        format="json",
+    )
 
     assert response.status_code == 409
     assert response.json()["lines"] == [{"sku": product.sku, "location": "LYO", "requested": 6, "available": 4}]

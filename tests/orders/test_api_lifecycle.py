@@ -1,4 +1,5 @@
 """Reads, cancellations, holds and edits through the API; tenant and channel isolation of every endpoint."""
+
 import pytest
 
 from inventory.models import Reservation
@@ -21,11 +22,16 @@ def _place(api, shop, **overrides):
 
 
 def _ship(tenant, order, line_index=0, quantity=1):
-    services.record_shipment(tenant=tenant, order_id=order["id"], actor=SYSTEM,
-                             lines=[services.LineQuantity(order["lines"][line_index]["id"], quantity)])
+    services.record_shipment(
+        tenant=tenant,
+        order_id=order["id"],
+        actor=SYSTEM,
+        lines=[services.LineQuantity(order["lines"][line_index]["id"], quantity)],
+    )
 
 
 # --- reads -----------------------------------------------------------------------------------------------
+
 
 def test_the_detail_shows_lines_allocations_shipments_invoices_and_timeline(api, shop):
     order = _place(api, shop)
@@ -78,15 +84,23 @@ def test_viewers_may_read_orders_but_not_place_them(client, tenant, shop, user_c
 
 # --- cancellations ---------------------------------------------------------------------------------------
 
+
 def test_cancelling_an_order_releases_exactly_what_it_reserved(api, tenant, shop):
     def reserved():
-        return {(p.sku, loc.code): level(tenant, p, loc).reserved
-                for p in shop.products for loc in (shop.wh1, shop.wh2)}
+        return {
+            (p.sku, loc.code): level(tenant, p, loc).reserved for p in shop.products for loc in (shop.wh1, shop.wh2)
+        }
 
     other = _place(api, shop)
     before = reserved()
-    order = _place(api, shop, lines=[{"sku": shop.a.sku, "quantity": 12, "unit_price": "1.00"},
-                                     {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"}])
+    order = _place(
+        api,
+        shop,
+        lines=[
+            {"sku": shop.a.sku, "quantity": 12, "unit_price": "1.00"},
+            {"sku": shop.b.sku, "quantity": 1, "unit_price": "1.00"},
+        ],
+    )
     assert reserved() != before
 
     response = api.post(f"/api/v1/orders/{order['id']}/cancel/", {"reason": "fraud confirmed"}, format="json")
@@ -108,8 +122,11 @@ def test_cancelling_some_units_of_a_line_releases_only_those(api, tenant, shop):
     order = _place(api, shop)
     line = order["lines"][0]
 
-    response = api.post(f"/api/v1/orders/{order['id']}/cancel/",
-                        {"reason": "out of patience", "lines": [{"id": line["id"], "quantity": 1}]}, format="json")
+    response = api.post(
+        f"/api/v1/orders/{order['id']}/cancel/",
+        {"reason": "out of patience", "lines": [{"id": line["id"], "quantity": 1}]},
+        format="json",
+    )
 
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -137,9 +154,11 @@ def test_cancelling_units_that_already_shipped_answers_409(api, tenant, shop):
     order = _place(api, shop)
     _ship(tenant, order, 0, 2)
 
-    response = api.post(f"/api/v1/orders/{order['id']}/cancel/",
-                        {"reason": "late", "lines": [{"id": order["lines"][0]["id"], "quantity": 1}]},
-                        format="json")
+    response = api.post(
+        f"/api/v1/orders/{order['id']}/cancel/",
+        {"reason": "late", "lines": [{"id": order["lines"][0]["id"], "quantity": 1}]},
+        format="json",
+    )
 
     assert response.status_code == 409
     assert response.json()["lines"][0]["cancellable"] == 0
@@ -170,14 +189,18 @@ def test_a_cancel_without_reason_or_with_an_unknown_line_answers_400(api, shop):
     order = _place(api, shop)
 
     missing = api.post(f"/api/v1/orders/{order['id']}/cancel/", {}, format="json")
-    unknown = api.post(f"/api/v1/orders/{order['id']}/cancel/",
-                       {"reason": "x", "lines": [{"id": 999999, "quantity": 1}]}, format="json")
+    unknown = api.post(
+        f"/api/v1/orders/{order['id']}/cancel/",
+        {"reason": "x", "lines": [{"id": 999999, "quantity": 1}]},
+        format="json",
+    )
 
     assert missing.status_code == 400 and "reason" in missing.json()["errors"]
     assert unknown.status_code == 400 and "lines[0].id" in unknown.json()["errors"]
 
 
 # --- holds -----------------------------------------------------------------------------------------------
+
 
 def test_a_hold_then_its_release_go_through_the_timeline_and_events(api, tenant, shop):
     order = _place(api, shop)
@@ -220,15 +243,18 @@ def test_a_held_order_cannot_ship(api, tenant, shop):
 
 # --- edits -----------------------------------------------------------------------------------------------
 
+
 def test_changing_the_address_needs_the_current_version(api, tenant, shop):
     order = _place(api, shop)
     address = {"line1": "2 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"}
 
     missing = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}}, format="json")
-    edited = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}}, format="json",
-                       HTTP_IF_MATCH='"1"')
-    stale = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}}, format="json",
-                      HTTP_IF_MATCH='"1"')
+    edited = api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    stale = api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert missing.status_code == 400 and "If-Match" in missing.json()["errors"]
     assert edited.status_code == 200, edited.json()
@@ -241,11 +267,13 @@ def test_changing_the_address_needs_the_current_version(api, tenant, shop):
 
 def test_if_match_star_accepts_whatever_version_is_current(api, tenant, shop):
     order = _place(api, shop)
-    api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "express"}}, format="json",
-              HTTP_IF_MATCH='"1"')
+    api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "express"}}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "standard"}},
-                         format="json", HTTP_IF_MATCH="*")
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"service_level": "standard"}}, format="json", HTTP_IF_MATCH="*"
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json()["version"] == 3
@@ -265,8 +293,9 @@ def test_the_address_cannot_change_once_something_shipped(api, tenant, shop):
     _ship(tenant, order)
     address = {"line1": "2 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"}
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}, "version": 2},
-                         format="json")
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"address": address}, "version": 2}, format="json"
+    )
 
     assert response.status_code == 409
 
@@ -274,8 +303,11 @@ def test_the_address_cannot_change_once_something_shipped(api, tenant, shop):
 def test_reducing_a_quantity_releases_the_difference(api, tenant, shop):
     order = _place(api, shop)
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/",
-                         {"version": 1, "lines": [{"id": order["lines"][0]["id"], "quantity": 1}]}, format="json")
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"version": 1, "lines": [{"id": order["lines"][0]["id"], "quantity": 1}]},
+        format="json",
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json()["lines"][0]["quantity_cancelled"] == 1
@@ -285,8 +317,11 @@ def test_reducing_a_quantity_releases_the_difference(api, tenant, shop):
 def test_increasing_a_quantity_is_refused(api, shop):
     order = _place(api, shop)
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/",
-                         {"version": 1, "lines": [{"id": order["lines"][0]["id"], "quantity": 5}]}, format="json")
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"version": 1, "lines": [{"id": order["lines"][0]["id"], "quantity": 5}]},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert "lines[0].quantity" in response.json()["errors"]
@@ -298,11 +333,16 @@ def test_changing_the_pickup_store_moves_the_reservations(api, tenant, shop):
     from tests.orders.support import stock
 
     stock(tenant, shop.a, other_store, 5)
-    order = _place(api, shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                   lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}])
+    order = _place(
+        api,
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}],
+    )
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"pickup_location": "LYO"}},
-                         format="json", HTTP_IF_MATCH='"1"')
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/", {"delivery": {"pickup_location": "LYO"}}, format="json", HTTP_IF_MATCH='"1"'
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json()["delivery"]["pickup_location"] == "LYO"
@@ -313,11 +353,19 @@ def test_changing_the_pickup_store_moves_the_reservations(api, tenant, shop):
 def test_a_pickup_store_without_the_stock_is_refused_and_nothing_moves(api, tenant, shop):
     empty = factories.LocationFactory(tenant=tenant, code="NICE", kind="store", pickup=True)
     factories.ChannelLocationFactory(tenant=tenant, channel=shop.channel, location=empty, priority=9)
-    order = _place(api, shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                   lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}])
+    order = _place(
+        api,
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"}],
+    )
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"pickup_location": empty.code}},
-                         format="json", HTTP_IF_MATCH='"1"')
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"delivery": {"pickup_location": empty.code}},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
 
     assert response.status_code == 409
     assert level(tenant, shop.a, shop.store).reserved == 2
@@ -334,13 +382,17 @@ def test_an_edit_may_not_set_the_status(api, shop):
 
 # --- isolation -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("method, path, body", [
-    ("get", "/api/v1/orders/{id}/", None),
-    ("patch", "/api/v1/orders/{id}/", {"version": 1, "delivery": {"service_level": "express"}}),
-    ("post", "/api/v1/orders/{id}/cancel/", {"reason": "x"}),
-    ("post", "/api/v1/orders/{id}/hold/", {"kind": "manual"}),
-    ("post", "/api/v1/orders/{id}/release/", {}),
-])
+
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("get", "/api/v1/orders/{id}/", None),
+        ("patch", "/api/v1/orders/{id}/", {"version": 1, "delivery": {"service_level": "express"}}),
+        ("post", "/api/v1/orders/{id}/cancel/", {"reason": "x"}),
+        ("post", "/api/v1/orders/{id}/hold/", {"kind": "manual"}),
+        ("post", "/api/v1/orders/{id}/release/", {}),
+    ],
+)
 def test_another_tenants_order_answers_404_on_every_endpoint(api, other_api, shop, method, path, body):
     order = _place(api, shop)
 
@@ -377,12 +429,19 @@ def test_a_channel_key_sees_only_its_channel_orders(api, tenant, shop):
 
 def test_moving_a_pickup_to_a_store_outside_the_channels_pool_is_refused(api, tenant, shop):
     factories.LocationFactory(tenant=tenant, code="PAR99", kind="store", pickup=True)
-    body = order_body(shop, delivery={"method": "pickup", "pickup_location": shop.store.code},
-                      lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}])
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 1, "unit_price": "1.00"}],
+    )
     order = api.post("/api/v1/orders/", body, format="json").json()
 
-    response = api.patch(f"/api/v1/orders/{order['id']}/", {"delivery": {"pickup_location": "PAR99"}},
-                         format="json", HTTP_IF_MATCH=f'"{order["version"]}"')
+    response = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"delivery": {"pickup_location": "PAR99"}},
+        format="json",
+        HTTP_IF_MATCH=f'"{order["version"]}"',
+    )
 
     assert response.status_code == 400
     assert "not in the channel's sourcing pool" in response.json()["errors"]["delivery.pickup_location"][0]

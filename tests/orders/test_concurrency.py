@@ -3,6 +3,7 @@ increasing per tenant, one customer per e-mail however many first orders race, i
 
 The flash sale, duplicate Idempotency-Keys and duplicate external references race through a real HTTP server
 in test_http_concurrency.py."""
+
 import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
@@ -36,8 +37,12 @@ def test_sixteen_concurrent_clients_get_unique_order_numbers(tenant):
         client = _client(issued.secret)
         answers = []
         for round_ in range(per_client):
-            response = client.post("/api/v1/orders/", order_body(shop, external_ref=f"RUSH-{index}-{round_}"),
-                                   format="json", HTTP_IDEMPOTENCY_KEY=f"rush-{index}-{round_}")
+            response = client.post(
+                "/api/v1/orders/",
+                order_body(shop, external_ref=f"RUSH-{index}-{round_}"),
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"rush-{index}-{round_}",
+            )
             answers.append((response.status_code, response.json().get("number")))
         return answers
 
@@ -59,8 +64,9 @@ def test_racing_first_orders_of_one_customer_create_the_customer_once(tenant):
     clients = 8
 
     def place(index):
-        body = order_body(shop, external_ref=f"NEW-{index}",
-                          customer={"email": "First.Time@example.com", "name": "First Time"})
+        body = order_body(
+            shop, external_ref=f"NEW-{index}", customer={"email": "First.Time@example.com", "name": "First Time"}
+        )
         return _client(issued.secret).post("/api/v1/orders/", body, format="json").status_code
 
     outcomes = race(clients, place)
@@ -75,11 +81,14 @@ def test_invoice_numbers_stay_gap_free_when_shipments_are_recorded_concurrently(
     shop = build_shop(tenant, code="INV")
     orders = []
     for index in range(8):
-        data = services.OrderInput(channel=shop.channel, external_ref=f"INV-{index}", currency="EUR",
-                                   customer={"email": f"c{index}@example.com"},
-                                   address={"line1": "1 rue", "city": "Paris", "postal_code": "75001",
-                                            "country": "FR"},
-                                   lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=10)])
+        data = services.OrderInput(
+            channel=shop.channel,
+            external_ref=f"INV-{index}",
+            currency="EUR",
+            customer={"email": f"c{index}@example.com"},
+            address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
+            lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=10)],
+        )
         orders.append(services.place_order(tenant=tenant, actor=SYSTEM, data=data))
 
     def ship(index):
@@ -88,13 +97,18 @@ def test_invoice_numbers_stay_gap_free_when_shipments_are_recorded_concurrently(
             # A shipment whose transaction fails after taking its number must not leave a gap.
             try:
                 with transaction.atomic():
-                    services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[
-                        services.LineQuantity(order.lines_list[0].id, 1)])
+                    services.record_shipment(
+                        tenant=tenant,
+                        order_id=order.id,
+                        actor=SYSTEM,
+                        lines=[services.LineQuantity(order.lines_list[0].id, 1)],
+                    )
                     raise RuntimeError("carrier label failed")
             except RuntimeError:
                 return "rolled back"
-        services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                                 lines=[services.LineQuantity(order.lines_list[0].id, 1)])
+        services.record_shipment(
+            tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(order.lines_list[0].id, 1)]
+        )
         return "shipped"
 
     outcomes = race(8, ship)

@@ -1,4 +1,5 @@
 """orders.demo.seed_demo: demo orders in every state, through the services, idempotent."""
+
 import io
 from decimal import Decimal
 
@@ -29,8 +30,16 @@ def test_the_demo_places_orders_in_many_states_once(tenant):
     assert count == 50
     assert Order.objects.for_tenant(tenant).count() == 50
     statuses = set(Order.objects.for_tenant(tenant).values_list("status", flat=True))
-    assert {"placed", "allocated", "partially_fulfilled", "fulfilled", "delivered", "completed", "cancelled",
-            "on_hold"} <= statuses
+    assert {
+        "placed",
+        "allocated",
+        "partially_fulfilled",
+        "fulfilled",
+        "delivered",
+        "completed",
+        "cancelled",
+        "on_hold",
+    } <= statuses
     assert Order.objects.for_tenant(tenant).filter(delivery_method="in_store").exists()
     assert "0 demo order(s) created, 50 already there" in out.getvalue()
 

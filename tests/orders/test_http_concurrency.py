@@ -6,6 +6,7 @@ sells exactly the units in stock, concurrent duplicates of one Idempotency-Key c
 duplicates of one external_ref create one order and name it to the others. Never a 500, never a dropped
 connection. (test_concurrency.py beside this file races the test client in one process.)
 """
+
 import http.client
 import json
 import os
@@ -38,9 +39,21 @@ BASE_DIR = Path(settings.BASE_DIR)
 PROBLEM = "application/problem+json"
 WORKERS, THREADS = 2, 4
 # Variables of the test run that would steer gunicorn away from the test database and broker.
-_STEERING = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "CELERY_TASK_ALWAYS_EAGER", "OMS_TEST_DB_NAME",
-             "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "OMS_API_THROTTLE", "LOG_LEVEL",
-             "DB_CONN_MAX_AGE", "DB_SERVER_SIDE_BINDING", "OMS_API_KEY_CACHE_SECONDS")
+_STEERING = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "OMS_TEST_DB_NAME",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "OMS_API_THROTTLE",
+    "LOG_LEVEL",
+    "DB_CONN_MAX_AGE",
+    "DB_SERVER_SIDE_BINDING",
+    "OMS_API_KEY_CACHE_SECONDS",
+)
 
 
 def _free_port() -> int:
@@ -108,10 +121,32 @@ def _start(env: dict, log: Path) -> Server:
     port = _free_port()
     with log.open("ab") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "oms.wsgi:application", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(WORKERS), "--worker-class", "gthread", "--threads", str(THREADS),
-             "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "oms.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(THREADS),
+                "--timeout",
+                "60",
+                "--graceful-timeout",
+                "5",
+                "--log-level",
+                "warning",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     server = Server(port, process, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -135,10 +170,17 @@ def server(django_db_setup, _isolated_broker, tmp_path_factory):
     API keys are created by each test after the start: a web process remembers only keys it found (for 5 s,
     by the secret's hash), never an unknown secret, so a new key is looked up on its first call."""
     env = {key: value for key, value in os.environ.items() if key not in _STEERING}
-    env.update(DATABASE_URL=_database_url(connection.settings_dict), DEBUG="0",
-               SECRET_KEY="http-concurrency-" + "x" * 40, ALLOWED_HOSTS="127.0.0.1,localhost",
-               OMS_API_THROTTLE="off", LOG_LEVEL="WARNING", DB_CONN_MAX_AGE="60",
-               DJANGO_SETTINGS_MODULE="oms.settings", PYTHONWARNINGS="ignore")
+    env.update(
+        DATABASE_URL=_database_url(connection.settings_dict),
+        DEBUG="0",
+        SECRET_KEY="http-concurrency-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        OMS_API_THROTTLE="off",
+        LOG_LEVEL="WARNING",
+        DB_CONN_MAX_AGE="60",
+        DJANGO_SETTINGS_MODULE="oms.settings",
+        PYTHONWARNINGS="ignore",
+    )
     if settings.REDIS_URL:
         # Outbox events are published after commit, as in production, to the broker database of this process.
         env.update(REDIS_URL=settings.REDIS_URL, CELERY_BROKER_URL=settings.CELERY_BROKER_URL)
@@ -170,10 +212,15 @@ class Answer:
 def _post_together(server: Server, secret: str, posts: list[tuple[dict, dict]]) -> list:
     """POST /api/v1/orders/ once per (body, extra headers), each from its own thread on its own connection,
     all released together. Returns an Answer per post, or the exception a client met."""
+
     def post(index: int) -> Answer:
         body, extra = posts[index]
-        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json",
-                   "Accept": "application/json", **extra}
+        headers = {
+            "Authorization": f"Bearer {secret}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            **extra,
+        }
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         try:
             conn.request("POST", "/api/v1/orders/", body=json.dumps(body).encode(), headers=headers)
@@ -202,8 +249,9 @@ def _media_type(answer: Answer) -> str:
 
 
 def _secret(tenant, channel) -> str:
-    return create_api_key(tenant=tenant, label=f"http-{factories.next_id()}", channel=channel,
-                          actor=Actor.system("tests")).secret
+    return create_api_key(
+        tenant=tenant, label=f"http-{factories.next_id()}", channel=channel, actor=Actor.system("tests")
+    ).secret
 
 
 def test_a_flash_sale_over_http_sells_exactly_the_units_in_stock_and_refuses_the_rest(tenant, server):
@@ -213,9 +261,13 @@ def test_a_flash_sale_over_http_sells_exactly_the_units_in_stock_and_refuses_the
     stock(tenant, hot, shop.wh2, 3)
     units, buyers = 7, 40
     secret = _secret(tenant, shop.channel)
-    posts = [(order_body(shop, external_ref=f"FLASH-{i}", lines=[{"sku": hot.sku, "quantity": 1,
-                                                                  "unit_price": "9.99"}]),
-              {"Idempotency-Key": f"flash-{i}"}) for i in range(buyers)]
+    posts = [
+        (
+            order_body(shop, external_ref=f"FLASH-{i}", lines=[{"sku": hot.sku, "quantity": 1, "unit_price": "9.99"}]),
+            {"Idempotency-Key": f"flash-{i}"},
+        )
+        for i in range(buyers)
+    ]
 
     answers = _checked(server, _post_together(server, secret, posts))
 

@@ -1,4 +1,5 @@
 """Invoices: per shipment or per order, discounts and promotions carried, credit notes, HTML and PDF."""
+
 from decimal import Decimal
 
 import pytest
@@ -16,21 +17,39 @@ SYSTEM = Actor.system("tests")
 
 def place(tenant, shop, **extra):
     data = services.OrderInput(
-        channel=shop.channel, external_ref=f"I-{factories.next_id()}", currency="EUR",
+        channel=shop.channel,
+        external_ref=f"I-{factories.next_id()}",
+        currency="EUR",
         customer={"email": "ines@example.com", "name": "Inès"},
         address={"line1": "5 quai", "city": "Lyon", "postal_code": "69002", "country": "FR"},
-        lines=[services.LineInput(sku=shop.a.sku, quantity=3, unit_price=Decimal("10.00"), discount=Decimal("1.00"),
-                                  tax=Decimal("5.80"), tax_rate=Decimal("20")),
-               services.LineInput(sku=shop.b.sku, quantity=1, unit_price=Decimal("50.00"), tax=Decimal("10.00"),
-                                  tax_rate=Decimal("20"))],
+        lines=[
+            services.LineInput(
+                sku=shop.a.sku,
+                quantity=3,
+                unit_price=Decimal("10.00"),
+                discount=Decimal("1.00"),
+                tax=Decimal("5.80"),
+                tax_rate=Decimal("20"),
+            ),
+            services.LineInput(
+                sku=shop.b.sku, quantity=1, unit_price=Decimal("50.00"), tax=Decimal("10.00"), tax_rate=Decimal("20")
+            ),
+        ],
         promotions=[services.PromotionInput(code="SPRING", amount=Decimal("5.00"), description="spring sale")],
-        shipping_amount=Decimal("6.00"), shipping_tax=Decimal("1.20"), **extra)
+        shipping_amount=Decimal("6.00"),
+        shipping_tax=Decimal("1.20"),
+        **extra,
+    )
     return services.place_order(tenant=tenant, actor=SYSTEM, data=data)
 
 
 def ship(tenant, order, *pairs):
-    services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                             lines=[services.LineQuantity(order.lines_list[i].id, q) for i, q in pairs])
+    services.record_shipment(
+        tenant=tenant,
+        order_id=order.id,
+        actor=SYSTEM,
+        lines=[services.LineQuantity(order.lines_list[i].id, q) for i, q in pairs],
+    )
 
 
 def test_each_shipment_is_invoiced_and_the_invoices_add_up_to_the_order(tenant, shop):
@@ -70,8 +89,13 @@ def test_a_credit_note_refunds_invoiced_units_at_their_invoiced_price(tenant, sh
     order = place(tenant, shop)
     ship(tenant, order, (0, 3), (1, 1))
 
-    note = invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM, reason="return R-1",
-                                       lines=[services.LineQuantity(order.lines_list[0].id, 1)])
+    note = invoicing.issue_credit_note(
+        tenant=tenant,
+        order_id=order.id,
+        actor=SYSTEM,
+        reason="return R-1",
+        lines=[services.LineQuantity(order.lines_list[0].id, 1)],
+    )
 
     assert note.kind == "credit_note" and note.number == "INV-000002"
     assert note.credited_invoice.number == "INV-000001"
@@ -79,8 +103,9 @@ def test_a_credit_note_refunds_invoiced_units_at_their_invoiced_price(tenant, sh
     assert note.promotions == [{"code": "SPRING", "description": "spring sale", "amount": "0.61"}]
     assert note.total == Decimal("10.00") - Decimal("0.33") - Decimal("0.61") + Decimal("1.93")
     with pytest.raises(ValidationFailed):
-        invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                                    lines=[services.LineQuantity(order.lines_list[0].id, 3)])
+        invoicing.issue_credit_note(
+            tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(order.lines_list[0].id, 3)]
+        )
 
 
 def test_crediting_every_invoiced_unit_gives_back_exactly_what_was_invoiced(tenant, shop):
@@ -89,11 +114,14 @@ def test_crediting_every_invoiced_unit_gives_back_exactly_what_was_invoiced(tena
     ship(tenant, order, (0, 2), (1, 1))
     a, b = (line.id for line in order.lines_list)
 
-    notes = [invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=lines,
-                                         refund_shipping=refund)
-             for lines, refund in (([services.LineQuantity(a, 1)], False),
-                                   ([services.LineQuantity(a, 1), services.LineQuantity(b, 1)], False),
-                                   ([services.LineQuantity(a, 1)], True))]
+    notes = [
+        invoicing.issue_credit_note(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=lines, refund_shipping=refund)
+        for lines, refund in (
+            ([services.LineQuantity(a, 1)], False),
+            ([services.LineQuantity(a, 1), services.LineQuantity(b, 1)], False),
+            ([services.LineQuantity(a, 1)], True),
+        )
+    ]
 
     assert sum(note.total for note in notes) == order.total
     assert sum(Decimal(p["amount"]) for note in notes for p in note.promotions) == Decimal("5.00")
@@ -129,11 +157,19 @@ def test_the_invoice_api_answers_the_document_and_its_pdf(api, tenant, shop):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
-LEGAL = {"name": "Acme Retail SAS", "legal_form": "SAS", "share_capital": "10 000 €",
-         "address": {"line1": "3 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"},
-         "siret": "12345678200010", "vat_number": "FR11123456782", "rcs": "RCS Lyon 123 456 782",
-         "mentions": ["Pénalités de retard : trois fois le taux d'intérêt légal.",
-                      "Indemnité forfaitaire pour frais de recouvrement : 40 €."]}
+LEGAL = {
+    "name": "Acme Retail SAS",
+    "legal_form": "SAS",
+    "share_capital": "10 000 €",
+    "address": {"line1": "3 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"},
+    "siret": "12345678200010",
+    "vat_number": "FR11123456782",
+    "rcs": "RCS Lyon 123 456 782",
+    "mentions": [
+        "Pénalités de retard : trois fois le taux d'intérêt légal.",
+        "Indemnité forfaitaire pour frais de recouvrement : 40 €.",
+    ],
+}
 
 
 def test_the_invoice_shows_the_sellers_legal_identity_and_mentions(tenant, shop, user_client):
@@ -145,10 +181,18 @@ def test_the_invoice_shows_the_sellers_legal_identity_and_mentions(tenant, shop,
 
     page = user_client("viewer").get(f"/orders/invoices/{invoice.id}/").content.decode()
 
-    for text in ("Acme Retail SAS", "3 place Bellecour", "69002 Lyon", "SIREN 123456782", "SIRET 12345678200010",
-                 "FR11123456782", "RCS Lyon 123 456 782", "10 000 €",
-                 "Pénalités de retard : trois fois le taux d&#x27;intérêt légal.",
-                 "Indemnité forfaitaire pour frais de recouvrement : 40 €."):
+    for text in (
+        "Acme Retail SAS",
+        "3 place Bellecour",
+        "69002 Lyon",
+        "SIREN 123456782",
+        "SIRET 12345678200010",
+        "FR11123456782",
+        "RCS Lyon 123 456 782",
+        "10 000 €",
+        "Pénalités de retard : trois fois le taux d&#x27;intérêt légal.",
+        "Indemnité forfaitaire pour frais de recouvrement : 40 €.",
+    ):
         assert text in page, text
 
 
@@ -164,8 +208,7 @@ def test_the_invoice_api_answers_the_sellers_identity_frozen_at_issue(api, tenan
     seller = api.get(f"/api/v1/invoices/{invoice.id}/").json()["seller"]
 
     assert seller["name"] == "Acme Retail SAS"
-    assert (seller["siren"], seller["siret"], seller["vat_number"]) == ("123456782", "12345678200010",
-                                                                        "FR11123456782")
+    assert (seller["siren"], seller["siret"], seller["vat_number"]) == ("123456782", "12345678200010", "FR11123456782")
     assert seller["address"]["city"] == "Lyon"
     assert seller["mentions"] == LEGAL["mentions"]
 

@@ -1,4 +1,5 @@
 """Order pages: list, detail, actions and phone orders for each role; other roles and tenants are refused."""
+
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -21,10 +22,14 @@ SYSTEM = Actor.system("tests")
 
 def place(tenant, shop, quantity=2, ref=None, **extra):
     data = services.OrderInput(
-        channel=shop.channel, external_ref=ref or f"P-{factories.next_id()}", currency="EUR",
+        channel=shop.channel,
+        external_ref=ref or f"P-{factories.next_id()}",
+        currency="EUR",
         customer={"email": "paula@example.com", "name": "Paula"},
         address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
-        lines=[services.LineInput(sku=shop.a.sku, quantity=quantity, unit_price=Decimal("12.00"))], **extra)
+        lines=[services.LineInput(sku=shop.a.sku, quantity=quantity, unit_price=Decimal("12.00"))],
+        **extra,
+    )
     return services.place_order(tenant=tenant, actor=SYSTEM, data=data)
 
 
@@ -138,8 +143,9 @@ def test_an_illegal_action_shows_a_message_instead_of_failing(user_client, tenan
     client = user_client("back_office")
 
     response = client.post(f"/orders/{order.id}/release/", {"note": "nothing held"}, follow=True)
-    in_french = client.post(f"/orders/{order.id}/release/", {"note": "nothing held"}, follow=True,
-                            HTTP_ACCEPT_LANGUAGE="fr")
+    in_french = client.post(
+        f"/orders/{order.id}/release/", {"note": "nothing held"}, follow=True, HTTP_ACCEPT_LANGUAGE="fr"
+    )
 
     assert response.status_code == 200
     assert [m.level_tag for m in response.context["messages"]] == ["error"]
@@ -169,11 +175,27 @@ def test_rerouting_from_the_page(user_client, tenant, shop):
 
 def test_a_phone_order_is_placed_from_the_form_and_a_double_submit_creates_nothing_more(user_client, tenant, shop):
     client = user_client("back_office")
-    form = {"channel": shop.channel.code, "email": "caller@example.com", "customer_name": "Caller",
-            "phone": "0102030405", "method": "ship", "line1": "3 rue", "postal_code": "75002", "city": "Paris",
-            "country": "FR", "service_level": "standard", "currency": "EUR", "payment_status": "paid",
-            "external_ref": "PHONE-TEST-1", "lines-TOTAL_FORMS": "2", "lines-INITIAL_FORMS": "0",
-            "lines-0-sku": shop.b.sku, "lines-0-quantity": "3", "lines-0-unit_price": "19.90", "lines-0-tax": "11.94"}
+    form = {
+        "channel": shop.channel.code,
+        "email": "caller@example.com",
+        "customer_name": "Caller",
+        "phone": "0102030405",
+        "method": "ship",
+        "line1": "3 rue",
+        "postal_code": "75002",
+        "city": "Paris",
+        "country": "FR",
+        "service_level": "standard",
+        "currency": "EUR",
+        "payment_status": "paid",
+        "external_ref": "PHONE-TEST-1",
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-sku": shop.b.sku,
+        "lines-0-quantity": "3",
+        "lines-0-unit_price": "19.90",
+        "lines-0-tax": "11.94",
+    }
 
     first = client.post("/orders/new/", form)
     second = client.post("/orders/new/", form)
@@ -186,18 +208,33 @@ def test_a_phone_order_is_placed_from_the_form_and_a_double_submit_creates_nothi
 
 
 def _phone_form(shop, **fields):
-    form = {"channel": shop.channel.code, "email": "caller@example.com", "method": "pickup",
-            "pickup_location": shop.store.code, "currency": "EUR", "lines-TOTAL_FORMS": "3",
-            "lines-INITIAL_FORMS": "0"}
+    form = {
+        "channel": shop.channel.code,
+        "email": "caller@example.com",
+        "method": "pickup",
+        "pickup_location": shop.store.code,
+        "currency": "EUR",
+        "lines-TOTAL_FORMS": "3",
+        "lines-INITIAL_FORMS": "0",
+    }
     form.update(fields)
     return form
 
 
 def test_a_phone_order_with_an_unknown_sku_shows_the_error_on_its_line(user_client, tenant, shop):
     client = user_client("back_office")
-    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1",
-                                # the second row left empty: the unknown SKU is the service's line 1, row 2 here
-                                "lines-2-sku": "NOPE", "lines-2-quantity": "1", "lines-2-unit_price": "1"})
+    form = _phone_form(
+        shop,
+        **{
+            "lines-0-sku": shop.a.sku,
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "1",
+            # the second row left empty: the unknown SKU is the service's line 1, row 2 here
+            "lines-2-sku": "NOPE",
+            "lines-2-quantity": "1",
+            "lines-2-unit_price": "1",
+        },
+    )
 
     response = client.post("/orders/new/", form)
 
@@ -211,8 +248,17 @@ def test_a_phone_order_with_an_unknown_sku_shows_the_error_on_its_line(user_clie
 
 
 def test_a_phone_order_short_of_stock_says_so_on_the_quantity(user_client, tenant, shop):
-    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "2", "lines-0-unit_price": "1",
-                                "lines-1-sku": shop.a.sku, "lines-1-quantity": "2", "lines-1-unit_price": "1"})
+    form = _phone_form(
+        shop,
+        **{
+            "lines-0-sku": shop.a.sku,
+            "lines-0-quantity": "2",
+            "lines-0-unit_price": "1",
+            "lines-1-sku": shop.a.sku,
+            "lines-1-quantity": "2",
+            "lines-1-unit_price": "1",
+        },
+    )
 
     response = user_client("back_office").post("/orders/new/", form)
 
@@ -224,13 +270,13 @@ def test_a_phone_order_short_of_stock_says_so_on_the_quantity(user_client, tenan
 
 def test_a_phone_order_for_a_pickup_store_outside_the_pool_shows_it_on_the_store(user_client, tenant, shop):
     factories.LocationFactory(tenant=tenant, code="FAR", kind="store", pickup=True)
-    form = _phone_form(shop, pickup_location="FAR",
-                       **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1"})
+    form = _phone_form(
+        shop, pickup_location="FAR", **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1"}
+    )
 
     response = user_client("back_office").post("/orders/new/", form)
 
-    assert response.context["form"].errors["pickup_location"] == [
-        "Location FAR is not in the channel's sourcing pool."]
+    assert response.context["form"].errors["pickup_location"] == ["Location FAR is not in the channel's sourcing pool."]
     assert "delivery.pickup_location" not in response.content.decode()
 
 
@@ -239,8 +285,9 @@ def test_an_action_refused_on_the_detail_page_names_fields_by_their_labels(user_
     order = place(tenant, shop, delivery_method="pickup", location_code=shop.store.code)
     client = user_client("back_office")
 
-    response = client.post(f"/orders/{order.id}/pickup/", {"version": order.version, "pickup_location": far.code},
-                           follow=True)
+    response = client.post(
+        f"/orders/{order.id}/pickup/", {"version": order.version, "pickup_location": far.code}, follow=True
+    )
 
     text = " ".join(str(m) for m in response.context["messages"])
     assert "Pickup store: Location FAR is not in the channel's sourcing pool." in text
@@ -250,8 +297,12 @@ def test_an_action_refused_on_the_detail_page_names_fields_by_their_labels(user_
 def test_another_tenants_order_and_invoice_answer_404(user_client, tenant, other_tenant):
     foreign_shop = build_shop(other_tenant, code="GLX")
     foreign = place(other_tenant, foreign_shop)
-    services.record_shipment(tenant=other_tenant, order_id=foreign.id, actor=SYSTEM,
-                             lines=[services.LineQuantity(foreign.lines_list[0].id, 2)])
+    services.record_shipment(
+        tenant=other_tenant,
+        order_id=foreign.id,
+        actor=SYSTEM,
+        lines=[services.LineQuantity(foreign.lines_list[0].id, 2)],
+    )
     invoice = foreign.invoices.get()
     client = user_client("admin")
 
@@ -286,8 +337,9 @@ def test_the_admin_shows_orders_read_only_and_only_the_tenants_own(user_client, 
 
 
 def _one_line(shop, **fields):
-    return _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1",
-                                **fields})
+    return _phone_form(
+        shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "1", "lines-0-unit_price": "1", **fields}
+    )
 
 
 def test_a_phone_order_without_a_reference_gets_one_made_up(user_client, tenant, shop):
@@ -315,12 +367,14 @@ def test_a_phone_order_keeps_the_reference_typed_stripped(user_client, tenant, s
     assert Order.objects.for_tenant(tenant).get().external_ref == "CALL-42"
 
 
-@pytest.mark.parametrize("reference, message", [
-    ("R" * 121, "Ensure this value has at most 120 characters (it has 121)."),
-    ("CALL\x0042", "Null characters are not allowed."),
-])
-def test_a_phone_order_refuses_an_overlong_or_nul_reference_on_the_form(user_client, tenant, shop, reference,
-                                                                       message):
+@pytest.mark.parametrize(
+    "reference, message",
+    [
+        ("R" * 121, "Ensure this value has at most 120 characters (it has 121)."),
+        ("CALL\x0042", "Null characters are not allowed."),
+    ],
+)
+def test_a_phone_order_refuses_an_overlong_or_nul_reference_on_the_form(user_client, tenant, shop, reference, message):
     response = user_client("back_office").post("/orders/new/", _one_line(shop, external_ref=reference))
 
     assert response.status_code == 200
@@ -335,13 +389,17 @@ def test_a_phone_order_takes_a_reference_of_the_models_length(user_client, tenan
     assert Order.objects.for_tenant(tenant).get().external_ref == "R" * 120
 
 
-@pytest.mark.parametrize("quantity, message", [
-    ("99999999999999999999", "Ensure this value is less than or equal to 100000."),
-    ("100001", "Ensure this value is less than or equal to 100000."),
-    ("0", "Ensure this value is greater than or equal to 1."),
-])
-def test_a_phone_order_refuses_a_quantity_beyond_the_apis_bounds_on_the_line(user_client, tenant, shop, quantity,
-                                                                             message):
+@pytest.mark.parametrize(
+    "quantity, message",
+    [
+        ("99999999999999999999", "Ensure this value is less than or equal to 100000."),
+        ("100001", "Ensure this value is less than or equal to 100000."),
+        ("0", "Ensure this value is greater than or equal to 1."),
+    ],
+)
+def test_a_phone_order_refuses_a_quantity_beyond_the_apis_bounds_on_the_line(
+    user_client, tenant, shop, quantity, message
+):
     response = user_client("back_office").post("/orders/new/", _one_line(shop, **{"lines-0-quantity": quantity}))
 
     assert response.status_code == 200
@@ -349,10 +407,11 @@ def test_a_phone_order_refuses_a_quantity_beyond_the_apis_bounds_on_the_line(use
     assert not Order.objects.for_tenant(tenant).exists()
 
 
-@pytest.mark.parametrize("field, value", [("unit_price", "99999999999999999999"), ("unit_price", "0.001"),
-                                          ("tax", "1e30"), ("unit_price", "NaN")])
-def test_a_phone_order_refuses_an_amount_the_database_cannot_hold_on_the_line(user_client, tenant, shop, field,
-                                                                              value):
+@pytest.mark.parametrize(
+    "field, value",
+    [("unit_price", "99999999999999999999"), ("unit_price", "0.001"), ("tax", "1e30"), ("unit_price", "NaN")],
+)
+def test_a_phone_order_refuses_an_amount_the_database_cannot_hold_on_the_line(user_client, tenant, shop, field, value):
     response = user_client("back_office").post("/orders/new/", _one_line(shop, **{f"lines-0-{field}": value}))
 
     assert response.status_code == 200
@@ -372,8 +431,17 @@ def test_a_phone_order_refuses_a_line_amount_the_database_cannot_hold(user_clien
 
 def test_a_phone_order_refuses_a_total_the_database_cannot_hold(user_client, tenant, shop):
     price = "9999999999"  # 60 units: each line fits its column, the two together overflow the order's total
-    form = _phone_form(shop, **{"lines-0-sku": shop.a.sku, "lines-0-quantity": "60", "lines-0-unit_price": price,
-                                "lines-1-sku": shop.b.sku, "lines-1-quantity": "60", "lines-1-unit_price": price})
+    form = _phone_form(
+        shop,
+        **{
+            "lines-0-sku": shop.a.sku,
+            "lines-0-quantity": "60",
+            "lines-0-unit_price": price,
+            "lines-1-sku": shop.b.sku,
+            "lines-1-quantity": "60",
+            "lines-1-unit_price": price,
+        },
+    )
 
     response = user_client("back_office").post("/orders/new/", form)
 
@@ -385,8 +453,10 @@ def test_a_phone_order_refuses_a_total_the_database_cannot_hold(user_client, ten
 def _timeline(page: str) -> list[list[str]]:
     """The timeline's rows as cell texts."""
     table = page.split('id="timeline"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
-    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
 
 
 def test_the_timeline_names_events_and_statuses_by_their_labels(user_client, tenant, shop):
@@ -397,13 +467,17 @@ def test_the_timeline_names_events_and_statuses_by_their_labels(user_client, ten
     rows = _timeline(user_client("viewer").get(f"/orders/{order.id}/").content.decode())
 
     assert [(what, before, after) for _when, _who, what, _details, before, after in rows] == [
-        ("Placed", "", "Placed"), ("Placed on hold", "Placed", "On hold"), ("Hold released", "On hold", "Placed")]
+        ("Placed", "", "Placed"),
+        ("Placed on hold", "Placed", "On hold"),
+        ("Hold released", "On hold", "Placed"),
+    ]
 
 
 def test_the_timeline_shows_an_unknown_event_kind_as_it_is(user_client, tenant, shop):
     order = place(tenant, shop)
-    OrderEvent.objects.create(tenant=tenant, order=order, actor_label="ops", kind="migrated",
-                              before={"status": "archived"}, after={})
+    OrderEvent.objects.create(
+        tenant=tenant, order=order, actor_label="ops", kind="migrated", before={"status": "archived"}, after={}
+    )
 
     rows = _timeline(user_client("viewer").get(f"/orders/{order.id}/").content.decode())
 
@@ -412,8 +486,9 @@ def test_the_timeline_shows_an_unknown_event_kind_as_it_is(user_client, tenant, 
 
 def test_every_event_kind_the_services_write_has_a_label():
     orders_dir = Path(settings.BASE_DIR) / "orders"
-    sources = "".join(path.read_text() for path in [*sorted((orders_dir / "services").glob("*.py")),
-                                                    orders_dir / "invoicing.py"])
+    sources = "".join(
+        path.read_text() for path in [*sorted((orders_dir / "services").glob("*.py")), orders_dir / "invoicing.py"]
+    )
     assert not re.findall(r'kind="\w+"', sources), "timeline kinds are written as EventKind members"
     written = set(re.findall(r"EventKind\.([A-Z_]+)", sources))
     assert {"PLACED", "HOLD", "LINES_CANCELLED", "CANCELLED", "INVOICE_ISSUED", "CREDIT_NOTE_ISSUED"} <= written
@@ -429,15 +504,18 @@ def test_the_timeline_speaks_french_to_a_french_reader(user_client, tenant, shop
 
     rows = _timeline(page)
     assert [(what, before, after) for _when, _who, what, _details, before, after in rows] == [
-        ("Enregistrée", "", "Enregistrée"), ("Annulée", "Enregistrée", "Annulée")]
+        ("Enregistrée", "", "Enregistrée"),
+        ("Annulée", "Enregistrée", "Annulée"),
+    ]
 
 
 def _payment(page: str) -> str:
     return re.search(r'<td id="payment">(.*?)</td>', page, re.S)[1]
 
 
-@pytest.mark.parametrize("status, english, french", [("paid", "Paid", "Payé"), ("authorized", "Authorized", "Autorisé"),
-                                                     ("", "—", "—")])
+@pytest.mark.parametrize(
+    "status, english, french", [("paid", "Paid", "Payé"), ("authorized", "Authorized", "Autorisé"), ("", "—", "—")]
+)
 def test_the_payment_status_reads_as_a_label(user_client, tenant, shop, status, english, french):
     order = place(tenant, shop, payment_status=status)
     client = user_client("viewer")
@@ -461,10 +539,13 @@ def test_an_order_without_discount_shows_no_negative_zero(user_client, tenant, s
 
 def test_a_discount_shows_as_a_negative_amount(user_client, tenant, shop):
     data = services.OrderInput(
-        channel=shop.channel, external_ref="DISC-1", currency="EUR", customer={"email": "paula@example.com"},
+        channel=shop.channel,
+        external_ref="DISC-1",
+        currency="EUR",
+        customer={"email": "paula@example.com"},
         address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
-        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"),
-                                  discount=Decimal("2.50"))])
+        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"), discount=Decimal("2.50"))],
+    )
     order = services.place_order(tenant=tenant, actor=SYSTEM, data=data)
 
     page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
@@ -474,9 +555,13 @@ def test_a_discount_shows_as_a_negative_amount(user_client, tenant, shop):
 
 def test_an_address_without_a_second_line_has_no_space_before_the_comma(user_client, tenant, shop):
     data = services.OrderInput(
-        channel=shop.channel, external_ref="ADDR-1", currency="EUR", customer={"email": "paula@example.com"},
+        channel=shop.channel,
+        external_ref="ADDR-1",
+        currency="EUR",
+        customer={"email": "paula@example.com"},
         address={"line1": "1 rue de Rivoli", "city": "Paris", "postal_code": "75001", "country": "FR"},
-        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"))])
+        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal("12.00"))],
+    )
     order = services.place_order(tenant=tenant, actor=SYSTEM, data=data)
 
     page = user_client("viewer").get(f"/orders/{order.id}/").content.decode()
@@ -492,9 +577,18 @@ def test_a_store_sale_says_it_was_handed_over_in_store_not_that_nothing_shipped(
     factories.ChannelLocationFactory(tenant=tenant, channel=channel, location=store)
     product = factories.ProductFactory(tenant=tenant, sku="MUG")
     stock(tenant, product, store, 4)
-    sale = services.place_order(tenant=tenant, actor=SYSTEM, data=services.OrderInput(
-        channel=channel, external_ref="TICKET-9", currency="EUR", delivery_method=DeliveryMethod.IN_STORE,
-        location_code="LYO", lines=[services.LineInput(sku="MUG", quantity=1, unit_price=Decimal("8.00"))]))
+    sale = services.place_order(
+        tenant=tenant,
+        actor=SYSTEM,
+        data=services.OrderInput(
+            channel=channel,
+            external_ref="TICKET-9",
+            currency="EUR",
+            delivery_method=DeliveryMethod.IN_STORE,
+            location_code="LYO",
+            lines=[services.LineInput(sku="MUG", quantity=1, unit_price=Decimal("8.00"))],
+        ),
+    )
 
     page = user_client("back_office").get(f"/orders/{sale.id}/").content.decode()
 

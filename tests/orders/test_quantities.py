@@ -1,4 +1,5 @@
 """The one rule for line quantities and the lines an item names."""
+
 from dataclasses import dataclass
 from types import SimpleNamespace as Item
 
@@ -17,8 +18,18 @@ ORDER = Item(number="SO-1")
 LINES = [Line(id=10), Line(id=11)]
 
 
-@pytest.mark.parametrize("quantity,ok", [(1, True), (MAX_LINE_QUANTITY, True), (0, False), (-1, False),
-                                         (MAX_LINE_QUANTITY + 1, False), (True, False), (1.5, False)])
+@pytest.mark.parametrize(
+    "quantity,ok",
+    [
+        (1, True),
+        (MAX_LINE_QUANTITY, True),
+        (0, False),
+        (-1, False),
+        (MAX_LINE_QUANTITY + 1, False),
+        (True, False),
+        (1.5, False),
+    ],
+)
 def test_a_line_quantity_is_a_whole_number_of_units_within_bounds(quantity, ok):
     assert (quantity_error(quantity) is None) is ok
 

@@ -1,4 +1,5 @@
 """Order services: the state machine, fulfilment facts, backorder allocation, re-routing."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -24,10 +25,16 @@ SYSTEM = Actor.system("tests")
 
 def place(tenant, shop, lines, *, ref=None, method="ship", location="", **extra):
     data = services.OrderInput(
-        channel=shop.channel, external_ref=ref or f"R-{factories.next_id()}", currency="EUR",
-        customer={"email": "ann@example.com"}, delivery_method=method, location_code=location,
+        channel=shop.channel,
+        external_ref=ref or f"R-{factories.next_id()}",
+        currency="EUR",
+        customer={"email": "ann@example.com"},
+        delivery_method=method,
+        location_code=location,
         address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
-        lines=[services.LineInput(sku=sku, quantity=qty, unit_price=Decimal("10.00")) for sku, qty in lines], **extra)
+        lines=[services.LineInput(sku=sku, quantity=qty, unit_price=Decimal("10.00")) for sku, qty in lines],
+        **extra,
+    )
     return services.place_order(tenant=tenant, actor=SYSTEM, data=data)
 
 
@@ -54,11 +61,13 @@ def test_a_full_life_placed_allocated_shipped_delivered_completed(tenant, shop):
 
     services.confirm_allocation(tenant=tenant, order_id=order.id, actor=SYSTEM)
     assert fresh(order).status == "allocated"
-    services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                             lines=[services.LineQuantity(first.id, 2)], location=shop.wh1)
+    services.record_shipment(
+        tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(first.id, 2)], location=shop.wh1
+    )
     assert fresh(order).status == "partially_fulfilled"
-    services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                             lines=[services.LineQuantity(second.id, 1)])
+    services.record_shipment(
+        tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(second.id, 1)]
+    )
     assert fresh(order).status == "fulfilled"
     services.record_delivery(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=None)
     assert fresh(order).status == "delivered"
@@ -79,8 +88,9 @@ def test_every_change_records_who_and_the_figures_before_and_after(tenant, shop)
     order = place(tenant, shop, [(shop.a.sku, 2)])
     line = order.lines_list[0]
 
-    services.record_shipment(tenant=tenant, order_id=order.id, actor=Actor.system("carrier"),
-                             lines=[services.LineQuantity(line.id, 1)])
+    services.record_shipment(
+        tenant=tenant, order_id=order.id, actor=Actor.system("carrier"), lines=[services.LineQuantity(line.id, 1)]
+    )
 
     event = fresh(order).events.get(kind="shipped")
     assert event.actor_label == "carrier"
@@ -100,8 +110,9 @@ def test_shipping_more_than_is_allocated_is_refused(tenant, shop):
     order = place(tenant, shop, [(shop.a.sku, 1)])
 
     with pytest.raises(Conflict):
-        services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                                 lines=[services.LineQuantity(order.lines_list[0].id, 2)])
+        services.record_shipment(
+            tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(order.lines_list[0].id, 2)]
+        )
 
 
 def test_delivering_more_than_shipped_is_refused(tenant, shop):
@@ -110,8 +121,9 @@ def test_delivering_more_than_shipped_is_refused(tenant, shop):
     services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(line.id, 1)])
 
     with pytest.raises(Conflict):
-        services.record_delivery(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                                 lines=[services.LineQuantity(line.id, 2)])
+        services.record_delivery(
+            tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(line.id, 2)]
+        )
 
 
 def test_cancelling_the_rest_of_a_partly_shipped_order_makes_it_fulfilled(tenant, shop):
@@ -119,8 +131,12 @@ def test_cancelling_the_rest_of_a_partly_shipped_order_makes_it_fulfilled(tenant
     line = order.lines_list[0]
     services.record_shipment(tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(line.id, 1)])
 
-    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="rest unavailable",
-                          lines=[services.LineQuantity(line.id, 2)])
+    services.cancel_order(
+        scope=Scope(tenant=tenant, actor=SYSTEM),
+        order_id=order.id,
+        reason="rest unavailable",
+        lines=[services.LineQuantity(line.id, 2)],
+    )
 
     assert fresh(order).status == "fulfilled"
     assert level(tenant, shop.a, shop.wh1).reserved == 0
@@ -135,8 +151,9 @@ def test_returned_units_are_counted_on_the_line(tenant, shop):
 
     assert lines_of(order)[0].quantity_returned == 2
     with pytest.raises(Conflict):
-        services.record_return(tenant=tenant, order_id=order.id, actor=SYSTEM,
-                               lines=[services.LineQuantity(line.id, 1)])
+        services.record_return(
+            tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(line.id, 1)]
+        )
 
 
 def test_a_stale_version_is_refused(tenant, shop):
@@ -162,6 +179,7 @@ def test_rerouting_gathers_a_split_order_in_one_location_when_stock_allows(tenan
 
 
 # --- backorders ------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def bo_shop(tenant):
@@ -210,8 +228,9 @@ def test_the_stock_adjusted_outbox_event_runs_the_backorder_handler(tenant, bo_s
         stock(tenant, shop.c, location, 0)
     order = place(tenant, shop, [(shop.c.sku, 2)])
     stock(tenant, shop.c, shop.wh2, 2)
-    event = OutboxEvent.objects.create(tenant=tenant, topic="stock.adjusted",
-                                       payload={"source": "adjustments", "skus": [shop.c.sku]})
+    event = OutboxEvent.objects.create(
+        tenant=tenant, topic="stock.adjusted", payload={"source": "adjustments", "skus": [shop.c.sku]}
+    )
 
     process_event(event.id)
 
@@ -225,8 +244,12 @@ def test_cancelling_a_backordered_line_frees_backorders_before_reservations(tena
     line = order.lines_list[0]
     assert (line.quantity_allocated, line.quantity_backordered) == (18, 2)
 
-    services.cancel_order(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, reason="too many",
-                          lines=[services.LineQuantity(line.id, 3)])
+    services.cancel_order(
+        scope=Scope(tenant=tenant, actor=SYSTEM),
+        order_id=order.id,
+        reason="too many",
+        lines=[services.LineQuantity(line.id, 3)],
+    )
 
     line = lines_of(order)[0]
     assert (line.quantity_allocated, line.quantity_backordered, line.quantity_cancelled) == (17, 0, 3)

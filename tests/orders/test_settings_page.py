@@ -1,4 +1,5 @@
 """Order settings kept by the tenant's admins: numbering, hold rules, invoicing, the seller identity."""
+
 from decimal import Decimal
 
 import pytest
@@ -12,19 +13,39 @@ from tests.orders.support import build_shop
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system("tests")
 
-FORM = {"order_number_prefix": "WEB-", "invoice_per": "order", "invoice_prefix": "FA-", "max_order_value": "500.00",
-        "first_order_express_levels": "express, next_day", "name": "Maison Dupont SAS", "legal_form": "SAS",
-        "share_capital": "10 000 EUR", "line1": "3 rue des Lilas", "postal_code": "69003", "city": "Lyon",
-        "country": "FR", "siret": "12345678900012", "vat_number": "FR12123456789",
-        "mentions": "Paiement à 30 jours.\n\nIndemnité forfaitaire de recouvrement : 40 EUR."}
+FORM = {
+    "order_number_prefix": "WEB-",
+    "invoice_per": "order",
+    "invoice_prefix": "FA-",
+    "max_order_value": "500.00",
+    "first_order_express_levels": "express, next_day",
+    "name": "Maison Dupont SAS",
+    "legal_form": "SAS",
+    "share_capital": "10 000 EUR",
+    "line1": "3 rue des Lilas",
+    "postal_code": "69003",
+    "city": "Lyon",
+    "country": "FR",
+    "siret": "12345678900012",
+    "vat_number": "FR12123456789",
+    "mentions": "Paiement à 30 jours.\n\nIndemnité forfaitaire de recouvrement : 40 EUR.",
+}
 
 
 def place(tenant, shop, price="12.00", service_level="standard"):
-    return services.place_order(tenant=tenant, actor=SYSTEM, data=services.OrderInput(
-        channel=shop.channel, external_ref=f"S-{factories.next_id()}", currency="EUR", service_level=service_level,
-        customer={"email": f"c{factories.next_id()}@example.com"},
-        address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
-        lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal(price))]))
+    return services.place_order(
+        tenant=tenant,
+        actor=SYSTEM,
+        data=services.OrderInput(
+            channel=shop.channel,
+            external_ref=f"S-{factories.next_id()}",
+            currency="EUR",
+            service_level=service_level,
+            customer={"email": f"c{factories.next_id()}@example.com"},
+            address={"line1": "1 rue", "city": "Paris", "postal_code": "75001", "country": "FR"},
+            lines=[services.LineInput(sku=shop.a.sku, quantity=1, unit_price=Decimal(price))],
+        ),
+    )
 
 
 def test_an_admin_saves_the_settings_and_the_services_use_them(user_client, tenant, other_tenant):
@@ -35,11 +56,15 @@ def test_an_admin_saves_the_settings_and_the_services_use_them(user_client, tena
 
     assert response.status_code == 200
     tenant.refresh_from_db()
-    assert tenant.settings["order_hold_rules"] == {"max_order_value": "500.00",
-                                                   "first_order_express_levels": ["express", "next_day"]}
+    assert tenant.settings["order_hold_rules"] == {
+        "max_order_value": "500.00",
+        "first_order_express_levels": ["express", "next_day"],
+    }
     assert invoicing.seller_identity(tenant)["siren"] == "123456789"
-    assert invoicing.seller_identity(tenant)["mentions"] == ["Paiement à 30 jours.",
-                                                             "Indemnité forfaitaire de recouvrement : 40 EUR."]
+    assert invoicing.seller_identity(tenant)["mentions"] == [
+        "Paiement à 30 jours.",
+        "Indemnité forfaitaire de recouvrement : 40 EUR.",
+    ]
     assert place(tenant, shop).number.startswith("WEB-")
     assert place(tenant, shop, price="600.00").status == "on_hold"
     assert place(tenant, shop, service_level="next_day").status == "on_hold"
@@ -49,8 +74,11 @@ def test_an_admin_saves_the_settings_and_the_services_use_them(user_client, tena
 
 
 def test_the_form_shows_what_is_stored_and_keeps_what_it_does_not_show(user_client, tenant):
-    tenant.settings = {"legal": {"name": "Old name", "address": "1 place Bellecour, Lyon", "iban": "FR76..."},
-                       "order_hold_rules": {"max_order_value": "900", "custom": True}, "currencies": ["EUR"]}
+    tenant.settings = {
+        "legal": {"name": "Old name", "address": "1 place Bellecour, Lyon", "iban": "FR76..."},
+        "order_hold_rules": {"max_order_value": "900", "custom": True},
+        "currencies": ["EUR"],
+    }
     tenant.save()
     client = user_client("admin")
 
@@ -63,9 +91,18 @@ def test_the_form_shows_what_is_stored_and_keeps_what_it_does_not_show(user_clie
     assert tenant.settings["order_hold_rules"] == {"custom": True}
 
 
-@pytest.mark.parametrize("field, value", [("order_number_prefix", "SO 1"), ("siret", "123"), ("country", "France"),
-                                          ("vat_number", "12345"), ("max_order_value", "-1"),
-                                          ("invoice_per", "week"), ("email", "nope")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("order_number_prefix", "SO 1"),
+        ("siret", "123"),
+        ("country", "France"),
+        ("vat_number", "12345"),
+        ("max_order_value", "-1"),
+        ("invoice_per", "week"),
+        ("email", "nope"),
+    ],
+)
 def test_invalid_values_are_shown_on_the_form_and_nothing_is_saved(user_client, tenant, field, value):
     before = dict(tenant.settings or {})
 

@@ -1,5 +1,6 @@
 """The shared-fields seam (oms.api.serializers): order serializers built once per class answer and refuse
 exactly as DRF's per-instance fields do."""
+
 import pytest
 from rest_framework import serializers
 
@@ -13,18 +14,29 @@ from tests.race import race
 
 pytestmark = pytest.mark.django_db
 
-BAD = {"external_ref": "", "currency": "eur", "customer": {"email": "not-an-email"},
-       "delivery": {"method": "ship", "address": {"line1": "x", "postal_code": "1", "city": "c", "country": "France"}},
-       "lines": [{"sku": "A", "quantity": 1, "unit_price": "1.00"}, {"sku": "B", "quantity": 0, "unit_price": "x"},
-                 {"sku": "C", "quantity": 1, "unit_price": "1.00", "status": "shipped"}],
-       "promotions": [{"code": "P", "amount": "-1"}], "shipping": {"amount": "abc"}, "status": "placed"}
+BAD = {
+    "external_ref": "",
+    "currency": "eur",
+    "customer": {"email": "not-an-email"},
+    "delivery": {"method": "ship", "address": {"line1": "x", "postal_code": "1", "city": "c", "country": "France"}},
+    "lines": [
+        {"sku": "A", "quantity": 1, "unit_price": "1.00"},
+        {"sku": "B", "quantity": 0, "unit_price": "x"},
+        {"sku": "C", "quantity": 1, "unit_price": "1.00", "status": "shipped"},
+    ],
+    "promotions": [{"code": "P", "amount": "-1"}],
+    "shipping": {"amount": "abc"},
+    "status": "placed",
+}
 
 
 @pytest.fixture
 def plain_drf(monkeypatch):
     """Every serializer of the module back on DRF's own field building (a deep copy per instance)."""
+
     def use_drf():
         monkeypatch.setattr(SharedFieldsSerializer, "get_fields", serializers.Serializer.get_fields)
+
     return use_drf
 
 
@@ -35,8 +47,13 @@ def _placed(client, shop, tenant, **overrides):
 
 
 def test_an_order_is_answered_as_drf_answers_it(api, shop, tenant, plain_drf):
-    order = _placed(api, shop, tenant, promotions=[{"code": "WELCOME", "amount": "2.00"}],
-                    promised_delivery={"earliest": "2030-01-02", "latest": "2030-01-04"})
+    order = _placed(
+        api,
+        shop,
+        tenant,
+        promotions=[{"code": "WELCOME", "amount": "2.00"}],
+        promised_delivery={"earliest": "2030-01-02", "latest": "2030-01-04"},
+    )
     prebuilt = orders_api.OrderOut(order).data
     summary = orders_api.OrderSummaryOut(order).data
 

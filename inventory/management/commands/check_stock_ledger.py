@@ -6,14 +6,19 @@ from oms.management.commands._base import OmsCommand
 
 
 class Command(OmsCommand):
-    help = ("Prove the stock ledger: for every stock row (and lot), on_hand equals the sum of its movements and "
-            "0 <= reserved <= on_hand; a lot-tracked row equals the sum of its lots. Lists the rows that do not "
-            "and exits with an error if there are any.")
+    help = (
+        "Prove the stock ledger: for every stock row (and lot), on_hand equals the sum of its movements and "
+        "0 <= reserved <= on_hand; a lot-tracked row equals the sum of its lots. Lists the rows that do not "
+        "and exits with an error if there are any."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", help="check one tenant (slug); all tenants by default")
-        parser.add_argument("--reservations", action="store_true",
-                            help="also check that reserved equals the units of the row's active reservations")
+        parser.add_argument(
+            "--reservations",
+            action="store_true",
+            help="also check that reserved equals the units of the row's active reservations",
+        )
 
     def handle(self, *args, tenant=None, reservations=False, **options):
         tenant_obj = self.tenant(tenant) if tenant else None

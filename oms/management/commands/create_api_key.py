@@ -8,8 +8,10 @@ from oms.sales_channels import find_channel
 
 
 class Command(OmsCommand):
-    help = ("Issue an API key for a tenant, optionally bound to a sales channel. The secret is printed once, "
-            "on the last line. A label already in use is reported; the existing secret cannot be shown again.")
+    help = (
+        "Issue an API key for a tenant, optionally bound to a sales channel. The secret is printed once, "
+        "on the last line. A label already in use is reported; the existing secret cannot be shown again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True)
@@ -27,10 +29,20 @@ class Command(OmsCommand):
         existing = ApiKey.objects.for_tenant(tenant).filter(label=label).first()
         if existing is not None:
             state = "revoked" if existing.revoked_at else "active"
-            raise CommandError(f"An API key labelled {label!r} already exists in {tenant.slug} (prefix "
-                               f"{existing.prefix}, {state}); its secret cannot be shown again. Choose another label.")
-        issued = services.create_api_key(tenant=tenant, label=label, channel=channel_obj, throttle_rate=throttle,
-                                         actor=Actor.system("manage.py create_api_key"))
-        self.stdout.write(f"API key {label!r} for tenant {tenant.slug}"
-                          + (f", channel {channel}" if channel else "") + ". Keep this secret, it is shown once:")
+            raise CommandError(
+                f"An API key labelled {label!r} already exists in {tenant.slug} (prefix "
+                f"{existing.prefix}, {state}); its secret cannot be shown again. Choose another label."
+            )
+        issued = services.create_api_key(
+            tenant=tenant,
+            label=label,
+            channel=channel_obj,
+            throttle_rate=throttle,
+            actor=Actor.system("manage.py create_api_key"),
+        )
+        self.stdout.write(
+            f"API key {label!r} for tenant {tenant.slug}"
+            + (f", channel {channel}" if channel else "")
+            + ". Keep this secret, it is shown once:"
+        )
         self.stdout.write(issued.secret)

@@ -15,12 +15,18 @@ class Command(OmsCommand):
 
     def handle(self, *args, slug, name, currency, timezone, locale, **options):
         try:
-            tenant = services.create_tenant(slug=slug, name=name, currency=currency, timezone_name=timezone,
-                                            locale=locale)
+            tenant = services.create_tenant(
+                slug=slug, name=name, currency=currency, timezone_name=timezone, locale=locale
+            )
         except Conflict:
             tenant = services.get_tenant(slug)
-            self.stdout.write(f"Tenant {tenant.slug} already exists ({tenant.name}, {tenant.default_currency}, "
-                              f"{tenant.timezone}); nothing changed.")
+            self.stdout.write(
+                f"Tenant {tenant.slug} already exists ({tenant.name}, {tenant.default_currency}, "
+                f"{tenant.timezone}); nothing changed."
+            )
             return
-        self.stdout.write(self.style.SUCCESS(f"Created tenant {tenant.slug} ({tenant.name}, "
-                                             f"{tenant.default_currency}, {tenant.timezone})."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created tenant {tenant.slug} ({tenant.name}, {tenant.default_currency}, {tenant.timezone})."
+            )
+        )

@@ -13,8 +13,10 @@ from oms.models import Role
 
 
 class Command(OmsCommand):
-    help = ("Create a user (or reuse the one with that e-mail) and give them a role in a tenant. "
-            "Store clerks are bound to store locations with --locations.")
+    help = (
+        "Create a user (or reuse the one with that e-mail) and give them a role in a tenant. "
+        "Store clerks are bound to store locations with --locations."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True)
@@ -50,8 +52,12 @@ class Command(OmsCommand):
                 user.is_superuser = user.is_staff = True
                 user.save(update_fields=["is_superuser", "is_staff"])
             membership, member_created = services.set_membership(
-                tenant=tenant, user=user, role=role, locations=found if codes else None,  # none named: kept
-                actor=Actor.system("manage.py create_user"))
+                tenant=tenant,
+                user=user,
+                role=role,
+                locations=found if codes else None,  # none named: kept
+                actor=Actor.system("manage.py create_user"),
+            )
         where = f" at {', '.join(codes)}" if codes else ""
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created user {user.email} as {role} in {tenant.slug}{where}."))

@@ -7,6 +7,7 @@ first, channels next, then what builds on them). Then it subscribes the tenant t
 webhook receiver (active in the demo only, OMS_DEMO), and installs the demo's fixed, published API key for the
 web shop channel (oms.demo.API_KEY), printed on the last line: every run answers to the same key.
 """
+
 import importlib
 
 from django.apps import apps
@@ -23,8 +24,7 @@ DEMO_SLUG = demo.TENANT_SLUG
 DEMO_NAME = demo.TENANT_NAME
 DEMO_PASSWORD = demo.PASSWORD
 DEMO_USERS = tuple((email, Role(role), full_name) for email, role, full_name in demo.USERS)
-CONTRIBUTORS = ("inventory.demo", "channels.demo", "orders.demo", "fulfillment.demo", "returns.demo",
-                "reporting.demo")
+CONTRIBUTORS = ("inventory.demo", "channels.demo", "orders.demo", "fulfillment.demo", "returns.demo", "reporting.demo")
 ACTOR = Actor.system("manage.py seed_demo")
 
 
@@ -39,9 +39,11 @@ def load_contributor(name: str):
 
 
 class Command(OmsCommand):
-    help = ("Create the demo tenant 'demo' with one user per role (password demo-password-2026), the apps' demo "
-            "data and a webhook subscription to the demo's receiver; safe to run again. Prints how to sign in, and "
-            "the demo's fixed API key for the web shop on the last line.")
+    help = (
+        "Create the demo tenant 'demo' with one user per role (password demo-password-2026), the apps' demo "
+        "data and a webhook subscription to the demo's receiver; safe to run again. Prints how to sign in, and "
+        "the demo's fixed API key for the web shop on the last line."
+    )
 
     def handle(self, *args, **options):
         tenant = self.seed_tenant()
@@ -58,16 +60,19 @@ class Command(OmsCommand):
         emails = ", ".join(email for email, _role, _name in DEMO_USERS)
         url = settings.OMS_PUBLIC_URL
         self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(f"Sign in at {url}/login/ as one of {emails} with the password "
-                          f"{DEMO_PASSWORD} (admin@demo.test also opens /admin/).")
+        self.stdout.write(
+            f"Sign in at {url}/login/ as one of {emails} with the password "
+            f"{DEMO_PASSWORD} (admin@demo.test also opens /admin/)."
+        )
         self.stdout.write(f"Call the API with: curl -H 'Authorization: Bearer {demo.API_KEY}' {url}/api/v1/orders/")
         bound = f"channel {channel.code}" if channel is not None else "tenant integration, no channel"
         self.stdout.write(f"API key ({bound}): {demo.API_KEY}")
 
     def seed_tenant(self):
         try:
-            tenant = services.create_tenant(slug=DEMO_SLUG, name=DEMO_NAME, currency="EUR",
-                                            timezone_name="Europe/Paris", locale="fr")
+            tenant = services.create_tenant(
+                slug=DEMO_SLUG, name=DEMO_NAME, currency="EUR", timezone_name="Europe/Paris", locale="fr"
+            )
             self.stdout.write(f"Created tenant {DEMO_SLUG} ({DEMO_NAME}).")
         except Conflict:
             tenant = services.get_tenant(DEMO_SLUG)
@@ -93,8 +98,9 @@ class Command(OmsCommand):
         if created_users:
             self.stdout.write(f"Created {created_users} demo user(s), one per role.")
         if existing:
-            self.stdout.write(f"{existing} demo user(s) already existed; "
-                              "their roles and the demo password are in place.")
+            self.stdout.write(
+                f"{existing} demo user(s) already existed; their roles and the demo password are in place."
+            )
 
     def bind_clerk_to_a_store(self, tenant):
         """The store clerk works in the first store, once the inventory demo has created stores."""
@@ -111,14 +117,23 @@ class Command(OmsCommand):
         404 (deliveries then wait instead of failing)."""
         url = settings.OMS_PUBLIC_URL + demo.receiver_path(tenant.slug)
         active = settings.OMS_DEMO
-        existing = (WebhookSubscription.objects.for_tenant(tenant).filter(description=demo.RECEIVER_DESCRIPTION)
-                    .order_by("id").first())
+        existing = (
+            WebhookSubscription.objects.for_tenant(tenant)
+            .filter(description=demo.RECEIVER_DESCRIPTION)
+            .order_by("id")
+            .first()
+        )
         if existing is None:
-            webhooks.create_subscription(tenant=tenant, actor=ACTOR, url=url, events=["*"],
-                                         description=demo.RECEIVER_DESCRIPTION, active=active)
+            webhooks.create_subscription(
+                tenant=tenant, actor=ACTOR, url=url, events=["*"], description=demo.RECEIVER_DESCRIPTION, active=active
+            )
         else:
-            webhooks.update_subscription(tenant=tenant, actor=ACTOR, subscription_id=existing.id,
-                                         changes={"url": url, "events": ["*"], "active": active})
+            webhooks.update_subscription(
+                tenant=tenant,
+                actor=ACTOR,
+                subscription_id=existing.id,
+                changes={"url": url, "events": ["*"], "active": active},
+            )
         state = "every event" if active else "paused outside the demo (OMS_DEMO)"
         self.stdout.write(f"Webhooks: the demo receiver at {url} ({state}).")
 
@@ -126,6 +141,7 @@ class Command(OmsCommand):
         """The demo's published key, for the web shop (after channels.demo ran): the same key on every run."""
         channel_model = apps.get_model("channels", "Channel")
         channel = channel_model.objects.for_tenant(tenant).filter(code=demo.API_KEY_CHANNEL).first()
-        services.install_published_api_key(tenant=tenant, label=demo.API_KEY_LABEL, secret=demo.API_KEY,
-                                           channel=channel, actor=ACTOR)
+        services.install_published_api_key(
+            tenant=tenant, label=demo.API_KEY_LABEL, secret=demo.API_KEY, channel=channel, actor=ACTOR
+        )
         return channel
