@@ -111,15 +111,21 @@ def post_movement(
         return movement
 
 
-def _change_level(tenant, level, quantity, release_reserved):
+def _change_row(tenant, model, row_id, quantity, release_reserved):
+    """Add `quantity` to a stock row's (or a lot's) on-hand and give back `release_reserved` reserved units, in one
+    conditional update that keeps 0 <= reserved <= on_hand; the row as it stands when that is refused, else None."""
     updated = (
-        StockLevel.objects.for_tenant(tenant)
-        .filter(id=level.id, on_hand__gte=F("reserved") - quantity - release_reserved, reserved__gte=release_reserved)
+        model.objects.for_tenant(tenant)
+        .filter(id=row_id, on_hand__gte=F("reserved") - quantity - release_reserved, reserved__gte=release_reserved)
         .filter(on_hand__gte=-quantity)
         .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved, updated_at=timezone.now())
     )
-    if not updated:
-        current = StockLevel.objects.for_tenant(tenant).get(id=level.id)
+    return None if updated else model.objects.for_tenant(tenant).get(id=row_id)
+
+
+def _change_level(tenant, level, quantity, release_reserved):
+    current = _change_row(tenant, StockLevel, level.id, quantity, release_reserved)
+    if current is not None:
         raise Conflict(
             f"{level.product.sku} at {level.location.code}: on hand {current.on_hand}, reserved {current.reserved}; "
             f"a change of {quantity} would leave less on hand than is reserved.",
@@ -132,14 +138,8 @@ def _change_level(tenant, level, quantity, release_reserved):
 
 
 def _change_lot(tenant, level, lot, quantity, release_reserved):
-    updated = (
-        Lot.objects.for_tenant(tenant)
-        .filter(id=lot.id, on_hand__gte=F("reserved") - quantity - release_reserved, reserved__gte=release_reserved)
-        .filter(on_hand__gte=-quantity)
-        .update(on_hand=F("on_hand") + quantity, reserved=F("reserved") - release_reserved, updated_at=timezone.now())
-    )
-    if not updated:
-        current = Lot.objects.for_tenant(tenant).get(id=lot.id)
+    current = _change_row(tenant, Lot, lot.id, quantity, release_reserved)
+    if current is not None:
         raise Conflict(
             f"{level.product.sku} lot {lot.code} at {level.location.code}: on hand {current.on_hand}, reserved "
             f"{current.reserved}; a change of {quantity} would leave less on hand than is reserved.",

@@ -87,6 +87,29 @@ def _invoiced(order: Order, kind: str) -> dict:
     return {row["order_line_id"]: row for row in rows}
 
 
+def _draft_line(tenant, line, quantity: int, done: dict) -> InvoiceLine:
+    """The document line for `quantity` more units of an order line, `done` being what documents of the same kind
+    already hold (units `q`, discount `d`, tax `t`; updated here). Pro rata of the units counted so far: the
+    documents of every unit give back exactly the line's discount and tax, the last units taking the rounding
+    remainder."""
+    cumulative = done["q"] + quantity
+    discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
+    tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
+    done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
+    return InvoiceLine(
+        tenant=tenant,
+        order_line=line,
+        sku=line.sku,
+        description=line.name,
+        quantity=quantity,
+        unit_price=line.unit_price,
+        discount=discount,
+        tax_rate=line.tax_rate,
+        tax=tax,
+        total=_round(line.unit_price * quantity - discount + tax),
+    )
+
+
 def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, reference: str = "") -> Invoice:
     """Invoice `quantities` ({OrderLine: units}) of a locked order, inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
@@ -97,24 +120,7 @@ def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, refer
         done = already.get(line.id, {"q": 0, "d": ZERO, "t": ZERO})
         if done["q"] + quantity > line.quantity:
             raise Conflict(f"Line {line.sku} would be invoiced beyond its {line.quantity} units.", line_id=line.id)
-        cumulative = done["q"] + quantity
-        discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
-        tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
-        gross = line.unit_price * quantity
-        drafts.append(
-            InvoiceLine(
-                tenant=tenant,
-                order_line=line,
-                sku=line.sku,
-                description=line.name,
-                quantity=quantity,
-                unit_price=line.unit_price,
-                discount=discount,
-                tax_rate=line.tax_rate,
-                tax=tax,
-                total=_round(gross - discount + tax),
-            )
-        )
+        drafts.append(_draft_line(tenant, line, quantity, dict(done)))
     if not drafts:
         raise ValidationFailed(errors={"lines": ["Nothing to invoice."]})
     previous = Invoice.objects.for_tenant(tenant).filter(order=order, kind=InvoiceKind.INVOICE)
@@ -245,26 +251,7 @@ def issue_credit_note(
             if done["q"] + quantity > billed:
                 errors[f"lines[{index}].quantity"] = [f"At most {billed - done['q']} invoiced units can be credited."]
                 continue
-            # Pro rata of the units credited so far, like invoices: crediting every unit gives back exactly
-            # the line's discount and tax, the last units taking the rounding remainder.
-            cumulative = done["q"] + quantity
-            discount = share(line.discount, cumulative, line.quantity) - (done["d"] or ZERO)
-            tax = share(line.tax, cumulative, line.quantity) - (done["t"] or ZERO)
-            done.update(q=cumulative, d=(done["d"] or ZERO) + discount, t=(done["t"] or ZERO) + tax)
-            drafts.append(
-                InvoiceLine(
-                    tenant=tenant,
-                    order_line=line,
-                    sku=line.sku,
-                    description=line.name,
-                    quantity=quantity,
-                    unit_price=line.unit_price,
-                    discount=discount,
-                    tax_rate=line.tax_rate,
-                    tax=tax,
-                    total=_round(line.unit_price * quantity - discount + tax),
-                )
-            )
+            drafts.append(_draft_line(tenant, line, quantity, done))
         if errors or not drafts:
             raise ValidationFailed(errors=errors or {"lines": ["Name at least one line."]})
         shipping = order.shipping_total if refund_shipping else ZERO

@@ -7,7 +7,7 @@ of zero units is not a line. An item naming a line of another order, or no line,
 
 from django.utils.translation import gettext as _
 
-from oms.errors import ValidationFailed
+from oms.errors import Conflict, ValidationFailed
 
 MIN_LINE_QUANTITY = 1
 MAX_LINE_QUANTITY = 100_000
@@ -51,3 +51,16 @@ def units_per_line(order, lines, items) -> dict:
     if not wanted:
         raise ValidationFailed(errors={"lines": ["Name at least one line."]})
     return wanted
+
+
+def refuse_beyond(wanted: dict, room, *, figure: str, message: str) -> None:
+    """409 Conflict when a line is asked for more units than `room(line)` leaves (units allocated to ship,
+    shipped to deliver or return, outstanding to cancel); each such line is listed with what it asked and the
+    room under the name `figure` (`allocated`, `undelivered`, `returnable`, `cancellable`)."""
+    beyond = [
+        {"id": line.id, "sku": line.sku, "requested": quantity, figure: room(line)}
+        for line, quantity in wanted.items()
+        if quantity > room(line)
+    ]
+    if beyond:
+        raise Conflict(message, lines=beyond)

@@ -1,6 +1,7 @@
 """What the inventory admin pages share: saving through services, and their refusals shown as messages."""
 
-from django.contrib import messages
+from django.contrib import admin, messages
+from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -86,3 +87,18 @@ def run_on_each(model_admin, request, queryset, call, done_message):
             done += 1
     if done:
         model_admin.message_user(request, done_message(done), messages.SUCCESS)
+
+
+class StockDocumentAdmin:
+    """What the admin of a stock document with lines (a transfer, a cycle count) shares: its number of lines,
+    and the permission to run its actions, which call the document's services."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(line_total=Count("lines"))
+
+    @admin.display(description=_("lines"), ordering="line_total")
+    def line_count(self, obj):
+        return obj.line_total
+
+    def has_operate_permission(self, request):
+        return self.has_module_permission(request)

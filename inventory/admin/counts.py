@@ -5,13 +5,12 @@ through the counts service. Count lines are records: read-only.
 """
 
 from django.contrib import admin
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inventory import counts
-from inventory.admin.base import page_link, run_on_each
+from inventory.admin.base import StockDocumentAdmin, page_link, run_on_each
 from inventory.models import CycleCount, CycleCountLine
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
@@ -26,7 +25,7 @@ class CycleCountLineInline(ReadOnlyTenantInline):
 
 
 @admin.register(CycleCount)
-class CycleCountAdmin(ReadOnlyTenantAdmin):
+class CycleCountAdmin(StockDocumentAdmin, ReadOnlyTenantAdmin):
     list_display = (
         "number",
         "location",
@@ -57,19 +56,9 @@ class CycleCountAdmin(ReadOnlyTenantAdmin):
     inlines = (CycleCountLineInline,)
     actions = ("cancel_counts",)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(line_total=Count("lines"))
-
-    @admin.display(description=_("lines"), ordering="line_total")
-    def line_count(self, obj):
-        return obj.line_total
-
     @admin.display(description=_("count page"))
     def page(self, obj):
         return page_link(reverse("inventory:count", args=[obj.id]))
-
-    def has_operate_permission(self, request):
-        return self.has_module_permission(request)
 
     @admin.action(description=_("Cancel the selected open counts"), permissions=["operate"])
     def cancel_counts(self, request, queryset):

@@ -13,6 +13,7 @@ from inventory import services
 from inventory.admin.base import ServiceErrorsAsMessages, ServiceSavedAdmin, run_service
 from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel, StockMovement
 from inventory.reservations import release
+from inventory.services import LOCATION_FIELDS, PRODUCT_FIELDS
 from oms.actors import actor_from_request
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline, TenantScopedAdmin
 from oms.errors import ReservationOwnedByOrder
@@ -23,8 +24,8 @@ class ProductAdmin(ServiceSavedAdmin):
     list_display = ("sku", "name", "barcode", "active", "tracks_lots", "updated_at")
     list_filter = ("active", "tracks_lots")
     search_fields = ("sku", "name", "barcode")
-    fields = ("sku", "name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")
-    service_fields = ("name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")
+    fields = ("sku", *PRODUCT_FIELDS)
+    service_fields = PRODUCT_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         return ("sku",) if obj is not None else ()
@@ -40,23 +41,8 @@ class LocationAdmin(ServiceSavedAdmin):
     list_display = ("code", "name", "kind", "ships", "pickup", "accepts_returns", "active")
     list_filter = ("kind", "active", "pickup", "ships")
     search_fields = ("code", "name")
-    fields = (
-        "code",
-        "name",
-        "kind",
-        "address",
-        "latitude",
-        "longitude",
-        "timezone",
-        "ships",
-        "pickup",
-        "accepts_returns",
-        "daily_capacity",
-        "cutoff_time",
-        "opening_hours",
-        "active",
-    )
-    service_fields = fields[1:]
+    fields = ("code", *LOCATION_FIELDS)
+    service_fields = LOCATION_FIELDS
 
     def get_readonly_fields(self, request, obj=None):
         return ("code",) if obj is not None else ()

@@ -5,13 +5,12 @@ on through admin actions that call the same services (a refused step shows as a 
 """
 
 from django.contrib import admin
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from inventory import transfers
-from inventory.admin.base import page_link, run_on_each
+from inventory.admin.base import StockDocumentAdmin, page_link, run_on_each
 from inventory.models import Transfer, TransferLine
 from oms.admin import ReadOnlyTenantAdmin, ReadOnlyTenantInline
 
@@ -26,7 +25,7 @@ class TransferLineInline(ReadOnlyTenantInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyTenantAdmin):
+class TransferAdmin(StockDocumentAdmin, ReadOnlyTenantAdmin):
     list_display = (
         "number",
         "source",
@@ -60,19 +59,9 @@ class TransferAdmin(ReadOnlyTenantAdmin):
     inlines = (TransferLineInline,)
     actions = ("ship_transfers", "receive_transfers_in_full", "cancel_transfers")
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(line_total=Count("lines"))
-
-    @admin.display(description=_("lines"), ordering="line_total")
-    def line_count(self, obj):
-        return obj.line_total
-
     @admin.display(description=_("transfer page"))
     def page(self, obj):
         return page_link(reverse("inventory:transfer", args=[obj.id]))
-
-    def has_operate_permission(self, request):
-        return self.has_module_permission(request)
 
     @admin.action(description=_("Ship the selected draft transfers"), permissions=["operate"])
     def ship_transfers(self, request, queryset):

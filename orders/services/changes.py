@@ -10,7 +10,7 @@ from oms.errors import Conflict, IllegalTransition, ValidationFailed
 from oms.models import Tenant
 from orders import states
 from orders.models import DeliveryMethod, EventKind, Order, OrderStatus
-from orders.quantities import named_lines, units_per_line
+from orders.quantities import named_lines, refuse_beyond, units_per_line
 from orders.services.common import (
     check_pickup_location,
     check_version,
@@ -68,15 +68,12 @@ def _cancel_plan(order, lines, requested: list[LineQuantity] | None) -> dict:
     if order.status in states.TERMINAL_STATUSES:
         raise IllegalTransition(current=order.status, requested=OrderStatus.CANCELLED)
     wanted = units_per_line(order, lines, requested)
-    too_many = [
-        {"id": line.id, "sku": line.sku, "requested": quantity, "cancellable": line.quantity_outstanding}
-        for line, quantity in wanted.items()
-        if quantity > line.quantity_outstanding
-    ]
-    if too_many:
-        raise Conflict(
-            "Some units have already shipped or been cancelled and can no longer be cancelled.", lines=too_many
-        )
+    refuse_beyond(
+        wanted,
+        lambda line: line.quantity_outstanding,
+        figure="cancellable",
+        message="Some units have already shipped or been cancelled and can no longer be cancelled.",
+    )
     return wanted
 
 

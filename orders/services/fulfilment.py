@@ -12,7 +12,7 @@ from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
 from orders.models import DeliveryMethod, EventKind, Order, OrderStatus
-from orders.quantities import units_per_line
+from orders.quantities import refuse_beyond, units_per_line
 from orders.services.common import check_version, commit_change, locked_order, rereserve, snapshot
 from orders.services.inputs import LineQuantity
 
@@ -90,13 +90,9 @@ def record_shipment(
             raise IllegalTransition(current=order.status, requested=OrderStatus.FULFILLED)
         order_lines = list(order.lines.all())
         wanted = units_per_line(order, order_lines, lines)
-        short = [
-            {"id": line.id, "sku": line.sku, "requested": quantity, "allocated": line.quantity_allocated}
-            for line, quantity in wanted.items()
-            if quantity > line.quantity_allocated
-        ]
-        if short:
-            raise Conflict("Only allocated units can ship.", lines=short)
+        refuse_beyond(
+            wanted, lambda line: line.quantity_allocated, figure="allocated", message="Only allocated units can ship."
+        )
         before = snapshot(order, order_lines)
         if consume_reservations:
             _consume(tenant=tenant, wanted=wanted, location=location, actor=actor, reference=reference or order.number)
@@ -163,18 +159,12 @@ def record_delivery(
                 )
         else:
             wanted = units_per_line(order, order_lines, lines)
-        too_many = [
-            {
-                "id": line.id,
-                "sku": line.sku,
-                "requested": quantity,
-                "undelivered": line.quantity_shipped - line.quantity_delivered,
-            }
-            for line, quantity in wanted.items()
-            if quantity > line.quantity_shipped - line.quantity_delivered
-        ]
-        if too_many:
-            raise Conflict("Only shipped units can be delivered.", lines=too_many)
+        refuse_beyond(
+            wanted,
+            lambda line: line.quantity_shipped - line.quantity_delivered,
+            figure="undelivered",
+            message="Only shipped units can be delivered.",
+        )
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_delivered += quantity
@@ -199,18 +189,12 @@ def record_return(
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
         wanted = units_per_line(order, order_lines, lines)
-        too_many = [
-            {
-                "id": line.id,
-                "sku": line.sku,
-                "requested": quantity,
-                "returnable": line.quantity_shipped - line.quantity_returned,
-            }
-            for line, quantity in wanted.items()
-            if quantity > line.quantity_shipped - line.quantity_returned
-        ]
-        if too_many:
-            raise Conflict("Only shipped units can be returned.", lines=too_many)
+        refuse_beyond(
+            wanted,
+            lambda line: line.quantity_shipped - line.quantity_returned,
+            figure="returnable",
+            message="Only shipped units can be returned.",
+        )
         before = snapshot(order, order_lines)
         for line, quantity in wanted.items():
             line.quantity_returned += quantity
