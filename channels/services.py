@@ -10,6 +10,7 @@ from inventory.models import Location
 from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.models import Tenant
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
 CHANNEL_FIELDS = (
@@ -35,7 +36,7 @@ def channels_with_pool(tenant):
     )
 
 
-def channel_by_code(*, tenant, code: str) -> Channel:
+def channel_by_code(*, tenant: Tenant, code: str) -> Channel:
     try:
         return channels_with_pool(tenant).get(code=code)
     except Channel.DoesNotExist:
@@ -118,7 +119,7 @@ def create_channel(
     return channel_by_code(tenant=tenant, code=code)
 
 
-def update_channel(*, tenant, actor: Actor, code: str, changes: dict) -> Channel:
+def update_channel(*, tenant: Tenant, actor: Actor, code: str, changes: dict) -> Channel:
     """Change a channel; `locations`, when given, replaces the whole pool in the order given."""
     with transaction.atomic():
         try:

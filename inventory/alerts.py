@@ -17,6 +17,7 @@ from inventory.sourcing import network_available, stock_figures
 from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.models import Tenant
 from oms.outbox import emit
 from oms.sales_channels import find_channel
 
@@ -54,7 +55,7 @@ def _location_available(tenant, rules: list) -> dict:
     return {r.id: figures.get((r.product_id, r.location_id), 0) for r in rules}
 
 
-def evaluate_rules(*, tenant, rules: list) -> list[tuple[StockAlertRule, str]]:
+def evaluate_rules(*, tenant: Tenant, rules: list) -> list[tuple[StockAlertRule, str]]:
     """Compare each rule with the stock now and emit on a state change; returns [(rule, topic)] emitted."""
     if not rules:
         return []
@@ -100,7 +101,7 @@ def _rules(tenant):
     return StockAlertRule.objects.for_tenant(tenant).select_related("product", "location", "channel")
 
 
-def evaluate_levels(*, tenant, level_ids, pairs: set | None = None) -> list:
+def evaluate_levels(*, tenant: Tenant, level_ids, pairs: set | None = None) -> list:
     """Evaluate the rules that the given stock rows feed (their location's rules, their SKU's channel rules).
 
     `pairs` {(product_id, location_id)} of those rows saves a query when the caller knows them."""
@@ -123,7 +124,7 @@ def evaluate_levels(*, tenant, level_ids, pairs: set | None = None) -> list:
     return evaluate_rules(tenant=tenant, rules=rules)
 
 
-def evaluate_all(*, tenant, batch_size: int = 2000) -> int:
+def evaluate_all(*, tenant: Tenant, batch_size: int = 2000) -> int:
     """Evaluate every rule of the tenant (the periodic sweep); returns how many changed state."""
     changed, last_id = 0, 0
     while True:
@@ -184,7 +185,7 @@ def save_rule(
     return rule
 
 
-def delete_rule(*, tenant, actor: Actor, rule_id: int) -> None:
+def delete_rule(*, tenant: Tenant, actor: Actor, rule_id: int) -> None:
     with transaction.atomic():
         rule = _rules(tenant).filter(id=rule_id).first()
         if rule is None:

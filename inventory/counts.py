@@ -29,6 +29,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.db import LOCK_ROW
 from oms.errors import IllegalTransition, NotFound, ValidationFailed
+from oms.models import Tenant
 from oms.outbox import emit
 from oms.sequences import next_value
 
@@ -78,7 +79,9 @@ def _stocked_lots(tenant, location, products) -> dict:
     return found
 
 
-def start_count(*, tenant, actor: Actor, location: str, skus: list[str] | None = None, note: str = "") -> CycleCount:
+def start_count(
+    *, tenant: Tenant, actor: Actor, location: str, skus: list[str] | None = None, note: str = ""
+) -> CycleCount:
     """Open a count at `location` for `skus`, or for every SKU that has a stock row there when none are given.
 
     A lot-tracked SKU gets one line per lot holding units there (earliest expiry first), or one line for the
@@ -175,7 +178,7 @@ def _label(sku: str, lot: str) -> str:
     return f"{sku} lot {lot}" if lot else sku
 
 
-def record_counts(*, tenant, actor: Actor, count_id: int, counted, counted_at=None) -> CycleCount:
+def record_counts(*, tenant: Tenant, actor: Actor, count_id: int, counted, counted_at=None) -> CycleCount:
     """Record counted units at `counted_at` (now by default): `{sku: units}` or a list of `Counted` (which may
     name lots). A SKU or lot found but not on the count is added. Refused: a lot of a SKU that does not track
     lots, a new lot without its expiry date, an expiry date that is not the known lot's, and a lot-tracked SKU
@@ -273,12 +276,12 @@ def _mixed(lines) -> set:
     return whole & by_lot
 
 
-def complete_count(*, tenant, actor: Actor, count_id: int) -> CycleCount:
+def complete_count(*, tenant: Tenant, actor: Actor, count_id: int) -> CycleCount:
     """Post every counted line's variance as a `count` movement and close the count (see the module rules)."""
     return _complete(tenant=tenant, actor=actor, count_id=count_id, positions=None)
 
 
-def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) -> CycleCount:
+def _complete(*, tenant: Tenant, actor: Actor, count_id: int, positions: dict | None) -> CycleCount:
     """`positions` {(sku, lot): index} names a refused line by its place in the request (`lines[2].lot`)."""
     with transaction.atomic():
         count = _locked_open(tenant, count_id)
@@ -408,7 +411,7 @@ def _complete(*, tenant, actor: Actor, count_id: int, positions: dict | None) ->
     return count
 
 
-def cancel_count(*, tenant, actor: Actor, count_id: int) -> CycleCount:
+def cancel_count(*, tenant: Tenant, actor: Actor, count_id: int) -> CycleCount:
     with transaction.atomic():
         count = _locked_open(tenant, count_id)
         count.status = CycleCount.Status.CANCELLED
@@ -417,7 +420,9 @@ def cancel_count(*, tenant, actor: Actor, count_id: int) -> CycleCount:
     return count
 
 
-def count_and_post(*, tenant, actor: Actor, location: str, counted, counted_at=None, note: str = "") -> CycleCount:
+def count_and_post(
+    *, tenant: Tenant, actor: Actor, location: str, counted, counted_at=None, note: str = ""
+) -> CycleCount:
     """A count done elsewhere (a WMS, a handheld): open, record and complete it in one transaction.
 
     `counted` is `{sku: units}` or a list of `Counted`; a refused entry is named by its position
@@ -450,7 +455,7 @@ def count_and_post(*, tenant, actor: Actor, location: str, counted, counted_at=N
 # --- selectors ----------------------------------------------------------------------------------------------
 
 
-def count_list(*, tenant, locations=None, status: str = ""):
+def count_list(*, tenant: Tenant, locations=None, status: str = ""):
     counts = CycleCount.objects.for_tenant(tenant).select_related("location").order_by("-id")
     if locations is not None:
         counts = counts.filter(location__in=locations)
@@ -459,7 +464,7 @@ def count_list(*, tenant, locations=None, status: str = ""):
     return counts
 
 
-def count_detail(*, tenant, count_id: int, locations=None) -> CycleCount:
+def count_detail(*, tenant: Tenant, count_id: int, locations=None) -> CycleCount:
     counts = CycleCount.objects.for_tenant(tenant).select_related("location")
     if locations is not None:
         counts = counts.filter(location__in=locations)
@@ -469,7 +474,7 @@ def count_detail(*, tenant, count_id: int, locations=None) -> CycleCount:
     return count
 
 
-def accuracy(*, tenant, since=None, location=None) -> dict:
+def accuracy(*, tenant: Tenant, since=None, location=None) -> dict:
     """Stock accuracy of completed counts: share of exact lines and 1 - sum|variance| / sum expected."""
     lines = CycleCountLine.objects.for_tenant(tenant).filter(posted_at__isnull=False)
     if since is not None:

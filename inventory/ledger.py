@@ -14,9 +14,10 @@ from inventory import sql
 from inventory.models import Lot, MovementKind, StockLevel, StockMovement
 from oms.actors import Actor
 from oms.errors import Conflict, ValidationFailed
+from oms.models import Tenant
 
 
-def level_for(*, tenant, product, location) -> StockLevel:
+def level_for(*, tenant: Tenant, product, location) -> StockLevel:
     """The stock row of a product at a location, created empty on first use (safe under concurrency)."""
     if product.tenant_id != tenant.id or location.tenant_id != tenant.id:
         raise ValueError("product and location belong to the tenant")
@@ -32,7 +33,7 @@ def level_for(*, tenant, product, location) -> StockLevel:
     return level
 
 
-def lot_for(*, tenant, level: StockLevel, code: str, expires_on) -> Lot:
+def lot_for(*, tenant: Tenant, level: StockLevel, code: str, expires_on) -> Lot:
     """The lot `code` of a stock row, created empty on first use; a known lot keeps its expiry date."""
     code = (code or "").strip()
     if not code:
@@ -57,7 +58,7 @@ def lot_for(*, tenant, level: StockLevel, code: str, expires_on) -> Lot:
 
 def post_movement(
     *,
-    tenant,
+    tenant: Tenant,
     level: StockLevel,
     kind: str,
     quantity: int,

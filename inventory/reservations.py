@@ -33,6 +33,7 @@ from inventory.sourcing import (
 from oms.actors import Actor
 from oms.db import LOCK_ROW, insert_rows
 from oms.errors import Conflict, InsufficientStock, NotFound
+from oms.models import Tenant
 
 # How often a transaction chosen as a deadlock victim (or a serialisation failure) is retried before failing.
 DEADLOCK_RETRIES = 3
@@ -154,7 +155,7 @@ def _is_deadlock(exc: OperationalError) -> bool:
 # --- holding units at concrete locations -----------------------------------------------------------------
 
 
-def hold(*, tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = None) -> list[Reservation]:
+def hold(*, tenant: Tenant, holds: list[Hold], channel=None, ttl_seconds: int | None = None) -> list[Reservation]:
     """Reserve every hold or none: raises InsufficientStock naming the short ones.
 
     Returns the reservations in the order of `holds`; the rows are updated in (location, product) order.
@@ -243,7 +244,7 @@ def _short_lines(tenant, holds: list[Hold], expires_from: date) -> list[dict]:
 
 def release(
     *,
-    tenant,
+    tenant: Tenant,
     reservation: Reservation,
     quantity: int | None = None,
     status: str = Reservation.Status.RELEASED,
@@ -284,7 +285,7 @@ def _close_or_shrink(locked: Reservation, quantity: int, status: str) -> None:
     locked.save(update_fields=["status", "closed_at", "quantity"])
 
 
-def consume(*, tenant, reservation: Reservation, quantity: int, actor: Actor, reference: str = "") -> list:
+def consume(*, tenant: Tenant, reservation: Reservation, quantity: int, actor: Actor, reference: str = "") -> list:
     """Units leave the building (shipment, handover, store sale): on_hand and reserved drop together.
 
     Lot-tracked: the reservation's lots are consumed earliest expiry first, one sale movement per lot.
@@ -414,7 +415,7 @@ def _buffer_shortfalls(demands: list[LineDemand], levels: dict, ordered_location
 
 def reserve_demands(
     *,
-    tenant,
+    tenant: Tenant,
     channel,
     demands: list[LineDemand],
     locations=None,
@@ -476,7 +477,7 @@ def reserve_demands(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def find_reservation(*, tenant, reservation_id: int) -> Reservation:
+def find_reservation(*, tenant: Tenant, reservation_id: int) -> Reservation:
     try:
         return (
             Reservation.objects.for_tenant(tenant)

@@ -3,19 +3,21 @@
 from django.db.models import Prefetch
 
 from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel
+from oms.api.scope import Scope, rows
+from oms.models import Tenant
 
 
 def product_list(*, tenant):
     return Product.objects.for_tenant(tenant)
 
 
-def location_list(*, tenant, location_ids: set | None = None):
+def location_list(*, tenant: Tenant, location_ids: set | None = None):
     """All of a tenant's locations, or only those in `location_ids` (a store clerk's stores)."""
     queryset = Location.objects.for_tenant(tenant)
     return queryset.filter(id__in=location_ids) if location_ids is not None else queryset
 
 
-def stock_level_list(*, tenant, location_ids: set | None = None):
+def stock_level_list(*, tenant: Tenant, location_ids: set | None = None):
     """Stock rows with their product, location and (for lot-tracked products) lots, in three queries a page."""
     queryset = (
         StockLevel.objects.for_tenant(tenant)
@@ -25,9 +27,14 @@ def stock_level_list(*, tenant, location_ids: set | None = None):
     return queryset.filter(location_id__in=location_ids) if location_ids is not None else queryset
 
 
-def reservation_list(*, tenant, location_ids: set | None = None, channel=None):
+def reservation_list(*, scope: Scope | None):
+    """The reservations a caller may see: the tenant's, at a clerk's stores only, of a channel key's channel only;
+    none without a scope."""
+    if scope is None:
+        return Reservation.objects.none()
+    tenant = scope.tenant
     queryset = (
-        Reservation.objects.for_tenant(tenant)
+        rows(Reservation, scope)
         .select_related("stock_level__product", "stock_level__location", "channel")
         .prefetch_related(
             Prefetch(
@@ -38,8 +45,4 @@ def reservation_list(*, tenant, location_ids: set | None = None, channel=None):
             )
         )
     )
-    if location_ids is not None:
-        queryset = queryset.filter(stock_level__location_id__in=location_ids)
-    if channel is not None:
-        queryset = queryset.filter(channel=channel)
-    return queryset
+    return scope.narrow_to_channel(scope.narrow_to_stores(queryset, "stock_level__location_id"))

@@ -180,7 +180,7 @@ def _plain(value):
 # --- products --------------------------------------------------------------------------------------------
 
 
-def product_by_sku(*, tenant, sku: str, for_update: bool = False) -> Product:
+def product_by_sku(*, tenant: Tenant, sku: str, for_update: bool = False) -> Product:
     queryset = Product.objects.for_tenant(tenant)
     if for_update:
         queryset = queryset.select_for_update(**LOCK_ROW)
@@ -192,7 +192,7 @@ def product_by_sku(*, tenant, sku: str, for_update: bool = False) -> Product:
 
 def create_product(
     *,
-    tenant,
+    tenant: Tenant,
     actor: Actor,
     sku: str,
     name: str,
@@ -234,7 +234,7 @@ def _lot_tracking_change_problem(tenant, product: Product) -> str | None:
     return None
 
 
-def update_product(*, tenant, actor: Actor, sku: str, changes: dict) -> Product:
+def update_product(*, tenant: Tenant, actor: Actor, sku: str, changes: dict) -> Product:
     """Change some fields of a product (the SKU never changes); audited with before and after."""
     data = _check_product_fields({k: v for k, v in changes.items() if k in PRODUCT_FIELDS})
     with transaction.atomic():
@@ -362,7 +362,7 @@ def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
 # --- locations -------------------------------------------------------------------------------------------
 
 
-def location_by_code(*, tenant, code: str, for_update: bool = False) -> Location:
+def location_by_code(*, tenant: Tenant, code: str, for_update: bool = False) -> Location:
     queryset = Location.objects.for_tenant(tenant)
     if for_update:
         queryset = queryset.select_for_update(**LOCK_ROW)
@@ -372,7 +372,7 @@ def location_by_code(*, tenant, code: str, for_update: bool = False) -> Location
         raise NotFound(f"No location with code {code!r}.") from None
 
 
-def create_location(*, tenant, actor: Actor, code: str, name: str, kind: str, **fields) -> Location:
+def create_location(*, tenant: Tenant, actor: Actor, code: str, name: str, kind: str, **fields) -> Location:
     code = check_code(code)
     data = _check_location_fields(
         {"name": name, "kind": kind, **{k: v for k, v in fields.items() if k in LOCATION_FIELDS}}
@@ -392,7 +392,7 @@ def create_location(*, tenant, actor: Actor, code: str, name: str, kind: str, **
     return location
 
 
-def update_location(*, tenant, actor: Actor, code: str, changes: dict) -> Location:
+def update_location(*, tenant: Tenant, actor: Actor, code: str, changes: dict) -> Location:
     with transaction.atomic():
         location = location_by_code(tenant=tenant, code=code, for_update=True)
         data = _check_location_fields({k: v for k, v in changes.items() if k in LOCATION_FIELDS}, current=location)
@@ -408,7 +408,7 @@ def update_location(*, tenant, actor: Actor, code: str, changes: dict) -> Locati
 # --- stock settings --------------------------------------------------------------------------------------
 
 
-def set_safety_stock(*, tenant, actor: Actor, level: StockLevel, safety_stock: int) -> StockLevel:
+def set_safety_stock(*, tenant: Tenant, actor: Actor, level: StockLevel, safety_stock: int) -> StockLevel:
     """Units a location keeps back from every promise (display stock, damaged-in-waiting)."""
     if not isinstance(safety_stock, int) or safety_stock < 0:
         raise ValidationFailed(errors={"safety_stock": ["Give a whole number of units, 0 or more."]})
@@ -441,7 +441,7 @@ def set_safety_stock(*, tenant, actor: Actor, level: StockLevel, safety_stock: i
 
 def place_hold(
     *,
-    tenant,
+    tenant: Tenant,
     channel,
     product: Product,
     quantity: int,
@@ -472,7 +472,7 @@ def place_hold(
     return find_reservation(tenant=tenant, reservation_id=reservation.id)
 
 
-def check_not_owned_by_order(*, tenant, reservation: Reservation) -> None:
+def check_not_owned_by_order(*, tenant: Tenant, reservation: Reservation) -> None:
     """A reservation held for an order line changes only through the order's services (cancel, edit, routing):
     releasing it alone would leave the order allocated while its units are back on sale."""
     if reservation.order_line_id is None:
@@ -491,7 +491,7 @@ def check_not_owned_by_order(*, tenant, reservation: Reservation) -> None:
     )
 
 
-def release_hold(*, tenant, reservation: Reservation) -> Reservation:
+def release_hold(*, tenant: Tenant, reservation: Reservation) -> Reservation:
     """DELETE a hold: idempotent for released and expired ones; a consumed hold cannot be given back, nor a
     reservation held for an order line (see check_not_owned_by_order)."""
     check_not_owned_by_order(tenant=tenant, reservation=reservation)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from inventory import sql
 from inventory.models import Location, Lot, Product, StockLevel
 from oms.errors import NotFound
+from oms.models import Tenant
 
 
 def today_for(tenant) -> date:
@@ -32,12 +33,12 @@ def today_for(tenant) -> date:
     return timezone.localdate(timezone=zone)
 
 
-def sellable_from(*, tenant, channel=None) -> date:
+def sellable_from(*, tenant: Tenant, channel=None) -> date:
     """The earliest expiry date a lot may have to be reserved or promised for this channel."""
     return today_for(tenant) + timedelta(days=getattr(channel, "min_shelf_life_days", 0) or 0)
 
 
-def sellable_lot_units(*, tenant, level_ids, expires_from: date) -> dict:
+def sellable_lot_units(*, tenant: Tenant, level_ids, expires_from: date) -> dict:
     """{stock_level_id: unreserved units in lots expiring on or after `expires_from`}, one query."""
     rows = (
         Lot.objects.for_tenant(tenant)
@@ -55,7 +56,7 @@ def level_available(level: StockLevel, sellable_lots: int | None = None) -> int:
     return min(available, sellable_lots or 0) if sellable_lots is not None else available
 
 
-def pool_levels(*, tenant, channel, products, locations=None) -> dict:
+def pool_levels(*, tenant: Tenant, channel, products, locations=None) -> dict:
     """{(product_id, location_id): StockLevel} for the channel's pool (or the given locations), with
     `.sellable` set to what the row can promise to this channel (lots and shelf life counted); two queries."""
     if locations is None:
@@ -86,7 +87,7 @@ def _hydrate(model, spec, values):
     return model.from_db(connection.alias, names, values)
 
 
-def pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
+def pool_snapshot(*, tenant: Tenant, channel, products) -> tuple[list, dict]:
     """(the pool's locations that hold these products, in priority order; {(product_id, location_id): level})
     with `.sellable` set as pool_levels() sets it."""
     rows, (level_spec, location_spec, product_spec) = sql.pool_rows(
@@ -112,7 +113,7 @@ def pool_snapshot(*, tenant, channel, products) -> tuple[list, dict]:
     return ordered, levels
 
 
-def channel_locations(*, tenant, channel) -> list:
+def channel_locations(*, tenant: Tenant, channel) -> list:
     """The channel's sourcing pool, in priority order, active locations only."""
     if channel.tenant_id != tenant.id:
         raise NotFound("No such channel.")
@@ -136,7 +137,7 @@ def apply_buffer(network: int, channel) -> int:
     return max(network - channel.buffer, 0)
 
 
-def _set_sellable(*, tenant, channel, levels: list) -> None:
+def _set_sellable(*, tenant: Tenant, channel, levels: list) -> None:
     """Set `.sellable` on each row (model instances with their product): what it can promise to `channel`."""
     tracked = [lvl.id for lvl in levels if lvl.product.tracks_lots]
     lots = (
@@ -148,7 +149,7 @@ def _set_sellable(*, tenant, channel, levels: list) -> None:
         lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
 
 
-def stock_figures(*, tenant, product_ids, location_ids, channel=None) -> dict:
+def stock_figures(*, tenant: Tenant, product_ids, location_ids, channel=None) -> dict:
     """{(product_id, location_id): what the row can promise} for these products at these locations, to `channel`
     (its minimum shelf life; None: today's sellable lots). Rows of inactive products count 0. Two queries."""
     rows = list(

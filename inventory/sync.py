@@ -31,6 +31,7 @@ from inventory.models import Location, MovementKind, Product, StockLevel
 from oms import audit
 from oms.actors import Actor
 from oms.errors import DomainError
+from oms.models import Tenant
 from oms.outbox import emit
 
 MAX_ROWS = 10_000
@@ -211,7 +212,9 @@ def _post_lot_row(tenant, row: _Row, level_id: int, change: int, product, locati
     return ""
 
 
-def apply_adjustments(*, tenant, rows: list, actor: Actor, index_offset: int = 0, batch: str = "") -> SyncResult:
+def apply_adjustments(
+    *, tenant: Tenant, rows: list, actor: Actor, index_offset: int = 0, batch: str = ""
+) -> SyncResult:
     """Apply stock deltas (`{"sku", "location", "delta", "reason", "kind"}`) row by row; see the module rules."""
     return _apply(tenant=tenant, rows=rows, actor=actor, as_of=None, index_offset=index_offset, batch=batch)
 
@@ -225,7 +228,7 @@ def apply_snapshot(
     return _apply(tenant=tenant, rows=rows, actor=actor, as_of=as_of, index_offset=index_offset, batch=batch)
 
 
-def _apply(*, tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
+def _apply(*, tenant: Tenant, rows, actor, as_of, index_offset, batch) -> SyncResult:
     snapshot = as_of is not None
     result = SyncResult(batch=batch or uuid.uuid4().hex[:16])
     reference = f"{'snapshot' if snapshot else 'adjustments'}:{result.batch}"
@@ -418,7 +421,7 @@ def _csv_rows(content: str) -> tuple[list[str], list[dict]]:
     return header, rows
 
 
-def create_import_job(*, tenant, actor: Actor, mode: str, file_name: str, content: bytes, as_of=None):
+def create_import_job(*, tenant: Tenant, actor: Actor, mode: str, file_name: str, content: bytes, as_of=None):
     """Check the file's shape (header, size) and store it as a pending job; rows are judged when it runs."""
     from inventory.models import StockImportJob
     from oms.errors import ValidationFailed

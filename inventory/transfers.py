@@ -16,6 +16,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.db import LOCK_ROW
 from oms.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
+from oms.models import Tenant
 from oms.outbox import emit
 from oms.sequences import next_value
 
@@ -28,7 +29,7 @@ TRANSITIONS = {
 MAX_LINES = 1000
 
 
-def _transition(*, tenant, transfer: Transfer, to: str, actor: Actor, changes: dict | None = None) -> None:
+def _transition(*, tenant: Tenant, transfer: Transfer, to: str, actor: Actor, changes: dict | None = None) -> None:
     if to not in TRANSITIONS[transfer.status]:
         raise IllegalTransition(current=transfer.status, requested=to, transfer=transfer.number)
     previous = transfer.status
@@ -115,7 +116,7 @@ def _locked(tenant, transfer_id: int) -> Transfer:
     return transfer
 
 
-def ship_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
+def ship_transfer(*, tenant: Tenant, actor: Actor, transfer_id: int) -> Transfer:
     """Units leave the source: one `transfer_out` per line, all or none; the transfer is then in transit."""
     with transaction.atomic():
         transfer = _locked(tenant, transfer_id)
@@ -138,7 +139,9 @@ def ship_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
     return transfer
 
 
-def receive_transfer(*, tenant, actor: Actor, transfer_id: int, received: dict[str, int] | None = None) -> Transfer:
+def receive_transfer(
+    *, tenant: Tenant, actor: Actor, transfer_id: int, received: dict[str, int] | None = None
+) -> Transfer:
     """Units arrive at the destination: `received` {sku: units} (default: everything shipped)."""
     received = dict(received or {})
     with transaction.atomic():
@@ -234,7 +237,7 @@ def _arriving_lots(tenant, transfer: Transfer, line: TransferLine) -> list[tuple
     return arriving
 
 
-def cancel_transfer(*, tenant, actor: Actor, transfer_id: int) -> Transfer:
+def cancel_transfer(*, tenant: Tenant, actor: Actor, transfer_id: int) -> Transfer:
     """Only a draft can be cancelled: once shipped, the units are in transit and must be received."""
     with transaction.atomic():
         transfer = _locked(tenant, transfer_id)
@@ -249,7 +252,7 @@ def _evaluate_alerts(tenant, level_ids):
 # --- selectors ----------------------------------------------------------------------------------------------
 
 
-def transfer_list(*, tenant, status: str = "", location=None):
+def transfer_list(*, tenant: Tenant, status: str = "", location=None):
     transfers = Transfer.objects.for_tenant(tenant).select_related("source", "destination").order_by("-id")
     if status:
         transfers = transfers.filter(status=status)
@@ -258,7 +261,7 @@ def transfer_list(*, tenant, status: str = "", location=None):
     return transfers
 
 
-def transfer_detail(*, tenant, transfer_id: int) -> Transfer:
+def transfer_detail(*, tenant: Tenant, transfer_id: int) -> Transfer:
     transfer = (
         Transfer.objects.for_tenant(tenant)
         .select_related("source", "destination")
@@ -271,7 +274,7 @@ def transfer_detail(*, tenant, transfer_id: int) -> Transfer:
     return transfer
 
 
-def in_transit_to(*, tenant, product_ids, location_ids=None) -> dict:
+def in_transit_to(*, tenant: Tenant, product_ids, location_ids=None) -> dict:
     """{(product_id, destination_id): units shipped and not yet received}."""
     lines = TransferLine.objects.for_tenant(tenant).filter(
         transfer__status=Transfer.Status.IN_TRANSIT, product_id__in=list(product_ids)

@@ -6,6 +6,8 @@ here; the channels app registers its channels when Django starts (channels.apps)
 itself: the lower layers read its fields and its pool, and change it only through the channels app.
 """
 
+from oms.models import Tenant
+
 _channels_of = None
 
 
@@ -22,6 +24,6 @@ def channels_of(tenant):
     return _channels_of(tenant)
 
 
-def find_channel(*, tenant, code: str):
+def find_channel(*, tenant: Tenant, code: str):
     """The tenant's channel with this code, or None."""
     return channels_of(tenant).filter(code=code).first()

@@ -15,12 +15,12 @@ import re
 from django.db import DatabaseError, transaction
 
 from oms import db
-from oms.models import TenantSequence
+from oms.models import Tenant, TenantSequence
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
-def next_value(*, tenant, name: str) -> int:
+def next_value(*, tenant: Tenant, name: str) -> int:
     """The next number of a tenant's sequence, gap-free. Call inside the transaction that uses the number, so
     that a rollback gives the number back (no gap) and concurrent callers queue on the row lock (no duplicate)."""
     if not transaction.get_connection().in_atomic_block:
@@ -38,7 +38,7 @@ def next_value(*, tenant, name: str) -> int:
     return db.increment_tenant_sequence(tenant_id=tenant.id, name=name)
 
 
-def next_unique_value(*, tenant, name: str) -> int:
+def next_unique_value(*, tenant: Tenant, name: str) -> int:
     """The next number of a tenant's sequence: unique per (tenant, name) and increasing, NOT gap-free.
 
     Never blocks on a concurrent transaction of the tenant (apart from the very first call, which creates the

@@ -32,7 +32,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.errors import NotFound, ValidationFailed
 from oms.events import KNOWN_EVENTS
-from oms.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from oms.models import Tenant, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from oms.outbox import enqueue_delivery
 
 USER_AGENT = "OMS-Webhooks/1.0"
@@ -134,7 +134,7 @@ def update_subscription(
     return subscription
 
 
-def delete_subscription(*, tenant, actor: Actor, subscription_id: int, channel=None) -> None:
+def delete_subscription(*, tenant: Tenant, actor: Actor, subscription_id: int, channel=None) -> None:
     with transaction.atomic():
         subscription = _scoped(tenant, channel).select_for_update().filter(id=subscription_id).first()
         if subscription is None:
@@ -155,18 +155,18 @@ def _scoped(tenant, channel):
     return queryset.filter(channel=channel) if channel is not None else queryset
 
 
-def subscription_list(*, tenant, channel=None):
+def subscription_list(*, tenant: Tenant, channel=None):
     return _scoped(tenant, channel).select_related("channel").order_by("-id")
 
 
-def subscription_detail(*, tenant, subscription_id: int, channel=None) -> WebhookSubscription:
+def subscription_detail(*, tenant: Tenant, subscription_id: int, channel=None) -> WebhookSubscription:
     subscription = _scoped(tenant, channel).select_related("channel").filter(id=subscription_id).first()
     if subscription is None:
         raise NotFound("No such webhook subscription.")
     return subscription
 
 
-def delivery_list(*, tenant, subscription_id: int, channel=None):
+def delivery_list(*, tenant: Tenant, subscription_id: int, channel=None):
     """A subscription's deliveries with their attempts, newest first; another tenant's id is NotFound."""
     subscription = subscription_detail(tenant=tenant, subscription_id=subscription_id, channel=channel)
     return (
@@ -378,7 +378,7 @@ def attempt_delivery(delivery_id: int) -> int | None:
     return wait
 
 
-def redeliver(*, tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
+def redeliver(*, tenant: Tenant, actor: Actor, delivery_id: int) -> WebhookDelivery:
     """Back-office: send a delivery again with a fresh budget of attempts (its attempt log is kept)."""
     with transaction.atomic():
         delivery = (

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.models import Tenant
 from oms.outbox import emit
 from oms.sequences import next_value
 from orders.amounts import CENT, ZERO, share
@@ -110,7 +111,7 @@ def _draft_line(tenant, line, quantity: int, done: dict) -> InvoiceLine:
     )
 
 
-def issue_invoice(*, tenant, order: Order, quantities: dict, actor: Actor, reference: str = "") -> Invoice:
+def issue_invoice(*, tenant: Tenant, order: Order, quantities: dict, actor: Actor, reference: str = "") -> Invoice:
     """Invoice `quantities` ({OrderLine: units}) of a locked order, inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("issue_invoice() runs inside the transaction that ships or sells")
@@ -210,12 +211,12 @@ def issue_invoice_for_shipment_if_configured(
     return _invoice_rest_if_shipped(tenant=tenant, order=order, lines=lines, actor=actor)
 
 
-def issue_invoice_for_order_if_configured(*, tenant, order, lines, actor: Actor) -> Invoice | None:
+def issue_invoice_for_order_if_configured(*, tenant: Tenant, order, lines, actor: Actor) -> Invoice | None:
     """A sale fulfilled on the spot (store till): one invoice for the order whatever the mode."""
     return _invoice_rest_if_shipped(tenant=tenant, order=order, lines=lines, actor=actor)
 
 
-def _invoice_rest_if_shipped(*, tenant, order, lines, actor) -> Invoice | None:
+def _invoice_rest_if_shipped(*, tenant: Tenant, order, lines, actor) -> Invoice | None:
     if any(line.quantity_shipped < line.quantity - line.quantity_cancelled for line in lines):
         return None
     already = _invoiced(order, InvoiceKind.INVOICE)
@@ -328,7 +329,7 @@ def _promotion_amounts(documents) -> dict[str, Decimal]:
     return amounts
 
 
-def get_invoice(*, tenant, invoice_id) -> Invoice:
+def get_invoice(*, tenant: Tenant, invoice_id) -> Invoice:
     try:
         return (
             Invoice.objects.for_tenant(tenant)

@@ -25,7 +25,7 @@ def order_settings(tenant) -> dict:
     return {key: stored.get(key, DEFAULTS[key]) for key in KEYS}
 
 
-def update_order_settings(*, tenant, actor: Actor, values: dict) -> Tenant:
+def update_order_settings(*, tenant: Tenant, actor: Actor, values: dict) -> Tenant:
     """Replace the order settings given in `values` (keys of KEYS), audited with their before and after."""
     unknown = set(values) - set(KEYS)
     if unknown:

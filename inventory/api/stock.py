@@ -104,9 +104,7 @@ class ReservationOut(serializers.Serializer):
 
 
 def _visible_reservation(request, reservation_id: int):
-    queryset = selectors.reservation_list(
-        tenant=request.tenant, location_ids=scope_of(request).store_ids, channel=scope_of(request).channel
-    )
+    queryset = selectors.reservation_list(scope=scope_of(request))
     reservation = queryset.filter(id=reservation_id).first()
     if reservation is None:
         raise NotFound("No such reservation.")
@@ -118,9 +116,7 @@ class ReservationListCreate(APIView):
 
     @extend_schema(parameters=filter_parameters(ReservationFilter), responses=ReservationOut(many=True))
     def get(self, request):
-        queryset = selectors.reservation_list(
-            tenant=request.tenant, location_ids=scope_of(request).store_ids, channel=scope_of(request).channel
-        )
+        queryset = selectors.reservation_list(scope=scope_of(request))
         return paginated(self, request, filtered(ReservationFilter, request, queryset), ReservationOut)
 
     @extend_schema(request=ReservationIn, responses={201: ReservationOut})

@@ -136,7 +136,7 @@ class Scope:
         ids = self.store_ids
         if ids is None:
             return queryset
-        return queryset.filter(**{f"{field_name}__in" if field_name != "pk" else "pk__in": ids})
+        return queryset.filter(**{f"{field_name}__in": ids})
 
     def sees_location(self, location_id) -> bool:
         return self.store_ids is None or location_id in self.store_ids
