@@ -17,8 +17,9 @@ ADMIN_ONLY = frozenset({Role.ADMIN})
 
 
 def role_of(request) -> str | None:
-    membership = getattr(request, "membership", None)
-    return membership.role if membership else None
+    """The signed-in member's role in the current tenant (None for API keys and strangers), from the scope."""
+    scope = getattr(request, "oms_scope", None)  # the caller's scope (oms.api.scope), built at authentication
+    return scope.role if scope is not None else None
 
 
 def role_required(*roles):
@@ -50,16 +51,17 @@ class IsTenantMember(BasePermission):
     message = "Your role does not allow this operation."
 
     def has_permission(self, request, view):
-        if getattr(request, "tenant", None) is None:
+        scope = getattr(request, "oms_scope", None)  # built by the authentication classes (oms.api.scope)
+        if scope is None:
             return False
-        if getattr(request, "api_key", None) is not None:
+        if scope.is_api_key:
             return True
         roles = (
             getattr(view, "read_roles", ALL_ROLES)
             if request.method in SAFE_METHODS
             else getattr(view, "write_roles", STAFF_ROLES)
         )
-        return role_of(request) in roles
+        return scope.has_role(*roles)
 
 
 @dataclass(frozen=True)
