@@ -15,10 +15,11 @@ pool, the stock rows and (when a product tracks lots) the lot sums.
 
 from dataclasses import dataclass, field
 
-from inventory.geo import haversine_km
-from inventory.models import Product
+from inventory.geo import haversine_km, point_for_postal_code
+from inventory.models import Location, Product
 from inventory.sourcing import channel_locations, network_available, stock_figures
-from oms.errors import Conflict, ValidationFailed
+from oms.errors import Conflict, NotFound, ValidationFailed
+from oms.models import Tenant
 
 MAX_SKUS = 100
 
@@ -38,6 +39,30 @@ class SkuAvailability:
     product: object = None
     locations: list = field(default_factory=list)
     promise: object = None
+
+
+def point_near(*, lat: float | None = None, lon: float | None = None, postal_code: str = "") -> tuple | None:
+    """Where the shopper is: coordinates when given, else a French postal code's (400 when unknown), else None."""
+    if lat is not None and lon is not None:
+        return (lat, lon)
+    if postal_code:
+        near = point_for_postal_code(postal_code)
+        if near is None:
+            raise ValidationFailed(errors={"postal_code": ["Not a known French postal code (5 digits)."]})
+        return near
+    return None
+
+
+def locations_named(*, tenant: Tenant, codes: str) -> list | None:
+    """The locations a comma-separated list of codes names (None for an empty list); an unknown code is a 404."""
+    wanted = [c.strip() for c in (codes or "").split(",") if c.strip()]
+    if not wanted:
+        return None
+    found = list(Location.objects.for_tenant(tenant).filter(code__in=wanted))
+    missing = sorted(set(wanted) - {loc.code for loc in found})
+    if missing:
+        raise NotFound(f"No location with code {missing[0]!r}.")
+    return found
 
 
 def parse_skus(raw: str | list) -> list[str]:

@@ -16,6 +16,7 @@ from inventory.models import Location, LocationKind, Product, Reservation, Stock
 from inventory.reservations import LineDemand, expired_reservation_ids, find_reservation, release, reserve_demands
 from oms import audit
 from oms.actors import Actor
+from oms.api.scope import Scope
 from oms.db import LOCK_ROW
 from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
 from oms.models import Tenant
@@ -437,6 +438,35 @@ def set_safety_stock(*, tenant: Tenant, actor: Actor, level: StockLevel, safety_
 
 
 # --- cart holds and API reservations ----------------------------------------------------------------------
+
+
+def hold_for_caller(
+    *,
+    scope: Scope,
+    channel,
+    sku: str,
+    quantity: int,
+    location_code: str = "",
+    ttl_seconds: int | None = None,
+    reference: str = "",
+) -> Reservation:
+    """A cart hold asked through the API: at the store named, which a clerk must name and which must be one of
+    theirs (another is 404, like a code that does not exist), else wherever the channel's pool serves it."""
+    product = product_by_sku(tenant=scope.tenant, sku=sku)
+    location = None
+    if location_code:
+        location = scope.require_location(location_by_code(tenant=scope.tenant, code=location_code), "location")
+    elif scope.store_ids is not None:
+        raise ValidationFailed(errors={"location": ["Name the store to reserve at."]})
+    return place_hold(
+        tenant=scope.tenant,
+        channel=channel,
+        product=product,
+        quantity=quantity,
+        location=location,
+        ttl_seconds=ttl_seconds,
+        reference=reference,
+    )
 
 
 def place_hold(

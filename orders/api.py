@@ -15,8 +15,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels.services import channel_by_code
-from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField, StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
@@ -510,12 +508,8 @@ class OrderListCreate(APIView):
     def post(self, request):
         data = parse(OrderIn, request.data)
         scope = scope_of(request)
-        channel = scope.channel_for(
-            data.get("channel"), lookup=lambda code: channel_by_code(tenant=scope.tenant, code=code)
-        )
-        order = services.place_order(
-            tenant=request.tenant, actor=actor_from_request(request), data=order_input(data, channel)
-        )
+        channel = scope.channel_for(data.get("channel"))
+        order = services.place_order(tenant=scope.tenant, actor=scope.actor, data=order_input(data, channel))
         order.invoice_list = list(order.invoices.all()) if order.delivery_method == DeliveryMethod.IN_STORE else []
         return _order_response(order, status=201)
 

@@ -7,16 +7,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.availability import channel_availability, parse_skus
+from inventory.availability import channel_availability, locations_named, parse_skus, point_near
 from inventory.filters import ReservationFilter, StockLevelFilter
-from inventory.geo import point_for_postal_code
 from inventory.sourcing import channel_locations
 from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
-from oms.errors import NotFound, ValidationFailed
+from oms.errors import NotFound
 from oms.permissions import OPERATIONS_ROLES
-from oms.sales_channels import find_channel
 
 
 def _stock_scope(request) -> set | None:
@@ -126,23 +124,12 @@ class ReservationListCreate(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         scope = scope_of(request)
-        channel = scope.channel_for(
-            values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant, code=code)
-        )
-        product = services.product_by_sku(tenant=request.tenant, sku=values["sku"])
-        location = None
-        if values.get("location"):
-            location = services.location_by_code(tenant=request.tenant, code=values["location"])
-            if not scope.sees_location(location.id):
-                raise NotFound(f"No location with code {values['location']!r}.")
-        elif scope.store_ids is not None:
-            raise ValidationFailed(errors={"location": ["Name the store to reserve at."]})
-        reservation = services.place_hold(
-            tenant=request.tenant,
-            channel=channel,
-            product=product,
+        reservation = services.hold_for_caller(
+            scope=scope,
+            channel=scope.channel_for(values.get("channel")),
+            sku=values["sku"],
             quantity=values["quantity"],
-            location=location,
+            location_code=values.get("location") or "",
             ttl_seconds=values.get("ttl"),
             reference=values["reference"],
         )
@@ -227,29 +214,13 @@ class Availability(APIView):
         values = query.validated_data
         skus = parse_skus(values["skus"])
         scope = scope_of(request)
-        channel = scope.channel_for(
-            values.get("channel"), lookup=lambda code: find_channel(tenant=scope.tenant, code=code)
-        )
-        near = None
-        if "lat" in values:
-            near = (values["lat"], values["lon"])
-        elif values.get("postal_code"):
-            near = point_for_postal_code(values["postal_code"])
-            if near is None:
-                raise ValidationFailed(errors={"postal_code": ["Not a known French postal code (5 digits)."]})
-        only = None
-        if values.get("location"):
-            codes = [c.strip() for c in values["location"].split(",") if c.strip()]
-            only = list(selectors.location_list(tenant=request.tenant).filter(code__in=codes))
-            missing = sorted(set(codes) - {loc.code for loc in only})
-            if missing:
-                raise NotFound(f"No location with code {missing[0]!r}.")
+        channel = scope.channel_for(values.get("channel"))
         results = channel_availability(
             tenant=request.tenant,
             channel=channel,
             skus=skus,
-            only_locations=only,
-            near=near,
+            only_locations=locations_named(tenant=scope.tenant, codes=values.get("location") or ""),
+            near=point_near(lat=values.get("lat"), lon=values.get("lon"), postal_code=values.get("postal_code") or ""),
             visible_location_ids=scope.store_ids,
             max_locations=values.get("stores"),
         )

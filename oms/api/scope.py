@@ -22,6 +22,7 @@ from typing import Any
 from oms.actors import Actor, actor_from_request
 from oms.errors import NotFound, PermissionDenied, ValidationFailed
 from oms.models import Role
+from oms.sales_channels import find_channel
 
 
 class ChannelMismatch(PermissionDenied):
@@ -85,10 +86,11 @@ class Scope:
         if self.channel is not None:
             raise PermissionDenied(f"The API key of channel {self.channel.code} cannot {what}.")
 
-    def channel_for(self, code: str | None, *, lookup):
+    def channel_for(self, code: str | None, *, lookup=None):
         """The channel a call acts for: a bound key's own (naming another is 403 `channel_mismatch`), or the one
         an unbound caller names by code, in the body or the query: naming none is 400 on `channel`, an unknown
-        code (or another tenant's) 404. `lookup(code)` answers the tenant's channel, or None for no such code."""
+        code (or another tenant's) 404. `lookup(code)` answers the tenant's channel, or None for no such code
+        (by default, the channel the channels app registers under that code)."""
         code = (code or "").strip()
         bound = self.channel
         if bound is not None:
@@ -99,6 +101,8 @@ class Scope:
             raise ValidationFailed(
                 errors={"channel": ["Name the channel (its code): this caller is not bound to one."]}
             )
+        if lookup is None:
+            lookup = self._find_channel
         try:
             channel = lookup(code)
         except NotFound:
@@ -106,6 +110,9 @@ class Scope:
         if channel is None:
             raise NotFound(f"No channel with code {code!r}.")
         return channel
+
+    def _find_channel(self, code: str):
+        return find_channel(tenant=self.tenant, code=code)
 
     def narrow_to_channel(self, queryset, field_name: str = "channel"):
         """Rows of the key's channel only, for a channel-bound key; all of the tenant's otherwise."""
