@@ -115,6 +115,16 @@ class AddressIn(StrictInput, SharedFieldsSerializer):
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(r"^[A-Z]{2}$", error_messages={"invalid": "Use an ISO 3166 code such as FR."})
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    latitude = serializers.FloatField(
+        min_value=-90, max_value=90, required=False, help_text="decimal degrees; routing's distances use it"
+    )
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, help_text="decimal degrees")
+
+    def validate(self, attrs):
+        if ("latitude" in attrs) != ("longitude" in attrs):
+            missing = "longitude" if "latitude" in attrs else "latitude"
+            raise serializers.ValidationError({missing: ["Give latitude and longitude together."]})
+        return attrs
 
 
 class DeliveryIn(StrictInput, SharedFieldsSerializer):

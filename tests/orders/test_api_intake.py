@@ -642,3 +642,32 @@ def test_the_schema_states_the_totals_rule_and_documents_each_line():
     assert order["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/LineInRequest"}
     assert "never recomputed" in schemas["LineInRequest"]["properties"]["tax"]["description"]
     assert "not in the future" in order["properties"]["placed_at"]["description"]
+
+
+def test_a_ship_to_address_may_carry_its_coordinates(api, shop):
+    body = order_body(shop)
+    body["delivery"]["address"].update(latitude=48.8606, longitude=2.3376)
+
+    placed = api.post("/api/v1/orders/", body, format="json")
+
+    assert placed.status_code == 201, placed.json()
+    order = Order.all_tenants.get(id=placed.json()["id"])
+    assert (order.shipping_address["latitude"], order.shipping_address["longitude"]) == (48.8606, 2.3376)
+
+
+@pytest.mark.parametrize(
+    "coordinates,path",
+    [
+        ({"latitude": 91, "longitude": 2}, "delivery.address.latitude"),
+        ({"latitude": 48, "longitude": -181}, "delivery.address.longitude"),
+        ({"latitude": 48}, "delivery.address.longitude"),
+        ({"longitude": "east"}, "delivery.address.longitude"),
+    ],
+)
+def test_coordinates_out_of_range_or_alone_are_refused(api, shop, coordinates, path):
+    body = order_body(shop)
+    body["delivery"]["address"].update(coordinates)
+
+    answer = api.post("/api/v1/orders/", body, format="json")
+
+    assert answer.status_code == 400 and path in answer.json()["errors"], answer.json()
