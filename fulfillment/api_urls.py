@@ -1,3 +1,11 @@
 """This app's endpoints under /api/v1/."""
 
-urlpatterns = []
+from django.urls import path
+
+from fulfillment import api
+
+urlpatterns = [
+    path("routing/policy/", api.RoutingPolicyView.as_view(), name="api-routing-policy"),
+    path("routing/policy/versions/", api.RoutingPolicyVersions.as_view(), name="api-routing-policy-versions"),
+    path("routing/dry-run/", api.RoutingDryRun.as_view(), name="api-routing-dry-run"),
+]

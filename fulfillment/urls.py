@@ -1,3 +1,9 @@
 """This app's pages."""
 
-urlpatterns = []
+from django.urls import path
+
+from fulfillment import views
+
+urlpatterns = [
+    path("routing/", views.routing_policy, name="routing-policy"),
+]

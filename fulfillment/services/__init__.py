@@ -1,0 +1,1 @@
+"""Fulfilment's use cases, by job: the routing policy's versions (policies)."""
