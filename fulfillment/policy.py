@@ -28,7 +28,6 @@ Errors are keyed by the JSON path of the offending value (`objectives[2]`, `pilo
 list of messages per path, so that an editor can point at the exact place.
 """
 
-import copy
 import re
 from datetime import date
 
@@ -41,6 +40,7 @@ NEAREST = "nearest"
 POOL_PRIORITY = "pool_priority"
 MOST_STOCK = "most_stock"
 OBJECTIVES = (FEWEST_SHIPMENTS, WAREHOUSES_FIRST, STORES_FIRST, NEAREST, POOL_PRIORITY, MOST_STOCK)
+KIND_PREFERENCES = (WAREHOUSES_FIRST, STORES_FIRST)  # one or the other: together they would contradict
 
 CAPABILITY = "capability"
 OPENING_HOURS = "opening_hours"
@@ -73,8 +73,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def validate_policy(document) -> dict:
-    """The policy `document` complete (every section and rule a left-out one takes from DEFAULT_POLICY), or
-    ValidationFailed whose `errors` name every problem by its JSON path. Unknown keys are refused rather than
+    """The policy `document` made complete (a section or rule it leaves out takes its value from DEFAULT_POLICY),
+    or ValidationFailed whose `errors` name every problem by its JSON path. Unknown keys are refused rather than
     ignored, so that a misspelt rule never silently leaves the default in force."""
     errors: dict[str, list[str]] = {}
     if not isinstance(document, dict):
@@ -224,9 +224,7 @@ def _objectives(document: dict, errors: dict) -> list[str]:
             _add(errors, path, f"Unknown objective {name!r}; expected one of: {', '.join(OBJECTIVES)}.")
         elif name in objectives:
             _add(errors, path, f"{name} is listed twice.")
-        elif {name, WAREHOUSES_FIRST, STORES_FIRST} == {WAREHOUSES_FIRST, STORES_FIRST} and (
-            WAREHOUSES_FIRST in objectives or STORES_FIRST in objectives
-        ):
+        elif name in KIND_PREFERENCES and any(other in objectives for other in KIND_PREFERENCES):
             _add(errors, path, "warehouses_first and stores_first contradict each other; keep one.")
         else:
             objectives.append(name)
@@ -239,8 +237,3 @@ def _max_splits(document: dict, errors: dict) -> int:
         _add(errors, "max_splits", f"Must be a whole number from {MIN_SPLITS} to {MAX_SPLITS}.")
         return DEFAULT_POLICY["max_splits"]
     return value
-
-
-def copy_of_default() -> dict:
-    """A complete policy the caller may change without touching DEFAULT_POLICY."""
-    return copy.deepcopy(DEFAULT_POLICY)
