@@ -6,7 +6,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.routing import (
+from fulfillment.services import policies
+from fulfillment.services.routing import (
     PICKUP,
     SHIP,
     locations_excluded,
@@ -14,7 +15,6 @@ from fulfillment.routing import (
     question_for_visible_order,
     route,
 )
-from fulfillment.services import policies
 from oms.api.common import paginated
 from oms.api.fields import StrictInput
 from oms.api.pagination import StableCursorPagination

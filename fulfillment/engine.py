@@ -1,7 +1,7 @@
 """The routing engine: from an order's lines, the candidate locations (with what each can give) and a validated
 policy (fulfillment.policy) to a plan, with a reason for every candidate. It reads and writes nothing, so that the
 same function serves the allocation worker, the dry run and the policy simulation, and is tested without a
-database; fulfillment.routing gathers its inputs.
+database; fulfillment.services.routing gathers its inputs.
 
 How a plan is made:
 1. Eligibility. Every candidate passes the rules in a fixed order and the first one it fails is its reason.

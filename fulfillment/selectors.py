@@ -53,9 +53,14 @@ def _loads_today(*, tenant: Tenant, locations, now: datetime) -> dict:
     return loads
 
 
-def routing_candidates(*, tenant: Tenant, channel, product_ids, now: datetime | None = None) -> list[Candidate]:
+def routing_candidates(
+    *, tenant: Tenant, channel, product_ids, now: datetime | None = None, held: dict | None = None
+) -> list[Candidate]:
     """Every location of the channel's sourcing pool, in pool order (inactive ones too, so that each gets its
-    reason), with what it can give of these products to this channel (inventory.sourcing's one rule)."""
+    reason), with what it can give of these products to this channel (inventory.sourcing's one rule). `held`,
+    {(product_id, location_id): units} the order being routed already reserves, counts as available again: routing
+    may keep them where they are."""
+    held = held or {}
     now = now or timezone.now()
     entries = list(channel.pool.select_related("location").order_by("priority", "id"))
     locations = [entry.location for entry in entries]
@@ -80,7 +85,9 @@ def routing_candidates(*, tenant: Tenant, channel, product_ids, now: datetime | 
                 load_today=loads.get(location.id, 0),
                 latitude=float(location.latitude) if location.latitude is not None else None,
                 longitude=float(location.longitude) if location.longitude is not None else None,
-                available={pid: figures.get((pid, location.id), 0) for pid in product_ids},
+                available={
+                    pid: figures.get((pid, location.id), 0) + held.get((pid, location.id), 0) for pid in product_ids
+                },
             )
         )
     return candidates

@@ -7,8 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fulfillment.routing import question_for_order, route
 from fulfillment.services import policies
+from fulfillment.services.routing import question_for_order, route
 from oms.errors import DomainError, ValidationFailed
 from oms.models import Role
 from oms.permissions import register_nav, role_required

@@ -286,6 +286,7 @@ CELERY_BEAT_SCHEDULE = {
     "webhook-retry-sweep": {"task": "oms.sweep_webhook_deliveries", "schedule": 60.0},
     "reservation-expiry": {"task": "inventory.expire_reservations", "schedule": 30.0},
     "inventory-stock-alerts": {"task": "inventory.evaluate_stock_alerts", "schedule": 60.0},
+    "routing-sweep": {"task": "fulfillment.sweep_unrouted", "schedule": 60.0},
 }
 
 LOGGING = {

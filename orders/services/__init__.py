@@ -16,6 +16,7 @@ from orders.amounts import ZERO
 from orders.services.backorders import allocate_backorders, allocate_order_backorders
 from orders.services.changes import cancel_order, edit_order
 from orders.services.fulfilment import (
+    allocate_as_planned,
     complete_order,
     confirm_allocation,
     record_delivery,
@@ -43,6 +44,7 @@ __all__ = [
     "edit_order",
     "allocate_backorders",
     "allocate_order_backorders",
+    "allocate_as_planned",
     "confirm_allocation",
     "reroute_order",
     "record_shipment",

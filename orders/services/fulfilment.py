@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inventory import reservations as stock
+from inventory.ledger import level_for
 from inventory.models import Reservation
 from oms.actors import Actor
 from oms.api.scope import Scope
@@ -34,6 +35,63 @@ def confirm_allocation(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
             actor=actor,
             kind=EventKind.ALLOCATED,
             message="Allocation confirmed.",
+            before=before,
+            topic="order.allocated",
+            extra_fields=("allocated_at",),
+        )
+
+
+def allocate_as_planned(
+    *, tenant: Tenant, order_id: int, placements: dict, actor: Actor, message: str = "Allocated by routing."
+) -> Order:
+    """Move the order's reserved units to where routing placed them and confirm the allocation: placed → allocated.
+
+    `placements` is {order line id: [(location, units)]} and must place exactly each line's allocated units. The
+    order's active reservations are released and the units reserved again at those locations in one transaction
+    (rows locked in (location, product) order, never oversold): if a location no longer has them, nothing moves
+    and InsufficientStock says which."""
+    with transaction.atomic():
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
+        if order.status != OrderStatus.PLACED:
+            raise IllegalTransition(
+                f"Only a placed order is allocated; this one is {order.status}.",
+                current=order.status,
+                requested=OrderStatus.ALLOCATED,
+            )
+        lines = list(order.lines.select_related("product"))
+        misplaced = [
+            line.id
+            for line in lines
+            if sum(units for _, units in placements.get(line.id, ())) != line.quantity_allocated
+        ]
+        if misplaced:
+            raise ValueError(f"placements must cover each line's allocated units exactly (lines {misplaced})")
+        before = snapshot(order, lines)
+        active = Reservation.objects.for_tenant(tenant).filter(
+            order_line__order=order, status=Reservation.Status.ACTIVE
+        )
+        for reservation in sorted(
+            active.select_related("stock_level"), key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)
+        ):
+            stock.release(tenant=tenant, reservation=reservation)
+        holds = [
+            stock.Hold(
+                level=level_for(tenant=tenant, product=line.product, location=location),
+                quantity=units,
+                order_line=line,
+                reference=str(line.id),
+            )
+            for line in lines
+            for location, units in placements.get(line.id, ())
+        ]
+        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        order.allocated_at = timezone.now()
+        return commit_change(
+            order,
+            lines,
+            actor=actor,
+            kind=EventKind.ALLOCATED,
+            message=message,
             before=before,
             topic="order.allocated",
             extra_fields=("allocated_at",),

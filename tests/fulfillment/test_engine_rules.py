@@ -55,7 +55,7 @@ def test_one_location_serves_the_whole_order_when_it_can_and_every_candidate_get
 
     assert plan.allocations == {2: [("l1", 2), ("l2", 1)]} and plan.unfilled == [] and plan.shipments == 1
     assert plan.reasons[2].chosen and plan.reasons[2].code == "chosen"
-    assert plan.reasons[1].code == "outranked" and "WH2 can do it in 1" in plan.reasons[1].text
+    assert plan.reasons[1].code == "more_shipments" and "WH2 can do it in 1" in plan.reasons[1].text
     assert plan.reasons[3].code == "no_stock" and plan.reasons[3].text == "no stock of SKU-A, SKU-B"
 
 
@@ -77,7 +77,7 @@ def test_an_order_splits_only_when_it_must_and_never_over_max_splits():
         ({"in_pool": False}, "not_in_pool", "pool"),
         ({"ships": False}, "no_capability", "does not ship"),
         ({"is_open": False}, "closed", "closed today"),
-        ({"daily_capacity": 40, "load_today": 40}, "capacity", "over daily capacity 40/40"),
+        ({"daily_capacity": 40, "load_today": 40}, "over_capacity", "over daily capacity 40/40"),
     ],
 )
 def test_each_eligibility_rule_excludes_with_its_reason(fields, code, text):
@@ -129,7 +129,7 @@ def test_warehouses_are_not_bound_by_the_pilot():
 
     plan = run([loc(1, "PAR", kind="store", stock={A: 9, B: 9}), loc(2, "WH", stock={A: 9, B: 9})], pilot=pilot)
 
-    assert list(plan.allocations) == [2] and plan.reasons[1].code == "pilot"
+    assert list(plan.allocations) == [2] and plan.reasons[1].code == "pilot_location"
 
 
 def test_warehouses_first_or_stores_first_decides_between_two_that_can_serve():

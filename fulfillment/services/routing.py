@@ -105,12 +105,19 @@ def locations_excluded(*, tenant: Tenant, codes: list[str]) -> set:
     return set(found.values())
 
 
-def route(*, tenant: Tenant, question: RoutingQuestion, exclude_location_ids=frozenset()) -> RoutingAnswer:
-    """The engine's plan for the question under the tenant's active policy, from stock as it stands now."""
+def route(
+    *, tenant: Tenant, question: RoutingQuestion, exclude_location_ids=frozenset(), held: dict | None = None
+) -> RoutingAnswer:
+    """The engine's plan for the question under the tenant's active policy, from stock as it stands now (`held`:
+    the units the order already reserves, available to it again)."""
     policy = active_policy(tenant=tenant)
     now = timezone.now()
     candidates = routing_candidates(
-        tenant=tenant, channel=question.channel, product_ids={line.product_id for line in question.lines}, now=now
+        tenant=tenant,
+        channel=question.channel,
+        product_ids={line.product_id for line in question.lines},
+        now=now,
+        held=held,
     )
     pickup = question.pickup_location
     plan = plan_routing(

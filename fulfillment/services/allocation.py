@@ -1,0 +1,128 @@
+"""Allocation: a placed order is routed by the engine and the plan applied in one transaction: its reserved units
+move to the chosen locations (orders.services.allocate_as_planned, the one path that moves them), one fulfilment
+order per location is created, and the routing decision is recorded with its reasons and policy version.
+
+Safe to run twice and from two workers at once: only a placed order is allocated, under its row lock, so the
+second run finds it allocated and does nothing. Held orders wait for their release; in-store sales are never
+routed."""
+
+from dataclasses import replace
+
+from django.db import transaction
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder, RoutingDecision
+from fulfillment.services.routing import question_for_order, route
+from inventory.models import Reservation
+from oms.actors import Actor
+from oms.errors import IllegalTransition
+from oms.models import Tenant
+from oms.outbox import emit
+from orders import services as order_services
+from orders.models import DeliveryMethod, Order, OrderStatus
+
+ROUTING = Actor.system("routing")
+
+
+def _held_units(tenant: Tenant, order) -> dict:
+    """{order line id: [(location, units)]} of the order's active reservations, and the same by (product, location)."""
+    by_line: dict = {}
+    by_place: dict = {}
+    rows = Reservation.objects.for_tenant(tenant).filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+    for reservation in rows.select_related("stock_level__location"):
+        location = reservation.stock_level.location
+        by_line.setdefault(reservation.order_line_id, []).append((location, reservation.quantity))
+        key = (reservation.stock_level.product_id, location.id)
+        by_place[key] = by_place.get(key, 0) + reservation.quantity
+    return by_line, by_place
+
+
+def allocate_order(*, tenant: Tenant, order_id: int) -> RoutingDecision | None:
+    """Route a placed order and apply the plan; None when there is nothing to do (not placed, a store sale)."""
+    order = Order.objects.for_tenant(tenant).select_related("channel", "pickup_location").filter(id=order_id).first()
+    if order is None or order.status != OrderStatus.PLACED or order.delivery_method == DeliveryMethod.IN_STORE:
+        return None
+    lines = list(order.lines.all())
+    question = question_for_order(order, lines)
+    # Routing places the units reserved at intake; backordered units are placed when stock arrives for them.
+    allocated = {line.id: line.quantity_allocated for line in lines}
+    question = replace(
+        question,
+        lines=tuple(replace(line, quantity=allocated[line.key]) for line in question.lines if allocated[line.key]),
+    )
+    held_by_line, held_by_place = _held_units(tenant, order)
+    answer = route(tenant=tenant, question=question, held=held_by_place)
+    plan = answer.plan
+    if plan.unfilled:
+        # No plan within the policy places every unit: they stay where intake reserved them, and the decision
+        # says so; the fulfilment orders follow those reservations.
+        placements = held_by_line
+        note = "The policy could not place every unit; the intake reservations are kept."
+    else:
+        locations = answer.locations
+        placements = {}
+        for location_id, served in plan.allocations.items():
+            for line_key, units in served:
+                placements.setdefault(line_key, []).append((locations[location_id], units))
+        note = "Allocated by routing."
+    try:
+        with transaction.atomic():
+            order = order_services.allocate_as_planned(
+                tenant=tenant, order_id=order.id, placements=placements, actor=ROUTING, message=note
+            )
+            decision = RoutingDecision.objects.create(
+                tenant=tenant,
+                order=order,
+                policy_version=answer.policy_version,
+                plan=_plan_record(placements),
+                reasons=[
+                    {"location": answer.locations[location_id].code, "chosen": r.chosen, "code": r.code, "text": r.text}
+                    for location_id, r in plan.reasons.items()
+                ],
+                unfilled=[[key, units] for key, units in plan.unfilled],
+            )
+            _create_fulfillments(tenant=tenant, order=order, decision=decision, placements=placements, plan=plan)
+    except IllegalTransition:
+        return None  # allocated (or held, or cancelled) by someone else meanwhile
+    return decision
+
+
+def _plan_record(placements: dict) -> dict:
+    """{location code: [[order line id, units]]}: what the decision sent where, as stored."""
+    record: dict = {}
+    for line_id, places in placements.items():
+        for location, units in places:
+            record.setdefault(location.code, []).append([line_id, units])
+    return record
+
+
+def _create_fulfillments(*, tenant: Tenant, order, decision, placements: dict, plan) -> list[FulfillmentOrder]:
+    by_location: dict = {}
+    for line_id, places in placements.items():
+        for location, units in places:
+            by_location.setdefault(location, []).append((line_id, units))
+    created = []
+    for location, served in sorted(by_location.items(), key=lambda item: item[0].id):
+        reason = plan.reasons.get(location.id)
+        fulfillment = FulfillmentOrder.objects.create(
+            tenant=tenant, order=order, location=location, decision=decision, reason=reason.text if reason else ""
+        )
+        FulfillmentLine.objects.bulk_create(
+            [
+                FulfillmentLine(tenant=tenant, fulfillment=fulfillment, order_line_id=line_id, quantity=units)
+                for line_id, units in served
+            ]
+        )
+        emit(
+            tenant,
+            "fulfillment.created",
+            {
+                "fulfillment_id": fulfillment.id,
+                "order_id": order.id,
+                "number": order.number,
+                "channel": order.channel.code,
+                "location": location.code,
+                "lines": [{"order_line": line_id, "quantity": units} for line_id, units in served],
+            },
+        )
+        created.append(fulfillment)
+    return created
