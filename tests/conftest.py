@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from oms.actors import Actor
 from oms.services import create_api_key
 from tests import factories
+from tests.workers import running_worker
 
 
 def pytest_configure(config):
@@ -87,3 +88,9 @@ def user_client(client, tenant):
         return client
 
     return client_for
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process (all queues) on the test database and Redis, for this test module."""
+    yield from running_worker(tmp_path_factory)
