@@ -77,7 +77,11 @@ class FulfillmentOrder(TenantModel):
     )
     reason = models.CharField(_("routing reason"), max_length=500, blank=True)
     reject_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
+    parcels = models.JSONField(_("parcels"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
@@ -91,15 +95,110 @@ class FulfillmentOrder(TenantModel):
     def __str__(self):
         return f"{self.order_id}@{self.location_id}"
 
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+
+# A fulfilment order in one of these has no work left for its location.
+CLOSED_STATUSES = frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED})
+
 
 class FulfillmentLine(TenantModel):
     tenant = tenant_field(db_index=False)  # the index below leads with the tenant
     fulfillment = models.ForeignKey(FulfillmentOrder, on_delete=models.CASCADE, related_name="lines")
     order_line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="fulfillment_lines")
     quantity = models.PositiveIntegerField(_("quantity"))
+    quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0)
+    quantity_rejected = models.PositiveIntegerField(_("quantity rejected"), default=0)
+    quantity_cancelled = models.PositiveIntegerField(_("quantity cancelled"), default=0)
+
+    @property
+    def quantity_open(self) -> int:
+        """Units the location still has to ship."""
+        return self.quantity - self.quantity_shipped - self.quantity_rejected - self.quantity_cancelled
 
     class Meta:
         verbose_name = _("fulfilment line")
         verbose_name_plural = _("fulfilment lines")
         indexes = [models.Index(fields=["tenant", "fulfillment"], name="fulfillment_line_idx")]
-        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="fulfillment_line_quantity")]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="fulfillment_line_quantity"),
+            models.CheckConstraint(
+                condition=Q(
+                    quantity__gte=models.F("quantity_shipped")
+                    + models.F("quantity_rejected")
+                    + models.F("quantity_cancelled")
+                ),
+                name="fulfillment_line_within_quantity",
+            ),
+        ]
+
+
+class ShipmentStatus(models.TextChoices):
+    SHIPPED = "shipped", _("Shipped")
+    IN_TRANSIT = "in_transit", _("In transit")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED_ATTEMPT = "failed_attempt", _("Failed delivery attempt")
+    RETURNED = "returned", _("Returned to sender")
+
+
+class Shipment(TenantModel):
+    """Parcels a location handed to a carrier for one fulfilment order, with what they hold."""
+
+    tenant = tenant_field(db_index=False)  # the indexes below lead with the tenant
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="shipments")
+    fulfillment = models.ForeignKey(FulfillmentOrder, on_delete=models.PROTECT, related_name="shipments")
+    location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.CharField(_("carrier"), max_length=40)
+    service = models.CharField(_("service"), max_length=60, blank=True)
+    tracking_numbers = models.JSONField(_("tracking numbers"), default=list, blank=True)
+    tracking_url = models.CharField(_("tracking URL"), max_length=500, blank=True)
+    parcels = models.JSONField(_("parcels"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPED
+    )
+    shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [
+            models.Index(fields=["tenant", "order"], name="shipment_order_idx"),
+            models.Index(fields=["tenant", "-id"], name="shipment_recent_idx"),
+        ]
+
+
+class ShipmentLine(TenantModel):
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.CASCADE, related_name="shipment_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
+        indexes = [models.Index(fields=["tenant", "shipment"], name="shipment_line_idx")]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gte=1), name="shipment_line_quantity")]
+
+
+class ShipmentEvent(TenantModel):
+    """A tracking report from the carrier. The same report twice (status and time) is recorded once."""
+
+    tenant = tenant_field(db_index=False)  # the constraint below leads with the tenant
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    recorded_by = models.CharField(_("recorded by"), max_length=200)
+
+    class Meta:
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "shipment", "status", "occurred_at"], name="shipment_event_once")
+        ]
