@@ -1,16 +1,31 @@
 """What routing reads: the candidate locations of an order's channel with what each can give now, its load today
-and whether it is open, and where the order goes. The engine (fulfillment.engine) decides from these alone."""
+and whether it is open, and where the order goes. The engine (fulfillment.engine) decides from these alone.
+
+And what callers read of fulfilment: fulfilment orders and shipments as their scope sees them, and the part of an
+order's detail that fulfilment adds."""
 
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from fulfillment.engine import Candidate, Destination
-from fulfillment.models import FulfillmentOrder, FulfillmentStatus
+from fulfillment.models import (
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentStatus,
+    RoutingDecision,
+    Shipment,
+    ShipmentEvent,
+    ShipmentLine,
+)
 from inventory import sourcing
 from inventory.geo import point_for_postal_code
+from oms.api.scope import Scope, rows
+from oms.errors import NotFound
 from oms.models import Tenant
+from orders.models import OrderLine
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Fulfilment orders that no longer take a location's capacity.
@@ -109,3 +124,152 @@ def destination_of(*, address: dict | None, pickup_location=None) -> Destination
     if point is None:
         return None
     return Destination(point[0], point[1], approximate=True)
+
+
+# --- fulfilment orders and shipments as callers see them --------------------------------------------------
+
+
+def fulfillments_for(*, scope: Scope | None):
+    """The fulfilment orders a caller may see: the tenant's, of its channel's orders for a channel key, at their
+    stores for a store clerk."""
+    queryset = rows(FulfillmentOrder, scope)
+    if scope is None:
+        return queryset
+    return scope.narrow_to_stores(scope.narrow_to_channel(queryset, "order__channel"), "location")
+
+
+def fulfillment_list(*, scope: Scope | None, location: str = "", status: str = "", order=None):
+    queryset = fulfillments_for(scope=scope).select_related("order__channel", "location")
+    if location:
+        queryset = queryset.filter(location__code=location)
+    if status:
+        queryset = queryset.filter(status=status)
+    if order is not None:
+        queryset = queryset.filter(order_id=order)
+    return queryset.prefetch_related(
+        Prefetch("lines", queryset=FulfillmentLine.all_tenants.select_related("order_line").order_by("id")),
+        Prefetch("shipments", queryset=Shipment.all_tenants.prefetch_related("lines").order_by("id")),
+    ).order_by("-id")
+
+
+def fulfillment_detail(*, scope: Scope | None, fulfillment_id) -> FulfillmentOrder:
+    try:
+        return fulfillment_list(scope=scope).get(id=fulfillment_id)
+    except (FulfillmentOrder.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such fulfilment order.") from None
+
+
+def shipments_for(*, scope: Scope | None):
+    queryset = rows(Shipment, scope)
+    if scope is None:
+        return queryset
+    return scope.narrow_to_stores(scope.narrow_to_channel(queryset, "order__channel"), "location")
+
+
+def shipment_list(*, scope: Scope | None, order=None, status: str = ""):
+    queryset = shipments_for(scope=scope).select_related("order", "location", "fulfillment")
+    if order is not None:
+        queryset = queryset.filter(order_id=order)
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset.prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.all_tenants.select_related("order_line").order_by("id")),
+        Prefetch("events", queryset=ShipmentEvent.all_tenants.order_by("occurred_at", "id")),
+    ).order_by("-id")
+
+
+def shipment_detail(*, scope: Scope | None, shipment_id) -> Shipment:
+    try:
+        return shipment_list(scope=scope).get(id=shipment_id)
+    except (Shipment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such shipment.") from None
+
+
+def attach_to_order(order) -> None:
+    """What an order's detail shows of fulfilment, as plain data for the API and the page: its fulfilment orders
+    with their lines and shipments (`fulfillment_list`), its shipments (`shipment_list`) and its routing decisions,
+    newest first, with a reason for every location (`routing_decision_list`). Registered with orders.selectors."""
+    fulfillments = list(
+        FulfillmentOrder.all_tenants.filter(tenant_id=order.tenant_id, order=order)
+        .select_related("location")
+        .prefetch_related(
+            Prefetch("lines", queryset=FulfillmentLine.all_tenants.select_related("order_line").order_by("id")),
+            Prefetch(
+                "shipments",
+                queryset=Shipment.all_tenants.prefetch_related(
+                    Prefetch("lines", queryset=ShipmentLine.all_tenants.select_related("order_line").order_by("id"))
+                ).order_by("id"),
+            ),
+        )
+        .order_by("id")
+    )
+    skus = {line.id: line.sku for line in OrderLine.all_tenants.filter(order=order)}
+    order.fulfillment_list = [
+        {
+            "id": fulfillment.id,
+            "location": fulfillment.location.code,
+            "location_name": fulfillment.location.name,
+            "status": fulfillment.status,
+            "routing_reason": fulfillment.reason,
+            "reject_reason": fulfillment.reject_reason,
+            "created_at": fulfillment.created_at,
+            "lines": [
+                {
+                    "order_line": line.order_line_id,
+                    "sku": line.order_line.sku,
+                    "quantity": line.quantity,
+                    "quantity_shipped": line.quantity_shipped,
+                    "quantity_rejected": line.quantity_rejected,
+                    "quantity_cancelled": line.quantity_cancelled,
+                }
+                for line in fulfillment.lines.all()
+            ],
+            "shipments": [
+                _shipment_data(shipment, fulfillment.location.code) for shipment in fulfillment.shipments.all()
+            ],
+        }
+        for fulfillment in fulfillments
+    ]
+    order.shipment_list = [shipment for data in order.fulfillment_list for shipment in data["shipments"]]
+    order.routing_decision_list = [
+        {
+            "id": decision.id,
+            "kind": decision.kind,
+            "policy_version": decision.policy_version,
+            "decided_at": decision.decided_at,
+            "plan": [
+                {
+                    "location": code,
+                    "lines": [
+                        {"order_line": line_id, "sku": skus.get(line_id, ""), "quantity": units}
+                        for line_id, units in served
+                    ],
+                }
+                for code, served in decision.plan.items()
+            ],
+            "unfilled": [
+                {"order_line": key, "sku": skus.get(key, ""), "quantity": units} for key, units in decision.unfilled
+            ],
+            "reasons": decision.reasons,
+        }
+        for decision in RoutingDecision.all_tenants.filter(tenant_id=order.tenant_id, order=order).order_by("-id")
+    ]
+
+
+def _shipment_data(shipment, location_code: str) -> dict:
+    return {
+        "id": shipment.id,
+        "fulfillment": shipment.fulfillment_id,
+        "location": location_code,
+        "carrier": shipment.carrier,
+        "service": shipment.service,
+        "tracking_numbers": shipment.tracking_numbers,
+        "tracking_url": shipment.tracking_url,
+        "status": shipment.status,
+        "shipped_at": shipment.shipped_at,
+        "delivered_at": shipment.delivered_at,
+        "lines": [
+            {"order_line": line.order_line_id, "sku": line.order_line.sku, "quantity": line.quantity}
+            for line in shipment.lines.all()
+        ],
+    }

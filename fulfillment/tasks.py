@@ -11,9 +11,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from fulfillment.services.allocation import allocate_order
+from fulfillment.services.backorders import route_backorders
+from inventory.models import Product
 from oms.errors import InsufficientStock
 from oms.models import Tenant
-from orders.models import DeliveryMethod, Order, OrderStatus
+from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 SWEEP_AFTER = timedelta(seconds=60)
@@ -34,8 +36,9 @@ def allocate_order_task(self, tenant_id: int, order_id: int):
 
 
 def route_after_order_event(event) -> None:
-    """Outbox handler for `order.placed` and `order.released`: the order goes to the routing queue once this
-    event's transaction commits (robust: a broker that is away leaves the order to the sweep)."""
+    """Outbox handler for `order.placed`, `order.released` and `order.updated` (a pickup store changed sends the
+    order back to routing): the order goes to the routing queue once this event's transaction commits (robust: a
+    broker that is away leaves the order to the sweep). The task does nothing for an order already allocated."""
     order_id = (event.payload or {}).get("order_id")
     if isinstance(order_id, int):
         tenant_id = event.tenant_id
@@ -46,7 +49,11 @@ def route_after_order_event(event) -> None:
 def sweep_unrouted() -> int:
     """Hand over the orders still placed a minute after their last change (a hand-over that never arrived)."""
     stale = (
-        Order.all_tenants.filter(status=OrderStatus.PLACED, updated_at__lt=timezone.now() - SWEEP_AFTER)
+        Order.all_tenants.filter(
+            status__in=(OrderStatus.PLACED, OrderStatus.BACKORDERED),
+            allocated_at__isnull=True,
+            updated_at__lt=timezone.now() - SWEEP_AFTER,
+        )
         .exclude(delivery_method=DeliveryMethod.IN_STORE)
         .order_by("updated_at")
         .values_list("tenant_id", "id")[:SWEEP_BATCH]
@@ -56,3 +63,45 @@ def sweep_unrouted() -> int:
         allocate_order_task.delay(tenant_id, order_id)
         count += 1
     return count
+
+
+def _skus_of(payload: dict) -> set[str] | None:
+    """The SKUs an inventory event names (None when it names none: every backorder is then looked at)."""
+    skus = set()
+    if isinstance(payload.get("sku"), str):
+        skus.add(payload["sku"])
+    for sku in payload.get("skus") or []:
+        if isinstance(sku, str):
+            skus.add(sku)
+    rows = payload.get("rows")
+    if isinstance(rows, list):
+        skus.update(row["sku"] for row in rows if isinstance(row, dict) and isinstance(row.get("sku"), str))
+    return skus or None
+
+
+def route_backorders_after_stock_event(event) -> int:
+    """Outbox handler for `stock.adjusted` (receipts, returns, transfers in, counts, snapshots): backordered lines
+    of those SKUs are routed to the new units, oldest order first. Running it twice places nothing more."""
+    skus = _skus_of(event.payload or {})
+    product_ids = None
+    if skus is not None:
+        product_ids = list(Product.objects.for_tenant(event.tenant).filter(sku__in=skus).values_list("id", flat=True))
+        if not product_ids:
+            return 0
+    return route_backorders(tenant=event.tenant, product_ids=product_ids)
+
+
+@shared_task(name="fulfillment.sweep_backorders", **RELIABLE)
+def sweep_backorders() -> int:
+    """On beat: route every tenant's backorders, in case a stock event was missed or stock freed up otherwise
+    (a cancelled order, an expired cart hold)."""
+    tenant_ids = (
+        OrderLine.all_tenants.filter(quantity_backordered__gt=0)
+        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.COMPLETED, OrderStatus.ON_HOLD))
+        .values_list("tenant_id", flat=True)
+        .distinct()
+    )
+    placed = 0
+    for tenant in Tenant.objects.filter(id__in=list(tenant_ids), active=True):
+        placed += route_backorders(tenant=tenant)
+    return placed

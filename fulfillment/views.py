@@ -1,13 +1,26 @@
-"""Back-office pages of routing: the policy editor with its version history, and the dry run of an order."""
+"""Back-office pages of fulfilment: routing (the policy editor with its version history, and the dry run of an
+order), the fulfilment board of each location with its print-outs, shipments and their tracking, and the order
+page's manual re-route. The pages call the same services as the API."""
 
 import json
+import re
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from fulfillment.services import policies
+from fulfillment import board, carriers, selectors
+from fulfillment.models import ShipmentStatus
+from fulfillment.services import execution, policies, tracking
 from fulfillment.services.routing import question_for_order, route
 from oms.errors import DomainError, ValidationFailed
 from oms.models import Role
@@ -81,3 +94,246 @@ def routing_policy(request):
         "dry_run": _dry_run(request, number) if number else None,
     }
     return render(request, "fulfillment/routing.html", context, status=400 if errors else 200)
+
+
+# --- fulfilment work: the board per location, a fulfilment order's page, print-outs, shipments, re-route ----
+
+WORKERS = (Role.ADMIN, Role.BACK_OFFICE, Role.STORE_CLERK)
+DISPATCHERS = (Role.ADMIN, Role.BACK_OFFICE)
+BOARD_READERS = (Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER, Role.STORE_CLERK)
+
+register_nav(_("Fulfilment"), "fulfillment-board", frozenset(BOARD_READERS), order=35)
+register_nav(_("Shipments"), "shipment-list", frozenset(BOARD_READERS), order=36)
+
+
+@role_required(*BOARD_READERS)
+def fulfillment_board(request):
+    """One location's open fulfilment orders in a column per status, each with its age against the SLA."""
+    scope = request.oms_scope
+    locations = board.board_locations(scope=scope)
+    chosen = board.chosen_location(locations, request.GET.get("location", ""))
+    context = {"locations": locations, "location": chosen, "can_work": scope.has_role(*WORKERS)}
+    if chosen is not None:
+        context.update(board.board(scope=scope, location=chosen, now=timezone.now()))
+    return render(request, "fulfillment/board.html", context)
+
+
+@role_required(*BOARD_READERS)
+def fulfillment_detail(request, pk: int):
+    scope = request.oms_scope
+    fulfillment = selectors.fulfillment_detail(scope=scope, fulfillment_id=pk)
+    return render(
+        request,
+        "fulfillment/detail.html",
+        {
+            "fulfillment": fulfillment,
+            "lines": list(fulfillment.lines.all()),
+            "order": fulfillment.order,
+            "can_work": scope.has_role(*WORKERS),
+            "reject_reasons": execution.REJECT_REASONS,
+            "carriers": sorted(carriers.BUILT_IN.items()),
+            "due_at": fulfillment.created_at + timedelta(hours=carriers.sla_hours(request.tenant)),
+        },
+    )
+
+
+def _step_done(request, pk: int, run, done_message):
+    try:
+        run()
+        messages.success(request, done_message)
+    except ValidationFailed as refused:
+        problems = refused.extra.get("errors") or {}
+        messages.error(request, " ".join(f"{path}: {' '.join(map(str, errs))}" for path, errs in problems.items()))
+    except DomainError as refused:
+        messages.error(request, refused.detail)
+    return redirect("fulfillment-detail", pk=pk)
+
+
+def _posted_units(request, fulfillment) -> list | None:
+    """Quantities typed per line (`qty-<order line id>`); None when every one is left empty (all open units)."""
+    units, errors = [], {}
+    for line in fulfillment.lines.all():
+        raw = request.POST.get(f"qty-{line.order_line_id}", "").strip()
+        if not raw:
+            continue
+        if not raw.isdigit():
+            errors[line.order_line.sku] = [gettext("A whole number of units.")]
+        elif int(raw) > 0:
+            units.append(execution.Units(line.order_line_id, int(raw)))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return units or None
+
+
+@require_POST
+@role_required(*WORKERS)
+def fulfillment_step(request, pk: int, step: str):
+    """The buttons of a fulfilment order's page and of the board: accept, pick, pack, ship, reject."""
+    scope = request.oms_scope
+    fulfillment = selectors.fulfillment_detail(scope=scope, fulfillment_id=pk)  # 404 first
+    post = request.POST
+
+    def run():
+        if step == "accept":
+            execution.accept(scope=scope, fulfillment_id=pk)
+        elif step == "pick":
+            execution.start_picking(scope=scope, fulfillment_id=pk)
+        elif step == "pack":
+            execution.pack(scope=scope, fulfillment_id=pk, parcels=_posted_parcels(post))
+        elif step == "ship":
+            execution.ship(
+                scope=scope,
+                fulfillment_id=pk,
+                carrier=_carrier_code(post.get("carrier", "")),
+                service=post.get("service", "")[:60],
+                tracking_numbers=[t.strip()[:60] for t in post.get("tracking_numbers", "").split(",") if t.strip()],
+                lines=_posted_units(request, fulfillment),
+            )
+        elif step == "reject":
+            execution.reject(
+                scope=scope, fulfillment_id=pk, reason=post.get("reason", ""), lines=_posted_units(request, fulfillment)
+            )
+        else:
+            raise Http404
+
+    done = {
+        "accept": gettext("Accepted."),
+        "pick": gettext("Picking started."),
+        "pack": gettext("Packed."),
+        "ship": gettext("Shipped."),
+        "reject": gettext("Rejected: the units were routed again."),
+    }
+    response = _step_done(request, pk, run, done.get(step, ""))
+    back = post.get("next", "")
+    if back.startswith("/fulfillment/board/"):
+        return redirect(back)
+    return response
+
+
+def _carrier_code(raw: str) -> str:
+    code = raw.strip().lower()
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", code):
+        raise ValidationFailed(errors={"carrier": [gettext("A carrier code: lower-case letters, digits, _.")]})
+    return code
+
+
+def _posted_parcels(post) -> list[dict]:
+    """Parcel weights typed one per line or comma-separated, in kilograms."""
+    parcels = []
+    for index, raw in enumerate(re.split(r"[,\s]+", post.get("parcels", "").strip())):
+        if not raw:
+            continue
+        try:
+            weight = Decimal(raw.replace(",", "."))
+        except InvalidOperation:
+            weight = None
+        if weight is None or not Decimal("0.001") <= weight <= Decimal("1000"):
+            raise ValidationFailed(errors={f"parcels[{index}]": [gettext("A weight in kg, up to 1000.")]})
+        parcels.append({"weight_kg": str(weight)})
+    return parcels
+
+
+@role_required(*BOARD_READERS)
+def pick_list(request, pk: int):
+    fulfillment = selectors.fulfillment_detail(scope=request.oms_scope, fulfillment_id=pk)
+    return render(
+        request,
+        "fulfillment/pick_list.html",
+        {"fulfillments": [fulfillment], "totals": board.pick_totals([fulfillment]), "printed_at": timezone.now()},
+    )
+
+
+@role_required(*BOARD_READERS)
+def batch_pick_list(request):
+    """Every accepted fulfilment order of one location on one pick list, with the units per SKU to collect."""
+    scope = request.oms_scope
+    locations = board.board_locations(scope=scope)
+    chosen = board.chosen_location(locations, request.GET.get("location", ""))
+    if chosen is None:
+        raise Http404
+    fulfillments = list(selectors.fulfillment_list(scope=scope, location=chosen.code, status="accepted"))
+    return render(
+        request,
+        "fulfillment/pick_list.html",
+        {
+            "fulfillments": fulfillments,
+            "totals": board.pick_totals(fulfillments),
+            "location": chosen,
+            "printed_at": timezone.now(),
+        },
+    )
+
+
+@role_required(*BOARD_READERS)
+def packing_slip(request, pk: int):
+    fulfillment = selectors.fulfillment_detail(scope=request.oms_scope, fulfillment_id=pk)
+    return render(
+        request,
+        "fulfillment/packing_slip.html",
+        {"fulfillment": fulfillment, "order": fulfillment.order, "lines": list(fulfillment.lines.all())},
+    )
+
+
+@role_required(*BOARD_READERS)
+def shipment_list(request):
+    scope = request.oms_scope
+    status = request.GET.get("status", "")
+    search = request.GET.get("q", "").strip()
+    queryset = selectors.shipment_list(scope=scope, status=status if status in ShipmentStatus.values else "")
+    if search:
+        queryset = queryset.filter(Q(order__number__icontains=search) | Q(tracking_numbers__icontains=search))
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "fulfillment/shipments.html",
+        {"page": page, "status": status, "q": search, "statuses": ShipmentStatus.choices},
+    )
+
+
+@role_required(*BOARD_READERS)
+def shipment_detail(request, pk: int):
+    scope = request.oms_scope
+    shipment = selectors.shipment_detail(scope=scope, shipment_id=pk)
+    if request.method == "POST":
+        if not scope.has_role(*DISPATCHERS):
+            raise PermissionDenied
+        try:
+            recorded = tracking.record_tracking(
+                scope=scope,
+                shipment_id=pk,
+                status=request.POST.get("status", ""),
+                detail=request.POST.get("detail", "")[:300],
+            )
+        except DomainError as refused:
+            messages.error(request, refused.detail)
+        else:
+            if recorded.created:
+                messages.success(request, gettext("Tracking event recorded."))
+        return redirect("shipment-detail", pk=pk)
+    return render(
+        request,
+        "fulfillment/shipment.html",
+        {
+            "shipment": shipment,
+            "can_report": scope.has_role(*DISPATCHERS),
+            "reported": [(value, label) for value, label in ShipmentStatus.choices if value in tracking.REPORTED],
+        },
+    )
+
+
+@require_POST
+@role_required(*DISPATCHERS)
+def order_reroute(request, pk: int):
+    """The order page's re-route: the work no location has started on goes where the policy sends it now."""
+    codes = [code.strip() for code in request.POST.get("exclude", "").split(",") if code.strip()]
+    try:
+        created = execution.reroute(scope=request.oms_scope, order_id=pk, exclude=codes)
+    except ValidationFailed as refused:
+        problems = refused.extra.get("errors") or {}
+        messages.error(request, " ".join(" ".join(map(str, errs)) for errs in problems.values()))
+    except DomainError as refused:
+        messages.error(request, refused.detail)
+    else:
+        places = ", ".join(sorted({f.location.code for f in created}))
+        messages.success(request, gettext("Re-routed to %(places)s.") % {"places": places})
+    return redirect("order-detail", pk=pk)

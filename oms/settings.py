@@ -287,6 +287,7 @@ CELERY_BEAT_SCHEDULE = {
     "reservation-expiry": {"task": "inventory.expire_reservations", "schedule": 30.0},
     "inventory-stock-alerts": {"task": "inventory.evaluate_stock_alerts", "schedule": 60.0},
     "routing-sweep": {"task": "fulfillment.sweep_unrouted", "schedule": 60.0},
+    "backorder-sweep": {"task": "fulfillment.sweep_backorders", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -477,7 +477,28 @@ class OrderSummaryOut(SharedFieldsSerializer):
 
 class OrderOut(OrderSummaryOut):
     lines = LineDetailOut(many=True, source="lines_list")
-    shipments = serializers.ListField(child=serializers.DictField(), source="shipment_list", default=list)
+    fulfillments = serializers.ListField(
+        child=serializers.DictField(),
+        source="fulfillment_list",
+        default=list,
+        help_text="one per location fulfilling part of the order: id, location (code), status, routing_reason, "
+        "reject_reason, lines [{order_line, sku, quantity, quantity_shipped, quantity_rejected, quantity_cancelled}], "
+        "shipments",
+    )
+    shipments = serializers.ListField(
+        child=serializers.DictField(),
+        source="shipment_list",
+        default=list,
+        help_text="id, fulfillment, location, carrier, service, tracking_numbers, tracking_url, status, shipped_at, "
+        "delivered_at, lines [{order_line, sku, quantity}]",
+    )
+    routing_decisions = serializers.ListField(
+        child=serializers.DictField(),
+        source="routing_decision_list",
+        default=list,
+        help_text="newest first: id, kind (initial, reroute, rejection, backorder), policy_version, decided_at, "
+        "plan [{location, lines}], unfilled, reasons [{location, chosen, code, text}]",
+    )
     invoices = InvoiceSummaryOut(many=True, source="invoice_list", default=list)
     timeline = EventOut(many=True, source="timeline_list")
 

@@ -40,7 +40,8 @@ CUSTOMERS = [
     ("nathan.faure@example.fr", "Nathan Faure"),
 ]
 CITIES = [("75011", "Paris"), ("69003", "Lyon"), ("13006", "Marseille"), ("33000", "Bordeaux"), ("59000", "Lille")]
-# What happens to each demo order after it is placed, cycling over the fifty.
+# What happens to each demo order after it is placed, cycling over the fifty (fulfillment.demo takes the placed
+# orders on from there: routing, shipping, delivery).
 SCENARIOS = (
     "placed",
     "allocated",
@@ -228,24 +229,8 @@ def _place(tenant, reference, scenario, channel, stores, email, name, postal_cod
 
 
 def _advance(tenant, order, scenario) -> None:
-    lines = [services.LineQuantity(line.id, line.quantity) for line in order.lines_list]
+    """What happens to the order on the orders side; routing, shipping and delivery are fulfillment.demo's."""
     first = order.lines_list[0]
-    if scenario in ("allocated", "partially_fulfilled", "fulfilled", "delivered", "completed"):
-        services.confirm_allocation(tenant=tenant, order_id=order.id, actor=ACTOR)
-    if scenario == "partially_fulfilled":
-        services.record_shipment(
-            tenant=tenant,
-            order_id=order.id,
-            actor=ACTOR,
-            reference="DEMO-SHIP",
-            lines=[services.LineQuantity(first.id, 1)],
-        )
-    if scenario in ("fulfilled", "delivered", "completed"):
-        services.record_shipment(tenant=tenant, order_id=order.id, actor=ACTOR, lines=lines, reference="DEMO-SHIP")
-    if scenario in ("delivered", "completed"):
-        services.record_delivery(tenant=tenant, order_id=order.id, actor=ACTOR, lines=None)
-    if scenario == "completed":
-        services.complete_order(tenant=tenant, order_id=order.id, actor=ACTOR)
     if scenario == "cancelled":
         services.cancel_order(
             scope=Scope(tenant=tenant, actor=ACTOR), order_id=order.id, reason="Customer changed their mind."
@@ -257,3 +242,11 @@ def _advance(tenant, order, scenario) -> None:
             reason="One item no longer wanted.",
             lines=[services.LineQuantity(first.id, 1)],
         )
+
+
+def scenario_of(reference: str) -> str | None:
+    """The scenario of a demo order by its reference (DEMO-0001 …), None for any other order."""
+    number = reference.removeprefix("DEMO-")
+    if number == reference or not number.isdigit():
+        return None
+    return SCENARIOS[(int(number) - 1) % len(SCENARIOS)]

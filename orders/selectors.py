@@ -30,6 +30,17 @@ def order_list(*, scope: Scope | None, search: str = ""):
     return queryset.order_by("-id")
 
 
+# What the apps above orders add to an order's detail (fulfilment: its fulfilment orders, shipments and routing
+# decisions), registered from their AppConfig.ready(): orders may not import them.
+_DETAIL_PARTS: list = []
+
+
+def register_detail_part(attach) -> None:
+    """`attach(order)` sets attributes on a fetched order that its detail (API and page) shows."""
+    if attach not in _DETAIL_PARTS:
+        _DETAIL_PARTS.append(attach)
+
+
 def hydrate(order: Order) -> Order:
     """Attach lines (with their reservations), timeline, invoices and shipments to a fetched order."""
     reservations = (
@@ -45,6 +56,8 @@ def hydrate(order: Order) -> Order:
     order.lines_list = lines
     order.timeline_list = list(OrderEvent.all_tenants.filter(order=order).order_by("at", "id"))
     order.invoice_list = list(Invoice.all_tenants.filter(order=order).order_by("sequence"))
+    for attach in _DETAIL_PARTS:
+        attach(order)
     return order
 
 

@@ -14,7 +14,6 @@ urlpatterns = [
     path("<int:pk>/release/", views.order_release, name="order-release"),
     path("<int:pk>/address/", views.order_address, name="order-address"),
     path("<int:pk>/pickup/", views.order_pickup, name="order-pickup"),
-    path("<int:pk>/reroute/", views.order_reroute, name="order-reroute"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
     path("invoices/<int:pk>/", views.invoice_html, name="invoice-html"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),

@@ -349,17 +349,6 @@ def order_pickup(request, pk: int):
     )
 
 
-@require_POST
-@role_required(*ACTION_ROLES)
-def order_reroute(request, pk: int):
-    return _act(
-        request,
-        pk,
-        lambda: services.reroute_order(tenant=request.tenant, order_id=pk, actor=actor_from_request(request)),
-        _("The order was re-routed."),
-    )
-
-
 @role_required(*ACTION_ROLES)
 def order_new(request):
     """A phone order: the back office types what the customer dictates."""

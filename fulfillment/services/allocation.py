@@ -10,13 +10,13 @@ from dataclasses import replace
 
 from django.db import transaction
 
-from fulfillment.models import FulfillmentLine, FulfillmentOrder, RoutingDecision
+from fulfillment.models import RoutingDecision
+from fulfillment.services.plans import create_fulfillments, placements_of, record_decision
 from fulfillment.services.routing import question_for_order, route
 from inventory.models import Reservation
 from oms.actors import Actor
 from oms.errors import IllegalTransition
 from oms.models import Tenant
-from oms.outbox import emit
 from orders import services as order_services
 from orders.models import DeliveryMethod, Order, OrderStatus
 
@@ -36,10 +36,20 @@ def _held_units(tenant: Tenant, order) -> dict:
     return by_line, by_place
 
 
+def waits_for_routing(order) -> bool:
+    """Placed (or placed with some units backordered) and never allocated since: routing's to do."""
+    return (
+        order.status in (OrderStatus.PLACED, OrderStatus.BACKORDERED)
+        and order.allocated_at is None
+        and order.delivery_method != DeliveryMethod.IN_STORE
+    )
+
+
 def allocate_order(*, tenant: Tenant, order_id: int) -> RoutingDecision | None:
-    """Route a placed order and apply the plan; None when there is nothing to do (not placed, a store sale)."""
+    """Route a placed order and apply the plan; None when there is nothing to do (allocated already, held,
+    cancelled, a store sale)."""
     order = Order.objects.for_tenant(tenant).select_related("channel", "pickup_location").filter(id=order_id).first()
-    if order is None or order.status != OrderStatus.PLACED or order.delivery_method == DeliveryMethod.IN_STORE:
+    if order is None or not waits_for_routing(order):
         return None
     lines = list(order.lines.all())
     question = question_for_order(order, lines)
@@ -58,71 +68,17 @@ def allocate_order(*, tenant: Tenant, order_id: int) -> RoutingDecision | None:
         placements = held_by_line
         note = "The policy could not place every unit; the intake reservations are kept."
     else:
-        locations = answer.locations
-        placements = {}
-        for location_id, served in plan.allocations.items():
-            for line_key, units in served:
-                placements.setdefault(line_key, []).append((locations[location_id], units))
+        placements = placements_of(answer)
         note = "Allocated by routing."
+    # An order routed before (its pickup store changed since) is re-routed.
+    kind = RoutingDecision.Kind.REROUTE if order.routing_decisions.exists() else RoutingDecision.Kind.INITIAL
     try:
         with transaction.atomic():
             order = order_services.allocate_as_planned(
                 tenant=tenant, order_id=order.id, placements=placements, actor=ROUTING, message=note
             )
-            decision = RoutingDecision.objects.create(
-                tenant=tenant,
-                order=order,
-                policy_version=answer.policy_version,
-                plan=_plan_record(placements),
-                reasons=[
-                    {"location": answer.locations[location_id].code, "chosen": r.chosen, "code": r.code, "text": r.text}
-                    for location_id, r in plan.reasons.items()
-                ],
-                unfilled=[[key, units] for key, units in plan.unfilled],
-            )
-            _create_fulfillments(tenant=tenant, order=order, decision=decision, placements=placements, plan=plan)
+            decision = record_decision(tenant=tenant, order=order, answer=answer, placements=placements, kind=kind)
+            create_fulfillments(tenant=tenant, order=order, decision=decision, placements=placements, plan=plan)
     except IllegalTransition:
         return None  # allocated (or held, or cancelled) by someone else meanwhile
     return decision
-
-
-def _plan_record(placements: dict) -> dict:
-    """{location code: [[order line id, units]]}: what the decision sent where, as stored."""
-    record: dict = {}
-    for line_id, places in placements.items():
-        for location, units in places:
-            record.setdefault(location.code, []).append([line_id, units])
-    return record
-
-
-def _create_fulfillments(*, tenant: Tenant, order, decision, placements: dict, plan) -> list[FulfillmentOrder]:
-    by_location: dict = {}
-    for line_id, places in placements.items():
-        for location, units in places:
-            by_location.setdefault(location, []).append((line_id, units))
-    created = []
-    for location, served in sorted(by_location.items(), key=lambda item: item[0].id):
-        reason = plan.reasons.get(location.id)
-        fulfillment = FulfillmentOrder.objects.create(
-            tenant=tenant, order=order, location=location, decision=decision, reason=reason.text if reason else ""
-        )
-        FulfillmentLine.objects.bulk_create(
-            [
-                FulfillmentLine(tenant=tenant, fulfillment=fulfillment, order_line_id=line_id, quantity=units)
-                for line_id, units in served
-            ]
-        )
-        emit(
-            tenant,
-            "fulfillment.created",
-            {
-                "fulfillment_id": fulfillment.id,
-                "order_id": order.id,
-                "number": order.number,
-                "channel": order.channel.code,
-                "location": location.code,
-                "lines": [{"order_line": line_id, "quantity": units} for line_id, units in served],
-            },
-        )
-        created.append(fulfillment)
-    return created

@@ -3,9 +3,9 @@
 - intake: place_order (checked in intake_checks), match_customer
 - holds: hold_order, release_hold
 - changes: cancel_order, edit_order
-- backorders: allocate_backorders, allocate_order_backorders
-- fulfilment: the facts fulfilment records (confirm_allocation, reroute_order, record_shipment,
-  record_delivery, record_return) and complete_order
+- fulfilment: the facts fulfilment records (allocate_as_planned, move_units, allocate_backorders_as_planned,
+  record_shipment, record_delivery, record_return) and complete_order; routing (the fulfillment app) decides
+  where, these move the units
 - common: what they share (the locked order, the committed change, reservation moves)
 
 Each public function is one transaction that locks the order row, checks the state machine
@@ -13,16 +13,15 @@ Each public function is one transaction that locks the order row, checks the sta
 """
 
 from orders.amounts import ZERO
-from orders.services.backorders import allocate_backorders, allocate_order_backorders
 from orders.services.changes import cancel_order, edit_order
 from orders.services.fulfilment import (
     allocate_as_planned,
+    allocate_backorders_as_planned,
     complete_order,
-    confirm_allocation,
+    move_units,
     record_delivery,
     record_return,
     record_shipment,
-    reroute_order,
 )
 from orders.services.holds import hold_order, release_hold
 from orders.services.inputs import LineInput, LineQuantity, OrderInput, PromotionInput
@@ -42,11 +41,9 @@ __all__ = [
     "release_hold",
     "cancel_order",
     "edit_order",
-    "allocate_backorders",
-    "allocate_order_backorders",
     "allocate_as_planned",
-    "confirm_allocation",
-    "reroute_order",
+    "allocate_backorders_as_planned",
+    "move_units",
     "record_shipment",
     "record_delivery",
     "record_return",

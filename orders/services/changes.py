@@ -157,7 +157,7 @@ def edit_order(
             fields.append("service_level")
         if pickup_location is not None:
             _move_pickup(tenant=tenant, order=order, lines=order_lines, code=pickup_location, changes=changes)
-            fields.append("pickup_location")
+            fields.extend(["pickup_location", "allocated_at"])
         if line_quantities:
             reductions, errors = [], {}
             for index, line, quantity in named_lines(order, order_lines, line_quantities, minimum=0):
@@ -203,6 +203,9 @@ def _move_pickup(*, tenant: Tenant, order, lines, code: str, changes: dict) -> N
     if location.id == order.pickup_location_id:
         return
     rereserve(tenant=tenant, order=order, lines=lines, locations=[location])
+    # The units now wait at another store: routing allocates the order there again (its fulfilment orders at
+    # the old store are cancelled when the change commits).
+    order.allocated_at = None
     changes["pickup_location"] = {
         "before": order.pickup_location.code if order.pickup_location else None,
         "after": location.code,

@@ -16,6 +16,7 @@ from oms.models import Tenant
 from oms.outbox import emit
 from orders import states
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.signals import order_changed
 
 # --- reading the order for a write -----------------------------------------------------------------------
 
@@ -138,6 +139,7 @@ def commit_change(
     after["lines"] = {k: v for k, v in after["lines"].items() if v != before["lines"].get(k)}
     before = {**before, "lines": {k: before["lines"][k] for k in after["lines"] if k in before["lines"]}}
     write_event(order, actor=actor, kind=kind, message=message, before=before, after=after)
+    order_changed.send(sender=Order, order=order, lines=lines, kind=kind)
     if topic:
         emit(order.tenant, topic, event_payload(order, change=kind, **(payload or {})))
     if new_status != before["status"] and new_status in _STATUS_TOPICS and _STATUS_TOPICS[new_status] != topic:

@@ -1,50 +1,30 @@
-"""The facts fulfilment records on an order: the allocation confirmed or planned again, units shipped (their
-reservations consumed through the ledger), delivered, returned, and the order completed."""
+"""The facts fulfilment records on an order: the allocation routing planned (at intake, after a rejection or a
+re-route, when backorders arrive), units shipped (their reservations consumed through the ledger), delivered,
+returned, and the order completed. Routing decides where; these are the one path that moves the order's
+reserved units."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from inventory import reservations as stock
-from inventory.ledger import level_for
-from inventory.models import Reservation
+from inventory.ledger import level_for, post_movement
+from inventory.models import MovementKind, Reservation, StockLevel
 from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
-from orders.models import DeliveryMethod, EventKind, Order, OrderStatus
+from orders.models import EventKind, Order, OrderStatus
 from orders.quantities import refuse_beyond, units_per_line
-from orders.services.common import check_version, commit_change, locked_order, rereserve, snapshot
+from orders.services.common import commit_change, locked_order, snapshot
 from orders.services.inputs import LineQuantity
-
-
-def confirm_allocation(*, tenant: Tenant, order_id: int, actor: Actor) -> Order:
-    """Routing has settled where each reserved unit is fulfilled from: placed → allocated."""
-    with transaction.atomic():
-        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
-        if order.status == OrderStatus.ON_HOLD:
-            raise IllegalTransition(
-                "A held order is not routed.", current=order.status, requested=OrderStatus.ALLOCATED
-            )
-        lines = list(order.lines.all())
-        before = snapshot(order, lines)
-        order.allocated_at = timezone.now()
-        return commit_change(
-            order,
-            lines,
-            actor=actor,
-            kind=EventKind.ALLOCATED,
-            message="Allocation confirmed.",
-            before=before,
-            topic="order.allocated",
-            extra_fields=("allocated_at",),
-        )
 
 
 def allocate_as_planned(
     *, tenant: Tenant, order_id: int, placements: dict, actor: Actor, message: str = "Allocated by routing."
 ) -> Order:
-    """Move the order's reserved units to where routing placed them and confirm the allocation: placed → allocated.
+    """Move the order's reserved units to where routing placed them and confirm the allocation: placed → allocated
+    (backordered while some units still wait for stock).
 
     `placements` is {order line id: [(location, units)]} and must place exactly each line's allocated units. The
     order's active reservations are released and the units reserved again at those locations in one transaction
@@ -52,9 +32,9 @@ def allocate_as_planned(
     and InsufficientStock says which."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
-        if order.status != OrderStatus.PLACED:
+        if order.status not in (OrderStatus.PLACED, OrderStatus.BACKORDERED) or order.allocated_at is not None:
             raise IllegalTransition(
-                f"Only a placed order is allocated; this one is {order.status}.",
+                f"Only an order waiting for routing is allocated; this one is {order.status}.",
                 current=order.status,
                 requested=OrderStatus.ALLOCATED,
             )
@@ -98,30 +78,160 @@ def allocate_as_planned(
         )
 
 
-def reroute_order(*, tenant: Tenant, order_id: int, actor: Actor, expected_version: int | None = None) -> Order:
-    """Plan the order's reservations again from current stock (one location for the order when possible);
-    routing then confirms the new allocation."""
+def move_units(
+    *,
+    tenant: Tenant,
+    order_id: int,
+    taken: dict,
+    placements: dict,
+    actor: Actor,
+    kind: str,
+    message: str,
+    write_off_reason: str = "",
+    payload: dict | None = None,
+) -> Order:
+    """Take reserved units away from locations and reserve them where routing placed them now, in one transaction.
+
+    `taken` is {(location id, order line id): units} reserved there; `placements` is {order line id: [(location,
+    units)]} for some or all of those units; units taken and not placed wait for stock (backordered). With
+    `write_off_reason` the taken units are also written off their location's stock through the ledger (an
+    adjustment: the location said they are not there), as far as its unreserved stock goes. If a placement no
+    longer has the units, nothing moves and InsufficientStock says which."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
-        check_version(order, expected_version)
-        if order.status not in states.OPEN_STATUSES or order.delivery_method == DeliveryMethod.IN_STORE:
-            raise IllegalTransition(
-                f"An order that is {order.status} cannot be re-routed.", current=order.status, requested="rerouted"
-            )
-        lines = list(order.lines.all())
+        if order.status in states.TERMINAL_STATUSES:
+            raise IllegalTransition(current=order.status, requested="rerouted")
+        lines = list(order.lines.select_related("product"))
+        by_id = {line.id: line for line in lines}
         before = snapshot(order, lines)
-        locations = [order.pickup_location] if order.delivery_method == DeliveryMethod.PICKUP else None
-        rereserve(tenant=tenant, order=order, lines=lines, locations=locations)
-        order.allocated_at = None
+        released = _release_at(tenant=tenant, order=order, taken=taken)
+        if write_off_reason:
+            _write_off(tenant=tenant, released=released, by_id=by_id, actor=actor, reason=write_off_reason, order=order)
+        taken_per_line: dict = {}
+        for (_location_id, line_id), units in taken.items():
+            taken_per_line[line_id] = taken_per_line.get(line_id, 0) + units
+        holds = []
+        for line_id, places in placements.items():
+            placed = sum(units for _, units in places)
+            if placed > taken_per_line.get(line_id, 0):
+                raise ValueError(f"line {line_id}: {placed} units placed, {taken_per_line.get(line_id, 0)} taken")
+            line = by_id[line_id]
+            holds.extend(
+                stock.Hold(
+                    level=level_for(tenant=tenant, product=line.product, location=location),
+                    quantity=units,
+                    order_line=line,
+                    reference=str(line.id),
+                )
+                for location, units in places
+            )
+        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        for line_id, units in taken_per_line.items():
+            waiting = units - sum(placed for _, placed in placements.get(line_id, ()))
+            by_id[line_id].quantity_allocated -= waiting
+            by_id[line_id].quantity_backordered += waiting
         return commit_change(
             order,
             lines,
             actor=actor,
-            kind=EventKind.REROUTED,
-            message="Reservations planned again.",
+            kind=kind,
+            message=message,
             before=before,
-            payload={"rerouted": True},
-            extra_fields=("allocated_at",),
+            payload=payload,
+        )
+
+
+def _release_at(*, tenant: Tenant, order, taken: dict) -> dict:
+    """Release the taken units from the order's reservations at those locations; {(location id, line id):
+    (stock row, units)}. Rows are locked in (location, product) order like every other stock write."""
+    active = list(
+        Reservation.objects.for_tenant(tenant)
+        .filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+        .select_related("stock_level")
+        .order_by("id")
+    )
+    work, released = [], {}
+    for (location_id, line_id), units in taken.items():
+        rest = units
+        for reservation in active:
+            if rest == 0:
+                break
+            if reservation.order_line_id == line_id and reservation.stock_level.location_id == location_id:
+                take = min(rest, reservation.quantity)
+                work.append((reservation, take))
+                rest -= take
+        if rest:
+            raise Conflict(
+                f"Order line {line_id} has fewer than {units} units reserved at that location.", line_id=line_id
+            )
+    for reservation, units in sorted(work, key=lambda w: (w[0].stock_level.location_id, w[0].stock_level.product_id)):
+        stock.release(tenant=tenant, reservation=reservation, quantity=units)
+        key = (reservation.stock_level.location_id, reservation.order_line_id)
+        level, before = released.get(key, (reservation.stock_level, 0))
+        released[key] = (level, before + units)
+    return released
+
+
+def _write_off(*, tenant: Tenant, released: dict, by_id: dict, actor: Actor, reason: str, order) -> None:
+    """The location said the units are not there: take them off its stock (never below what others reserve)."""
+    for (_location_id, line_id), (level, units) in sorted(released.items()):
+        fresh = StockLevel.objects.for_tenant(tenant).select_related("product").get(id=level.id)
+        lost = min(units, fresh.on_hand - fresh.reserved)
+        if lost > 0:
+            post_movement(
+                tenant=tenant,
+                level=fresh,
+                kind=MovementKind.ADJUSTMENT,
+                quantity=-lost,
+                actor=actor,
+                reason=reason,
+                reference=f"{order.number}/{by_id[line_id].line_number}",
+            )
+
+
+def allocate_backorders_as_planned(*, tenant: Tenant, order_id: int, placements: dict, actor: Actor) -> Order | None:
+    """Reserve backordered units where routing placed them now that stock arrived; {order line id: [(location,
+    units)]}, at most each line's backordered units. None when the order no longer waits for them."""
+    with transaction.atomic():
+        order = locked_order(scope=Scope.system(tenant), order_id=order_id)
+        if order.status in states.TERMINAL_STATUSES or order.status == OrderStatus.ON_HOLD:
+            return None
+        lines = list(order.lines.select_related("product"))
+        by_id = {line.id: line for line in lines}
+        wanted = {line_id: sum(units for _, units in places) for line_id, places in placements.items()}
+        if any(units > by_id[line_id].quantity_backordered for line_id, units in wanted.items()):
+            return None  # cancelled or placed meanwhile: routing looks again on the next sweep
+        before = snapshot(order, lines)
+        holds = [
+            stock.Hold(
+                level=level_for(tenant=tenant, product=by_id[line_id].product, location=location),
+                quantity=units,
+                order_line=by_id[line_id],
+                reference=str(line_id),
+            )
+            for line_id, places in placements.items()
+            for location, units in places
+        ]
+        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        allocated = 0
+        for line_id, places in placements.items():
+            units = sum(u for _, u in places)
+            by_id[line_id].quantity_allocated += units
+            by_id[line_id].quantity_backordered -= units
+            allocated += units
+        fields = ()
+        if order.allocated_at is None:
+            order.allocated_at = timezone.now()
+            fields = ("allocated_at",)
+        return commit_change(
+            order,
+            lines,
+            actor=actor,
+            kind=EventKind.BACKORDER_ALLOCATED,
+            message=f"{allocated} backordered units reserved.",
+            before=before,
+            payload={"allocated_units": allocated},
+            extra_fields=fields,
         )
 
 
@@ -181,8 +291,8 @@ def _consume(*, tenant: Tenant, wanted: dict, location, actor, reference) -> Non
             .filter(order_line=line, status=Reservation.Status.ACTIVE)
             .select_related("stock_level")
         )
-        if location is not None:
-            active.sort(key=lambda r: (r.stock_level.location_id != location.id, r.id))
+        if location is not None:  # a location ships what it holds, never another location's units
+            active = [r for r in active if r.stock_level.location_id == location.id]
         rest = quantity
         for reservation in active:
             if rest == 0:

@@ -1,17 +1,24 @@
-"""orders.demo.seed_demo: demo orders in every state, through the services, idempotent."""
+"""The demo orders: placed by orders.demo, routed and worked by fulfillment.demo, in every state, through the
+services, idempotent."""
 
 import io
 from decimal import Decimal
 
 import pytest
 
+from fulfillment import demo as fulfillment_demo
+from orders import demo as orders_demo
 from orders import invoicing
-from orders.demo import seed_demo
 from orders.models import Invoice, Order
 from tests import factories
 from tests.orders.support import build_shop, stock
 
 pytestmark = pytest.mark.django_db
+
+
+def seed_demo(tenant, out):
+    orders_demo.seed_demo(tenant, out)
+    fulfillment_demo.seed_demo(tenant, out)
 
 
 def test_the_demo_places_orders_in_many_states_once(tenant):

@@ -97,7 +97,7 @@ def test_roles_without_actions_cannot_cancel_or_hold(user_client, tenant, shop, 
 
     assert client.post(f"/orders/{order.id}/cancel/", {"reason": "x"}).status_code == 403
     assert client.post(f"/orders/{order.id}/hold/", {"kind": "manual"}).status_code == 403
-    assert client.post(f"/orders/{order.id}/reroute/").status_code == 403
+    assert client.post(f"/fulfillment/orders/{order.id}/reroute/").status_code == 403
     assert Order.objects.for_tenant(tenant).get(id=order.id).status == "placed"
 
 
@@ -163,14 +163,6 @@ def test_the_address_form_refuses_a_stale_version(user_client, tenant, shop):
 
     assert Order.objects.for_tenant(tenant).get(id=order.id).shipping_address["city"] == "Lyon"
     assert "reload the page" in str(list(stale.context["messages"])[-1])
-
-
-def test_rerouting_from_the_page(user_client, tenant, shop):
-    order = place(tenant, shop)
-
-    user_client("back_office").post(f"/orders/{order.id}/reroute/")
-
-    assert Order.objects.for_tenant(tenant).get(id=order.id).events.last().kind == "rerouted"
 
 
 def test_a_phone_order_is_placed_from_the_form_and_a_double_submit_creates_nothing_more(user_client, tenant, shop):

@@ -1,4 +1,4 @@
-"""Order services: the state machine, fulfilment facts, backorder allocation, re-routing."""
+"""Order services: the state machine, fulfilment facts, backorders routed when stock arrives."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,6 +7,8 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
+from fulfillment.services.allocation import allocate_order
+from fulfillment.tasks import route_backorders_after_stock_event
 from inventory.models import Reservation
 from oms.actors import Actor
 from oms.api.scope import Scope
@@ -15,7 +17,6 @@ from oms.models import OutboxEvent
 from orders import services, states
 from orders.models import Order, OrderStatus
 from orders.services import intake
-from orders.tasks import allocate_after_stock_event
 from tests import factories
 from tests.orders.support import build_shop, level, stock
 
@@ -59,7 +60,7 @@ def test_a_full_life_placed_allocated_shipped_delivered_completed(tenant, shop):
     order = place(tenant, shop, [(shop.a.sku, 2), (shop.b.sku, 1)])
     first, second = order.lines_list
 
-    services.confirm_allocation(tenant=tenant, order_id=order.id, actor=SYSTEM)
+    allocate_order(tenant=tenant, order_id=order.id)
     assert fresh(order).status == "allocated"
     services.record_shipment(
         tenant=tenant, order_id=order.id, actor=SYSTEM, lines=[services.LineQuantity(first.id, 2)], location=shop.wh1
@@ -164,20 +165,6 @@ def test_a_stale_version_is_refused(tenant, shop):
         services.release_hold(scope=Scope(tenant=tenant, actor=SYSTEM), order_id=order.id, expected_version=1)
 
 
-def test_rerouting_gathers_a_split_order_in_one_location_when_stock_allows(tenant, shop):
-    stock(tenant, shop.a, shop.wh1, 1)
-    order = place(tenant, shop, [(shop.a.sku, 2), (shop.b.sku, 1)])
-    assert {r.stock_level.location_id for line in order.lines_list for r in line.allocation_list} == {shop.wh2.id}
-    stock(tenant, shop.a, shop.wh1, 10)
-
-    services.reroute_order(tenant=tenant, order_id=order.id, actor=SYSTEM)
-
-    active = Reservation.objects.for_tenant(tenant).filter(order_line__order=order, status="active")
-    assert {r.stock_level.location_id for r in active.select_related("stock_level")} == {shop.wh1.id}
-    assert level(tenant, shop.a, shop.wh2).reserved == 0
-    assert fresh(order).events.last().kind == "rerouted"
-
-
 # --- backorders ------------------------------------------------------------------------------------------
 
 
@@ -197,14 +184,14 @@ def test_arriving_stock_goes_to_the_oldest_backorder_first(tenant, bo_shop):
     stock(tenant, shop.a, shop.wh1, 4)
     event = OutboxEvent.objects.create(tenant=tenant, topic="stock.adjusted", payload={"skus": [shop.a.sku]})
 
-    allocated = allocate_after_stock_event(event)
+    allocated = route_backorders_after_stock_event(event)
 
     assert allocated == 4
     assert (lines_of(older)[0].quantity_allocated, lines_of(older)[0].quantity_backordered) == (3, 0)
     assert (lines_of(newer)[0].quantity_allocated, lines_of(newer)[0].quantity_backordered) == (1, 2)
-    assert fresh(older).status == "placed" and fresh(newer).status == "backordered"
+    assert fresh(older).status == "allocated" and fresh(newer).status == "backordered"
     assert level(tenant, shop.a, shop.wh1).reserved == 4
-    assert allocate_after_stock_event(event) == 0
+    assert route_backorders_after_stock_event(event) == 0
 
 
 def test_a_stock_event_about_other_skus_leaves_backorders_alone(tenant, bo_shop):
@@ -216,7 +203,7 @@ def test_a_stock_event_about_other_skus_leaves_backorders_alone(tenant, bo_shop)
     stock(tenant, shop.a, shop.wh1, 5)
     event = OutboxEvent.objects.create(tenant=tenant, topic="stock.adjusted", payload={"skus": [shop.b.sku]})
 
-    assert allocate_after_stock_event(event) == 0
+    assert route_backorders_after_stock_event(event) == 0
     assert lines_of(order)[0].quantity_backordered == 1
 
 
@@ -235,7 +222,7 @@ def test_the_stock_adjusted_outbox_event_runs_the_backorder_handler(tenant, bo_s
     process_event(event.id)
 
     assert lines_of(order)[0].quantity_allocated == 2
-    assert fresh(order).status == "placed"
+    assert fresh(order).status == "allocated"
 
 
 def test_cancelling_a_backordered_line_frees_backorders_before_reservations(tenant, bo_shop):
