@@ -22,7 +22,7 @@ from fulfillment import board, carriers, selectors
 from fulfillment.models import ShipmentStatus
 from fulfillment.services import execution, policies, tracking
 from fulfillment.services.routing import question_for_order, route
-from oms.errors import DomainError, ValidationFailed
+from oms.errors import DomainError, NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import register_nav, role_required
 from orders.selectors import orders_for
@@ -106,6 +106,20 @@ register_nav(_("Fulfilment"), "fulfillment-board", frozenset(BOARD_READERS), ord
 register_nav(_("Shipments"), "shipment-list", frozenset(BOARD_READERS), order=36)
 
 
+def _fulfillment_or_404(scope, pk):
+    try:
+        return selectors.fulfillment_detail(scope=scope, fulfillment_id=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _shipment_or_404(scope, pk):
+    try:
+        return selectors.shipment_detail(scope=scope, shipment_id=pk)
+    except NotFound:
+        raise Http404 from None
+
+
 @role_required(*BOARD_READERS)
 def fulfillment_board(request):
     """One location's open fulfilment orders in a column per status, each with its age against the SLA."""
@@ -121,7 +135,7 @@ def fulfillment_board(request):
 @role_required(*BOARD_READERS)
 def fulfillment_detail(request, pk: int):
     scope = request.oms_scope
-    fulfillment = selectors.fulfillment_detail(scope=scope, fulfillment_id=pk)
+    fulfillment = _fulfillment_or_404(scope, pk)
     return render(
         request,
         "fulfillment/detail.html",
@@ -170,7 +184,7 @@ def _posted_units(request, fulfillment) -> list | None:
 def fulfillment_step(request, pk: int, step: str):
     """The buttons of a fulfilment order's page and of the board: accept, pick, pack, ship, reject."""
     scope = request.oms_scope
-    fulfillment = selectors.fulfillment_detail(scope=scope, fulfillment_id=pk)  # 404 first
+    fulfillment = _fulfillment_or_404(scope, pk)  # 404 first
     post = request.POST
 
     def run():
@@ -218,9 +232,9 @@ def _carrier_code(raw: str) -> str:
 
 
 def _posted_parcels(post) -> list[dict]:
-    """Parcel weights typed one per line or comma-separated, in kilograms."""
+    """Parcel weights in kilograms, separated by spaces or semicolons (a comma is a decimal separator in French)."""
     parcels = []
-    for index, raw in enumerate(re.split(r"[,\s]+", post.get("parcels", "").strip())):
+    for index, raw in enumerate(re.split(r"[;\s]+", post.get("parcels", "").strip())):
         if not raw:
             continue
         try:
@@ -235,7 +249,7 @@ def _posted_parcels(post) -> list[dict]:
 
 @role_required(*BOARD_READERS)
 def pick_list(request, pk: int):
-    fulfillment = selectors.fulfillment_detail(scope=request.oms_scope, fulfillment_id=pk)
+    fulfillment = _fulfillment_or_404(request.oms_scope, pk)
     return render(
         request,
         "fulfillment/pick_list.html",
@@ -266,7 +280,7 @@ def batch_pick_list(request):
 
 @role_required(*BOARD_READERS)
 def packing_slip(request, pk: int):
-    fulfillment = selectors.fulfillment_detail(scope=request.oms_scope, fulfillment_id=pk)
+    fulfillment = _fulfillment_or_404(request.oms_scope, pk)
     return render(
         request,
         "fulfillment/packing_slip.html",
@@ -293,7 +307,7 @@ def shipment_list(request):
 @role_required(*BOARD_READERS)
 def shipment_detail(request, pk: int):
     scope = request.oms_scope
-    shipment = selectors.shipment_detail(scope=scope, shipment_id=pk)
+    shipment = _shipment_or_404(scope, pk)
     if request.method == "POST":
         if not scope.has_role(*DISPATCHERS):
             raise PermissionDenied
@@ -325,6 +339,8 @@ def shipment_detail(request, pk: int):
 @role_required(*DISPATCHERS)
 def order_reroute(request, pk: int):
     """The order page's re-route: the work no location has started on goes where the policy sends it now."""
+    if not orders_for(scope=request.oms_scope).filter(id=pk).exists():
+        raise Http404
     codes = [code.strip() for code in request.POST.get("exclude", "").split(",") if code.strip()]
     try:
         created = execution.reroute(scope=request.oms_scope, order_id=pk, exclude=codes)

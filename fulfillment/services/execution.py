@@ -230,7 +230,7 @@ def ship(
         )
         for line, units in wanted.items():
             line.quantity_shipped += units
-        FulfillmentLine.objects.bulk_update(list(wanted), ["quantity_shipped"])
+        FulfillmentLine.all_tenants.bulk_update(list(wanted), ["quantity_shipped"])
         _close_if_done(fulfillment, fulfillment_lines, F.SHIPPED)
         _save(fulfillment, "closed_at")
         order_services.record_shipment(
@@ -280,7 +280,7 @@ def reject(*, scope: Scope, fulfillment_id, reason: str, lines: list[Units] | No
             raise Conflict("Nothing is left to reject here.")
         for line, units in wanted.items():
             line.quantity_rejected += units
-        FulfillmentLine.objects.bulk_update(list(wanted), ["quantity_rejected"])
+        FulfillmentLine.all_tenants.bulk_update(list(wanted), ["quantity_rejected"])
         fulfillment.reject_reason = reason
         _close_if_done(fulfillment, fulfillment_lines, F.REJECTED)
         _save(fulfillment, "closed_at", "reject_reason")
@@ -355,7 +355,7 @@ def reroute(*, scope: Scope, order_id, exclude: list[str] | None = None) -> list
                     key = (fulfillment.location_id, line.order_line_id)
                     taken[key] = taken.get(key, 0) + line.quantity_open
                     line.quantity_cancelled += line.quantity_open
-            FulfillmentLine.objects.bulk_update(fulfillment_lines, ["quantity_cancelled"])
+            FulfillmentLine.all_tenants.bulk_update(fulfillment_lines, ["quantity_cancelled"])
             _close_if_done(fulfillment, fulfillment_lines, F.CANCELLED)
             _save(fulfillment, "closed_at")
         if not taken:
@@ -491,6 +491,6 @@ def reconcile(*, order, kind: str) -> None:
                 line.quantity_cancelled += line.quantity_open - keep
                 changed.append(line)
         if changed:
-            FulfillmentLine.objects.bulk_update(changed, ["quantity_cancelled"])
+            FulfillmentLine.all_tenants.bulk_update(changed, ["quantity_cancelled"])
             _close_if_done(fulfillment, fulfillment_lines, F.CANCELLED)
             _save(fulfillment, "closed_at")
