@@ -1,25 +1,96 @@
-"""Event topics that webhooks can subscribe to."""
+"""The event registry: every topic the system emits, what it means and what its payload holds. It is the one list:
+`oms.outbox.emit()` refuses a topic that is not here, webhook subscriptions may name only these (or `*`), and a
+test checks that every topic here is emitted somewhere in the code and documented in docs/events.md.
 
-KNOWN_EVENTS = (
-    "order.placed",
-    "order.updated",
-    "order.on_hold",
-    "order.released",
-    "order.cancelled",
-    "order.allocated",
-    "order.backordered",
-    "order.ready_for_pickup",
-    "order.picked_up",
-    "order.fulfilled",
-    "order.delivered",
-    "fulfillment.created",
-    "fulfillment.shipped",
-    "shipment.delivered",
-    "return.created",
-    "return.received",
-    "return.refunded",
-    "stock.low",
-    "stock.recovered",
-    "stock.adjusted",
-    "invoice.issued",
-)
+Every payload is JSON. Order events share the order's identity (ORDER); the others say what they carry."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EventType:
+    topic: str
+    description: str
+    payload: dict  # field → what it holds
+
+
+ORDER = {
+    "order_id": "the order's id",
+    "number": "the order's number (SO-000123)",
+    "external_ref": "the channel's own reference",
+    "channel": "the channel's code",
+    "status": "the order's status after the change",
+    "version": "the order's version after the change",
+}
+FULFILLMENT = {
+    "fulfillment_id": "the fulfilment order's id",
+    "order_id": "the order's id",
+    "number": "the order's number",
+    "channel": "the channel's code",
+    "location": "the fulfilling location's code",
+    "status": "the fulfilment order's status after the step",
+}
+LINES = "[{id, sku, quantity}]: the order lines concerned and their units"
+
+_TYPES = (
+    EventType("order.placed", "An order was accepted.", {**ORDER, "delivery_method": "ship, pickup or in_store",
+              "on_hold": "whether it was placed on hold", "total": "the total charged", "currency": "ISO 4217"}),
+    EventType("order.updated", "An order changed (edited, re-routed, lines cancelled, shipped, delivered, returned, "
+              "completed, …).", {**ORDER, "change": "the timeline kind of the change (edited, rerouted, shipped, …)"}),
+    EventType("order.on_hold", "An order was put on hold.", {**ORDER, "hold_kind": "manual, fraud or payment",
+              "reason": "why"}),
+    EventType("order.released", "A hold was released; routing takes the order on.",
+              {**ORDER, "change": "hold_released"}),
+    EventType("order.cancelled", "All or some units of an order were cancelled and their stock released.",
+              {**ORDER, "reason": "why", "lines": LINES, "whole_order": "true when nothing is left"}),
+    EventType("order.allocated", "Routing settled where every reserved unit of the order is fulfilled from.",
+              {**ORDER}),
+    EventType("order.backordered", "Some units of the order wait for stock.", {**ORDER, "lines": LINES}),
+    EventType("order.fulfilled", "Every unit of the order has shipped.", {**ORDER}),
+    EventType("order.delivered", "Every unit of the order was delivered.", {**ORDER}),
+    EventType("fulfillment.created", "Routing gave a location part of an order to fulfil.",
+              {**{k: v for k, v in FULFILLMENT.items() if k != "status"},
+               "reason": "initial, reroute, rejection or backorder: why routing ran",
+               "lines": "[{order_line, quantity}]"}),
+    EventType("fulfillment.accepted", "The location accepted its fulfilment order.", FULFILLMENT),
+    EventType("fulfillment.rejected", "The location rejected some or all units; they were routed again.",
+              {**FULFILLMENT, "reason": "out_of_stock, damaged or no_capacity",
+               "lines": "[{order_line, sku, quantity}] rejected", "rerouted_to": "the codes of the locations that "
+               "took them", "backordered": "units no location could take (they wait for stock)"}),
+    EventType("fulfillment.shipped", "Units left a location with a carrier.",
+              {**FULFILLMENT, "shipment_id": "the shipment's id", "carrier": "the carrier's code",
+               "service": "the carrier's service", "tracking_numbers": "[...]", "tracking_url": "the tracking page",
+               "lines": "[{order_line, sku, quantity}] shipped", "complete": "true when nothing is left to ship "
+               "from that location"}),
+    EventType("shipment.delivered", "The carrier delivered a shipment.",
+              {"shipment_id": "the shipment's id", "fulfillment_id": "its fulfilment order", "order_id": "the order",
+               "number": "the order's number", "channel": "the channel's code", "carrier": "the carrier's code",
+               "tracking_numbers": "[...]", "delivered_at": "when (ISO 8601)"}),
+    EventType("invoice.issued", "An invoice or a credit note was issued.",
+              {"invoice_id": "its id", "number": "its gap-free number", "kind": "invoice or credit_note",
+               "order_id": "the order", "order_number": "the order's number", "total": "the total",
+               "currency": "ISO 4217"}),
+    EventType("stock.adjusted", "Stock arrived or was corrected upwards (receipt, snapshot, count, transfer in); "
+              "backorders are routed to it.",
+              {"source": "adjustments, snapshot, count or transfer", "skus": "[...] whose stock rose",
+               "locations": "[...] location codes", "rows": "how many stock rows rose",
+               "batch / count / transfer": "the reference of the batch, count or transfer"}),
+    EventType("stock.low", "Available stock fell to or below an alert rule's threshold.",
+              {"rule_id": "the alert rule", "sku": "the SKU", "threshold": "the rule's threshold",
+               "available": "units available now", "location / channel": "what the rule watches"}),
+    EventType("stock.recovered", "Available stock rose back above an alert rule's threshold.",
+              {"rule_id": "the alert rule", "sku": "the SKU", "threshold": "the rule's threshold",
+               "available": "units available now", "location / channel": "what the rule watches"}),
+    EventType("reservation.expired", "An order line's reservation expired and its units went back on sale.",
+              {"reservation_id": "the reservation", "order_line_id": "its order line", "sku": "the SKU",
+               "location": "the location's code", "quantity": "units released"}),
+)  # fmt: skip
+
+EVENTS: dict[str, EventType] = {event.topic: event for event in _TYPES}
+KNOWN_EVENTS = tuple(EVENTS)
+
+
+def check_topic(topic: str) -> None:
+    """A topic the registry does not list is a programming error: nobody could subscribe to it."""
+    if topic not in EVENTS:
+        raise ValueError(f"unregistered event topic {topic!r}: add it to oms.events")

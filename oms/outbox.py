@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from oms.db import insert_rows
+from oms.events import check_topic
 from oms.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 
 log = logging.getLogger("oms.outbox")
@@ -56,6 +57,7 @@ def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
     `published_at` is written with the event: the hand-over happens right after the commit, and recording it
     then would cost every business transaction a second commit. A hand-over that fails clears it again.
     """
+    check_topic(topic)
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the business transaction")
     now = timezone.now()
