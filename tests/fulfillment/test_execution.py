@@ -424,3 +424,36 @@ def test_a_new_pickup_store_cancels_the_old_stores_work_and_routes_again(api, te
     allocate_order(tenant=tenant, order_id=order.id)
     moved = FulfillmentOrder.objects.for_tenant(tenant).filter(order=order, status="pending").get()
     assert moved.location == other_store and moved.decision.kind == RoutingDecision.Kind.REROUTE
+
+
+def test_the_sweep_on_beat_routes_backorders_a_stock_event_missed(tenant):
+    from fulfillment.tasks import sweep_backorders
+
+    shop = build_shop(tenant, allow_backorders=True, code="SW")
+    for location in (shop.wh1, shop.wh2, shop.store):
+        stock(tenant, shop.c, location, 0)
+    api = make_api_client(tenant)
+    order = _place(api, shop, lines=[{"sku": shop.c.sku, "quantity": 2, "unit_price": "10.00", "tax": "2.00"}])
+    # Stock comes back without any stock.adjusted event reaching routing (a cancelled order's units, say).
+    StockLevel.objects.for_tenant(tenant).filter(product=shop.c, location=shop.wh1).update(on_hand=2)
+    StockMovement.objects.create(
+        tenant=tenant,
+        stock_level=StockLevel.objects.for_tenant(tenant).get(product=shop.c, location=shop.wh1),
+        kind=MovementKind.RECEIPT,
+        quantity=2,
+        actor_label="tests",
+    )
+
+    assert sweep_backorders() == 2
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ALLOCATED
+    assert FulfillmentOrder.objects.for_tenant(tenant).get(order=order).location == shop.wh1
+
+
+def test_a_changed_pickup_store_goes_back_to_the_routing_queue(api, tenant, shop):
+    from fulfillment.apps import FulfillmentConfig  # noqa: F401  (the handlers are registered at start-up)
+    from oms.outbox import _HANDLERS
+
+    assert "fulfillment.tasks.route_after_order_event" in _HANDLERS["order.updated"]
+    assert "fulfillment.tasks.route_backorders_after_stock_event" in _HANDLERS["stock.adjusted"]
