@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from fulfillment.engine import Candidate, Destination
-from fulfillment.models import FulfillmentOrder, FulfillmentStatus
+from fulfillment.models import FulfillmentOrder, FulfillmentStatus, RoutingSimulation
 from inventory import sourcing
 from inventory.geo import point_for_postal_code
+from oms.api.scope import Scope, rows
+from oms.errors import NotFound
 from oms.models import Tenant
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,3 +111,27 @@ def destination_of(*, address: dict | None, pickup_location=None) -> Destination
     if point is None:
         return None
     return Destination(point[0], point[1], approximate=True)
+
+
+def local_date(location, moment: datetime):
+    """The date `moment` falls on in the location's time zone: the day its capacity and opening hours count."""
+    return moment.astimezone(_zone(location.timezone)).date()
+
+
+def open_on(location, moment: datetime) -> bool | None:
+    """Whether the location opens at all on the day `moment` falls on (its time zone), as routing judges today;
+    None when it publishes no hours. The policy simulation asks it of past days."""
+    return _open_today(location, moment)
+
+
+def simulations_for(*, scope: Scope | None):
+    """The tenant's routing simulations, newest first; nothing without a scope."""
+    return rows(RoutingSimulation, scope).select_related("active_policy").order_by("-id")
+
+
+def simulation_detail(*, scope: Scope | None, simulation_id) -> RoutingSimulation:
+    """One of the tenant's simulations; another tenant's id, or one that does not exist, is NotFound (404)."""
+    simulation = simulations_for(scope=scope).filter(id=simulation_id).first()
+    if simulation is None:
+        raise NotFound("No such routing simulation.")
+    return simulation
