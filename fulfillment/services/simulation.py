@@ -62,6 +62,7 @@ LISTED = 50  # orders listed by number (unfillable, changed); the counts cover t
 STALE_AFTER = timedelta(minutes=2)
 # A queued simulation not taken within this time lost its hand-over (the broker was away): give it again.
 QUEUED_PATIENCE = timedelta(seconds=30)
+MAX_ATTEMPTS = 8
 # Pilots are taken as started (see the module's docstring): the engine reads `today` for pilot dates only.
 PILOTS_STARTED = date.max
 
@@ -172,7 +173,12 @@ def hand_over(simulation_id: int) -> bool:
     """Give the job to the workers (by the task's name, so that this module needs no task); False when the broker
     cannot take it now: the simulation stays queued and the next look at its progress gives it again."""
     try:
-        app.send_task(TASK_NAME, args=(simulation_id,), retry=False)
+        if app.conf.task_always_eager:
+            # In-process set-ups run their tasks where they are sent: the registered task, its modules loaded.
+            app.loader.import_default_modules()
+            app.tasks[TASK_NAME].apply(args=(simulation_id,))
+        else:
+            app.send_task(TASK_NAME, args=(simulation_id,), retry=False)
     except Exception:
         log.warning("could not hand the routing simulation over", extra={"simulation_id": simulation_id}, exc_info=True)
         return False
@@ -245,6 +251,13 @@ def _claim(simulation_id: int):
     now = timezone.now()
     if simulation.status == RoutingSimulation.Status.RUNNING and not needs_hand_over(simulation, now):
         return BUSY
+    if simulation.attempts >= MAX_ATTEMPTS:
+        # Each runner died before it could say why (a worker killed at its time limit, say): stop trying.
+        fail_simulation(
+            simulation_id=simulation.id,
+            error=f"The replay was started {simulation.attempts} times and never finished; try a shorter period.",
+        )
+        return NOTHING_TO_DO
     taken = RoutingSimulation.all_tenants.filter(
         id=simulation.id, status=simulation.status, attempts=simulation.attempts
     ).update(

@@ -332,6 +332,35 @@ def test_a_replay_that_breaks_marks_the_simulation_failed_with_the_reason(net, m
     assert "the network could not be read" in failed.error
 
 
+def test_a_simulation_whose_runners_keep_dying_is_failed_rather_than_tried_for_ever(net):
+    _order(net, (net.a, 1))
+    started = start_simulation(scope=_manager(net.tenant), draft={}, date_from=net.day1, date_to=net.day1)
+    RoutingSimulation.all_tenants.filter(id=started.id).update(
+        status="running", attempts=service.MAX_ATTEMPTS, heartbeat_at=started.created_at - timedelta(hours=1)
+    )
+
+    assert run_simulation(started.id) == service.NOTHING_TO_DO
+
+    failed = RoutingSimulation.all_tenants.get(id=started.id)
+    assert failed.status == "failed" and "never finished" in failed.error
+
+
+def test_where_tasks_run_in_process_the_replay_runs_once_the_simulation_is_committed(
+    net, django_capture_on_commit_callbacks
+):
+    _order(net, (net.a, 1))
+    previous = service.app.conf.task_always_eager
+    service.app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            started = start_simulation(scope=_manager(net.tenant), draft={}, date_from=net.day1, date_to=net.day1)
+    finally:
+        service.app.conf.task_always_eager = previous
+
+    started.refresh_from_db()
+    assert started.status == "done" and started.results["replay"]["orders"] == 1
+
+
 def test_a_lost_job_is_handed_over_again(net, monkeypatch):
     _order(net, (net.a, 1))
     started = start_simulation(scope=_manager(net.tenant), draft={}, date_from=net.day1, date_to=net.day1)
