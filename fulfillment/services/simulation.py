@@ -28,7 +28,7 @@ What the replay asks: "with today's stock and network, where would each of these
 import logging
 import zoneinfo
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
@@ -51,6 +51,7 @@ from oms.errors import ValidationFailed
 from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus
 
 log = logging.getLogger("oms.fulfillment")
+CANDIDATE_FIELDS = tuple(f.name for f in fields(Candidate))
 
 TASK_NAME = "fulfillment.run_simulation"
 MAX_DAYS = 92
@@ -358,21 +359,22 @@ class _View:
     day and what it can give this order. The load differs between the policies; the candidate for each load is
     made once and shared (building them is most of a replay's time)."""
 
-    __slots__ = ("location_id", "day", "capacity", "_head", "_tail", "_built")
+    __slots__ = ("location_id", "day", "capacity", "_fields", "_built")
 
     def __init__(self, candidate: Candidate, day: date, is_open: bool | None, available: dict):
         self.location_id = candidate.location_id
         self.day = day
         self.capacity = candidate.daily_capacity
-        c = candidate
-        self._head = (c.location_id, c.code, c.kind, c.active, c.in_pool, c.pool_rank, c.ships, c.pickup, is_open)
-        self._tail = (c.latitude, c.longitude, available)
+        self._fields = {
+            name: getattr(candidate, name) for name in CANDIDATE_FIELDS if name not in ("is_open", "load_today")
+        }
+        self._fields.update(is_open=is_open, available=available)
         self._built: dict = {}
 
     def candidate(self, load: int) -> Candidate:
         built = self._built.get(load)
         if built is None:
-            built = self._built[load] = Candidate(*self._head, self.capacity, load, *self._tail)
+            built = self._built[load] = Candidate(**self._fields, load_today=load)
         return built
 
 
