@@ -1,12 +1,16 @@
 """Routing API: the routing policy (GET/PUT /api/v1/routing/policy/), its versions
-(GET /api/v1/routing/policy/versions/) and the dry run (POST /api/v1/routing/dry-run/)."""
+(GET /api/v1/routing/policy/versions/), the dry run (POST /api/v1/routing/dry-run/) and policy simulations
+(POST/GET /api/v1/routing/simulations/, GET .../{id}/)."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from fulfillment.services import policies
+from fulfillment.models import RoutingSimulation
+from fulfillment.selectors import simulation_detail, simulations_for
+from fulfillment.services import policies, simulation
 from fulfillment.services.routing import (
     PICKUP,
     SHIP,
@@ -17,6 +21,7 @@ from fulfillment.services.routing import (
 )
 from oms.api.common import paginated
 from oms.api.fields import StrictInput
+from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
 from oms.errors import ValidationFailed
@@ -196,3 +201,103 @@ class RoutingDryRun(APIView):
             exclude_location_ids=locations_excluded(tenant=scope.tenant, codes=data["exclude"]),
         )
         return Response(DryRunOut(_answer_body(answer)).data)
+
+
+# --- policy simulation -----------------------------------------------------------------------------------
+
+
+class SimulationIn(StrictInput, serializers.Serializer):
+    policy = serializers.JSONField(help_text="the draft rules, as for PUT routing/policy/; never saved as a version")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # `from` is a Python keyword: declared here rather than as a class attribute.
+        fields["from"] = serializers.DateField(
+            input_formats=["%Y-%m-%d"], help_text="first day of the period replayed (the tenant's time zone)"
+        )
+        fields["to"] = serializers.DateField(input_formats=["%Y-%m-%d"], help_text="last day, included")
+        return fields
+
+
+class ProgressOut(serializers.Serializer):
+    done = serializers.IntegerField(source="orders_done")
+    total = serializers.IntegerField(source="orders_total")
+
+
+class SimulationSummaryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField(help_text=f"one of: {', '.join(RoutingSimulation.Status.values)}")
+    active_version = serializers.IntegerField(source="active_policy.version", help_text="the version compared with")
+    progress = ProgressOut(source="*")
+    error = serializers.CharField(help_text="why it failed; empty otherwise")
+    started_by = serializers.CharField(source="created_by")
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField(source="date_from")
+        fields["to"] = serializers.DateField(source="date_to")
+        return fields
+
+    def get_url(self, simulation) -> str:
+        path = reverse("api-routing-simulation", args=[simulation.id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+class SimulationOut(SimulationSummaryOut):
+    policy = serializers.JSONField(source="draft", help_text="the draft rules, made complete")
+    results = serializers.JSONField(
+        allow_null=True,
+        help_text=(
+            "once done: `replay` (orders replayed, by type, with or without a known destination), `active` "
+            "(with its `version`) and `draft` (orders, orders_served, shipments, shipments_per_order, split_orders, "
+            "split_rate, distance {mean_km, orders, shipments}, unfillable {orders, fully, partly, units, first}), "
+            "`difference` (draft - active), `locations` (per location: daily_capacity and, for active, draft and "
+            "difference: orders, units, peak_day, peak_load, days_full, days_over) and `changed` {orders, first: "
+            "[{id, number, active: [codes], draft: [codes], active_unfilled, draft_unfilled}]}"
+        ),
+    )
+
+
+class RoutingSimulations(APIView):
+    """Replay the orders of a past period under a draft policy beside the active one, in the background, and
+    compare: shipments per order, split rate, distance to the customer, load per location against its capacity,
+    orders that would be unfillable. The replay uses today's stock and network."""
+
+    read_roles = POLICY_READERS
+    write_roles = POLICY_EDITORS
+    pagination_class = StableCursorPagination
+
+    @extend_schema(responses=SimulationSummaryOut(many=True))
+    def get(self, request):
+        scope = scope_of(request)
+        scope.forbid_channel_key("read routing simulations")
+        return paginated(self, request, simulations_for(scope=scope), SimulationSummaryOut)
+
+    @extend_schema(request=SimulationIn, responses={202: SimulationOut})
+    @idempotent
+    def post(self, request):
+        scope = scope_of(request)
+        scope.forbid_channel_key("simulate a routing policy")
+        data = _parse(SimulationIn, request.data)
+        started = simulation.start_simulation(
+            scope=scope, draft=data["policy"], date_from=data["from"], date_to=data["to"]
+        )
+        body = SimulationOut(started, context={"request": request}).data
+        return Response(body, status=202, headers={"Location": body["url"]})
+
+
+class RoutingSimulationDetail(APIView):
+    read_roles = POLICY_READERS
+
+    @extend_schema(responses=SimulationOut)
+    def get(self, request, pk: int):
+        scope = scope_of(request)
+        scope.forbid_channel_key("read routing simulations")
+        found = simulation_detail(scope=scope, simulation_id=pk)
+        simulation.resume_if_lost(found)  # a job whose hand-over was lost is given again
+        return Response(SimulationOut(found, context={"request": request}).data)

@@ -20,4 +20,6 @@ urlpatterns = [
     path("shipments/<int:pk>/", work.ShipmentDetail.as_view(), name="api-shipment"),
     path("shipments/<int:pk>/events/", work.ShipmentEvents.as_view(), name="api-shipment-events"),
     path("orders/<int:pk>/reroute/", work.OrderReroute.as_view(), name="api-order-reroute"),
+    path("routing/simulations/", api.RoutingSimulations.as_view(), name="api-routing-simulations"),
+    path("routing/simulations/<int:pk>/", api.RoutingSimulationDetail.as_view(), name="api-routing-simulation"),
 ]

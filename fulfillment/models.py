@@ -202,3 +202,58 @@ class ShipmentEvent(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "shipment", "status", "occurred_at"], name="shipment_event_once")
         ]
+
+
+class RoutingSimulation(TenantModel):
+    """A draft routing policy replayed against the orders of a past period beside the active version, in the
+    background. The draft lives here only: it is never saved as a policy version. `results` holds the figures of
+    both policies and their differences once the replay is done (fulfillment.services.simulation)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    draft = models.JSONField(_("draft rules"))
+    active_policy = models.ForeignKey(
+        RoutingPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("compared with version")
+    )
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    orders_total = models.PositiveIntegerField(_("orders to replay"), default=0)
+    orders_done = models.PositiveIntegerField(_("orders replayed"), default=0)
+    results = models.JSONField(_("results"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # Each runner that takes the job counts one more; its progress writes name its attempt, so that a runner that
+    # lost the job (taken over after it stopped beating) cannot write over the one that has it.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_by = models.CharField(_("started by"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("routing simulation")
+        verbose_name_plural = _("routing simulations")
+        indexes = [models.Index(fields=["tenant", "-id"], name="routing_simulation_recent_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(date_to__gte=models.F("date_from")), name="routing_simulation_period"),
+            models.CheckConstraint(
+                condition=Q(orders_done__lte=models.F("orders_total")), name="routing_simulation_progress"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date_from}..{self.date_to}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return int(self.orders_done * 100 / self.orders_total) if self.orders_total else (100 if self.finished else 0)

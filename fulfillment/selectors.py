@@ -16,6 +16,7 @@ from fulfillment.models import (
     FulfillmentOrder,
     FulfillmentStatus,
     RoutingDecision,
+    RoutingSimulation,
     Shipment,
     ShipmentEvent,
     ShipmentLine,
@@ -273,3 +274,27 @@ def _shipment_data(shipment, location_code: str) -> dict:
             for line in shipment.lines.all()
         ],
     }
+
+
+def local_date(location, moment: datetime):
+    """The date `moment` falls on in the location's time zone: the day its capacity and opening hours count."""
+    return moment.astimezone(_zone(location.timezone)).date()
+
+
+def open_on(location, moment: datetime) -> bool | None:
+    """Whether the location opens at all on the day `moment` falls on (its time zone), as routing judges today;
+    None when it publishes no hours. The policy simulation asks it of past days."""
+    return _open_today(location, moment)
+
+
+def simulations_for(*, scope: Scope | None):
+    """The tenant's routing simulations, newest first; nothing without a scope."""
+    return rows(RoutingSimulation, scope).select_related("active_policy").order_by("-id")
+
+
+def simulation_detail(*, scope: Scope | None, simulation_id) -> RoutingSimulation:
+    """One of the tenant's simulations; another tenant's id, or one that does not exist, is NotFound (404)."""
+    simulation = simulations_for(scope=scope).filter(id=simulation_id).first()
+    if simulation is None:
+        raise NotFound("No such routing simulation.")
+    return simulation

@@ -105,3 +105,55 @@ def sweep_backorders() -> int:
     for tenant in Tenant.objects.filter(id__in=list(tenant_ids), active=True):
         placed += route_backorders(tenant=tenant)
     return placed
+
+
+# --- policy simulation ---------------------------------------------------------------------------------------
+# Started from the routing page or POST /api/v1/routing/simulations/ (fulfillment.services.simulation hands it over
+# by this name). Safe to run twice: a finished simulation is not run again, and one another worker holds is left
+# to it. Whatever stops it for good marks it failed with the reason, so that none stays "running" for ever.
+
+SIMULATION_TIME_LIMIT = 30 * 60
+
+
+@shared_task(
+    name="fulfillment.run_simulation",
+    bind=True,
+    max_retries=5,
+    soft_time_limit=SIMULATION_TIME_LIMIT,
+    time_limit=SIMULATION_TIME_LIMIT + 60,
+    **RELIABLE,
+)
+def run_simulation_task(self, simulation_id: int):
+    # Imported here so that this block stands alone at the end of the module.
+    import logging
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from fulfillment.services import simulation
+
+    try:
+        outcome = simulation.run_simulation(simulation_id)
+    except SoftTimeLimitExceeded:
+        minutes = SIMULATION_TIME_LIMIT // 60
+        simulation.fail_simulation(
+            simulation_id=simulation_id,
+            error=f"The replay took longer than {minutes} minutes and was stopped; try a shorter period.",
+        )
+        return None
+    except DatabaseError as exc:
+        if self.request.retries < self.max_retries and not self.request.is_eager:
+            raise self.retry(exc=exc, countdown=min(2**self.request.retries * 5, 300)) from exc
+        simulation.fail_simulation(simulation_id=simulation_id, error=f"The database could not be read: {exc}")
+        raise
+    except Exception as exc:
+        logging.getLogger("oms.fulfillment").exception(
+            "routing simulation failed", extra={"simulation_id": simulation_id}
+        )
+        simulation.fail_simulation(
+            simulation_id=simulation_id, error=f"The replay stopped: {type(exc).__name__}: {exc}"
+        )
+        raise
+    if outcome == simulation.BUSY and self.request.retries < self.max_retries and not self.request.is_eager:
+        # Another worker holds it: look again once it would have given a sign of life (it may have died).
+        raise self.retry(countdown=int(simulation.STALE_AFTER.total_seconds()) + 5)
+    return outcome

@@ -15,4 +15,7 @@ urlpatterns = [
     path("shipments/", views.shipment_list, name="shipment-list"),
     path("shipments/<int:pk>/", views.shipment_detail, name="shipment-detail"),
     path("orders/<int:pk>/reroute/", views.order_reroute, name="order-reroute"),
+    path("routing/simulations/", views.simulation_start, name="routing-simulation-start"),
+    path("routing/simulations/<int:pk>/", views.simulation_page, name="routing-simulation"),
+    path("routing/simulations/<int:pk>/progress/", views.simulation_progress, name="routing-simulation-progress"),
 ]

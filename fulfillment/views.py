@@ -1,6 +1,6 @@
-"""Back-office pages of fulfilment: routing (the policy editor with its version history, and the dry run of an
-order), the fulfilment board of each location with its print-outs, shipments and their tracking, and the order
-page's manual re-route. The pages call the same services as the API."""
+"""Back-office pages of fulfilment: routing (the policy editor with its version history, the dry run of an order
+and the simulation of a draft policy on a past period), the fulfilment board of each location with its print-outs,
+shipments and their tracking, and the order page's manual re-route. The pages call the same services as the API."""
 
 import json
 import re
@@ -19,9 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fulfillment import board, carriers, selectors
+from fulfillment.forms import SimulationForm
 from fulfillment.models import ShipmentStatus
-from fulfillment.services import execution, policies, tracking
+from fulfillment.selectors import simulation_detail, simulations_for
+from fulfillment.services import execution, policies, simulation, tracking
 from fulfillment.services.routing import question_for_order, route
+from inventory.sourcing import today_for
 from oms.errors import DomainError, NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import register_nav, role_required
@@ -92,6 +95,7 @@ def routing_policy(request):
         "versions": policies.policy_versions(scope=scope)[:20],
         "number": number,
         "dry_run": _dry_run(request, number) if number else None,
+        **_simulation_section(request, active),
     }
     return render(request, "fulfillment/routing.html", context, status=400 if errors else 200)
 
@@ -353,3 +357,143 @@ def order_reroute(request, pk: int):
         places = ", ".join(sorted({f.location.code for f in created}))
         messages.success(request, gettext("Re-routed to %(places)s.") % {"places": places})
     return redirect("order-detail", pk=pk)
+
+
+# --- policy simulation ---------------------------------------------------------------------------------------
+
+
+def _simulation_section(request, active) -> dict:
+    """The routing page's "Simulate a draft" section: the form, starting from the active rules and the last 30
+    days, and the latest simulations."""
+    today = today_for(request.tenant)
+    form = SimulationForm(
+        initial={
+            "draft": json.dumps(active.document, indent=2),
+            "date_from": today - timedelta(days=30),
+            "date_to": today - timedelta(days=1),
+        }
+    )
+    return {
+        "simulation_form": form,
+        "can_simulate": request.oms_scope.has_role(*EDITORS),
+        "simulations": simulations_for(scope=request.oms_scope)[:10],
+        "max_days": simulation.MAX_DAYS,
+        "max_orders": simulation.MAX_ORDERS,
+    }
+
+
+@require_POST
+@role_required(*EDITORS)
+def simulation_start(request):
+    """Start a replay of the draft and follow it on its page; a refused draft or period is shown on the form."""
+    form = SimulationForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            started = simulation.start_simulation(
+                scope=request.oms_scope, draft=data["draft"], date_from=data["date_from"], date_to=data["date_to"]
+            )
+        except ValidationFailed as refused:
+            form.add_service_errors(refused.extra.get("errors", {}))
+        except DomainError as refused:
+            form.add_error(None, refused.detail)
+        else:
+            return redirect("routing-simulation", pk=started.id)
+    context = {"simulation_form": form, "max_days": simulation.MAX_DAYS, "max_orders": simulation.MAX_ORDERS}
+    return render(request, "fulfillment/simulation_new.html", context, status=400)
+
+
+def _percent(value):
+    return None if value is None else value * 100
+
+
+def _summary(results: dict) -> list[dict]:
+    """The headline figures as rows: label, active, draft, difference, decimals shown."""
+    active, draft, difference = results["active"], results["draft"], results["difference"]
+    return [
+        {
+            "label": gettext("Orders with at least one shipment"),
+            "active": active["orders_served"],
+            "draft": draft["orders_served"],
+            "difference": difference["orders_served"],
+            "digits": 0,
+        },
+        {
+            "label": gettext("Shipments"),
+            "active": active["shipments"],
+            "draft": draft["shipments"],
+            "difference": difference["shipments"],
+            "digits": 0,
+        },
+        {
+            "label": gettext("Shipments per order"),
+            "active": active["shipments_per_order"],
+            "draft": draft["shipments_per_order"],
+            "difference": difference["shipments_per_order"],
+            "digits": 2,
+        },
+        {
+            "label": gettext("Split rate (%)"),
+            "active": _percent(active["split_rate"]),
+            "draft": _percent(draft["split_rate"]),
+            "difference": _percent(difference["split_rate"]),
+            "digits": 1,
+        },
+        {
+            "label": gettext("Mean distance to the customer (km per shipment)"),
+            "active": active["distance"]["mean_km"],
+            "draft": draft["distance"]["mean_km"],
+            "difference": difference["mean_km"],
+            "digits": 1,
+        },
+        {
+            "label": gettext("Orders not fully fillable"),
+            "active": active["unfillable"]["orders"],
+            "draft": draft["unfillable"]["orders"],
+            "difference": difference["unfillable_orders"],
+            "digits": 0,
+        },
+        {
+            "label": gettext("Units left unfilled"),
+            "active": active["unfillable"]["units"],
+            "draft": draft["unfillable"]["units"],
+            "difference": difference["unfillable_units"],
+            "digits": 0,
+        },
+    ]
+
+
+def _simulation_context(found) -> dict:
+    context = {"simulation": found}
+    if found.status == found.Status.DONE and found.results:
+        context["results"] = found.results
+        context["summary"] = _summary(found.results)
+        context["sides"] = [
+            {"label": gettext("Active"), "figures": found.results["active"]},
+            {"label": gettext("Draft"), "figures": found.results["draft"]},
+        ]
+    return context
+
+
+def _simulation_for(request, pk: int):
+    try:
+        return simulation_detail(scope=request.oms_scope, simulation_id=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@role_required(*READERS)
+def simulation_page(request, pk: int):
+    """A simulation's progress and, once done, the comparison of the draft with the active policy."""
+    found = _simulation_for(request, pk)
+    context = {**_simulation_context(found), "draft_text": json.dumps(found.draft, indent=2)}
+    return render(request, "fulfillment/simulation.html", context)
+
+
+@role_required(*READERS)
+def simulation_progress(request, pk: int):
+    """The htmx fragment polled while the replay runs (the results once it is done); a job whose hand-over was
+    lost is given again."""
+    found = _simulation_for(request, pk)
+    simulation.resume_if_lost(found)
+    return render(request, "fulfillment/_simulation_progress.html", _simulation_context(found))
