@@ -234,20 +234,24 @@ def _visible_to_worker(request, pk: int, what: str):
     return scope
 
 
+class _Empty(StrictInput, serializers.Serializer):
+    pass
+
+
+def _step_without_body(request, pk: int, step) -> Response:
+    scope = _visible_to_worker(request, pk, "work fulfilment orders")
+    _parse(_Empty, request.data)
+    step(scope=scope, fulfillment_id=pk)
+    return _fulfillment_now(request, pk)
+
+
 class FulfillmentAccept(APIView):
     write_roles = WORKERS
 
     @extend_schema(request=None, responses=FulfillmentOut)
     @idempotent
     def post(self, request, pk: int):
-        scope = _visible_to_worker(request, pk, "work fulfilment orders")
-        _parse(_Empty, request.data)
-        execution.accept(scope=scope, fulfillment_id=pk)
-        return _fulfillment_now(request, pk)
-
-
-class _Empty(StrictInput, serializers.Serializer):
-    pass
+        return _step_without_body(request, pk, execution.accept)
 
 
 class FulfillmentPick(APIView):
@@ -256,10 +260,7 @@ class FulfillmentPick(APIView):
     @extend_schema(request=None, responses=FulfillmentOut)
     @idempotent
     def post(self, request, pk: int):
-        scope = _visible_to_worker(request, pk, "work fulfilment orders")
-        _parse(_Empty, request.data)
-        execution.start_picking(scope=scope, fulfillment_id=pk)
-        return _fulfillment_now(request, pk)
+        return _step_without_body(request, pk, execution.start_picking)
 
 
 class FulfillmentPack(APIView):

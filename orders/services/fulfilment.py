@@ -54,17 +54,7 @@ def allocate_as_planned(
             active.select_related("stock_level"), key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)
         ):
             stock.release(tenant=tenant, reservation=reservation)
-        holds = [
-            stock.Hold(
-                level=level_for(tenant=tenant, product=line.product, location=location),
-                quantity=units,
-                order_line=line,
-                reference=str(line.id),
-            )
-            for line in lines
-            for location, units in placements.get(line.id, ())
-        ]
-        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        _hold_at(tenant=tenant, order=order, by_id={line.id: line for line in lines}, placements=placements)
         order.allocated_at = timezone.now()
         return commit_change(
             order,
@@ -76,6 +66,21 @@ def allocate_as_planned(
             topic="order.allocated",
             extra_fields=("allocated_at",),
         )
+
+
+def _hold_at(*, tenant: Tenant, order, by_id: dict, placements: dict) -> None:
+    """Reserve {order line id: [(location, units)]} for the order's lines, all or nothing (InsufficientStock)."""
+    holds = [
+        stock.Hold(
+            level=level_for(tenant=tenant, product=by_id[line_id].product, location=location),
+            quantity=units,
+            order_line=by_id[line_id],
+            reference=str(line_id),
+        )
+        for line_id, places in placements.items()
+        for location, units in places
+    ]
+    stock.hold(tenant=tenant, holds=holds, channel=order.channel)
 
 
 def move_units(
@@ -110,22 +115,11 @@ def move_units(
         taken_per_line: dict = {}
         for (_location_id, line_id), units in taken.items():
             taken_per_line[line_id] = taken_per_line.get(line_id, 0) + units
-        holds = []
         for line_id, places in placements.items():
             placed = sum(units for _, units in places)
             if placed > taken_per_line.get(line_id, 0):
                 raise ValueError(f"line {line_id}: {placed} units placed, {taken_per_line.get(line_id, 0)} taken")
-            line = by_id[line_id]
-            holds.extend(
-                stock.Hold(
-                    level=level_for(tenant=tenant, product=line.product, location=location),
-                    quantity=units,
-                    order_line=line,
-                    reference=str(line.id),
-                )
-                for location, units in places
-            )
-        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        _hold_at(tenant=tenant, order=order, by_id=by_id, placements=placements)
         for line_id, units in taken_per_line.items():
             waiting = units - sum(placed for _, placed in placements.get(line_id, ()))
             by_id[line_id].quantity_allocated -= waiting
@@ -202,17 +196,7 @@ def allocate_backorders_as_planned(*, tenant: Tenant, order_id: int, placements:
         if any(units > by_id[line_id].quantity_backordered for line_id, units in wanted.items()):
             return None  # cancelled or placed meanwhile: routing looks again on the next sweep
         before = snapshot(order, lines)
-        holds = [
-            stock.Hold(
-                level=level_for(tenant=tenant, product=by_id[line_id].product, location=location),
-                quantity=units,
-                order_line=by_id[line_id],
-                reference=str(line_id),
-            )
-            for line_id, places in placements.items()
-            for location, units in places
-        ]
-        stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+        _hold_at(tenant=tenant, order=order, by_id=by_id, placements=placements)
         allocated = 0
         for line_id, places in placements.items():
             units = sum(u for _, u in places)
