@@ -154,3 +154,17 @@ def test_the_order_page_shows_fulfilment_and_reroutes(user_client, api, tenant, 
     assert f"Re-routed to {shop.wh2.code}." in done
     fulfillment.refresh_from_db()
     assert fulfillment.status == "cancelled"
+
+
+def test_the_fulfilment_pages_speak_french(user_client, api, tenant, shop):
+    fulfillment = _routed(api, tenant, shop)
+    for step in ("accept", "pick", "pack"):
+        api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", {}, format="json")
+    client = user_client("back_office")
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
+
+    detail = client.get(f"/fulfillment/{fulfillment.id}/", **french).content.decode()
+    board = client.get(f"/fulfillment/board/?location={shop.wh1.code}", **french).content.decode()
+
+    assert '<html lang="fr">' in detail and "Expédier" in detail and "Rejeter" in detail
+    assert "Tableau de préparation" in board
