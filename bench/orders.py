@@ -37,8 +37,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script, bench/ is on the path and the repository root is not
+
+from bench.run import run_floor  # noqa: E402
+
 BENCH_DB = "oms_bench_orders"
-FLOOR_CANDIDATES = (ROOT.parent / "shared" / "bench" / "floor.sh", Path("/work/shared/bench/floor.sh"))
 
 
 def percentile(values, p: float) -> float:
@@ -242,27 +245,6 @@ def run_clients(port: int, make_request, clients: int, seconds: float, warmup: f
         "p99_ms": percentile(ok, 99) * 1000 if ok else None,
         "failures": failures,
     }
-
-
-def run_floor(base_url: str, seconds: int, clients: int) -> float | None:
-    script = next((path for path in FLOOR_CANDIDATES if path.exists()), None)
-    if script is None:
-        return None
-    parts = urlsplit(base_url)
-    env = {
-        **os.environ,
-        "PGHOST": parts.hostname or "127.0.0.1",
-        "PGPORT": str(parts.port or 5432),
-        "PGUSER": parts.username or "root",
-        "PGDATABASE": parts.path.lstrip("/") or "test",
-    }
-    if parts.password:
-        env["PGPASSWORD"] = parts.password
-    out = subprocess.run(
-        ["bash", str(script), "order", str(seconds), str(clients)], env=env, capture_output=True, text=True, check=True
-    )
-    lines = [line for line in out.stdout.strip().splitlines() if line.strip()]
-    return float(lines[-1]) if lines else None
 
 
 def main(argv=None) -> int:

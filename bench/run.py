@@ -36,14 +36,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "oms_bench"
-SCENARIOS: dict = {}
+FLOOR_CANDIDATES = (ROOT.parent / "shared" / "bench" / "floor.sh", Path("/work/shared/bench/floor.sh"))
 
 
 # --- pure helpers (tested) --------------------------------------------------------------------------------
 
 
 def percentile(values, p: float) -> float:
-    """The p-th percentile (0-100) with linear interpolation between closest ranks (numpy's default)."""
+    """The p-th percentile (0-100) with linear interpolation between closest ranks (numpy's default); math.inf
+    among the values (something that never finished) gives math.inf where the interpolation reaches it."""
     if not values:
         raise ValueError("percentile of nothing")
     if not 0 <= p <= 100:
@@ -52,6 +53,8 @@ def percentile(values, p: float) -> float:
     rank = (len(ordered) - 1) * p / 100
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
+    if rank == low or ordered[high] == ordered[low]:
+        return ordered[low]  # no interpolation: also keeps an infinite value (a request that never ended) infinite
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
@@ -71,12 +74,30 @@ def database_url(base: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
-def scenario(name: str):
-    def register(fn):
-        SCENARIOS[name] = fn
-        return fn
+class Scenarios(dict):
+    """A bench's scenarios by name, in the order they were registered (`@SCENARIOS.register("name")`)."""
 
-    return register
+    def register(self, name: str):
+        def add(fn):
+            self[name] = fn
+            return fn
+
+        return add
+
+    def describe(self) -> str:
+        return "\n".join(f"{name}: {(fn.__doc__ or '').strip()}" for name, fn in self.items())
+
+    def chosen(self, only: str) -> list[str]:
+        """The scenarios named in `--only` (comma-separated; every one when empty); ValueError for unknown names."""
+        names = [s.strip() for s in only.split(",") if s.strip()] or list(self)
+        unknown = [s for s in names if s not in self]
+        if unknown:
+            raise ValueError(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(self)}")
+        return names
+
+
+SCENARIOS = Scenarios()
+scenario = SCENARIOS.register
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -149,9 +170,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def setup_django(bench_url: str) -> None:
+def setup_django(bench_url: str, redis_url: str | None = None) -> None:
+    """Django in this process on the bench database; Redis (broker and cache) only when `redis_url` is given, else
+    outbox events are published to an in-memory broker that nobody reads."""
     os.environ["DATABASE_URL"] = bench_url
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
+        os.environ["CELERY_BROKER_URL"] = "memory://localhost/"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(ROOT))
@@ -225,7 +252,9 @@ def load_data(n_skus: int, n_locations: int) -> dict:
     }
 
 
-def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(bench_url: str, port: int, workers: int, redis_url: str | None = None) -> subprocess.Popen:
+    """gunicorn on the bench database, throttling off. Outbox events go to Redis when `redis_url` is given (as in
+    production, for workers to consume), else to an in-memory broker: what workers would do is not measured."""
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -234,9 +263,12 @@ def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
         "LOG_LEVEL": "WARNING",
         "DB_CONN_MAX_AGE": "60",
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_BROKER_URL": "memory://localhost/",
+        "CELERY_BROKER_URL": redis_url or "memory://localhost/",
     }
-    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    else:
+        env.pop("REDIS_URL", None)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -268,8 +300,47 @@ def start_server(bench_url: str, port: int, workers: int) -> subprocess.Popen:
                 return server
         except OSError:
             time.sleep(0.3)
-    server.terminate()
+    stop_process(server)
     raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:
+    """Terminate a process this bench started, and kill it if it has not stopped within `timeout` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_floor(database_url: str, seconds: int, clients: int, pg_options: str = "") -> float | None:
+    """The plain-SQL floor (shared/bench/floor.sh order: a 3-line order as bare SQL through pgbench) in the given
+    database, with `clients` clients for `seconds`: transactions per second, or None when floor.sh is not found.
+    Its f_* tables are created (and replaced) in that database. `pg_options` (PGOPTIONS) sets PostgreSQL settings
+    for its sessions, e.g. "-c synchronous_commit=off"."""
+    script = next((path for path in FLOOR_CANDIDATES if path.exists()), None)
+    if script is None:
+        return None
+    parts = urlsplit(database_url)
+    env = {
+        **os.environ,
+        "PGHOST": parts.hostname or "127.0.0.1",
+        "PGPORT": str(parts.port or 5432),
+        "PGUSER": parts.username or "root",
+        "PGDATABASE": parts.path.lstrip("/") or "test",
+    }
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    if pg_options:
+        env["PGOPTIONS"] = pg_options
+    out = subprocess.run(
+        ["bash", str(script), "order", str(seconds), str(clients)], env=env, capture_output=True, text=True, check=True
+    )
+    lines = [line for line in out.stdout.strip().splitlines() if line.strip()]
+    return float(lines[-1]) if lines else None
 
 
 # --- scenarios --------------------------------------------------------------------------------------------
@@ -346,13 +417,12 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the oms_bench database afterwards")
     args = parser.parse_args(argv)
     if args.list:
-        for name, fn in SCENARIOS.items():
-            print(f"{name}: {(fn.__doc__ or '').strip()}")
+        print(SCENARIOS.describe())
         return 0
-    chosen = [s.strip() for s in args.only.split(",") if s.strip()] or list(SCENARIOS)
-    unknown = [s for s in chosen if s not in SCENARIOS]
-    if unknown:
-        parser.error(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+    try:
+        chosen = SCENARIOS.chosen(args.only)
+    except ValueError as unknown:
+        parser.error(str(unknown))
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith(("postgres://", "postgresql://")):
         parser.error("set DATABASE_URL to a PostgreSQL server (the bench creates its own database there)")
@@ -379,12 +449,7 @@ def main(argv=None) -> int:
             figures = SCENARIOS[name](ctx)
             print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_process(server)
         if django_ready:
             from django.db import connections
 

@@ -68,6 +68,15 @@ KIND_ORDER = {
 LAST_KIND = 2
 # Components of the ranking key after the policy's objectives.
 POOL_RANK_TIE, LOCATION_ID_TIE = "pool_rank", "location_id"
+# What each objective reads of a location for the ranking key (fewest_shipments: units servable, per step).
+_KIND_SLOT, _DISTANCE_SLOT, _POOL_SLOT, _STOCK_SLOT, _UNITS_SLOT = range(5)
+_SLOT_OF = {
+    WAREHOUSES_FIRST: _KIND_SLOT,
+    STORES_FIRST: _KIND_SLOT,
+    NEAREST: _DISTANCE_SLOT,
+    POOL_PRIORITY: _POOL_SLOT,
+    MOST_STOCK: _STOCK_SLOT,
+}
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,7 @@ class _Contender:
         "stock",
         "total_stock",
         "first_units",
+        "first_key",
         "distance",
         "head",
         "tail",
@@ -152,11 +162,17 @@ class _Contender:
     def __init__(self, candidate: Candidate, stock: dict, demand: dict, distance: float | None):
         self.candidate = candidate
         self.stock = stock  # {product_id: units > 0} for the order's products only
-        self.total_stock = sum(stock.values())
-        self.first_units = self.servable(demand)  # of the whole order, alone
+        total = first = 0
+        for product_id, units in stock.items():
+            total += units
+            wanted = demand.get(product_id, 0)
+            first += wanted if wanted < units else units
+        self.total_stock = total
+        self.first_units = first  # of the whole order, alone: servable(demand)
         self.distance = distance
         self.head: tuple = ()
         self.tail: tuple = ()
+        self.first_key: tuple = ()  # its ranking key for the whole order, set by _Ranking.prepare
         # When chosen: (runner-up or None, the objective that put it first, units it served, units left before it).
         self.picked_over: tuple | None = None
         self.idle = False  # chosen, then left with nothing once lines went whole elsewhere
@@ -177,28 +193,34 @@ class _Ranking:
         self.names = [*self.objectives, POOL_RANK_TIE, LOCATION_ID_TIE]
         self.destination = destination
         self.kind_objective = next((o for o in self.objectives if o in KIND_ORDER), None)
+        # Each objective's slot read once here, so that prepare() runs no chain of comparisons per location.
+        self.slots = tuple((_SLOT_OF.get(o, _UNITS_SLOT), KIND_ORDER.get(o)) for o in self.objectives)
 
     def prepare(self, contender: _Contender) -> None:
         candidate = contender.candidate
-        values = []
-        for objective in self.objectives:
-            if objective in KIND_ORDER:
-                values.append(KIND_ORDER[objective].get(candidate.kind, LAST_KIND))
-            elif objective == NEAREST:
-                # Without coordinates a location cannot be said to be near: it ranks after every located one.
-                values.append(math.inf if contender.distance is None else contender.distance)
-            elif objective == POOL_PRIORITY:
-                values.append(candidate.pool_rank)
-            elif objective == MOST_STOCK:
-                values.append(-contender.total_stock)
-            else:
-                values.append(0)  # fewest_shipments' place, filled per step by key()
-        ties = (candidate.pool_rank, candidate.location_id)
+        kind, rank = candidate.kind, candidate.pool_rank
+        # Without coordinates a location cannot be said to be near: it ranks after every located one.
+        distance = math.inf if contender.distance is None else contender.distance
+        stock = -contender.total_stock
+        values = [
+            order.get(kind, LAST_KIND)
+            if slot == _KIND_SLOT
+            else distance
+            if slot == _DISTANCE_SLOT
+            else rank
+            if slot == _POOL_SLOT
+            else stock
+            if slot == _STOCK_SLOT
+            else 0  # fewest_shipments' place, filled per step by key()
+            for slot, order in self.slots
+        ]
+        ties = (rank, candidate.location_id)
         if self.fewest:
-            contender.head = tuple(values[: self.split])
-            contender.tail = (*values[self.split + 1 :], *ties)
+            head = contender.head = tuple(values[: self.split])
+            tail = contender.tail = (*values[self.split + 1 :], *ties)
+            contender.first_key = (*head, -contender.first_units, *tail)
         else:
-            contender.tail = (*values, *ties)
+            contender.tail = contender.first_key = (*values, *ties)
 
     def key(self, contender: _Contender, units: int) -> tuple:
         if self.fewest:
@@ -291,10 +313,13 @@ def _select(contenders: list, need: dict, chosen: list, *, ranking: _Ranking, ma
         for contender in contenders:
             if contender.picked_over is not None or contender.idle:
                 continue
-            units = contender.first_units if fresh else contender.servable(need)
+            if fresh:
+                units, key = contender.first_units, contender.first_key
+            else:
+                units = contender.servable(need)
+                key = ranking.key(contender, units) if units else None
             if not units:
                 continue
-            key = ranking.key(contender, units)
             if best_key is None or key < best_key:
                 runner, runner_key = best, best_key
                 best, best_key, best_units = contender, key, units
@@ -449,12 +474,12 @@ class _Unchosen:
         self.winner = chosen[0] if len(chosen) == 1 else None
         if self.winner is not None:
             self.won = self.winner.first_units
-            self.winner_key = ranking.key(self.winner, self.won)
+            self.winner_key = self.winner.first_key
 
     def reason(self, contender: _Contender) -> Reason:
         if contender.idle:
             return Reason(False, NOT_NEEDED, f"not needed: {self.codes} serve its lines whole, without splitting them")
-        short = [product_id for product_id in self.unfilled_products if contender.stock.get(product_id)]
+        short = self.unfilled_products and [pid for pid in self.unfilled_products if contender.stock.get(pid)]
         if short:
             # It could give some of what is unplaced, so only the limit on splits kept it out.
             return Reason(
@@ -468,7 +493,7 @@ class _Unchosen:
                 False, NOT_NEEDED, f"not needed: {self.codes} serve the order in {len(self.chosen)} shipments"
             )
         lost = contender.first_units
-        own_key = self.ranking.key(contender, lost)
+        own_key = contender.first_key
         if own_key < self.winner_key:
             # Ranked better at the start, yet its lines went whole to the winner without it.
             return Reason(False, NOT_NEEDED, f"not needed: {winner.candidate.code} serves the order")

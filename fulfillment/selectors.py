@@ -5,11 +5,12 @@ And what callers read of fulfilment: fulfilment orders and shipments as their sc
 order's detail that fulfilment adds."""
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
+from channels.models import ChannelLocation
 from fulfillment.engine import Candidate, Destination
 from fulfillment.models import (
     FulfillmentLine,
@@ -23,6 +24,7 @@ from fulfillment.models import (
 )
 from inventory import sourcing
 from inventory.geo import point_for_postal_code
+from inventory.models import Location
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
 from oms.models import Tenant
@@ -49,24 +51,40 @@ def _open_today(location, now: datetime) -> bool | None:
 
 
 def _loads_today(*, tenant: Tenant, locations, now: datetime) -> dict:
-    """{location_id: fulfilment orders created since midnight in the location's time zone, not rejected}."""
-    midnights = {
-        loc.id: now.astimezone(_zone(loc.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
-        for loc in locations
-    }
-    if not midnights:
+    """{location_id: fulfilment orders created since midnight in the location's time zone, not rejected}, counted
+    by the database (one row per location, however many orders it took today); one query."""
+    by_midnight: dict = {}
+    for loc in locations:
+        midnight = now.astimezone(_zone(loc.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+        by_midnight.setdefault(midnight, []).append(loc.id)
+    if not by_midnight:
         return {}
+    since = Q()
+    for midnight, ids in by_midnight.items():
+        since |= Q(location_id__in=ids, created_at__gte=midnight)
     rows = (
         FulfillmentOrder.objects.for_tenant(tenant)
-        .filter(location_id__in=list(midnights), created_at__gte=min(midnights.values()) - timedelta(days=1))
+        .filter(since)
         .exclude(status__in=NOT_COUNTED)
-        .values_list("location_id", "created_at")
+        .order_by()
+        .values("location_id")
+        .annotate(orders=Count("id"))
+        .values_list("location_id", "orders")
     )
-    loads: dict = {}
-    for location_id, created_at in rows:
-        if created_at >= midnights[location_id]:
-            loads[location_id] = loads.get(location_id, 0) + 1
-    return loads
+    return dict(rows)
+
+
+def _pool_locations(*, tenant: Tenant, channel) -> list:
+    """The locations of the channel's sourcing pool, in priority order (inactive ones too)."""
+    # Location rows straight from a subquery on the pool, without a pool entry instance per location: this read is
+    # made for every order routed.
+    entry = ChannelLocation.objects.for_tenant(tenant).filter(channel=channel, location=OuterRef("pk"))
+    return list(
+        Location.objects.for_tenant(tenant)
+        .annotate(pool_priority=Subquery(entry.values("priority")[:1]), pool_entry=Subquery(entry.values("id")[:1]))
+        .filter(pool_entry__isnull=False)
+        .order_by("pool_priority", "pool_entry")
+    )
 
 
 def routing_candidates(
@@ -76,19 +94,27 @@ def routing_candidates(
     reason), with what it can give of these products to this channel (inventory.sourcing's one rule). `held`,
     {(product_id, location_id): units} the order being routed already reserves, counts as available again: routing
     may keep them where they are."""
+    return pool_candidates(tenant=tenant, channel=channel, product_ids=product_ids, now=now, held=held)[0]
+
+
+def pool_candidates(
+    *, tenant: Tenant, channel, product_ids, now: datetime | None = None, held: dict | None = None
+) -> tuple[list[Candidate], dict]:
+    """(routing_candidates(), {location_id: Location} of those candidates): the locations as read for them, so
+    that naming the candidates of a plan costs no second query."""
     held = held or {}
     now = now or timezone.now()
-    entries = list(channel.pool.select_related("location").order_by("priority", "id"))
-    locations = [entry.location for entry in entries]
+    locations = _pool_locations(tenant=tenant, channel=channel)
     figures = sourcing.stock_figures(
         tenant=tenant, product_ids=set(product_ids), location_ids=[loc.id for loc in locations], channel=channel
     )
     loads = _loads_today(tenant=tenant, locations=locations, now=now)
     candidates = []
     for rank, location in enumerate(locations):
+        location_id = location.id
         candidates.append(
             Candidate(
-                location_id=location.id,
+                location_id=location_id,
                 code=location.code,
                 kind=location.kind,
                 active=location.active,
@@ -98,15 +124,15 @@ def routing_candidates(
                 pickup=location.pickup,
                 is_open=_open_today(location, now),
                 daily_capacity=location.daily_capacity,
-                load_today=loads.get(location.id, 0),
+                load_today=loads.get(location_id, 0),
                 latitude=float(location.latitude) if location.latitude is not None else None,
                 longitude=float(location.longitude) if location.longitude is not None else None,
                 available={
-                    pid: figures.get((pid, location.id), 0) + held.get((pid, location.id), 0) for pid in product_ids
+                    pid: figures.get((pid, location_id), 0) + held.get((pid, location_id), 0) for pid in product_ids
                 },
             )
         )
-    return candidates
+    return candidates, {location.id: location for location in locations}
 
 
 def destination_of(*, address: dict | None, pickup_location=None) -> Destination | None:

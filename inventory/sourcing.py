@@ -149,13 +149,24 @@ def _set_sellable(*, tenant: Tenant, channel, levels: list) -> None:
         lvl.sellable = level_available(lvl, lots.get(lvl.id, 0) if lvl.product.tracks_lots else None)
 
 
+class _Figures:
+    """The three numbers of a stock row that StockLevel.available reads, without building a model instance for
+    each row read (stock_figures reads one per product and location: 150 for 3 SKUs in a 50-location pool)."""
+
+    __slots__ = ("on_hand", "reserved", "safety_stock")
+    available = StockLevel.available
+
+    def __init__(self, on_hand: int, reserved: int, safety_stock: int):
+        self.on_hand, self.reserved, self.safety_stock = on_hand, reserved, safety_stock
+
+
 def stock_figures(*, tenant: Tenant, product_ids, location_ids, channel=None) -> dict:
     """{(product_id, location_id): what the row can promise} for these products at these locations, to `channel`
     (its minimum shelf life; None: today's sellable lots). Rows of inactive products count 0. Two queries."""
     rows = list(
         StockLevel.objects.for_tenant(tenant)
         .filter(product_id__in=list(product_ids), location_id__in=list(location_ids))
-        .values(
+        .values_list(
             "id",
             "product_id",
             "location_id",
@@ -166,17 +177,18 @@ def stock_figures(*, tenant: Tenant, product_ids, location_ids, channel=None) ->
             "product__active",
         )
     )
-    tracked = [r["id"] for r in rows if r["product__tracks_lots"]]
+    tracked = [row[0] for row in rows if row[6]]
     lots = (
         sellable_lot_units(tenant=tenant, level_ids=tracked, expires_from=sellable_from(tenant=tenant, channel=channel))
         if tracked
         else {}
     )
     figures = {}
-    for r in rows:
-        level = StockLevel(on_hand=r["on_hand"], reserved=r["reserved"], safety_stock=r["safety_stock"])
-        sellable = level_available(level, lots.get(r["id"], 0) if r["product__tracks_lots"] else None)
-        figures[(r["product_id"], r["location_id"])] = sellable if r["product__active"] else 0
+    for level_id, product_id, location_id, on_hand, reserved, safety_stock, tracks_lots, active in rows:
+        sellable = level_available(
+            _Figures(on_hand, reserved, safety_stock), lots.get(level_id, 0) if tracks_lots else None
+        )
+        figures[(product_id, location_id)] = sellable if active else 0
     return figures
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from fulfillment.engine import Line, Plan, plan_routing
-from fulfillment.selectors import destination_of, routing_candidates
+from fulfillment.selectors import destination_of, pool_candidates
 from fulfillment.services.policies import active_policy
 from inventory.models import Location, Product
 from inventory.sourcing import today_for
@@ -112,7 +112,7 @@ def route(
     the units the order already reserves, available to it again)."""
     policy = active_policy(tenant=tenant)
     now = timezone.now()
-    candidates = routing_candidates(
+    candidates, pool = pool_candidates(
         tenant=tenant,
         channel=question.channel,
         product_ids={line.product_id for line in question.lines},
@@ -132,5 +132,5 @@ def route(
         pickup_location_id=pickup.id if pickup is not None else None,
         policy_version=policy.version,
     )
-    locations = {loc.id: loc for loc in Location.objects.for_tenant(tenant).filter(id__in=plan.reasons)}
+    locations = {location_id: pool[location_id] for location_id in plan.reasons}
     return RoutingAnswer(policy_version=policy.version, question=question, plan=plan, locations=locations)

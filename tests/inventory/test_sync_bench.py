@@ -31,3 +31,27 @@ def test_latency_summary_and_database_url():
 
 def test_scenarios_are_named():
     assert {"availability", "snapshot"} <= set(bench.SCENARIOS)
+
+
+def test_percentile_keeps_what_never_finished_infinite():
+    never = float("inf")
+    assert bench.percentile([1.0, 2.0, 3.0, never], 50) == pytest.approx(2.5)
+    assert bench.percentile([1.0, 2.0, 3.0, never], 99) == never
+    assert bench.percentile([1.0, never, never], 50) == never
+    assert bench.percentile([1.0, 2.0, never], 50) == 2.0  # exactly on a rank: no interpolation toward infinity
+
+
+def test_scenarios_are_chosen_by_name_in_the_order_given():
+    scenarios = bench.Scenarios()
+
+    @scenarios.register("first")
+    def first(ctx):
+        """The first one."""
+
+    scenarios.register("second")(lambda ctx: {})
+
+    assert scenarios.chosen("") == ["first", "second"]
+    assert scenarios.chosen(" second , first") == ["second", "first"]
+    assert scenarios.describe().splitlines() == ["first: The first one.", "second: "]
+    with pytest.raises(ValueError, match="unknown scenario.*nope.*known: first, second"):
+        scenarios.chosen("first,nope")
