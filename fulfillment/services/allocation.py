@@ -15,6 +15,7 @@ from fulfillment.services.plans import create_fulfillments, placements_of, recor
 from fulfillment.services.routing import question_for_order, route
 from inventory.models import Reservation
 from oms.actors import Actor
+from oms.db import commit_without_waiting_for_the_disk
 from oms.errors import IllegalTransition
 from oms.models import Tenant
 from orders import services as order_services
@@ -74,6 +75,7 @@ def allocate_order(*, tenant: Tenant, order_id: int) -> RoutingDecision | None:
     kind = RoutingDecision.Kind.REROUTE if order.routing_decisions.exists() else RoutingDecision.Kind.INITIAL
     try:
         with transaction.atomic():
+            commit_without_waiting_for_the_disk()  # a lost allocation is routed again by the sweep
             order = order_services.allocate_as_planned(
                 tenant=tenant, order_id=order.id, placements=placements, actor=ROUTING, message=note
             )

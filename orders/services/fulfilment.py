@@ -47,14 +47,34 @@ def allocate_as_planned(
         if misplaced:
             raise ValueError(f"placements must cover each line's allocated units exactly (lines {misplaced})")
         before = snapshot(order, lines)
-        active = Reservation.objects.for_tenant(tenant).filter(
-            order_line__order=order, status=Reservation.Status.ACTIVE
+        active = list(
+            Reservation.objects.for_tenant(tenant)
+            .filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+            .select_related("stock_level")
         )
+        # A line already reserved exactly where routing places it stays as it is (the usual case): only the lines
+        # that move are released and reserved again.
+        held: dict = {}
+        for reservation in active:
+            place = held.setdefault(reservation.order_line_id, {})
+            location_id = reservation.stock_level.location_id
+            place[location_id] = place.get(location_id, 0) + reservation.quantity
+        moving = {
+            line_id
+            for line_id in {*held, *placements}
+            if held.get(line_id, {}) != _units_by_location(placements.get(line_id, ()))
+        }
         for reservation in sorted(
-            active.select_related("stock_level"), key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)
+            (r for r in active if r.order_line_id in moving),
+            key=lambda r: (r.stock_level.location_id, r.stock_level.product_id),
         ):
             stock.release(tenant=tenant, reservation=reservation)
-        _hold_at(tenant=tenant, order=order, by_id={line.id: line for line in lines}, placements=placements)
+        _hold_at(
+            tenant=tenant,
+            order=order,
+            by_id={line.id: line for line in lines},
+            placements={line_id: places for line_id, places in placements.items() if line_id in moving},
+        )
         order.allocated_at = timezone.now()
         return commit_change(
             order,
@@ -66,6 +86,13 @@ def allocate_as_planned(
             topic="order.allocated",
             extra_fields=("allocated_at",),
         )
+
+
+def _units_by_location(places) -> dict:
+    units: dict = {}
+    for location, count in places:
+        units[location.id] = units.get(location.id, 0) + count
+    return units
 
 
 def _hold_at(*, tenant: Tenant, order, by_id: dict, placements: dict) -> None:
