@@ -462,8 +462,8 @@ def reconcile(*, order, kind: str) -> None:
     """After any change to the order: open fulfilment units beyond what the order still reserves at their
     location (cancelled, reduced, moved to another pickup store) are cancelled, newest fulfilment order first,
     and fulfilment orders left with nothing open are closed. Fulfilment's own steps leave nothing to do here."""
-    if kind == EventKind.PLACED:
-        return
+    if kind in (EventKind.PLACED, EventKind.ALLOCATED):
+        return  # nothing of the order is with a location yet, or routing is about to create its fulfilment orders
     open_orders = list(
         FulfillmentOrder.objects.for_tenant(order.tenant_id)
         .filter(order=order)

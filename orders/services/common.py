@@ -28,7 +28,7 @@ def locked_order(*, scope: Scope | None, order_id) -> Order:
     if scope is not None:
         queryset = scope.narrow_to_channel(queryset)
     try:
-        return queryset.select_related("channel", "pickup_location", "customer").get(id=order_id)
+        return queryset.select_related("tenant", "channel", "pickup_location", "customer").get(id=order_id)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such order.") from None
 

@@ -97,16 +97,25 @@ def _units_by_location(places) -> dict:
 
 def _hold_at(*, tenant: Tenant, order, by_id: dict, placements: dict) -> None:
     """Reserve {order line id: [(location, units)]} for the order's lines, all or nothing (InsufficientStock)."""
-    holds = [
-        stock.Hold(
-            level=level_for(tenant=tenant, product=by_id[line_id].product, location=location),
-            quantity=units,
-            order_line=by_id[line_id],
-            reference=str(line_id),
+    wanted = [(by_id[line_id], location, units) for line_id, places in placements.items() for location, units in places]
+    if not wanted:
+        return
+    # The stock rows in one read; a row that does not exist yet is created by level_for.
+    found = {
+        (level.product_id, level.location_id): level
+        for level in StockLevel.objects.for_tenant(tenant).filter(
+            product_id__in={line.product_id for line, _, _ in wanted},
+            location_id__in={location.id for _, location, _ in wanted},
         )
-        for line_id, places in placements.items()
-        for location, units in places
-    ]
+    }
+    holds = []
+    for line, location, units in wanted:
+        level = found.get((line.product_id, location.id))
+        if level is None:
+            level = level_for(tenant=tenant, product=line.product, location=location)
+        else:
+            level.product, level.location = line.product, location
+        holds.append(stock.Hold(level=level, quantity=units, order_line=line, reference=str(line.id)))
     stock.hold(tenant=tenant, holds=holds, channel=order.channel)
 
 
