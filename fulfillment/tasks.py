@@ -157,3 +157,11 @@ def run_simulation_task(self, simulation_id: int):
         # Another worker holds it: look again once it would have given a sign of life (it may have died).
         raise self.retry(countdown=int(simulation.STALE_AFTER.total_seconds()) + 5)
     return outcome
+
+
+@shared_task(name="fulfillment.sweep_simulations", **RELIABLE)
+def sweep_simulations() -> int:
+    """On beat: routing simulations whose task was lost are handed over again."""
+    from fulfillment.services.simulation import resume_lost_simulations
+
+    return resume_lost_simulations()

@@ -276,6 +276,8 @@ else:
     }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {
+    # A policy simulation replays thousands of orders: a long job, kept off the routing queue's allocations.
+    "fulfillment.run_simulation": {"queue": "reporting"},
     "fulfillment.*": {"queue": "routing"},
     "oms.deliver_webhook": {"queue": "webhooks"},
     "reporting.*": {"queue": "reporting"},
@@ -288,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "inventory-stock-alerts": {"task": "inventory.evaluate_stock_alerts", "schedule": 60.0},
     "routing-sweep": {"task": "fulfillment.sweep_unrouted", "schedule": 60.0},
     "backorder-sweep": {"task": "fulfillment.sweep_backorders", "schedule": 300.0},
+    "simulation-sweep": {"task": "fulfillment.sweep_simulations", "schedule": 60.0},
 }
 
 LOGGING = {

@@ -626,3 +626,12 @@ def _results(simulation, tallies: dict, network: _Network, replay: Counter, chan
         "locations": locations,
         "changed": {"orders": changed, "first": listed},
     }
+
+
+def resume_lost_simulations(*, limit: int = 50) -> int:
+    """Every tenant's simulations whose task was lost (a broker away when it was started, a worker that died),
+    handed over again; what beat runs, so that none stays queued when nobody looks at it."""
+    waiting = RoutingSimulation.all_tenants.filter(
+        status__in=(RoutingSimulation.Status.QUEUED, RoutingSimulation.Status.RUNNING)
+    ).order_by("id")[:limit]
+    return sum(resume_if_lost(simulation) for simulation in waiting)

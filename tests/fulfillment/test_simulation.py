@@ -304,7 +304,7 @@ def test_a_draft_is_never_saved_as_a_version_and_the_simulation_names_the_versio
     assert started.orders_total == 1
 
 
-def test_the_job_is_handed_to_the_routing_workers_after_commit(net, monkeypatch, django_capture_on_commit_callbacks):
+def test_the_job_is_handed_to_the_workers_after_commit(net, monkeypatch, django_capture_on_commit_callbacks):
     _order(net, (net.a, 1))
     sent = []
     monkeypatch.setattr(service.app, "send_task", lambda name, args, **options: sent.append((name, args)))
@@ -370,6 +370,30 @@ def test_a_lost_job_is_handed_over_again(net, monkeypatch):
     assert service.resume_if_lost(started) is False  # just queued: its hand-over is under way
     started.created_at -= timedelta(minutes=5)
     assert service.resume_if_lost(started) is True and sent == [(started.id,)]
+
+
+def test_beat_hands_over_the_simulations_nobody_looks_at(net, monkeypatch):
+    from django.core.cache import cache
+
+    from fulfillment.tasks import sweep_simulations
+
+    _order(net, (net.a, 1))
+    started = start_simulation(scope=_manager(net.tenant), draft={}, date_from=net.day1, date_to=net.day1)
+    sent = []
+    monkeypatch.setattr(service.app, "send_task", lambda name, args, **options: sent.append((name, args)))
+    cache.clear()
+
+    assert sweep_simulations() == 0
+    RoutingSimulation.all_tenants.filter(id=started.id).update(created_at=started.created_at - timedelta(minutes=5))
+
+    assert sweep_simulations() == 1 and sent == [("fulfillment.run_simulation", (started.id,))]
+
+
+def test_simulations_run_off_the_routing_queue():
+    from oms.celery import app
+
+    assert app.amqp.router.route({}, "fulfillment.run_simulation")["queue"].name == "reporting"
+    assert app.amqp.router.route({}, "fulfillment.allocate_order")["queue"].name == "routing"
 
 
 # --- refused input ---------------------------------------------------------------------------------------------
