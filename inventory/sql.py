@@ -143,6 +143,30 @@ def reserve_rows(*, tenant_id: int, wanted: dict[int, int], now) -> bool:
         return len(cursor.fetchall()) == len(ids)
 
 
+_GIVE_BACK_ROWS = """
+WITH given (id, quantity) AS (SELECT * FROM unnest(%s::bigint[], %s::integer[])),
+locked AS MATERIALIZED (
+    SELECT s.id FROM {table} s WHERE s.tenant_id = %s AND s.id = ANY(%s::bigint[])
+    ORDER BY s.location_id, s.product_id FOR UPDATE)
+UPDATE {table} s SET reserved = s.reserved - g.quantity, updated_at = %s
+FROM given g, locked l
+WHERE s.id = g.id AND l.id = s.id AND s.reserved >= g.quantity
+RETURNING s.id
+"""
+
+
+def give_back_rows(*, tenant_id: int, given: dict[int, int], now) -> bool:
+    """Take `given[level_id]` off reserved on every row, rows locked in (location, product) order like every stock
+    write; True when every row held that many (the caller rolls back otherwise). One statement for a whole order's
+    release, where a row at a time costs a round trip each."""
+    ids = list(given)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GIVE_BACK_ROWS.format(table=StockLevel._meta.db_table), [ids, list(given.values()), tenant_id, ids, now]
+        )
+        return len(cursor.fetchall()) == len(ids)
+
+
 def _columns(model) -> tuple[list[str], list[str], list]:
     fields = model._meta.concrete_fields
     return (

@@ -64,11 +64,7 @@ def allocate_as_planned(
             for line_id in {*held, *placements}
             if held.get(line_id, {}) != _units_by_location(placements.get(line_id, ()))
         }
-        for reservation in sorted(
-            (r for r in active if r.order_line_id in moving),
-            key=lambda r: (r.stock_level.location_id, r.stock_level.product_id),
-        ):
-            stock.release(tenant=tenant, reservation=reservation)
+        stock.release_all(tenant=tenant, reservations=[r for r in active if r.order_line_id in moving])
         _hold_at(
             tenant=tenant,
             order=order,

@@ -4,7 +4,7 @@ import pytest
 
 from inventory.ledger import ledger_discrepancies
 from inventory.models import MovementKind, Reservation, StockLevel, StockMovement
-from inventory.reservations import Hold, LineDemand, consume, hold, release, reserve_demands
+from inventory.reservations import Hold, LineDemand, consume, hold, release, release_all, reserve_demands
 from oms.errors import Conflict, InsufficientStock, NotFound
 from tests import factories
 from tests.inventory.stock_helpers import ACTOR, channel_with_pool, receive
@@ -71,6 +71,51 @@ def test_release_gives_units_back_once(tenant, network):
     assert release(tenant=tenant, reservation=reservation) == 0
     reservation.refresh_from_db()
     assert (reservation.status, _level(level).reserved) == (Reservation.Status.RELEASED, 0)
+
+
+def test_release_all_gives_back_every_reservation_at_once_lots_included(tenant, network):
+    from datetime import timedelta
+
+    from inventory.ledger import lot_for
+    from inventory.models import Lot
+    from inventory.sourcing import today_for
+
+    wh, par, channel = network
+    plain_wh = receive(tenant, factories.ProductFactory(tenant=tenant), wh, 5)
+    plain_par = receive(tenant, factories.ProductFactory(tenant=tenant), par, 5)
+    fresh_product = factories.ProductFactory(tenant=tenant, tracks_lots=True)
+    fresh = receive(tenant, fresh_product, wh, 4, lot="L1", expires_in_days=30)
+    held = hold(
+        tenant=tenant,
+        holds=[Hold(level=plain_wh, quantity=2), Hold(level=plain_par, quantity=3), Hold(level=fresh, quantity=4)],
+        channel=channel,
+    )
+    already = hold(tenant=tenant, holds=[Hold(level=plain_wh, quantity=1)], channel=channel)[0]
+    release(tenant=tenant, reservation=already)
+
+    assert release_all(tenant=tenant, reservations=[*held, already]) == 9
+
+    assert [_level(level).reserved for level in (plain_wh, plain_par, fresh)] == [0, 0, 0]
+    lot = lot_for(tenant=tenant, level=fresh, code="L1", expires_on=today_for(tenant) + timedelta(days=30))
+    assert Lot.all_tenants.get(id=lot.id).reserved == 0
+    assert set(Reservation.all_tenants.filter(id__in=[r.id for r in held]).values_list("status", flat=True)) == {
+        Reservation.Status.RELEASED
+    }
+    assert release_all(tenant=tenant, reservations=held) == 0
+    assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
+
+
+def test_release_all_refuses_when_a_row_holds_fewer_units_and_changes_nothing(tenant, network):
+    wh, _, channel = network
+    level = receive(tenant, factories.ProductFactory(tenant=tenant), wh, 5)
+    [reservation] = hold(tenant=tenant, holds=[Hold(level=level, quantity=3)], channel=channel)
+    StockLevel.all_tenants.filter(id=level.id).update(reserved=1)  # a row broken behind the services' back
+
+    with pytest.raises(Conflict):
+        release_all(tenant=tenant, reservations=[reservation])
+
+    reservation.refresh_from_db()
+    assert reservation.status == Reservation.Status.ACTIVE and _level(level).reserved == 1
 
 
 def test_consume_ships_reserved_units_with_a_sale_movement(tenant, network):
