@@ -146,6 +146,10 @@ def test_the_order_page_shows_fulfilment_and_reroutes(user_client, api, tenant, 
     page = client.get(f"/orders/{fulfillment.order_id}/").content.decode()
     assert f'href="/fulfillment/{fulfillment.id}/"' in page and 'id="reroute-form"' in page
     assert "Routing decisions" in page and shop.wh2.code in page
+    link = f'href="/fulfillment/routing/?order={fulfillment.order.number}#dry-run"'
+    assert link in page
+    dry_run = client.get(f"/fulfillment/routing/?order={fulfillment.order.number}").content.decode()
+    assert "Why each location" in dry_run
 
     done = client.post(
         f"/fulfillment/orders/{fulfillment.order_id}/reroute/", {"exclude": shop.wh1.code}, follow=True
