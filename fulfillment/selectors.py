@@ -5,6 +5,7 @@ And what callers read of fulfilment: fulfilment orders and shipments as their sc
 order's detail that fulfilment adds."""
 
 import zoneinfo
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
@@ -102,37 +103,80 @@ def pool_candidates(
 ) -> tuple[list[Candidate], dict]:
     """(routing_candidates(), {location_id: Location} of those candidates): the locations as read for them, so
     that naming the candidates of a plan costs no second query."""
-    held = held or {}
+    snapshot = pool_snapshot(tenant=tenant, channel=channel, product_ids=product_ids, now=now)
+    return snapshot.candidates(product_ids, held=held), snapshot.by_id
+
+
+@dataclass
+class PoolSnapshot:
+    """A channel's pool read once for some products: its locations in priority order, what each can give
+    (`available`, {(product_id, location_id): units}) and its fulfilment orders today (`loads`). A batch of
+    allocations routes many orders from one snapshot and updates `available` and `loads` as it places units, so
+    that each order of the batch sees what the ones before it took."""
+
+    locations: list
+    available: dict
+    loads: dict
+    static: list  # per location, the candidate fields that do not change within a batch
+    by_id: dict = field(default_factory=dict)
+
+    def candidates(self, product_ids, *, held: dict | None = None) -> list[Candidate]:
+        held = held or {}
+        available, loads = self.available, self.loads
+        return [
+            Candidate(
+                **fields,
+                load_today=loads.get(location_id, 0),
+                available={
+                    pid: available.get((pid, location_id), 0) + held.get((pid, location_id), 0) for pid in product_ids
+                },
+            )
+            for location_id, fields in self.static
+        ]
+
+    def take(self, product_id: int, location_id: int, units: int) -> None:
+        """Units reserved at a location (negative: given back there) by an order of the batch."""
+        key = (product_id, location_id)
+        self.available[key] = self.available.get(key, 0) - units
+
+    def add_load(self, location_id: int) -> None:
+        self.loads[location_id] = self.loads.get(location_id, 0) + 1
+
+
+def pool_snapshot(*, tenant: Tenant, channel, product_ids, now: datetime | None = None) -> PoolSnapshot:
+    """The channel's pool with what it can give of these products now: three queries (locations, stock, loads)."""
     now = now or timezone.now()
     locations = _pool_locations(tenant=tenant, channel=channel)
     figures = sourcing.stock_figures(
         tenant=tenant, product_ids=set(product_ids), location_ids=[loc.id for loc in locations], channel=channel
     )
-    loads = _loads_today(tenant=tenant, locations=locations, now=now)
-    candidates = []
-    for rank, location in enumerate(locations):
-        location_id = location.id
-        candidates.append(
-            Candidate(
-                location_id=location_id,
-                code=location.code,
-                kind=location.kind,
-                active=location.active,
-                in_pool=True,
-                pool_rank=rank,
-                ships=location.ships,
-                pickup=location.pickup,
-                is_open=_open_today(location, now),
-                daily_capacity=location.daily_capacity,
-                load_today=loads.get(location_id, 0),
-                latitude=float(location.latitude) if location.latitude is not None else None,
-                longitude=float(location.longitude) if location.longitude is not None else None,
-                available={
-                    pid: figures.get((pid, location_id), 0) + held.get((pid, location_id), 0) for pid in product_ids
-                },
-            )
+    static = [
+        (
+            location.id,
+            {
+                "location_id": location.id,
+                "code": location.code,
+                "kind": location.kind,
+                "active": location.active,
+                "in_pool": True,
+                "pool_rank": rank,
+                "ships": location.ships,
+                "pickup": location.pickup,
+                "is_open": _open_today(location, now),
+                "daily_capacity": location.daily_capacity,
+                "latitude": float(location.latitude) if location.latitude is not None else None,
+                "longitude": float(location.longitude) if location.longitude is not None else None,
+            },
         )
-    return candidates, {location.id: location for location in locations}
+        for rank, location in enumerate(locations)
+    ]
+    return PoolSnapshot(
+        locations=locations,
+        available=dict(figures),
+        loads=_loads_today(tenant=tenant, locations=locations, now=now),
+        static=static,
+        by_id={location.id: location for location in locations},
+    )
 
 
 def destination_of(*, address: dict | None, pickup_location=None) -> Destination | None:

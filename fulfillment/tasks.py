@@ -10,10 +10,9 @@ from celery import shared_task
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from fulfillment.services.allocation import allocate_order
+from fulfillment.services.allocation import allocate_waiting
 from fulfillment.services.backorders import route_backorders
 from inventory.models import Product
-from oms.errors import InsufficientStock
 from oms.models import Tenant
 from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus
 
@@ -24,15 +23,21 @@ SWEEP_BATCH = 500
 
 @shared_task(name="fulfillment.allocate_order", bind=True, max_retries=8, **RELIABLE)
 def allocate_order_task(self, tenant_id: int, order_id: int):
+    """Allocate the order, and with it the tenant's other orders waiting for routing (one batch): their own tasks
+    then find them allocated. Orders of the batch that lost a race for stock are handed over again shortly."""
     tenant = Tenant.objects.filter(id=tenant_id, active=True).first()
     if tenant is None:
         return None
     try:
-        decision = allocate_order(tenant=tenant, order_id=order_id)
-    except (DatabaseError, InsufficientStock) as exc:
-        # A lost race for the last units at the chosen location, or the database away: plan again later.
+        outcome = allocate_waiting(tenant=tenant, first=order_id)
+    except DatabaseError as exc:
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
-    return decision.id if decision is not None else None
+    for lost in outcome.lost:
+        if lost != order_id:
+            allocate_order_task.apply_async((tenant_id, lost), countdown=1)
+    if order_id in outcome.lost:
+        raise self.retry(countdown=min(2**self.request.retries, 60))
+    return len(outcome.decisions)
 
 
 def route_after_order_event(event) -> None:

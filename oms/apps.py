@@ -12,4 +12,8 @@ class OmsConfig(AppConfig):
         from oms import checks, outbox, tasks  # noqa: F401
         from oms.api import schema  # noqa: F401
 
-        outbox.register_tasks(process_event=tasks.process_outbox_event, deliver_webhook=tasks.deliver_webhook)
+        outbox.register_tasks(
+            process_event=tasks.process_outbox_event,
+            process_events=tasks.process_outbox_events,
+            deliver_webhook=tasks.deliver_webhook,
+        )

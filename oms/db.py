@@ -1,5 +1,5 @@
 """The platform's raw SQL, each statement with why the ORM does not write it: hot-path inserts, per-tenant
-sequences, idempotency claims, the readiness probe; and the row-lock mode every stock writer uses.
+sequences, idempotency claims, the readiness probe; batch updates; and the row-lock mode every stock writer uses.
 
 Inserts for hot paths: one prepared INSERT per (model, row count), values prepared by the model's own fields.
 Order intake writes five kinds of rows per order. Through the ORM each write compiles its INSERT again, and on
@@ -56,6 +56,44 @@ def _statement(model, rows: int, given_pk: bool) -> tuple[tuple, str]:
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
         f"VALUES {', '.join([one_row] * rows)} RETURNING {quote(meta.pk.column)}"
+    )
+    return fields, sql
+
+
+def update_rows(objs: list, field_names: list[str]) -> int:
+    """UPDATE saved instances of one model, each with its own values of these fields, in one statement
+    (UPDATE ... FROM (VALUES ...)); returns the rows updated.
+
+    The ORM's bulk_update says the same with one CASE WHEN per field and row: for a batch of allocations (hundreds
+    of lines, seven figures each) building and running that cost more than the rest of the apply."""
+    if not objs:
+        return 0
+    model = type(objs[0])
+    fields, sql = _update_statement(model, tuple(field_names), len(objs))
+    params = []
+    for obj in objs:
+        if type(obj) is not model or obj.pk is None:
+            raise ValueError("update_rows takes saved instances of one model")
+        params.append(obj.pk)
+        params.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@lru_cache(maxsize=256)
+def _update_statement(model, field_names: tuple, rows: int) -> tuple[tuple, str]:
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = tuple(meta.get_field(name) for name in field_names)
+    columns = [meta.pk, *fields]
+    types = [meta.pk.rel_db_type(connection), *(field.db_type(connection) for field in fields)]
+    one_row = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET "
+        + ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in fields)
+        + f" FROM (VALUES {', '.join([one_row] * rows)}) AS v({', '.join(quote(c.column) for c in columns)})"
+        + f" WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
     return fields, sql
 

@@ -28,9 +28,10 @@ _HANDLERS: dict[str, list[str]] = {}
 _TASKS: dict[str, object] = {}
 
 
-def register_tasks(*, process_event, deliver_webhook) -> None:
-    """Name the tasks that publish() and enqueue_delivery() hand work to: `task.apply_async((id,), retry=False)`."""
-    _TASKS.update(process_event=process_event, deliver_webhook=deliver_webhook)
+def register_tasks(*, process_event, process_events, deliver_webhook) -> None:
+    """Name the tasks that publish(), publish_many() and enqueue_delivery() hand work to:
+    `task.apply_async((id,), retry=False)`, `process_events` with a list of ids."""
+    _TASKS.update(process_event=process_event, process_events=process_events, deliver_webhook=deliver_webhook)
 
 
 def _task(name: str):
@@ -52,21 +53,54 @@ def register_handler(topic: str, handler_path: str) -> None:
 
 
 def emit(tenant, topic: str, payload: dict) -> OutboxEvent:
-    """Record an event in the caller's transaction; it is published after commit (or by the sweep).
+    """Record an event in the caller's transaction; it is published after commit (or by the sweep)."""
+    return emit_many(tenant, [(topic, payload)])[0]
+
+
+def emit_many(tenant, events: list[tuple[str, dict]]) -> list[OutboxEvent]:
+    """Record events [(topic, payload)] in the caller's transaction in one statement; each is published after
+    commit, in this order (or by the sweep).
 
     `published_at` is written with the event: the hand-over happens right after the commit, and recording it
     then would cost every business transaction a second commit. A hand-over that fails clears it again.
     """
-    check_topic(topic)
+    for topic, _payload in events:
+        check_topic(topic)
+    if not events:
+        return []
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() belongs inside the business transaction")
     now = timezone.now()
-    event = OutboxEvent(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
-    insert_rows([event])
+    rows = [
+        OutboxEvent(tenant=tenant, topic=topic, payload=payload, created_at=now, published_at=now)
+        for topic, payload in events
+    ]
+    ids = insert_rows(rows)
     # robust: once committed, the change stands; a hand-over that fails is logged and left to the sweep, never
     # answered as an error to a caller whose order (say) was accepted.
-    transaction.on_commit(lambda: publish(event.id, recorded=True), robust=True)
-    return event
+    transaction.on_commit(lambda: _publish_all(ids), robust=True)
+    return rows
+
+
+def _publish_all(event_ids: list[int]) -> None:
+    if len(event_ids) == 1:
+        publish(event_ids[0], recorded=True)
+    else:
+        publish_many(event_ids)
+
+
+def publish_many(event_ids: list[int]) -> bool:
+    """Hand several events (one transaction's, `published_at` recorded) to the broker as one message, processed
+    one after the other by one worker, each in its own transaction; False (and a log line) when the broker cannot
+    take it now: they stay pending for the sweep. A batch of allocations emits hundreds of events at once, and one
+    message per event cost it more than its own SQL."""
+    try:
+        _task("process_events").apply_async((list(event_ids),), retry=False)
+    except Exception:  # broker down: the events stay pending and the sweep re-sends them one by one
+        log.warning("outbox publish failed; the sweep will retry", extra={"event_ids": event_ids}, exc_info=True)
+        OutboxEvent.all_tenants.filter(id__in=event_ids).update(published_at=None)
+        return False
+    return True
 
 
 def publish(event_id: int, *, recorded: bool = False) -> bool:

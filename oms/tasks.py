@@ -20,6 +20,22 @@ def process_outbox_event(self, event_id: int):
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
 
 
+@shared_task(name="oms.process_outbox_events", bind=True, max_retries=10, **RELIABLE)
+def process_outbox_events(self, event_ids: list):
+    """Several events handed over in one message, each processed in its own transaction. Those the database
+    refused for now are retried together; one whose handler fails is left to the sweep, as a single event's is."""
+    again = []
+    for event_id in event_ids:
+        try:
+            outbox.process_event(event_id)
+        except DatabaseError:
+            again.append(event_id)
+        except Exception:  # noqa: BLE001 - logged and counted by process_event; the sweep sends it again
+            continue
+    if again:
+        raise self.retry(args=(again,), countdown=min(2**self.request.retries, 300))
+
+
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)
 def deliver_webhook(self, delivery_id: int):
     wait = webhooks.attempt_delivery(delivery_id)

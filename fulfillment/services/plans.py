@@ -2,8 +2,9 @@
 and one fulfilment order per chosen location. Initial allocation, rejections, re-routes and backorders share them."""
 
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, RoutingDecision
+from oms.db import insert_rows
 from oms.models import Tenant
-from oms.outbox import emit
+from oms.outbox import emit_many
 
 
 def placements_of(answer) -> dict:
@@ -16,19 +17,29 @@ def placements_of(answer) -> dict:
 
 
 def record_decision(*, tenant: Tenant, order, answer, placements: dict, kind: str) -> RoutingDecision:
-    plan = answer.plan
-    return RoutingDecision.objects.create(
-        tenant=tenant,
-        order=order,
-        kind=kind,
-        policy_version=answer.policy_version,
-        plan=_plan_record(placements),
-        reasons=[
-            {"location": answer.locations[location_id].code, "chosen": r.chosen, "code": r.code, "text": r.text}
-            for location_id, r in plan.reasons.items()
-        ],
-        unfilled=[[key, units] for key, units in plan.unfilled],
-    )
+    return record_decisions(tenant=tenant, decided=[(order, answer, placements, kind)])[0]
+
+
+def record_decisions(*, tenant: Tenant, decided: list) -> list[RoutingDecision]:
+    """[(order, answer, placements, kind)]: the decisions, with the plan, every location's reason and the policy
+    version, written in one statement."""
+    decisions = [
+        RoutingDecision(
+            tenant=tenant,
+            order=order,
+            kind=kind,
+            policy_version=answer.policy_version,
+            plan=_plan_record(placements),
+            reasons=[
+                {"location": answer.locations[location_id].code, "chosen": r.chosen, "code": r.code, "text": r.text}
+                for location_id, r in answer.plan.reasons.items()
+            ],
+            unfilled=[[key, units] for key, units in answer.plan.unfilled],
+        )
+        for order, answer, placements, kind in decided
+    ]
+    insert_rows(decisions)
+    return decisions
 
 
 def _plan_record(placements: dict) -> dict:
@@ -42,34 +53,53 @@ def _plan_record(placements: dict) -> dict:
 
 def create_fulfillments(*, tenant: Tenant, order, decision, placements: dict, plan) -> list[FulfillmentOrder]:
     """One pending fulfilment order per location of the placements, with its lines; `fulfillment.created` each."""
-    by_location: dict = {}
-    for line_id, places in placements.items():
-        for location, units in places:
-            by_location.setdefault(location, []).append((line_id, units))
-    created = []
-    for location, served in sorted(by_location.items(), key=lambda item: item[0].id):
-        reason = plan.reasons.get(location.id)
-        fulfillment = FulfillmentOrder.objects.create(
-            tenant=tenant, order=order, location=location, decision=decision, reason=reason.text if reason else ""
-        )
-        FulfillmentLine.objects.bulk_create(
-            [
-                FulfillmentLine(tenant=tenant, fulfillment=fulfillment, order_line_id=line_id, quantity=units)
-                for line_id, units in served
-            ]
-        )
-        emit(
-            tenant,
-            "fulfillment.created",
-            {
-                "fulfillment_id": fulfillment.id,
-                "order_id": order.id,
-                "number": order.number,
-                "channel": order.channel.code,
-                "location": location.code,
-                "reason": decision.kind,
-                "lines": [{"order_line": line_id, "quantity": units} for line_id, units in served],
-            },
-        )
-        created.append(fulfillment)
+    return create_fulfillments_for(tenant=tenant, planned=[(order, decision, placements, plan)])
+
+
+def create_fulfillments_for(*, tenant: Tenant, planned: list) -> list[FulfillmentOrder]:
+    """create_fulfillments for several orders [(order, decision, placements, plan)]: three statements for all."""
+    created, served_by = [], []
+    for order, decision, placements, plan in planned:
+        by_location: dict = {}
+        for line_id, places in placements.items():
+            for location, units in places:
+                by_location.setdefault(location, []).append((line_id, units))
+        for location, served in sorted(by_location.items(), key=lambda item: item[0].id):
+            reason = plan.reasons.get(location.id)
+            created.append(
+                FulfillmentOrder(
+                    tenant=tenant,
+                    order=order,
+                    location=location,
+                    decision=decision,
+                    reason=reason.text if reason else "",
+                )
+            )
+            served_by.append(served)
+    insert_rows(created)
+    insert_rows(
+        [
+            FulfillmentLine(tenant=tenant, fulfillment=fulfillment, order_line_id=line_id, quantity=units)
+            for fulfillment, served in zip(created, served_by, strict=True)
+            for line_id, units in served
+        ]
+    )
+    emit_many(
+        tenant,
+        [
+            (
+                "fulfillment.created",
+                {
+                    "fulfillment_id": fulfillment.id,
+                    "order_id": fulfillment.order.id,
+                    "number": fulfillment.order.number,
+                    "channel": fulfillment.order.channel.code,
+                    "location": fulfillment.location.code,
+                    "reason": fulfillment.decision.kind,
+                    "lines": [{"order_line": line_id, "quantity": units} for line_id, units in served],
+                },
+            )
+            for fulfillment, served in zip(created, served_by, strict=True)
+        ],
+    )
     return created

@@ -4,10 +4,8 @@ without touching stock."""
 
 from dataclasses import dataclass
 
-from django.utils import timezone
-
 from fulfillment.engine import Line, Plan, plan_routing
-from fulfillment.selectors import destination_of, pool_candidates
+from fulfillment.selectors import PoolSnapshot, destination_of, pool_snapshot
 from fulfillment.services.policies import active_policy
 from inventory.models import Location, Product
 from inventory.sourcing import today_for
@@ -110,27 +108,41 @@ def route(
 ) -> RoutingAnswer:
     """The engine's plan for the question under the tenant's active policy, from stock as it stands now (`held`:
     the units the order already reserves, available to it again)."""
-    policy = active_policy(tenant=tenant)
-    now = timezone.now()
-    candidates, pool = pool_candidates(
-        tenant=tenant,
-        channel=question.channel,
-        product_ids={line.product_id for line in question.lines},
-        now=now,
+    snapshot = pool_snapshot(
+        tenant=tenant, channel=question.channel, product_ids={line.product_id for line in question.lines}
+    )
+    return route_in(
+        snapshot,
+        policy=active_policy(tenant=tenant),
+        today=today_for(tenant),
+        question=question,
+        exclude_location_ids=exclude_location_ids,
         held=held,
     )
+
+
+def route_in(
+    snapshot: PoolSnapshot,
+    *,
+    policy,
+    today,
+    question: RoutingQuestion,
+    exclude_location_ids=frozenset(),
+    held: dict | None = None,
+) -> RoutingAnswer:
+    """The engine's plan for the question from a pool already read (one order, or each order of a batch)."""
     pickup = question.pickup_location
     plan = plan_routing(
         lines=list(question.lines),
-        candidates=candidates,
+        candidates=snapshot.candidates({line.product_id for line in question.lines}, held=held),
         policy=policy.document,
         fulfilment_type=question.fulfilment_type,
         channel_code=question.channel.code,
-        today=today_for(tenant),
+        today=today,
         destination=destination_of(address=question.address, pickup_location=pickup),
         exclude_location_ids=frozenset(exclude_location_ids),
         pickup_location_id=pickup.id if pickup is not None else None,
         policy_version=policy.version,
     )
-    locations = {location_id: pool[location_id] for location_id in plan.reasons}
+    locations = {location_id: snapshot.by_id[location_id] for location_id in plan.reasons}
     return RoutingAnswer(policy_version=policy.version, question=question, plan=plan, locations=locations)

@@ -3,9 +3,9 @@
 - intake: place_order (checked in intake_checks), match_customer
 - holds: hold_order, release_hold
 - changes: cancel_order, edit_order
-- fulfilment: the facts fulfilment records (allocate_as_planned, move_units, allocate_backorders_as_planned,
-  record_shipment, record_delivery, record_return) and complete_order; routing (the fulfillment app) decides
-  where, these move the units
+- fulfilment: the facts fulfilment records (allocate_as_planned, allocate_many, move_units,
+  allocate_backorders_as_planned, record_shipment, record_delivery, record_return) and complete_order; routing
+  (the fulfillment app) decides where, these move the units
 - common: what they share (the locked order, the committed change, reservation moves)
 
 Each public function is one transaction that locks the order row, checks the state machine
@@ -17,6 +17,7 @@ from orders.services.changes import cancel_order, edit_order
 from orders.services.fulfilment import (
     allocate_as_planned,
     allocate_backorders_as_planned,
+    allocate_many,
     complete_order,
     move_units,
     record_delivery,
@@ -42,6 +43,7 @@ __all__ = [
     "cancel_order",
     "edit_order",
     "allocate_as_planned",
+    "allocate_many",
     "allocate_backorders_as_planned",
     "move_units",
     "record_shipment",

@@ -3,6 +3,9 @@ is compared with, the one place a change is committed (status derived from the l
 state machine, lines saved, timeline written, events emitted), and the reservation moves several services make.
 """
 
+from dataclasses import dataclass
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory import reservations as stock
@@ -10,12 +13,12 @@ from inventory import sourcing
 from inventory.models import Location, Reservation
 from oms.actors import Actor
 from oms.api.scope import Scope, rows
-from oms.db import insert_rows
+from oms.db import insert_rows, update_rows
 from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Tenant
-from oms.outbox import emit
+from oms.outbox import emit_many
 from orders import states
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.signals import order_changed
 
 # --- reading the order for a write -----------------------------------------------------------------------
@@ -65,7 +68,13 @@ def line_figures(line) -> dict:
 def write_event(
     order, *, actor: Actor, kind: str, message: str = "", before: dict | None = None, after: dict | None = None
 ) -> OrderEvent:
-    event = OrderEvent(
+    event = _event(order, actor=actor, kind=kind, message=message, before=before, after=after)
+    insert_rows([event])
+    return event
+
+
+def _event(order, *, actor: Actor, kind: str, message: str, before: dict | None, after: dict | None) -> OrderEvent:
+    return OrderEvent(
         tenant_id=order.tenant_id,
         order=order,
         actor_label=actor.label[:200],
@@ -74,8 +83,6 @@ def write_event(
         before=before or {},
         after=after or {},
     )
-    insert_rows([event])
-    return event
 
 
 def event_payload(order: Order, **extra) -> dict:
@@ -98,6 +105,22 @@ _STATUS_TOPICS = {
 }
 
 
+@dataclass
+class Change:
+    """One order's change to commit: the order and its lines as changed, who did it and why, the snapshot taken
+    before, the event topic (None: the status event only) and its payload, and order fields saved besides."""
+
+    order: Order
+    lines: list
+    actor: Actor
+    kind: str
+    before: dict
+    message: str = ""
+    topic: str | None = "order.updated"
+    payload: dict | None = None
+    extra_fields: tuple = ()
+
+
 def commit_change(
     order: Order,
     lines: list,
@@ -111,40 +134,73 @@ def commit_change(
     extra_fields: tuple = (),
 ) -> Order:
     """Derive the new status, check the transition, save order and lines, write the timeline and events."""
-    new_status = states.order_status(order, lines)
-    if not states.can_move(before["status"], new_status):
-        raise IllegalTransition(current=before["status"], requested=new_status)
-    changed_lines = []
-    for line in lines:
-        line.status = states.line_status(line)
-        if line_figures(line) != before["lines"].get(str(line.id)):
-            changed_lines.append(line)
-    if changed_lines:
-        OrderLine.all_tenants.bulk_update(
-            changed_lines,
-            [
-                "status",
-                "quantity_allocated",
-                "quantity_backordered",
-                "quantity_shipped",
-                "quantity_delivered",
-                "quantity_cancelled",
-                "quantity_returned",
-            ],
-        )
-    order.status = new_status
-    order.version += 1
-    order.save(update_fields=["status", "version", "updated_at", *extra_fields])
-    after = snapshot(order, lines)
-    after["lines"] = {k: v for k, v in after["lines"].items() if v != before["lines"].get(k)}
-    before = {**before, "lines": {k: before["lines"][k] for k in after["lines"] if k in before["lines"]}}
-    write_event(order, actor=actor, kind=kind, message=message, before=before, after=after)
-    order_changed.send(sender=Order, order=order, lines=lines, kind=kind)
-    if topic:
-        emit(order.tenant, topic, event_payload(order, change=kind, **(payload or {})))
-    if new_status != before["status"] and new_status in _STATUS_TOPICS and _STATUS_TOPICS[new_status] != topic:
-        emit(order.tenant, _STATUS_TOPICS[new_status], event_payload(order))
+    change = Change(order, lines, actor, kind, before, message, topic, payload, extra_fields)
+    commit_changes(order.tenant, [change])
     return order
+
+
+_LINE_FIGURES = (
+    "status",
+    "quantity_allocated",
+    "quantity_backordered",
+    "quantity_shipped",
+    "quantity_delivered",
+    "quantity_cancelled",
+    "quantity_returned",
+)
+
+
+def commit_changes(tenant: Tenant, changes: list[Change]) -> None:
+    """commit_change for several orders of a tenant at once (a batch of allocations): every transition is checked
+    before anything is written, then lines, orders, timeline and events are written a few statements for all."""
+    statuses = []
+    for change in changes:
+        new_status = states.order_status(change.order, change.lines)
+        if not states.can_move(change.before["status"], new_status):
+            raise IllegalTransition(current=change.before["status"], requested=new_status)
+        statuses.append(new_status)
+    changed_lines, events, outbox = [], [], []
+    for change, new_status in zip(changes, statuses, strict=True):
+        order, lines, before = change.order, change.lines, change.before
+        for line in lines:
+            line.status = states.line_status(line)
+            if line_figures(line) != before["lines"].get(str(line.id)):
+                changed_lines.append(line)
+        order.status = new_status
+        order.version += 1
+        after = snapshot(order, lines)
+        after["lines"] = {k: v for k, v in after["lines"].items() if v != before["lines"].get(k)}
+        shown_before = {**before, "lines": {k: before["lines"][k] for k in after["lines"] if k in before["lines"]}}
+        events.append(
+            _event(
+                order, actor=change.actor, kind=change.kind, message=change.message, before=shown_before, after=after
+            )
+        )
+        if change.topic:
+            outbox.append((change.topic, event_payload(order, change=change.kind, **(change.payload or {}))))
+        status_topic = _STATUS_TOPICS.get(new_status)
+        if new_status != before["status"] and status_topic and status_topic != change.topic:
+            outbox.append((status_topic, event_payload(order)))
+    update_rows(changed_lines, list(_LINE_FIGURES))
+    _save_orders(changes)
+    insert_rows(events)
+    for change in changes:
+        order_changed.send(sender=Order, order=change.order, lines=change.lines, kind=change.kind)
+    if outbox:
+        emit_many(tenant, outbox)
+
+
+def _save_orders(changes: list[Change]) -> None:
+    if len(changes) == 1:
+        change = changes[0]
+        change.order.save(update_fields=["status", "version", "updated_at", *change.extra_fields])
+        return
+    now = timezone.now()
+    fields = {"status", "version", "updated_at"}
+    for change in changes:
+        change.order.updated_at = now  # bulk_update does not apply auto_now
+        fields.update(change.extra_fields)
+    update_rows([change.order for change in changes], sorted(fields))
 
 
 # --- locations -------------------------------------------------------------------------------------------

@@ -14,9 +14,9 @@ from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
-from orders.models import EventKind, Order, OrderStatus
+from orders.models import EventKind, Order, OrderLine, OrderStatus
 from orders.quantities import refuse_beyond, units_per_line
-from orders.services.common import commit_change, locked_order, snapshot
+from orders.services.common import Change, commit_change, commit_changes, locked_order, snapshot
 from orders.services.inputs import LineQuantity
 
 
@@ -32,56 +32,115 @@ def allocate_as_planned(
     and InsufficientStock says which."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
-        if order.status not in (OrderStatus.PLACED, OrderStatus.BACKORDERED) or order.allocated_at is not None:
+        if not _waits_for_allocation(order):
             raise IllegalTransition(
                 f"Only an order waiting for routing is allocated; this one is {order.status}.",
                 current=order.status,
                 requested=OrderStatus.ALLOCATED,
             )
         lines = list(order.lines.select_related("product"))
-        misplaced = [
-            line.id
-            for line in lines
-            if sum(units for _, units in placements.get(line.id, ())) != line.quantity_allocated
-        ]
+        misplaced = _misplaced(lines, placements)
         if misplaced:
             raise ValueError(f"placements must cover each line's allocated units exactly (lines {misplaced})")
-        before = snapshot(order, lines)
-        active = list(
-            Reservation.objects.for_tenant(tenant)
-            .filter(order_line__order=order, status=Reservation.Status.ACTIVE)
-            .select_related("stock_level")
+        _allocate(tenant, [(order, lines, placements, message)], actor=actor)
+        return order
+
+
+def allocate_many(*, tenant: Tenant, plans: dict, actor: Actor) -> list[Order]:
+    """allocate_as_planned for a batch of orders in one transaction, a few statements for all of them.
+
+    `plans` is {order id: (placements, message)}. The orders still waiting for routing whose rows no one else holds
+    are allocated; the others (allocated or changed meanwhile, locked by another worker, placements that no longer
+    cover their lines) are left out, and the allocated ones are returned. If a location no longer has the units
+    for one of them, nothing moves and InsufficientStock says which: allocate them one by one then."""
+    if not plans:
+        return []
+    with transaction.atomic():
+        orders = list(
+            Order.objects.for_tenant(tenant)
+            .select_for_update(of=("self",), skip_locked=True)
+            .select_related("channel", "pickup_location")
+            .filter(id__in=list(plans))
+            .order_by("id")
         )
-        # A line already reserved exactly where routing places it stays as it is (the usual case): only the lines
-        # that move are released and reserved again.
-        held: dict = {}
-        for reservation in active:
-            place = held.setdefault(reservation.order_line_id, {})
-            location_id = reservation.stock_level.location_id
-            place[location_id] = place.get(location_id, 0) + reservation.quantity
-        moving = {
-            line_id
-            for line_id in {*held, *placements}
-            if held.get(line_id, {}) != _units_by_location(placements.get(line_id, ()))
-        }
-        stock.release_all(tenant=tenant, reservations=[r for r in active if r.order_line_id in moving])
-        _hold_at(
-            tenant=tenant,
-            order=order,
-            by_id={line.id: line for line in lines},
-            placements={line_id: places for line_id, places in placements.items() if line_id in moving},
+        orders = [order for order in orders if _waits_for_allocation(order)]
+        lines_of: dict = {}
+        for line in OrderLine.objects.for_tenant(tenant).filter(order__in=orders).select_related("product"):
+            lines_of.setdefault(line.order_id, []).append(line)
+        work = []
+        for order in orders:
+            order.tenant = tenant
+            placements, message = plans[order.id]
+            lines = lines_of.get(order.id, [])
+            if not _misplaced(lines, placements):
+                work.append((order, lines, placements, message))
+        _allocate(tenant, work, actor=actor)
+        return [order for order, _, _, _ in work]
+
+
+def _waits_for_allocation(order) -> bool:
+    return order.status in (OrderStatus.PLACED, OrderStatus.BACKORDERED) and order.allocated_at is None
+
+
+def _misplaced(lines, placements: dict) -> list:
+    """The lines whose allocated units the placements do not cover exactly."""
+    return [
+        line.id for line in lines if sum(units for _, units in placements.get(line.id, ())) != line.quantity_allocated
+    ]
+
+
+def _allocate(tenant: Tenant, work: list, *, actor: Actor) -> None:
+    """[(locked order, its lines, placements, message)]: release what moves, reserve it where it goes (per channel,
+    all or nothing), then commit every order's allocation."""
+    if not work:
+        return
+    befores = {order.id: snapshot(order, lines) for order, lines, _, _ in work}
+    active = list(
+        Reservation.objects.for_tenant(tenant)
+        .filter(order_line__order__in=[order for order, _, _, _ in work], status=Reservation.Status.ACTIVE)
+        .select_related("stock_level")
+    )
+    # A line already reserved exactly where routing places it stays as it is (the usual case): only the lines
+    # that move are released and reserved again.
+    held: dict = {}
+    for reservation in active:
+        place = held.setdefault(reservation.order_line_id, {})
+        location_id = reservation.stock_level.location_id
+        place[location_id] = place.get(location_id, 0) + reservation.quantity
+    moving: set = set()
+    for _order, lines, placements, _message in work:
+        moving.update(
+            line.id for line in lines if held.get(line.id, {}) != _units_by_location(placements.get(line.id, ()))
         )
-        order.allocated_at = timezone.now()
-        return commit_change(
-            order,
-            lines,
-            actor=actor,
-            kind=EventKind.ALLOCATED,
-            message=message,
-            before=before,
-            topic="order.allocated",
-            extra_fields=("allocated_at",),
+    stock.release_all(tenant=tenant, reservations=[r for r in active if r.order_line_id in moving])
+    by_channel: dict = {}
+    for order, lines, placements, _message in work:
+        by_id = {line.id: line for line in lines}
+        by_channel.setdefault(order.channel_id, (order.channel, []))[1].extend(
+            (by_id[line_id], location, units)
+            for line_id, places in placements.items()
+            if line_id in moving
+            for location, units in places
         )
+    for channel, wanted in by_channel.values():
+        _hold_at(tenant=tenant, channel=channel, wanted=wanted)
+    now = timezone.now()
+    changes = []
+    for order, lines, _placements, message in work:
+        order.allocated_at = now
+        changes.append(
+            Change(
+                order,
+                lines,
+                actor,
+                EventKind.ALLOCATED,
+                befores[order.id],
+                message,
+                topic="order.allocated",
+                extra_fields=("allocated_at",),
+            )
+        )
+    commit_changes(tenant, changes)
 
 
 def _units_by_location(places) -> dict:
@@ -91,9 +150,9 @@ def _units_by_location(places) -> dict:
     return units
 
 
-def _hold_at(*, tenant: Tenant, order, by_id: dict, placements: dict) -> None:
-    """Reserve {order line id: [(location, units)]} for the order's lines, all or nothing (InsufficientStock)."""
-    wanted = [(by_id[line_id], location, units) for line_id, places in placements.items() for location, units in places]
+def _hold_at(*, tenant: Tenant, channel, wanted: list) -> None:
+    """Reserve [(order line, location, units)] for the lines of a channel's orders, all or nothing
+    (InsufficientStock)."""
     if not wanted:
         return
     # The stock rows in one read; a row that does not exist yet is created by level_for.
@@ -109,10 +168,16 @@ def _hold_at(*, tenant: Tenant, order, by_id: dict, placements: dict) -> None:
         level = found.get((line.product_id, location.id))
         if level is None:
             level = level_for(tenant=tenant, product=line.product, location=location)
+            found[(line.product_id, location.id)] = level
         else:
             level.product, level.location = line.product, location
         holds.append(stock.Hold(level=level, quantity=units, order_line=line, reference=str(line.id)))
-    stock.hold(tenant=tenant, holds=holds, channel=order.channel)
+    stock.hold(tenant=tenant, holds=holds, channel=channel)
+
+
+def _placed(by_id: dict, placements: dict) -> list:
+    """[(order line, location, units)] of {order line id: [(location, units)]}."""
+    return [(by_id[line_id], location, units) for line_id, places in placements.items() for location, units in places]
 
 
 def move_units(
@@ -151,7 +216,7 @@ def move_units(
             placed = sum(units for _, units in places)
             if placed > taken_per_line.get(line_id, 0):
                 raise ValueError(f"line {line_id}: {placed} units placed, {taken_per_line.get(line_id, 0)} taken")
-        _hold_at(tenant=tenant, order=order, by_id=by_id, placements=placements)
+        _hold_at(tenant=tenant, channel=order.channel, wanted=_placed(by_id, placements))
         for line_id, units in taken_per_line.items():
             waiting = units - sum(placed for _, placed in placements.get(line_id, ()))
             by_id[line_id].quantity_allocated -= waiting
@@ -228,7 +293,7 @@ def allocate_backorders_as_planned(*, tenant: Tenant, order_id: int, placements:
         if any(units > by_id[line_id].quantity_backordered for line_id, units in wanted.items()):
             return None  # cancelled or placed meanwhile: routing looks again on the next sweep
         before = snapshot(order, lines)
-        _hold_at(tenant=tenant, order=order, by_id=by_id, placements=placements)
+        _hold_at(tenant=tenant, channel=order.channel, wanted=_placed(by_id, placements))
         allocated = 0
         for line_id, places in placements.items():
             units = sum(u for _, u in places)

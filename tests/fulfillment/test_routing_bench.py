@@ -68,18 +68,18 @@ def test_profile_groups_sum_own_time_by_the_first_matching_file():
 
 def test_step_times_sum_a_steps_calls_in_the_order_of_the_steps():
     stats = _stats(
-        ("/repo/orders/services/fulfilment.py", 44, "allocate_as_planned", 2, 0.1, 3.0),
-        ("/repo/fulfillment/services/routing.py", 108, "route", 2, 0.1, 1.0),
-        ("/repo/inventory/reservations.py", 245, "release", 6, 0.3, 1.2),
-        ("/repo/returns/services.py", 12, "release", 1, 0.1, 9.0),  # another file's function of the same name
+        ("/repo/orders/services/fulfilment.py", 44, "allocate_many", 2, 0.1, 3.0),
+        ("/repo/fulfillment/services/routing.py", 108, "route_in", 2, 0.1, 1.0),
+        ("/repo/inventory/reservations.py", 245, "release_all", 6, 0.3, 1.2),
+        ("/repo/returns/services.py", 12, "release_all", 1, 0.1, 9.0),  # another file's function of the same name
     )
 
     steps = bench.step_times(stats)
 
     assert steps == [
-        ("fulfillment/services/routing.py:route", 2, 1.0),
-        ("orders/services/fulfilment.py:allocate_as_planned", 2, 3.0),
-        ("inventory/reservations.py:release", 6, 1.2),
+        ("fulfillment/services/routing.py:route_in", 2, 1.0),
+        ("orders/services/fulfilment.py:allocate_many", 2, 3.0),
+        ("inventory/reservations.py:release_all", 6, 1.2),
     ]
 
 
