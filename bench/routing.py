@@ -63,6 +63,7 @@ LOCATIONS = 50
 ALLOCATE_GOAL = 500.0  # orders/s, one process, engine plus apply
 LAG_GOAL = 1.0  # seconds, p99 at a steady 50 orders/s
 QUEUES = ("routing", "default")
+WORKER_LOG = Path(tempfile.gettempdir()) / "oms-bench-routing-worker.log"  # the lag scenario's worker
 SCENARIOS = Scenarios()
 
 # Where the time of an allocation goes, by the file its functions live in (the profile's own time, summed).
@@ -154,6 +155,19 @@ def step_times(stats: dict, steps=PROFILE_STEPS) -> list[tuple[str, int, float]]
         if calls:
             found.append((f"{marker}:{name}", calls, seconds))
     return found
+
+
+def statement_kind(sql: str) -> str:
+    """A statement named by its verb and table: 'INSERT INTO "orders_orderevent"', 'UPDATE "inventory_stocklevel"',
+    'SELECT ... FROM "inventory_stocklevel"'."""
+    words = sql.split()
+    verb = words[0].upper() if words else ""
+    if verb == "SELECT":
+        tables = [words[i + 1] for i, word in enumerate(words[:-1]) if word.upper() == "FROM"]
+        return f"SELECT ... FROM {tables[0]}" if tables else "SELECT"
+    if verb in ("INSERT", "UPDATE", "DELETE") and len(words) > 2:
+        return " ".join(words[:3] if verb != "UPDATE" else words[:2])
+    return verb
 
 
 def departement_postal_codes(departements) -> list[str]:
@@ -337,10 +351,19 @@ def allocate(ctx: Context) -> dict:
     measured = ids[warmup:]
 
     statements = [0]
+    by_statement: dict = {}  # with --profile: seconds per statement kind, to see where the database time goes
 
     def count(execute, sql, params, many, context):
         statements[0] += 1
-        return execute(sql, params, many, context)
+        if not ctx.args.profile:
+            return execute(sql, params, many, context)
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = statement_kind(sql)
+            seconds, calls = by_statement.get(kind, (0.0, 0))
+            by_statement[kind] = (seconds + time.perf_counter() - began, calls + 1)
 
     profiler = cProfile.Profile() if ctx.args.profile else None
     timings, decisions, lost = [], 0, 0
@@ -367,6 +390,9 @@ def allocate(ctx: Context) -> dict:
     floor_async = run_floor(ctx.bench_url, ctx.args.floor_seconds, 1, "-c synchronous_commit=off")
     if profiler:
         print_profile(profiler, len(measured))
+        print("  the statements, by the time they took (round trip included), per order:")
+        for kind, (seconds, calls) in sorted(by_statement.items(), key=lambda item: -item[1][0])[:15]:
+            print(f"    {seconds / len(measured) * 1000:7.3f} ms/order  {calls:5d} calls  {kind}")
     return {
         "profiled": "yes: the profiler slows every call, these figures are not the measure" if profiler else "no",
         "orders": len(measured),
@@ -495,27 +521,26 @@ def start_worker(bench_url: str, redis_url: str, concurrency: int):
         "PYTHONWARNINGS": "ignore",
     }
     pool = ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
-    with tempfile.TemporaryDirectory(prefix="oms-bench-worker-") as folder:
-        log_path = Path(folder) / "worker.log"
-        with open(log_path, "w") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "oms", "worker", "-Q", ",".join(QUEUES), *pool]
-                + ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            text = log_path.read_text(errors="replace")
-            if worker.poll() is not None:
-                raise RuntimeError(f"the Celery worker stopped:\n{text[-2000:]}")
-            if "ready." in text:
-                return worker  # its output goes on into the unlinked file, which nobody reads any more
-            time.sleep(0.2)
-        stop_process(worker)
-        raise RuntimeError(f"the Celery worker was not ready within 60 s:\n{text[-2000:]}")
+    log_path = WORKER_LOG  # kept after the run, to read
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "oms", "worker", "-Q", ",".join(QUEUES), *pool]
+            + ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = log_path.read_text(errors="replace")
+        if worker.poll() is not None:
+            raise RuntimeError(f"the Celery worker stopped:\n{text[-2000:]}")
+        if "ready." in text:
+            return worker
+        time.sleep(0.2)
+    stop_process(worker)
+    raise RuntimeError(f"the Celery worker was not ready within 60 s:\n{text[-2000:]}")
 
 
 def post_steadily(ctx: Context, port: int, tag: str) -> dict:

@@ -277,34 +277,43 @@ def release(
         return quantity
 
 
-def release_all(*, tenant: Tenant, reservations: list[Reservation]) -> int:
-    """Give back every unit of these reservations at once (an order's reservations moving elsewhere); returns the
+def release_all(*, tenant: Tenant, reservation_ids) -> int:
+    """Give back every unit of these reservations at once (orders' reservations moving elsewhere); returns the
     units released. Reservations already closed are skipped; those of lot-tracked products go back lot by lot
     through release(). One locking read, one update of the stock rows, one of the reservations."""
-    if not reservations:
+    if not reservation_ids:
         return 0
     with transaction.atomic():
         locked = list(
             Reservation.objects.for_tenant(tenant)
             .select_for_update(**LOCK_ROW)
-            .select_related("stock_level__product")
-            .filter(id__in=[r.id for r in reservations], status=Reservation.Status.ACTIVE)
+            .filter(id__in=list(reservation_ids), status=Reservation.Status.ACTIVE)
             .order_by("id")
+            .values_list(
+                "id",
+                "stock_level_id",
+                "stock_level__location_id",
+                "stock_level__product_id",
+                "quantity",
+                "stock_level__product__tracks_lots",
+            )
         )
-        by_lot = [r for r in locked if r.stock_level.product.tracks_lots]
-        plain = [r for r in locked if not r.stock_level.product.tracks_lots]
+        plain = sorted((row for row in locked if not row[5]), key=lambda row: (row[2], row[3]))
         given: dict[int, int] = {}
-        for reservation in sorted(plain, key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)):
-            given[reservation.stock_level_id] = given.get(reservation.stock_level_id, 0) + reservation.quantity
+        for _id, level_id, _location_id, _product_id, quantity, _lots in plain:
+            given[level_id] = given.get(level_id, 0) + quantity
         if given and not sql.give_back_rows(tenant_id=tenant.id, given=given, now=timezone.now()):
             raise Conflict("Reserved quantity is lower than the release asked for.")
         if plain:
-            Reservation.objects.for_tenant(tenant).filter(id__in=[r.id for r in plain]).update(
+            Reservation.objects.for_tenant(tenant).filter(id__in=[row[0] for row in plain]).update(
                 status=Reservation.Status.RELEASED, closed_at=timezone.now()
             )
         released = sum(given.values())
-        for reservation in sorted(by_lot, key=lambda r: (r.stock_level.location_id, r.stock_level.product_id)):
-            released += release(tenant=tenant, reservation=reservation)
+        by_lot = [row[0] for row in sorted((row for row in locked if row[5]), key=lambda row: (row[2], row[3]))]
+        if by_lot:
+            reservations = Reservation.objects.for_tenant(tenant).select_related("stock_level").in_bulk(by_lot)
+            for reservation_id in by_lot:
+                released += release(tenant=tenant, reservation=reservations[reservation_id])
         return released
 
 

@@ -132,18 +132,18 @@ def _allocate_batch(tenant: Tenant, orders: list) -> list[RoutingDecision]:
         else:
             placements, note = placements_of(answer), "Allocated by routing."
         _take_from(snapshot, lines, held_by_line, placements)
-        plans[order.id] = (placements, note)
+        plans[order.id] = (order, lines, placements, note)
         answers[order.id] = answer
     with transaction.atomic():
         commit_without_waiting_for_the_disk()  # a lost allocation is routed again by the sweep
-        allocated = order_services.allocate_many(tenant=tenant, plans=plans, actor=ROUTING)
+        allocated = order_services.allocate_many(tenant=tenant, plans=list(plans.values()), actor=ROUTING)
         decisions = record_decisions(
             tenant=tenant,
             decided=[
                 (
                     order,
                     answers[order.id],
-                    plans[order.id][0],
+                    plans[order.id][2],
                     RoutingDecision.Kind.REROUTE if order.id in rerouted else RoutingDecision.Kind.INITIAL,
                 )
                 for order in allocated
@@ -152,7 +152,7 @@ def _allocate_batch(tenant: Tenant, orders: list) -> list[RoutingDecision]:
         create_fulfillments_for(
             tenant=tenant,
             planned=[
-                (order, decision, plans[order.id][0], answers[order.id].plan)
+                (order, decision, plans[order.id][2], answers[order.id].plan)
                 for order, decision in zip(allocated, decisions, strict=True)
             ],
         )

@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from inventory import reservations as stock
 from inventory.ledger import level_for, post_movement
-from inventory.models import MovementKind, Reservation, StockLevel
+from inventory.models import MovementKind, Product, Reservation, StockLevel
 from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
-from orders.models import EventKind, Order, OrderLine, OrderStatus
+from orders.models import EventKind, Order, OrderStatus
 from orders.quantities import refuse_beyond, units_per_line
 from orders.services.common import Change, commit_change, commit_changes, locked_order, snapshot
 from orders.services.inputs import LineQuantity
@@ -46,34 +46,34 @@ def allocate_as_planned(
         return order
 
 
-def allocate_many(*, tenant: Tenant, plans: dict, actor: Actor) -> list[Order]:
+def allocate_many(*, tenant: Tenant, plans: list, actor: Actor) -> list[Order]:
     """allocate_as_planned for a batch of orders in one transaction, a few statements for all of them.
 
-    `plans` is {order id: (placements, message)}. The orders still waiting for routing whose rows no one else holds
-    are allocated; the others (allocated or changed meanwhile, locked by another worker, placements that no longer
-    cover their lines) are left out, and the allocated ones are returned. If a location no longer has the units
-    for one of them, nothing moves and InsufficientStock says which: allocate them one by one then."""
+    `plans` is [(order, lines, placements, message)], the order and its lines as the caller read them to route it.
+    The orders still waiting for routing, unchanged since that read (same version: lines change only with their
+    order's version) and whose rows no one else holds, are allocated; the others (allocated or changed meanwhile,
+    locked by another worker, placements that do not cover their lines) are left out. Returns the orders allocated.
+    If a location no longer has the units for one of them, nothing moves and InsufficientStock says which: allocate
+    them one by one then."""
     if not plans:
         return []
     with transaction.atomic():
-        orders = list(
+        current = dict(
             Order.objects.for_tenant(tenant)
             .select_for_update(of=("self",), skip_locked=True)
-            .select_related("channel", "pickup_location")
-            .filter(id__in=list(plans))
+            .filter(id__in=[order.id for order, _, _, _ in plans])
             .order_by("id")
+            .values_list("id", "version")
         )
-        orders = [order for order in orders if _waits_for_allocation(order)]
-        lines_of: dict = {}
-        for line in OrderLine.objects.for_tenant(tenant).filter(order__in=orders).select_related("product"):
-            lines_of.setdefault(line.order_id, []).append(line)
-        work = []
-        for order in orders:
+        work = [
+            (order, lines, placements, message)
+            for order, lines, placements, message in plans
+            if current.get(order.id) == order.version
+            and _waits_for_allocation(order)
+            and not _misplaced(lines, placements)
+        ]
+        for order, _lines, _placements, _message in work:
             order.tenant = tenant
-            placements, message = plans[order.id]
-            lines = lines_of.get(order.id, [])
-            if not _misplaced(lines, placements):
-                work.append((order, lines, placements, message))
         _allocate(tenant, work, actor=actor)
         return [order for order, _, _, _ in work]
 
@@ -97,22 +97,21 @@ def _allocate(tenant: Tenant, work: list, *, actor: Actor) -> None:
     befores = {order.id: snapshot(order, lines) for order, lines, _, _ in work}
     active = list(
         Reservation.objects.for_tenant(tenant)
-        .filter(order_line__order__in=[order for order, _, _, _ in work], status=Reservation.Status.ACTIVE)
-        .select_related("stock_level")
+        .filter(order_line__order__in=[order.id for order, _, _, _ in work], status=Reservation.Status.ACTIVE)
+        .values_list("id", "order_line_id", "stock_level__location_id", "quantity")
     )
     # A line already reserved exactly where routing places it stays as it is (the usual case): only the lines
     # that move are released and reserved again.
     held: dict = {}
-    for reservation in active:
-        place = held.setdefault(reservation.order_line_id, {})
-        location_id = reservation.stock_level.location_id
-        place[location_id] = place.get(location_id, 0) + reservation.quantity
+    for _id, line_id, location_id, units in active:
+        place = held.setdefault(line_id, {})
+        place[location_id] = place.get(location_id, 0) + units
     moving: set = set()
     for _order, lines, placements, _message in work:
         moving.update(
             line.id for line in lines if held.get(line.id, {}) != _units_by_location(placements.get(line.id, ()))
         )
-    stock.release_all(tenant=tenant, reservations=[r for r in active if r.order_line_id in moving])
+    stock.release_all(tenant=tenant, reservation_ids=[row[0] for row in active if row[1] in moving])
     by_channel: dict = {}
     for order, lines, placements, _message in work:
         by_id = {line.id: line for line in lines}
@@ -155,7 +154,8 @@ def _hold_at(*, tenant: Tenant, channel, wanted: list) -> None:
     (InsufficientStock)."""
     if not wanted:
         return
-    # The stock rows in one read; a row that does not exist yet is created by level_for.
+    # The stock rows and products in one read each; a row that does not exist yet is created by level_for.
+    products = Product.objects.for_tenant(tenant).in_bulk({line.product_id for line, _, _ in wanted})
     found = {
         (level.product_id, level.location_id): level
         for level in StockLevel.objects.for_tenant(tenant).filter(
@@ -166,11 +166,12 @@ def _hold_at(*, tenant: Tenant, channel, wanted: list) -> None:
     holds = []
     for line, location, units in wanted:
         level = found.get((line.product_id, location.id))
+        product = products[line.product_id]
         if level is None:
-            level = level_for(tenant=tenant, product=line.product, location=location)
+            level = level_for(tenant=tenant, product=product, location=location)
             found[(line.product_id, location.id)] = level
         else:
-            level.product, level.location = line.product, location
+            level.product, level.location = product, location
         holds.append(stock.Hold(level=level, quantity=units, order_line=line, reference=str(line.id)))
     stock.hold(tenant=tenant, holds=holds, channel=channel)
 

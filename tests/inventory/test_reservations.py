@@ -93,7 +93,7 @@ def test_release_all_gives_back_every_reservation_at_once_lots_included(tenant, 
     already = hold(tenant=tenant, holds=[Hold(level=plain_wh, quantity=1)], channel=channel)[0]
     release(tenant=tenant, reservation=already)
 
-    assert release_all(tenant=tenant, reservations=[*held, already]) == 9
+    assert release_all(tenant=tenant, reservation_ids=[r.id for r in [*held, already]]) == 9
 
     assert [_level(level).reserved for level in (plain_wh, plain_par, fresh)] == [0, 0, 0]
     lot = lot_for(tenant=tenant, level=fresh, code="L1", expires_on=today_for(tenant) + timedelta(days=30))
@@ -101,7 +101,7 @@ def test_release_all_gives_back_every_reservation_at_once_lots_included(tenant, 
     assert set(Reservation.all_tenants.filter(id__in=[r.id for r in held]).values_list("status", flat=True)) == {
         Reservation.Status.RELEASED
     }
-    assert release_all(tenant=tenant, reservations=held) == 0
+    assert release_all(tenant=tenant, reservation_ids=[r.id for r in held]) == 0
     assert ledger_discrepancies(tenant=tenant, check_reservations=True) == []
 
 
@@ -112,7 +112,7 @@ def test_release_all_refuses_when_a_row_holds_fewer_units_and_changes_nothing(te
     StockLevel.all_tenants.filter(id=level.id).update(reserved=1)  # a row broken behind the services' back
 
     with pytest.raises(Conflict):
-        release_all(tenant=tenant, reservations=[reservation])
+        release_all(tenant=tenant, reservation_ids=[reservation.id])
 
     reservation.refresh_from_db()
     assert reservation.status == Reservation.Status.ACTIVE and _level(level).reserved == 1
