@@ -15,11 +15,11 @@ has a p99 under 1 s.
 3. runs the scenarios:
    - engine: fulfillment.engine.plan_routing alone, in this process, on 3-line orders (quantities 1, 2, 1, random
      SKUs, random departements) with the 50 candidates read once from the database: plans per second;
-   - allocate: N orders placed through orders.services.place_order (not timed), then allocated one after the
-     other by fulfillment.services.allocation.allocate_order in this process, as one routing worker does: orders
-     per second, p50 and p99 per order, SQL statements per order; beside it, measured in the same run, the
-     plain-SQL floor of a 3-line order transaction with one client (shared/bench/floor.sh order, in the bench
-     database) and the ratio; `--profile` prints where the time goes;
+   - allocate: N orders placed through orders.services.place_order (not timed), then allocated by
+     fulfillment.services.allocation.allocate_waiting in batches (--batch) in this process, as one routing worker
+     does: orders per second, time per order and per batch, SQL statements per order; beside it, measured in the
+     same run, the plain-SQL floor of a 3-line order transaction with one client (shared/bench/floor.sh order, in
+     the bench database) and the ratio; `--profile` prints where the time goes (by file, step and statement);
    - lag: gunicorn and a real Celery worker (queues `routing` and `default`) on Redis; orders POSTed to
      /api/v1/orders/ at a steady rate (50/s) for 20 s; for each order, `allocated_at - placed_at` (both stored on
      the order): p50, p99, max; needs REDIS_URL (give it a Redis database of its own: its queues are purged);
