@@ -14,6 +14,7 @@ from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
 from oms import audit
 from oms.actors import Actor
+from oms.api.scope import Scope, rows
 from oms.db import LOCK_ROW
 from oms.errors import Conflict, IllegalTransition, NotFound, ValidationFailed
 from oms.models import Tenant
@@ -252,8 +253,22 @@ def _evaluate_alerts(tenant, level_ids):
 # --- selectors ----------------------------------------------------------------------------------------------
 
 
-def transfer_list(*, tenant: Tenant, status: str = "", location=None):
-    transfers = Transfer.objects.for_tenant(tenant).select_related("source", "destination").order_by("-id")
+def transfers_for(*, scope: Scope | None):
+    """The transfers a caller may see: the tenant's; for a store clerk, those leaving or reaching one of their
+    stores. A sales channel's key sees none (transfers are the network's own logistics)."""
+    queryset = rows(Transfer, scope)
+    if scope is None:
+        return queryset
+    if scope.channel is not None:
+        return queryset.none()
+    ids = scope.store_ids
+    if ids is not None:
+        queryset = queryset.filter(Q(source_id__in=ids) | Q(destination_id__in=ids))
+    return queryset
+
+
+def transfer_list(*, scope: Scope | None, status: str = "", location=None):
+    transfers = transfers_for(scope=scope).select_related("source", "destination").order_by("-id")
     if status:
         transfers = transfers.filter(status=status)
     if location is not None:
@@ -261,9 +276,10 @@ def transfer_list(*, tenant: Tenant, status: str = "", location=None):
     return transfers
 
 
-def transfer_detail(*, tenant: Tenant, transfer_id: int) -> Transfer:
+def transfer_detail(*, scope: Scope | None, transfer_id) -> Transfer:
+    """The transfer as the caller may see it; another tenant's, another store's or an unknown id is NotFound."""
     transfer = (
-        Transfer.objects.for_tenant(tenant)
+        transfers_for(scope=scope)
         .select_related("source", "destination")
         .prefetch_related("lines__product")
         .filter(id=transfer_id)

@@ -22,6 +22,7 @@ from inventory.forms import AdjustmentForm, AlertRuleForm, CountLotForm, CountSt
 from inventory.models import Location, Product, StockAlertRule, StockImportJob, StockLevel, StockMovement, Transfer
 from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
+from oms.api.scope import scope_of
 from oms.errors import DomainError, NotFound
 from oms.permissions import ALL_ROLES, OPERATIONS_ROLES, STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
@@ -180,7 +181,7 @@ def transfer_list(request):
             messages.success(request, gettext("Transfer %(number)s created.") % {"number": transfer.number})
             return redirect("inventory:transfer", pk=transfer.id)
     status = _param(request, "status")
-    page = Paginator(transfers.transfer_list(tenant=request.tenant, status=status), 50).get_page(
+    page = Paginator(transfers.transfer_list(scope=scope_of(request), status=status), 50).get_page(
         request.GET.get("page")
     )
     return _render(
@@ -193,7 +194,7 @@ def transfer_list(request):
 @role_required(*STAFF_ROLES)
 def transfer_detail(request, pk: int):
     try:
-        transfer = transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)
+        transfer = transfers.transfer_detail(scope=scope_of(request), transfer_id=pk)
     except NotFound:
         raise Http404 from None
     if request.method == "POST":

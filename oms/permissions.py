@@ -14,6 +14,8 @@ ALL_ROLES = frozenset(Role.values)
 STAFF_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})
 OPERATIONS_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.STORE_CLERK})
 ADMIN_ONLY = frozenset({Role.ADMIN})
+# Transfers between locations: every member reads them (a store clerk those of their stores), staff move them.
+TRANSFER_READERS = ALL_ROLES
 
 
 def role_of(request) -> str | None:

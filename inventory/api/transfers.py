@@ -10,7 +10,8 @@ from inventory.api.operations import StockOperationView, location_param
 from inventory.models import Transfer
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
-from oms.permissions import STAFF_ROLES
+from oms.api.scope import scope_of
+from oms.permissions import STAFF_ROLES, TRANSFER_READERS
 
 
 class TransferLineIn(serializers.Serializer):
@@ -56,16 +57,30 @@ class TransferOut(serializers.Serializer):
     lines = TransferLineOut(many=True)
 
 
-class TransferListCreate(StockOperationView):
+class TransferView(StockOperationView):
+    """Transfers: read by every member (a store clerk, those of their stores) and by integration keys; moved by
+    back office and admins. A sales channel's key has no business with them: 403, read or write."""
+
+    read_roles = TRANSFER_READERS
     write_roles = STAFF_ROLES
 
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        scope_of(request).forbid_channel_key("read or move transfers")
+
+    def visible(self, request, pk) -> Transfer:
+        """The transfer named in the URL, looked up before any body is read: 404 for another tenant's."""
+        return transfers.transfer_detail(scope=scope_of(request), transfer_id=pk)
+
+
+class TransferListCreate(TransferView):
     @extend_schema(
         responses=TransferOut(many=True),
         parameters=[OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)],
     )
     def get(self, request):
         queryset = transfers.transfer_list(
-            tenant=request.tenant,
+            scope=scope_of(request),
             status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
             location=location_param(request),
         ).prefetch_related("lines__product")
@@ -85,47 +100,42 @@ class TransferListCreate(StockOperationView):
             note=values["note"],
             lines=[(line["sku"], line["quantity"]) for line in values["lines"]],
         )
-        return Response(
-            TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=transfer.id)).data, status=201
-        )
+        return Response(TransferOut(self.visible(request, transfer.id)).data, status=201)
 
 
-class TransferDetail(StockOperationView):
+class TransferDetail(TransferView):
     @extend_schema(responses=TransferOut)
     def get(self, request, pk: int):
-        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+        return Response(TransferOut(self.visible(request, pk)).data)
 
 
-class TransferShip(StockOperationView):
-    write_roles = STAFF_ROLES
-
+class TransferShip(TransferView):
     @extend_schema(request=None, responses=TransferOut)
     @idempotent
     def post(self, request, pk: int):
+        self.visible(request, pk)
         transfers.ship_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk)
-        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+        return Response(TransferOut(self.visible(request, pk)).data)
 
 
-class TransferReceive(StockOperationView):
-    write_roles = STAFF_ROLES
-
+class TransferReceive(TransferView):
     @extend_schema(request=ReceiveIn, responses=TransferOut)
     @idempotent
     def post(self, request, pk: int):
+        self.visible(request, pk)
         data = ReceiveIn(data=request.data)
         data.is_valid(raise_exception=True)
         received = {line["sku"]: line["received"] for line in data.validated_data.get("lines", [])}
         transfers.receive_transfer(
             tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk, received=received
         )
-        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+        return Response(TransferOut(self.visible(request, pk)).data)
 
 
-class TransferCancel(StockOperationView):
-    write_roles = STAFF_ROLES
-
+class TransferCancel(TransferView):
     @extend_schema(request=None, responses=TransferOut)
     @idempotent
     def post(self, request, pk: int):
+        self.visible(request, pk)
         transfers.cancel_transfer(tenant=request.tenant, actor=actor_from_request(request), transfer_id=pk)
-        return Response(TransferOut(transfers.transfer_detail(tenant=request.tenant, transfer_id=pk)).data)
+        return Response(TransferOut(self.visible(request, pk)).data)

@@ -178,3 +178,55 @@ def test_lot_tracked_units_arrive_in_the_lots_they_left(tenant, network):
     }
     assert arrived == {"L1": (2, date(2030, 2, 1)), "L2": (2, date(2030, 3, 1))}
     assert ledger_discrepancies(tenant=tenant) == []
+
+
+def test_a_store_clerk_reads_only_the_transfers_of_their_stores_and_moves_none(user_client, tenant, network):
+    factories.LocationFactory(tenant=tenant, code="LYS01", kind="store")
+    to_paris = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 1)]
+    )
+    to_lyon = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="LYS01", lines=[("A", 1)]
+    )
+    clerk = user_client("store_clerk", locations=[network["PAR01"]])
+
+    listed = clerk.get("/api/v1/inventory/transfers/")
+    assert listed.status_code == 200
+    assert [t["number"] for t in listed.json()["results"]] == [to_paris.number]
+    assert clerk.get(f"/api/v1/inventory/transfers/{to_paris.id}/").status_code == 200
+    # Another store's transfer does not exist for them.
+    assert clerk.get(f"/api/v1/inventory/transfers/{to_lyon.id}/").status_code == 404
+    # Moving transfers is not a clerk's job, here or there (the same answer for any id: nothing leaks).
+    for transfer in (to_paris, to_lyon):
+        assert clerk.post(f"/api/v1/inventory/transfers/{transfer.id}/ship/", {}, format="json").status_code == 403
+
+
+def test_a_sales_channel_key_neither_reads_nor_moves_transfers(tenant, network):
+    from tests.conftest import make_api_client
+
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 1)]
+    )
+    shop_key = make_api_client(tenant, channel=factories.ChannelFactory(tenant=tenant, code="WEB"))
+
+    assert shop_key.get("/api/v1/inventory/transfers/").status_code == 403
+    assert shop_key.get(f"/api/v1/inventory/transfers/{transfer.id}/").status_code == 403
+    assert shop_key.post(f"/api/v1/inventory/transfers/{transfer.id}/cancel/", {}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["manager", "viewer"])
+def test_managers_and_viewers_read_transfers_and_move_none(user_client, tenant, network, role):
+    transfer = transfers.create_transfer(
+        tenant=tenant, actor=SYSTEM, source="WH1", destination="PAR01", lines=[("A", 1)]
+    )
+    member = user_client(role)
+
+    assert [t["id"] for t in member.get("/api/v1/inventory/transfers/").json()["results"]] == [transfer.id]
+    assert member.post(f"/api/v1/inventory/transfers/{transfer.id}/ship/", {}, format="json").status_code == 403
+
+
+def test_an_unknown_transfer_is_404_before_its_body_is_read(api, tenant, network):
+    assert (
+        api.post("/api/v1/inventory/transfers/999999/receive/", {"lines": "not a list"}, format="json").status_code
+        == 404
+    )
