@@ -22,6 +22,7 @@ from oms.api.fields import StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
+from oms.digits import ascii_digits
 from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from orders.selectors import orders_for
@@ -204,7 +205,7 @@ class FulfillmentList(APIView):
         if status and status not in FulfillmentStatus.values:
             errors["status"] = [f"One of {', '.join(FulfillmentStatus.values)}."]
         order = query.get("order", "")
-        if order and not order.isdigit():
+        if order and not ascii_digits(order):
             errors["order"] = ["An order's id."]
         if errors:
             raise ValidationFailed(errors=errors)
@@ -328,7 +329,7 @@ class ShipmentList(APIView):
         errors = {}
         if status and status not in ShipmentStatus.values:
             errors["status"] = [f"One of {', '.join(ShipmentStatus.values)}."]
-        if order and not order.isdigit():
+        if order and not ascii_digits(order):
             errors["order"] = ["An order's id."]
         if errors:
             raise ValidationFailed(errors=errors)

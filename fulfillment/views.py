@@ -25,6 +25,7 @@ from fulfillment.selectors import simulation_detail, simulations_for
 from fulfillment.services import execution, policies, simulation, tracking
 from fulfillment.services.routing import question_for_order, route
 from inventory.sourcing import today_for
+from oms.digits import whole_number
 from oms.errors import DomainError, NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import register_nav, role_required
@@ -174,10 +175,11 @@ def _posted_units(request, fulfillment) -> list | None:
         raw = request.POST.get(f"qty-{line.order_line_id}", "").strip()
         if not raw:
             continue
-        if not raw.isdigit():
+        quantity = whole_number(raw)
+        if quantity is None:
             errors[line.order_line.sku] = [gettext("A whole number of units.")]
-        elif int(raw) > 0:
-            units.append(execution.Units(line.order_line_id, int(raw)))
+        elif quantity > 0:
+            units.append(execution.Units(line.order_line_id, quantity))
     if errors:
         raise ValidationFailed(errors=errors)
     return units or None

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Location, MovementKind, StockImportJob
+from oms.digits import whole_number
 from oms.sales_channels import channels_of
 
 
@@ -32,10 +33,11 @@ def parse_sku_lines(text: str, *, with_quantity: bool) -> list:
         if not with_quantity:
             parsed.extend(parts)
             continue
-        if len(parts) != 2 or not parts[1].isdigit() or int(parts[1]) <= 0:
+        quantity = whole_number(parts[1]) if len(parts) == 2 else None
+        if not quantity:
             errors.append(_("Line %(n)s: write a SKU and a positive quantity.") % {"n": number})
             continue
-        parsed.append((parts[0], int(parts[1])))
+        parsed.append((parts[0], quantity))
     if errors:
         raise forms.ValidationError(errors)
     return parsed

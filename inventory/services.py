@@ -18,6 +18,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.db import LOCK_ROW
+from oms.digits import ascii_digits
 from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
 from oms.models import Tenant
 from oms.outbox import emit
@@ -51,7 +52,7 @@ MAX_RESERVATION_TTL = 30 * 24 * 3600
 
 def gtin_is_valid(code: str) -> bool:
     """EAN-8, UPC-A (12), EAN-13 or GTIN-14 with a correct GS1 check digit."""
-    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+    if not ascii_digits(code) or len(code) not in (8, 12, 13, 14):
         return False
     digits = [int(c) for c in code]
     body, check = digits[:-1], digits[-1]

@@ -30,6 +30,7 @@ from inventory.ledger import lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockLevel
 from oms import audit
 from oms.actors import Actor
+from oms.digits import ascii_digits
 from oms.errors import DomainError
 from oms.models import Tenant
 from oms.outbox import emit
@@ -582,7 +583,7 @@ def import_needs_kick(job) -> bool:
 def _cell(value) -> str:
     """A spreadsheet must not run what a file carried: text that looks like a formula is quoted."""
     value = str(value)
-    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not value[1:].isdigit()):
+    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not ascii_digits(value[1:])):
         return "'" + value
     return value
 

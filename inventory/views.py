@@ -23,6 +23,7 @@ from inventory.models import Location, Product, StockAlertRule, StockImportJob, 
 from inventory.tasks import enqueue_import
 from oms.actors import actor_from_request
 from oms.api.scope import scope_of
+from oms.digits import whole_number
 from oms.errors import DomainError, NotFound
 from oms.permissions import ALL_ROLES, OPERATIONS_ROLES, STAFF_ROLES, register_nav, role_of, role_required
 from oms.views import register_home_tile
@@ -208,9 +209,10 @@ def transfer_detail(request, pk: int):
                 for line in transfer.lines.all():
                     raw = request.POST.get(f"received-{line.id}", "").strip()
                     if raw:
-                        if not raw.isdigit():
+                        units = whole_number(raw)
+                        if units is None:
                             raise DomainError(gettext("Received quantities are whole numbers."))
-                        received[line.product.sku] = int(raw)
+                        received[line.product.sku] = units
                 transfers.receive_transfer(tenant=request.tenant, actor=actor, transfer_id=pk, received=received)
                 messages.success(request, gettext("Received."))
             elif action == "cancel":
@@ -265,10 +267,10 @@ def count_detail(request, pk: int):
                     if raw is None:
                         continue
                     raw = raw.strip()
-                    if raw and not raw.isdigit():
+                    if raw and whole_number(raw) is None:
                         raise DomainError(gettext("Counted quantities are whole numbers of 0 or more."))
                     # An emptied figure clears what was saved: the line is no longer counted.
-                    value = int(raw) if raw else None
+                    value = whole_number(raw) if raw else None
                     if value != line.counted:
                         counted.append(
                             counts.Counted(

@@ -21,6 +21,7 @@ from oms.api.pagination import StableCursorPagination
 from oms.api.problems import flatten_errors
 from oms.api.scope import scope_of
 from oms.api.serializers import SharedFieldsSerializer
+from oms.digits import whole_number
 from oms.errors import NotFound, ValidationFailed
 from oms.models import Role
 from oms.permissions import STAFF_ROLES
@@ -79,9 +80,10 @@ def _expected_version(request, body_version=None, *, required: bool) -> int | No
         return body_version
     if header:
         value = header.removeprefix("W/").strip().strip('"')
-        if not value.isdigit():
+        version = whole_number(value)
+        if version is None:
             raise ValidationFailed(errors={"If-Match": ["Send the order's version as returned in its ETag."]})
-        return int(value)
+        return version
     if body_version is not None:
         return body_version
     if required:

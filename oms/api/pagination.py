@@ -1,6 +1,7 @@
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
+from oms.digits import ascii_digits
 from oms.errors import ValidationFailed
 
 
@@ -31,5 +32,4 @@ class StableCursorPagination(CursorPagination):
 
 
 def _is_id(position) -> bool:
-    text = str(position)
-    return text.isascii() and text.isdigit() and len(text) <= 19
+    return ascii_digits(str(position))

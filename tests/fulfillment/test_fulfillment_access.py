@@ -93,3 +93,11 @@ def test_viewers_and_managers_read_and_cannot_work(user_client, shipped):
         assert client.get("/api/v1/shipments/").status_code == 200
         assert client.post(f"/api/v1/fulfillments/{shipped['fulfillment']}/accept/", {}).status_code == 403
         assert client.post(f"/api/v1/orders/{shipped['order']}/reroute/", {}).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/api/v1/fulfillments/", "/api/v1/shipments/"])
+@pytest.mark.parametrize("order", ["²", "1" * 40, "-3"])
+def test_an_order_filter_that_is_not_an_id_is_a_400(api, path, order):
+    answer = api.get(path, {"order": order})
+
+    assert answer.status_code == 400 and "order" in answer.json()["errors"]

@@ -167,3 +167,33 @@ def test_another_tenants_ids_answer_404_on_every_page(user_client, other_tenant,
     transfer.refresh_from_db()
     count.refresh_from_db()
     assert transfer.status == "draft" and count.status == "open" and dst.pk
+
+
+@pytest.mark.parametrize("typed", ["²", "1" * 5000, "-1"])
+def test_a_received_quantity_that_is_not_a_plain_number_is_refused_on_the_page(user_client, tenant, stock, typed):
+    client = user_client("admin")
+    client.post(
+        "/inventory/transfers/", {"source": stock["WH1"].id, "destination": stock["PAR01"].id, "lines": "A 5\n"}
+    )
+    transfer = Transfer.objects.for_tenant(tenant).get()
+    client.post(f"/inventory/transfers/{transfer.id}/", {"action": "ship"})
+    line = transfer.lines.get()
+
+    answer = client.post(
+        f"/inventory/transfers/{transfer.id}/", {"action": "receive", f"received-{line.id}": typed}, follow=True
+    )
+
+    assert answer.status_code == 200
+    transfer.refresh_from_db()
+    assert transfer.status == "in_transit"
+
+
+@pytest.mark.parametrize("typed", ["A ²", "A " + "1" * 5000])
+def test_a_transfer_line_quantity_that_is_not_a_plain_number_is_refused_on_the_page(user_client, tenant, stock, typed):
+    client = user_client("admin")
+
+    answer = client.post(
+        "/inventory/transfers/", {"source": stock["WH1"].id, "destination": stock["PAR01"].id, "lines": typed}
+    )
+
+    assert answer.status_code == 200 and not Transfer.objects.for_tenant(tenant).exists()

@@ -57,6 +57,8 @@ def test_the_same_idempotency_key_creates_once(api, tenant):
         ({"sku": "A/B", "name": "Slash"}, "sku"),
         ({"sku": "OK"}, "name"),
         ({"sku": "OK", "name": "Bad EAN", "barcode": "3033490004744"}, "barcode"),
+        ({"sku": "OK", "name": "Superscript EAN", "barcode": "²²²²²²²²"}, "barcode"),
+        ({"sku": "OK", "name": "Arabic-Indic EAN", "barcode": "٣٠٣٣٤٩٠٠"}, "barcode"),
         ({"sku": "OK", "name": "Heavy", "weight_grams": -1}, "weight_grams"),
         ({"sku": "OK", "name": "Attrs", "attributes": ["not", "an", "object"]}, "attributes"),
     ],

@@ -244,6 +244,20 @@ def test_a_held_order_cannot_ship(api, tenant, shop):
 # --- edits -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("version", ['"²"', '"' + "1" * 5000 + '"', '"-1"', '"1.0"'])
+def test_an_if_match_that_is_not_a_plain_version_is_a_400(api, tenant, shop, version):
+    order = _place(api, shop)
+
+    answer = api.patch(
+        f"/api/v1/orders/{order['id']}/",
+        {"delivery": {"service_level": "express"}},
+        format="json",
+        HTTP_IF_MATCH=version,
+    )
+
+    assert answer.status_code == 400 and "If-Match" in answer.json()["errors"]
+
+
 def test_changing_the_address_needs_the_current_version(api, tenant, shop):
     order = _place(api, shop)
     address = {"line1": "2 place Bellecour", "postal_code": "69002", "city": "Lyon", "country": "FR"}
