@@ -118,7 +118,11 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
             errors["timezone"] = [f"Unknown time zone {data['timezone']!r}."]
     for name, limit in (("latitude", 90), ("longitude", 180)):
         if data.get(name) is not None:
-            value = Decimal(str(data[name])).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+            value = Decimal(str(data[name]))
+            if not value.is_finite():
+                errors[name] = ["A finite number is required."]
+                continue
+            value = value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
             if abs(value) > limit:
                 errors[name] = [f"Must lie between -{limit} and {limit}."]
             data[name] = value

@@ -289,3 +289,13 @@ def test_the_stores_limit_is_documented(tenant):
     parameters = {p["name"]: p for p in schema["paths"]["/api/v1/availability/"]["get"]["parameters"]}
     assert parameters["stores"]["schema"]["type"] == "integer"
     assert "nearest" in parameters["stores"]["description"]
+
+
+@pytest.mark.parametrize(("lat", "lon"), [("nan", "2.3"), ("48.9", "inf"), ("-Infinity", "nan")])
+def test_a_non_finite_position_is_a_400(tenant, network, lat, lon):
+    from tests.conftest import make_api_client
+
+    api = make_api_client(tenant)
+    response = api.get("/api/v1/availability/", {"skus": "ANY", "lat": lat, "lon": lon})
+
+    assert response.status_code == 400

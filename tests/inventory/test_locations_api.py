@@ -40,6 +40,8 @@ def test_create_and_read_a_location_by_code(api, tenant):
         ({"kind": "castle"}, "kind"),
         ({"code": "PAR 01"}, "code"),
         ({"latitude": 91, "longitude": 2}, "latitude"),
+        ({"latitude": "nan", "longitude": 2}, "latitude"),
+        ({"latitude": 48.8, "longitude": "-Infinity"}, "longitude"),
         ({"latitude": 48.8, "longitude": None}, "longitude"),
         ({"timezone": "Europe/Atlantis"}, "timezone"),
         ({"cutoff_time": "25:00"}, "cutoff_time"),
@@ -122,3 +124,33 @@ def test_a_channel_key_cannot_change_the_network(tenant):
     assert shop.get("/api/v1/locations/WH1/").status_code == 200
     assert shop.post("/api/v1/locations/", PARIS, format="json").status_code == 403
     assert shop.patch("/api/v1/locations/WH1/", {"name": "X"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf"])
+def test_a_patch_with_a_non_finite_coordinate_is_a_400_and_changes_nothing(api, tenant, value):
+    api.post("/api/v1/locations/", PARIS, format="json")
+
+    response = api.patch(f"/api/v1/locations/{PARIS['code']}/", {"latitude": value, "longitude": 2.0}, format="json")
+
+    assert response.status_code == 400 and "latitude" in response.json()["errors"]
+    assert api.get(f"/api/v1/locations/{PARIS['code']}/").json()["latitude"] == PARIS["latitude"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "NaN"])
+def test_the_location_service_refuses_a_non_finite_coordinate_from_any_caller(tenant, value):
+    from inventory.services import create_location
+    from oms.actors import Actor
+    from oms.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        create_location(
+            tenant=tenant,
+            actor=Actor.system("tests"),
+            code="NAN01",
+            name="Nowhere",
+            kind="store",
+            latitude=value,
+            longitude=2.0,
+        )
+
+    assert "latitude" in refused.value.extra["errors"]

@@ -660,6 +660,8 @@ def test_a_ship_to_address_may_carry_its_coordinates(api, shop):
     [
         ({"latitude": 91, "longitude": 2}, "delivery.address.latitude"),
         ({"latitude": 48, "longitude": -181}, "delivery.address.longitude"),
+        ({"latitude": "nan", "longitude": 2}, "delivery.address.latitude"),
+        ({"latitude": 48, "longitude": "-inf"}, "delivery.address.longitude"),
         ({"latitude": 48}, "delivery.address.longitude"),
         ({"longitude": "east"}, "delivery.address.longitude"),
     ],
