@@ -16,7 +16,7 @@ from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
-from oms.rates import valid_rate
+from oms.rates import RATE_HELP, valid_rate
 
 API_KEY_PREFIX = "oms"
 
@@ -74,7 +74,7 @@ def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, th
         raise ValidationFailed(errors={"label": ["Give the key a label."]})
     throttle_rate = (throttle_rate or "").strip().lower()
     if throttle_rate and not valid_rate(throttle_rate):
-        raise ValidationFailed(errors={"throttle_rate": ["Use a rate like 500/s, 6000/min or 100000/day, or off."]})
+        raise ValidationFailed(errors={"throttle_rate": [RATE_HELP]})
     prefix = secrets.token_hex(4)
     secret = f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     try:

@@ -23,6 +23,7 @@ from oms.errors import DomainError
 from oms.middleware import SESSION_TENANT_KEY
 from oms.models import ApiKey, AuditEntry, Role, WebhookDelivery, WebhookSubscription
 from oms.permissions import ADMIN_ONLY, ALL_ROLES, STAFF_ROLES, register_nav, role_of, role_required
+from oms.rates import valid_rate
 from oms.sales_channels import channels_of
 
 log = logging.getLogger(__name__)
@@ -166,18 +167,23 @@ class ApiKeyForm(forms.Form):
         empty_label=_("None (tenant integration: ERP, WMS)"),
         help_text=_("A key bound to a channel places orders and reads availability for that channel only."),
     )
-    throttle_rate = forms.RegexField(
+    throttle_rate = forms.CharField(
         label=_("Throttle rate"),
-        regex=r"^(off|\d+/(s|sec|m|min|h|hour|d|day))$",
+        max_length=20,
         required=False,
         help_text=_("For example 500/s; empty uses the default."),
-        error_messages={"invalid": _("Use a rate such as 500/s, 6000/min or off.")},
     )
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["channel"].queryset = channels_of(tenant).order_by("code")
         self.fields["channel"].label_from_instance = lambda channel: f"{channel.code} · {channel.name}"
+
+    def clean_throttle_rate(self):
+        rate = self.cleaned_data["throttle_rate"].strip().lower()
+        if rate and not valid_rate(rate):
+            raise forms.ValidationError(_("Use a rate such as 500/s, 6000/min or off (1 to 999999999 requests)."))
+        return rate
 
 
 @role_required(*ADMIN_ONLY)

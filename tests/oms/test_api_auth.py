@@ -179,3 +179,32 @@ def test_keys_are_throttled_apart(tenant, settings):
     assert first.get("/api/v1/webhooks/").status_code == 200
     assert first.get("/api/v1/webhooks/").status_code == 429
     assert second.get("/api/v1/webhooks/").status_code == 200
+
+
+@pytest.mark.parametrize("rate", ["0/s", "00/min", "1234567890/s", "-1/s", "5/fortnight", "²/s"])
+def test_a_rate_that_cannot_work_is_refused_when_the_key_is_issued(tenant, rate):
+    from oms.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        make_api_client(tenant, throttle_rate=rate)
+
+
+@pytest.mark.parametrize("stored", ["0/s", "99999999999999999/s"])
+def test_a_key_whose_stored_rate_cannot_work_is_served_at_the_default_rate_not_a_500(tenant, stored):
+    from oms.models import ApiKey
+
+    client = make_api_client(tenant)
+    ApiKey.all_tenants.filter(id=client.api_key.id).update(throttle_rate=stored[:20])
+
+    assert client.get("/api/v1/webhooks/").status_code == 200
+
+
+def test_the_api_keys_page_refuses_a_zero_rate_in_the_form(user_client, tenant):
+    from oms.models import ApiKey
+
+    admin = user_client("admin")
+
+    answer = admin.post("/settings/api-keys/", {"label": "ERP", "throttle_rate": "0/s"})
+
+    assert answer.status_code == 200 and "throttle_rate" in answer.context["form"].errors
+    assert not ApiKey.objects.for_tenant(tenant).filter(label="ERP").exists()
