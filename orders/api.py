@@ -557,6 +557,7 @@ class OrderDetail(APIView):
 
     @extend_schema(request=EditIn, responses=OrderOut, parameters=[OpenApiParameter("If-Match", str, "header")])
     def patch(self, request, pk: int):
+        selectors.require_order(scope=scope_of(request), order_id=pk)  # 404 before the body
         data = parse(EditIn, request.data)
         delivery = data.get("delivery") or {}
         services.edit_order(
@@ -578,6 +579,7 @@ class OrderCancel(APIView):
     @extend_schema(request=CancelIn, responses=OrderOut)
     @idempotent
     def post(self, request, pk: int):
+        selectors.require_order(scope=scope_of(request), order_id=pk)  # 404 before the body
         data = parse(CancelIn, request.data)
         lines = (
             [services.LineQuantity(item["id"], item["quantity"]) for item in data["lines"]] if "lines" in data else None
@@ -603,6 +605,7 @@ class OrderHold(APIView):
     @extend_schema(request=HoldIn, responses=OrderOut)
     @idempotent
     def post(self, request, pk: int):
+        selectors.require_order(scope=scope_of(request), order_id=pk)  # 404 before the body
         data = parse(HoldIn, request.data)
         services.hold_order(
             scope=scope_of(request),
@@ -620,6 +623,7 @@ class OrderRelease(APIView):
     @extend_schema(request=ReleaseIn, responses=OrderOut)
     @idempotent
     def post(self, request, pk: int):
+        selectors.require_order(scope=scope_of(request), order_id=pk)  # 404 before the body
         data = parse(ReleaseIn, request.data)
         services.release_hold(
             scope=scope_of(request),

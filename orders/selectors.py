@@ -61,6 +61,16 @@ def hydrate(order: Order) -> Order:
     return order
 
 
+def require_order(*, scope: Scope | None, order_id) -> None:
+    """NotFound unless the caller may see this order: the lookup an action makes before it reads its body."""
+    try:
+        found = orders_for(scope=scope).filter(id=order_id).exists()
+    except (ValueError, TypeError):
+        found = False
+    if not found:
+        raise NotFound("No such order.")
+
+
 def order_detail(*, scope: Scope | None, order_id) -> Order:
     try:
         order = orders_for(scope=scope).select_related("channel", "customer", "pickup_location").get(id=order_id)

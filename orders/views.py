@@ -182,6 +182,14 @@ def _order_or_404(request, pk):
         raise Http404 from None
 
 
+def _require_order(request, pk) -> None:
+    """Another tenant's (or an unknown) order is a 404 before the form is read."""
+    try:
+        selectors.require_order(scope=request.oms_scope, order_id=pk)
+    except NotFound:
+        raise Http404 from None
+
+
 def _stores(tenant):
     return Location.objects.for_tenant(tenant).filter(active=True, pickup=True).order_by("code")
 
@@ -244,6 +252,8 @@ def _act(request, pk, run, done_message):
     try:
         run()
         messages.success(request, done_message)
+    except NotFound:
+        raise Http404 from None
     except DomainError as exc:
         messages.error(request, _describe(exc))
     return redirect("order-detail", pk=pk)
@@ -282,6 +292,7 @@ def order_cancel(request, pk: int):
 @require_POST
 @role_required(*ACTION_ROLES)
 def order_hold(request, pk: int):
+    _require_order(request, pk)
     form = HoldForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
@@ -298,6 +309,7 @@ def order_hold(request, pk: int):
 @require_POST
 @role_required(*ACTION_ROLES)
 def order_release(request, pk: int):
+    _require_order(request, pk)
     form = ReleaseForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
@@ -312,6 +324,7 @@ def order_release(request, pk: int):
 @require_POST
 @role_required(*ACTION_ROLES)
 def order_address(request, pk: int):
+    _require_order(request, pk)
     form = AddressForm(request.POST)
     if not form.is_valid():
         return _invalid(request, pk, form)
@@ -332,6 +345,7 @@ def order_address(request, pk: int):
 @require_POST
 @role_required(*ACTION_ROLES)
 def order_pickup(request, pk: int):
+    _require_order(request, pk)
     form = PickupForm(request.POST, stores=_stores(request.tenant))
     if not form.is_valid():
         return _invalid(request, pk, form)

@@ -120,6 +120,8 @@ class WebhookDetail(APIView):
     @extend_schema(request=SubscriptionPatchIn, responses=SubscriptionOut)
     def patch(self, request, pk: int):
         """Change `active`, `events`, `url` or `description` (validated as on creation); the secret stays."""
+        # Another tenant's (or channel's) subscription is a 404 before the body is read.
+        webhooks.subscription_detail(tenant=request.tenant, subscription_id=pk, channel=scope_of(request).channel)
         data = SubscriptionPatchIn(data=request.data)
         data.is_valid(raise_exception=True)
         subscription = webhooks.update_subscription(

@@ -1,0 +1,238 @@
+"""The walk: every route of the URL configuration that names an object, called by one tenant with another tenant's
+ids, answers 404, before any body is read, for every method it offers: the API as an integration key and as a
+signed-in admin, the pages as a signed-in admin. Generated from the URL configuration: a new route that names an
+object fails here until it says where its ids come from (FOREIGN_IDS), so no route is left unwalked."""
+
+from datetime import date
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from fulfillment.models import FulfillmentOrder, Shipment
+from fulfillment.services.allocation import allocate_order
+from fulfillment.services.simulation import start_simulation
+from inventory import counts, transfers
+from oms.actors import Actor
+from oms.api.scope import Scope
+from oms.models import Role
+from orders.models import Order
+from tests import factories
+from tests.conftest import make_api_client
+from tests.orders.support import build_shop, order_body
+
+pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.system("tests")
+# A body that every serializer refuses, so that a route validating it before the lookup answers 400, not 404.
+HOSTILE_BODY = {
+    "lines": "not a list",
+    "quantity": -1,
+    "reason": 42,
+    "status": "lost",
+    "carrier": ["?"],
+    "sku": {"a": 1},
+    "exclude": "x",
+    "policy": [],
+    "version": "x",
+}
+# URL name → {URL keyword: what of the other tenant it names}. Every route with a keyword must be listed.
+FOREIGN_IDS = {
+    # API
+    "api-webhook": {"pk": "webhook"},
+    "api-webhook-deliveries": {"pk": "webhook"},
+    "api-product": {"sku": "sku"},
+    "api-location": {"code": "location_code"},
+    "api-reservation": {"pk": "reservation"},
+    "api-transfer": {"pk": "transfer"},
+    "api-transfer-ship": {"pk": "transfer"},
+    "api-transfer-receive": {"pk": "transfer"},
+    "api-transfer-cancel": {"pk": "transfer"},
+    "api-count": {"pk": "count"},
+    "api-alert-rule": {"pk": "alert_rule"},
+    "api-channel": {"code": "channel_code"},
+    "api-order": {"pk": "order"},
+    "api-order-cancel": {"pk": "order"},
+    "api-order-hold": {"pk": "order"},
+    "api-order-release": {"pk": "order"},
+    "api-order-reroute": {"pk": "order"},
+    "api-customer-orders": {"pk": "customer"},
+    "api-invoice": {"pk": "invoice"},
+    "api-invoice-pdf": {"pk": "invoice"},
+    "api-fulfillment": {"pk": "fulfillment"},
+    "api-fulfillment-accept": {"pk": "fulfillment"},
+    "api-fulfillment-pick": {"pk": "fulfillment"},
+    "api-fulfillment-pack": {"pk": "fulfillment"},
+    "api-fulfillment-ship": {"pk": "fulfillment"},
+    "api-fulfillment-reject": {"pk": "fulfillment"},
+    "api-shipment": {"pk": "shipment"},
+    "api-shipment-events": {"pk": "shipment"},
+    "api-routing-simulation": {"pk": "simulation"},
+    # pages
+    "inventory:transfer": {"pk": "transfer"},
+    "inventory:count": {"pk": "count"},
+    "inventory:import": {"pk": "import_job"},
+    "inventory:import-progress": {"pk": "import_job"},
+    "inventory:import-errors": {"pk": "import_job"},
+    "inventory:alert-delete": {"pk": "alert_rule"},
+    "order-detail": {"pk": "order"},
+    "order-cancel": {"pk": "order"},
+    "order-hold": {"pk": "order"},
+    "order-release": {"pk": "order"},
+    "order-address": {"pk": "order"},
+    "order-pickup": {"pk": "order"},
+    "customer-detail": {"pk": "customer"},
+    "invoice-html": {"pk": "invoice"},
+    "invoice-pdf": {"pk": "invoice"},
+    "fulfillment-detail": {"pk": "fulfillment"},
+    "fulfillment-pick-list": {"pk": "fulfillment"},
+    "fulfillment-packing-slip": {"pk": "fulfillment"},
+    "fulfillment-step": {"pk": "fulfillment", "step": "accept"},
+    "shipment-detail": {"pk": "shipment"},
+    "order-reroute": {"pk": "order"},
+    "routing-simulation": {"pk": "simulation"},
+    "routing-simulation-progress": {"pk": "simulation"},
+}
+# Routes that name something other than a tenant's object, and why they are not walked here.
+NOT_WALKED = {
+    "demo-webhooks-receive": "the demo's own webhook receiver, addressed by tenant slug and authenticated by signature",
+}
+API_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), f"{namespace}{entry.name}" if entry.name else "", entry
+
+
+def _keywords(route: str) -> list[str]:
+    """The keywords of a route written with converters (`<int:pk>`)."""
+    names = []
+    for part in route.split("<")[1:]:
+        names.append(part.split(">")[0].split(":")[-1])
+    return names
+
+
+def _object_routes():
+    """(route, name, view) of every route outside the Django admin whose URL names something."""
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith("admin/") or not _keywords(route):
+            continue
+        yield route, name, pattern.callback
+
+
+def _url(route: str, name: str, objects: dict) -> str:
+    url = "/" + route
+    for keyword, source in FOREIGN_IDS[name].items():
+        value = objects.get(source, source)  # a source that is not an object is the value itself (a step)
+        url = url.replace(f"<int:{keyword}>", str(value)).replace(f"<str:{keyword}>", str(value))
+        url = url.replace(f"<slug:{keyword}>", str(value)).replace(f"<path:{keyword}>", str(value))
+    return url
+
+
+def _api_methods(view) -> list[str]:
+    view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    return [method for method in API_METHODS if view_class is not None and hasattr(view_class, method)]
+
+
+@pytest.fixture
+def foreign(other_tenant):
+    """One of everything in the other tenant, made the way its users make them."""
+    shop = build_shop(other_tenant, code="ZZ")
+    api = make_api_client(other_tenant)
+    order_id = api.post("/api/v1/orders/", order_body(shop), format="json").json()["id"]
+    allocate_order(tenant=other_tenant, order_id=order_id)
+    fulfillment = FulfillmentOrder.objects.for_tenant(other_tenant).get(order_id=order_id)
+    for step in ("accept", "pick", "pack"):
+        api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", {}, format="json")
+    api.post(f"/api/v1/fulfillments/{fulfillment.id}/ship/", {"carrier": "dpd"}, format="json")
+    order = Order.all_tenants.get(id=order_id)
+    reservation = api.post(
+        "/api/v1/reservations/", {"sku": shop.c.sku, "quantity": 1, "channel": shop.channel.code}, format="json"
+    )
+    assert reservation.status_code == 201, reservation.json()
+    transfer = transfers.create_transfer(
+        tenant=other_tenant, actor=ACTOR, source=shop.wh1.code, destination=shop.store.code, lines=[(shop.a.sku, 1)]
+    )
+    count = counts.start_count(tenant=other_tenant, actor=ACTOR, location=shop.wh2.code)
+    simulation = start_simulation(
+        scope=Scope(tenant=other_tenant, actor=ACTOR, role=Role.MANAGER),
+        draft={},
+        date_from=date.today(),
+        date_to=date.today(),
+    )
+    invoice = api.get(f"/api/v1/orders/{order_id}/").json().get("invoices") or []
+    objects = {
+        "order": order_id,
+        "customer": order.customer_id,
+        "fulfillment": fulfillment.id,
+        "shipment": Shipment.objects.for_tenant(other_tenant).get().id,
+        "reservation": reservation.json()["id"],
+        "transfer": transfer.id,
+        "count": count.id,
+        "simulation": simulation.id,
+        "webhook": factories.WebhookSubscriptionFactory(tenant=other_tenant).id,
+        "alert_rule": factories.StockAlertRuleFactory(tenant=other_tenant, product=shop.a, location=shop.wh1).id,
+        "import_job": factories.StockImportJobFactory(tenant=other_tenant).id,
+        "sku": shop.a.sku,
+        "location_code": shop.wh1.code,
+        "channel_code": shop.channel.code,
+        "invoice": invoice[0]["id"] if invoice else _invoice(other_tenant, order),
+    }
+    return objects
+
+
+def _invoice(tenant, order) -> int:
+    from django.db import transaction
+
+    from orders.invoicing import issue_invoice
+
+    with transaction.atomic():
+        lines = {line: line.quantity_shipped for line in order.lines.all() if line.quantity_shipped}
+        return issue_invoice(tenant=tenant, order=order, quantities=lines, actor=ACTOR).id
+
+
+def test_every_route_that_names_something_is_walked():
+    missing = sorted(
+        name or route for route, name, _view in _object_routes() if name not in FOREIGN_IDS and name not in NOT_WALKED
+    )
+    assert missing == [], f"say in FOREIGN_IDS what these routes name: {missing}"
+    stale = sorted(set(FOREIGN_IDS) - {name for _route, name, _view in _object_routes()})
+    assert stale == [], f"no such routes any more: {stale}"
+
+
+def test_another_tenants_ids_are_404_on_every_api_route_for_a_key_and_a_signed_in_admin(foreign, tenant, user_client):
+    callers = {"integration key": make_api_client(tenant), "admin session": user_client(Role.ADMIN)}
+    walked, wrong = 0, []
+    for route, name, view in _object_routes():
+        if not route.startswith("api/") or name in NOT_WALKED:
+            continue
+        url = _url(route, name, foreign)
+        for method in _api_methods(view):
+            for who, client in callers.items():
+                call = getattr(client, method)
+                answer = call(url) if method == "get" else call(url, HOSTILE_BODY, content_type="application/json")
+                walked += 1
+                if answer.status_code != 404:
+                    wrong.append((who, method.upper(), url, answer.status_code))
+    assert walked > 50
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_another_tenants_ids_are_404_on_every_page_for_a_signed_in_admin(foreign, tenant, user_client):
+    admin = user_client(Role.ADMIN)
+    walked, wrong = 0, []
+    for route, name, _view in _object_routes():
+        if route.startswith("api/") or name in NOT_WALKED:
+            continue
+        url = _url(route, name, foreign)
+        answers = {"GET": admin.get(url), "POST": admin.post(url, {"action": "ship", "reason": "x"})}
+        offered = {method: answer for method, answer in answers.items() if answer.status_code != 405}
+        walked += 1
+        if not offered or any(answer.status_code != 404 for answer in offered.values()):
+            wrong.append((url, {method: answer.status_code for method, answer in answers.items()}))
+    assert walked > 15
+    assert wrong == [], "\n".join(map(str, wrong))
