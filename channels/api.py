@@ -83,6 +83,8 @@ def _scoped(request):
 
 
 class ChannelListCreate(APIView):
+    access = "network"
+
     @extend_schema(parameters=filter_parameters(ChannelFilter), responses=ChannelOut(many=True))
     def get(self, request):
         return paginated(self, request, filtered(ChannelFilter, request, _scoped(request)), ChannelOut)
@@ -100,6 +102,8 @@ class ChannelListCreate(APIView):
 
 
 class ChannelDetail(APIView):
+    access = "network"
+
     @extend_schema(responses=ChannelOut)
     def get(self, request, code: str):
         channel = _scoped(request).filter(code=code).first()

@@ -25,11 +25,7 @@ from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
 from oms.errors import ValidationFailed
-from oms.models import Role
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
-
-POLICY_READERS = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
-POLICY_EDITORS = frozenset({Role.ADMIN, Role.MANAGER})
 
 
 class PolicyOut(serializers.Serializer):
@@ -56,8 +52,7 @@ def _parse(serializer_class, data):
 
 
 class RoutingPolicyView(APIView):
-    read_roles = POLICY_READERS
-    write_roles = POLICY_EDITORS
+    access = "routing_policy"
 
     @extend_schema(responses=PolicyOut)
     def get(self, request):
@@ -81,7 +76,7 @@ class RoutingPolicyView(APIView):
 
 
 class RoutingPolicyVersions(APIView):
-    read_roles = POLICY_READERS
+    access = "routing_policy"
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=PolicyOut(many=True))
@@ -182,8 +177,7 @@ class RoutingDryRun(APIView):
     """Where an order (or a basket) would be fulfilled now, and why each location is chosen or not; touches no
     stock. A channel key asks for its own channel's orders and baskets only."""
 
-    read_roles = POLICY_READERS
-    write_roles = POLICY_READERS  # a dry run changes nothing
+    access = "routing_dry_run"
 
     @extend_schema(request=DryRunIn, responses=DryRunOut)
     def post(self, request):
@@ -268,8 +262,8 @@ class RoutingSimulations(APIView):
     compare: shipments per order, split rate, distance to the customer, load per location against its capacity,
     orders that would be unfillable. The replay uses today's stock and network."""
 
-    read_roles = POLICY_READERS
-    write_roles = POLICY_EDITORS
+    access = "routing_simulations"
+
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=SimulationSummaryOut(many=True))
@@ -292,7 +286,7 @@ class RoutingSimulations(APIView):
 
 
 class RoutingSimulationDetail(APIView):
-    read_roles = POLICY_READERS
+    access = "routing_simulations"
 
     @extend_schema(responses=SimulationOut)
     def get(self, request, pk: int):

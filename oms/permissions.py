@@ -8,14 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from oms.access import caller_of, rule_for
 from oms.models import Role
 
 ALL_ROLES = frozenset(Role.values)
 STAFF_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})
 OPERATIONS_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.STORE_CLERK})
 ADMIN_ONLY = frozenset({Role.ADMIN})
-# Transfers between locations: every member reads them (a store clerk those of their stores), staff move them.
-TRANSFER_READERS = ALL_ROLES
 
 
 def role_of(request) -> str | None:
@@ -44,11 +43,8 @@ def role_required(*roles):
 
 
 class IsTenantMember(BasePermission):
-    """API: a tenant was resolved (key or session), and the caller's role may use this method on this view.
-
-    Views may set `read_roles` and `write_roles`; API keys act as integrations and may use every endpoint
-    (a channel-bound key is limited to its channel by the services).
-    """
+    """API: a tenant was resolved (key or session), and the role matrix (oms.access) lets this caller read (GET,
+    HEAD, OPTIONS) or change (any other method) the part of the product the view serves (its `access`)."""
 
     message = "Your role does not allow this operation."
 
@@ -56,14 +52,7 @@ class IsTenantMember(BasePermission):
         scope = getattr(request, "oms_scope", None)  # built by the authentication classes (oms.api.scope)
         if scope is None:
             return False
-        if scope.is_api_key:
-            return True
-        roles = (
-            getattr(view, "read_roles", ALL_ROLES)
-            if request.method in SAFE_METHODS
-            else getattr(view, "write_roles", STAFF_ROLES)
-        )
-        return scope.has_role(*roles)
+        return rule_for(view).allows(caller_of(scope), reading=request.method in SAFE_METHODS)
 
 
 @dataclass(frozen=True)

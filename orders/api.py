@@ -23,14 +23,11 @@ from oms.api.scope import scope_of
 from oms.api.serializers import SharedFieldsSerializer
 from oms.digits import whole_number
 from oms.errors import NotFound, ValidationFailed
-from oms.models import Role
-from oms.permissions import STAFF_ROLES
 from orders import invoicing, selectors, services
 from orders.filters import InvoiceFilter, OrderFilter
 from orders.models import DeliveryMethod, HoldKind, Invoice
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
-READ_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
 # Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
 SERVER_FIELDS = frozenset(
     {
@@ -519,8 +516,7 @@ def _order_response(order, status=200) -> Response:
 
 
 class OrderListCreate(APIView):
-    read_roles = READ_ROLES
-    write_roles = STAFF_ROLES
+    access = "orders"
     pagination_class = StableCursorPagination
 
     @extend_schema(
@@ -548,8 +544,7 @@ class OrderListCreate(APIView):
 
 
 class OrderDetail(APIView):
-    read_roles = READ_ROLES
-    write_roles = STAFF_ROLES
+    access = "orders"
 
     @extend_schema(responses=OrderOut)
     def get(self, request, pk: int):
@@ -574,7 +569,7 @@ class OrderDetail(APIView):
 
 
 class OrderCancel(APIView):
-    write_roles = STAFF_ROLES
+    access = "orders"
 
     @extend_schema(request=CancelIn, responses=OrderOut)
     @idempotent
@@ -600,7 +595,7 @@ def _order_now(request, pk: int):
 
 
 class OrderHold(APIView):
-    write_roles = STAFF_ROLES
+    access = "orders"
 
     @extend_schema(request=HoldIn, responses=OrderOut)
     @idempotent
@@ -618,7 +613,7 @@ class OrderHold(APIView):
 
 
 class OrderRelease(APIView):
-    write_roles = STAFF_ROLES
+    access = "orders"
 
     @extend_schema(request=ReleaseIn, responses=OrderOut)
     @idempotent
@@ -643,7 +638,7 @@ class CustomerListOut(serializers.Serializer):
 
 
 class CustomerList(APIView):
-    read_roles = READ_ROLES
+    access = "customers"
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=CustomerListOut(many=True), parameters=[OpenApiParameter("q", str, required=False)])
@@ -657,7 +652,8 @@ class CustomerList(APIView):
 class CustomerOrders(APIView):
     """A customer's order history."""
 
-    read_roles = READ_ROLES
+    access = "customers"
+
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=OrderSummaryOut(many=True))
@@ -716,7 +712,8 @@ class InvoiceListOut(InvoiceSummaryOut):
 class InvoiceList(APIView):
     """Invoices and credit notes, newest first; a channel-bound key sees those of its channel's orders only."""
 
-    read_roles = READ_ROLES
+    access = "invoices"
+
     pagination_class = StableCursorPagination
 
     @extend_schema(
@@ -733,7 +730,7 @@ class InvoiceList(APIView):
 
 
 class InvoiceDetail(APIView):
-    read_roles = READ_ROLES
+    access = "invoices"
 
     @extend_schema(responses=InvoiceOut)
     def get(self, request, pk: int):
@@ -741,7 +738,7 @@ class InvoiceDetail(APIView):
 
 
 class InvoicePdf(APIView):
-    read_roles = READ_ROLES
+    access = "invoices"
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
     def get(self, request, pk: int):

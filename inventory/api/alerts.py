@@ -10,8 +10,6 @@ from inventory.api.operations import StockOperationView
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound
-from oms.models import Role
-from oms.permissions import STAFF_ROLES
 
 
 class AlertRuleIn(serializers.Serializer):
@@ -44,8 +42,7 @@ class AlertRuleOut(serializers.Serializer):
 
 
 class AlertRuleListCreate(StockOperationView):
-    read_roles = STAFF_ROLES | {Role.MANAGER}
-    write_roles = STAFF_ROLES
+    access = "stock_alerts"
 
     @extend_schema(
         responses=AlertRuleOut(many=True), parameters=[OpenApiParameter("sku", str), OpenApiParameter("low", bool)]
@@ -77,8 +74,7 @@ class AlertRuleListCreate(StockOperationView):
 
 
 class AlertRuleDetail(StockOperationView):
-    read_roles = STAFF_ROLES | {Role.MANAGER}
-    write_roles = STAFF_ROLES
+    access = "stock_alerts"
 
     def _rule(self, request, pk):
         rule = alerts.rule_list(tenant=request.tenant).filter(id=pk).first()

@@ -74,6 +74,8 @@ class ProductBulkResultOut(serializers.Serializer):
 
 
 class ProductListCreate(APIView):
+    access = "catalog"
+
     @extend_schema(parameters=filter_parameters(ProductFilter), responses=ProductOut(many=True))
     def get(self, request):
         queryset = filtered(ProductFilter, request, selectors.product_list(tenant=request.tenant))
@@ -92,6 +94,8 @@ class ProductListCreate(APIView):
 
 
 class ProductDetail(APIView):
+    access = "catalog"
+
     @extend_schema(responses=ProductOut)
     def get(self, request, sku: str):
         return Response(ProductOut(services.product_by_sku(tenant=request.tenant, sku=sku)).data)
@@ -110,6 +114,8 @@ class ProductDetail(APIView):
 class ProductBulkUpsert(APIView):
     """Create or update up to 1000 products by SKU; each row is answered (created, updated, unchanged or
     rejected with its errors) and the valid rows are applied even when others are rejected."""
+
+    access = "catalog"
 
     @extend_schema(request=ProductBulkIn, responses=ProductBulkResultOut)
     @idempotent

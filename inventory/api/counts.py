@@ -13,7 +13,6 @@ from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import PermissionDenied
-from oms.permissions import OPERATIONS_ROLES
 
 
 class CountLineIn(serializers.Serializer):
@@ -75,7 +74,7 @@ class CountOut(serializers.Serializer):
 
 
 class CountListCreate(StockOperationView):
-    write_roles = OPERATIONS_ROLES
+    access = "counts"
 
     @extend_schema(
         responses=CountOut(many=True),
@@ -125,6 +124,8 @@ class CountListCreate(StockOperationView):
 
 
 class CountDetail(StockOperationView):
+    access = "counts"
+
     @extend_schema(responses=CountOut)
     def get(self, request, pk: int):
         count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=scope_of(request).assigned_stores)

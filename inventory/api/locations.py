@@ -88,6 +88,8 @@ def _visible(request, location):
 
 
 class LocationListCreate(APIView):
+    access = "network"
+
     @extend_schema(parameters=filter_parameters(LocationFilter), responses=LocationOut(many=True))
     def get(self, request):
         queryset = selectors.location_list(tenant=request.tenant, location_ids=scope_of(request).store_ids)
@@ -106,6 +108,8 @@ class LocationListCreate(APIView):
 
 
 class LocationDetail(APIView):
+    access = "network"
+
     @extend_schema(responses=LocationOut)
     def get(self, request, code: str):
         location = _visible(request, services.location_by_code(tenant=request.tenant, code=code))

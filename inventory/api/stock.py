@@ -14,7 +14,6 @@ from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import NotFound
-from oms.permissions import OPERATIONS_ROLES
 
 
 def _stock_scope(request) -> set | None:
@@ -54,6 +53,8 @@ class StockLevelOut(serializers.Serializer):
 
 
 class StockLevelList(APIView):
+    access = "stock"
+
     @extend_schema(parameters=filter_parameters(StockLevelFilter), responses=StockLevelOut(many=True))
     def get(self, request):
         queryset = selectors.stock_level_list(tenant=request.tenant, location_ids=_stock_scope(request))
@@ -110,7 +111,7 @@ def _visible_reservation(request, reservation_id: int):
 
 
 class ReservationListCreate(APIView):
-    write_roles = OPERATIONS_ROLES
+    access = "reservations"
 
     @extend_schema(parameters=filter_parameters(ReservationFilter), responses=ReservationOut(many=True))
     def get(self, request):
@@ -140,7 +141,7 @@ class ReservationListCreate(APIView):
 
 
 class ReservationDetail(APIView):
-    write_roles = OPERATIONS_ROLES
+    access = "reservations"
 
     @extend_schema(responses=ReservationOut)
     def get(self, request, pk: int):
@@ -207,6 +208,8 @@ class AvailabilityOut(serializers.Serializer):
 
 
 class Availability(APIView):
+    access = "stock"
+
     @extend_schema(parameters=[AvailabilityQuery], responses=AvailabilityOut)
     def get(self, request):
         query = AvailabilityQuery(data=request.query_params)

@@ -13,7 +13,6 @@ from inventory.api.operations import StockOperationView
 from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
-from oms.permissions import STAFF_ROLES
 
 
 class AdjustmentRowIn(serializers.Serializer):
@@ -78,7 +77,7 @@ class SyncResultOut(serializers.Serializer):
 
 
 class StockAdjustments(StockOperationView):
-    write_roles = STAFF_ROLES
+    access = "stock_changes"
 
     @extend_schema(
         request=AdjustmentsIn,
@@ -96,7 +95,7 @@ class StockAdjustments(StockOperationView):
 
 
 class StockSnapshots(StockOperationView):
-    write_roles = STAFF_ROLES
+    access = "stock_changes"
 
     @extend_schema(
         request=SnapshotIn,

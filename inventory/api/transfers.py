@@ -11,7 +11,6 @@ from inventory.models import Transfer
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
-from oms.permissions import STAFF_ROLES, TRANSFER_READERS
 
 
 class TransferLineIn(serializers.Serializer):
@@ -61,12 +60,7 @@ class TransferView(StockOperationView):
     """Transfers: read by every member (a store clerk, those of their stores) and by integration keys; moved by
     back office and admins. A sales channel's key has no business with them: 403, read or write."""
 
-    read_roles = TRANSFER_READERS
-    write_roles = STAFF_ROLES
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        scope_of(request).forbid_channel_key("read or move transfers")
+    access = "transfers"
 
     def visible(self, request, pk) -> Transfer:
         """The transfer named in the URL, looked up before any body is read: 404 for another tenant's."""

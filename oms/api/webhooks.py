@@ -14,7 +14,6 @@ from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
-from oms.permissions import ADMIN_ONLY, STAFF_ROLES
 
 
 class SubscriptionIn(serializers.Serializer):
@@ -83,8 +82,7 @@ def _page(view, request, queryset, serializer_class):
 
 
 class WebhookListCreate(APIView):
-    read_roles = STAFF_ROLES
-    write_roles = ADMIN_ONLY
+    access = "webhooks"
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=SubscriptionOut(many=True))
@@ -107,8 +105,7 @@ class WebhookListCreate(APIView):
 
 
 class WebhookDetail(APIView):
-    read_roles = STAFF_ROLES
-    write_roles = ADMIN_ONLY
+    access = "webhooks"
 
     @extend_schema(responses=SubscriptionOut)
     def get(self, request, pk: int):
@@ -145,7 +142,7 @@ class WebhookDetail(APIView):
 
 
 class WebhookDeliveries(APIView):
-    read_roles = STAFF_ROLES
+    access = "webhooks"
     pagination_class = StableCursorPagination
 
     @extend_schema(responses=DeliveryOut(many=True))

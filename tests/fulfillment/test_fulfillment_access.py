@@ -57,7 +57,8 @@ def test_another_channels_key_sees_nothing_and_its_own_key_reads_but_never_works
     stranger = make_api_client(tenant, channel=build_shop(tenant, code="MKT").channel)
     for method, url in _routes(shipped):
         answer = getattr(stranger, method)(url, BAD_BODY, format="json") if method == "post" else stranger.get(url)
-        assert answer.status_code == 404, url
+        # Another channel's rows do not exist for it; working fulfilment is no channel key's job, whatever the id.
+        assert answer.status_code == (404 if method == "get" else 403), url
 
     own = make_api_client(tenant, channel=shop.channel)
     assert own.get(f"/api/v1/fulfillments/{shipped['fulfillment']}/").status_code == 200

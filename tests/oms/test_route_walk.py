@@ -141,11 +141,15 @@ def _api_methods(view) -> list[str]:
 @pytest.fixture
 def foreign(other_tenant):
     """One of everything in the other tenant, made the way its users make them."""
-    shop = build_shop(other_tenant, code="ZZ")
-    api = make_api_client(other_tenant)
+    return _objects(other_tenant, code="ZZ")
+
+
+def _objects(tenant, code="WEB") -> dict:
+    shop = build_shop(tenant, code=code)
+    api = make_api_client(tenant)
     order_id = api.post("/api/v1/orders/", order_body(shop), format="json").json()["id"]
-    allocate_order(tenant=other_tenant, order_id=order_id)
-    fulfillment = FulfillmentOrder.objects.for_tenant(other_tenant).get(order_id=order_id)
+    allocate_order(tenant=tenant, order_id=order_id)
+    fulfillment = FulfillmentOrder.objects.for_tenant(tenant).get(order_id=order_id)
     for step in ("accept", "pick", "pack"):
         api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", {}, format="json")
     api.post(f"/api/v1/fulfillments/{fulfillment.id}/ship/", {"carrier": "dpd"}, format="json")
@@ -155,41 +159,46 @@ def foreign(other_tenant):
     )
     assert reservation.status_code == 201, reservation.json()
     transfer = transfers.create_transfer(
-        tenant=other_tenant, actor=ACTOR, source=shop.wh1.code, destination=shop.store.code, lines=[(shop.a.sku, 1)]
+        tenant=tenant, actor=ACTOR, source=shop.wh1.code, destination=shop.store.code, lines=[(shop.a.sku, 1)]
     )
-    count = counts.start_count(tenant=other_tenant, actor=ACTOR, location=shop.wh2.code)
+    count = counts.start_count(tenant=tenant, actor=ACTOR, location=shop.wh2.code)
     simulation = start_simulation(
-        scope=Scope(tenant=other_tenant, actor=ACTOR, role=Role.MANAGER),
+        scope=Scope(tenant=tenant, actor=ACTOR, role=Role.MANAGER),
         draft={},
         date_from=date.today(),
         date_to=date.today(),
     )
-    invoice = api.get(f"/api/v1/orders/{order_id}/").json().get("invoices") or []
-    objects = {
+    return {
         "order": order_id,
         "customer": order.customer_id,
         "fulfillment": fulfillment.id,
-        "shipment": Shipment.objects.for_tenant(other_tenant).get().id,
+        "shipment": Shipment.objects.for_tenant(tenant).get().id,
         "reservation": reservation.json()["id"],
         "transfer": transfer.id,
         "count": count.id,
         "simulation": simulation.id,
-        "webhook": factories.WebhookSubscriptionFactory(tenant=other_tenant).id,
-        "alert_rule": factories.StockAlertRuleFactory(tenant=other_tenant, product=shop.a, location=shop.wh1).id,
-        "import_job": factories.StockImportJobFactory(tenant=other_tenant).id,
+        "webhook": factories.WebhookSubscriptionFactory(tenant=tenant).id,
+        "alert_rule": factories.StockAlertRuleFactory(tenant=tenant, product=shop.a, location=shop.wh1).id,
+        "import_job": factories.StockImportJobFactory(tenant=tenant).id,
         "sku": shop.a.sku,
         "location_code": shop.wh1.code,
         "channel_code": shop.channel.code,
-        "invoice": invoice[0]["id"] if invoice else _invoice(other_tenant, order),
+        "invoice": _invoice(tenant, order),
+        "channel": shop.channel,
+        "store": shop.store,
     }
-    return objects
 
 
 def _invoice(tenant, order) -> int:
+    """The order's invoice: issued at shipment, or issued here for what shipped."""
     from django.db import transaction
 
     from orders.invoicing import issue_invoice
+    from orders.models import Invoice
 
+    issued = Invoice.objects.for_tenant(tenant).filter(order=order).first()
+    if issued is not None:
+        return issued.id
     with transaction.atomic():
         lines = {line: line.quantity_shipped for line in order.lines.all() if line.quantity_shipped}
         return issue_invoice(tenant=tenant, order=order, quantities=lines, actor=ACTOR).id
@@ -236,3 +245,82 @@ def test_another_tenants_ids_are_404_on_every_page_for_a_signed_in_admin(foreign
             wrong.append((url, {method: answer.status_code for method, answer in answers.items()}))
     assert walked > 15
     assert wrong == [], "\n".join(map(str, wrong))
+
+
+# --- the role matrix ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own(tenant):
+    """One of everything in the caller's own tenant (the same kit as `foreign`)."""
+    return _objects(tenant)
+
+
+def _members(tenant, store):
+    from django.test import Client
+
+    from oms.services import set_membership
+
+    clients = {}
+    for role in (Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.STORE_CLERK, Role.VIEWER):
+        user = factories.UserFactory()
+        stores = [store] if role == Role.STORE_CLERK else []
+        set_membership(tenant=tenant, user=user, role=role, locations=stores, actor=ACTOR)
+        client = Client()
+        client.force_login(user)
+        clients[role.value] = client
+    return clients
+
+
+def test_every_api_view_names_its_part_of_the_role_matrix():
+    from oms.access import MATRIX
+
+    unnamed = []
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        view_class = getattr(pattern.callback, "view_class", None) or getattr(pattern.callback, "cls", None)
+        if not route.startswith("api/") or view_class is None or name in ("api-schema", "api-docs"):
+            continue
+        if getattr(view_class, "access", None) not in MATRIX:
+            unnamed.append(name)
+    assert unnamed == []
+
+
+def test_every_api_route_answers_every_caller_as_the_role_matrix_says(own, tenant):
+    from rest_framework.test import APIClient
+
+    from oms.access import ANONYMOUS, CHANNEL, INTEGRATION, MATRIX
+
+    callers = {
+        **_members(tenant, own["store"]),
+        INTEGRATION: make_api_client(tenant),
+        CHANNEL: make_api_client(tenant, channel=own["channel"]),
+        ANONYMOUS: APIClient(),
+    }
+    walked, wrong = 0, []
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        view_class = getattr(pattern.callback, "view_class", None) or getattr(pattern.callback, "cls", None)
+        if not route.startswith("api/v1/") or name in ("api-schema", "api-docs") or view_class is None:
+            continue
+        rule = MATRIX[view_class.access]
+        url = _url(route, name, own) if _keywords(route) else "/" + route
+        for method in _api_methods(pattern.callback):
+            for caller, client in callers.items():
+                call = getattr(client, method)
+                answer = call(url) if method == "get" else call(url, HOSTILE_BODY, content_type="application/json")
+                walked += 1
+                allowed = rule.allows(caller, reading=method == "get")
+                expected = "not 401/403" if allowed else (401 if caller == ANONYMOUS else 403)
+                ok = answer.status_code not in (401, 403) if allowed else answer.status_code == expected
+                if not ok or answer.status_code >= 500:
+                    wrong.append((caller, method.upper(), url, answer.status_code, expected))
+    assert walked > 400
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_docs_roles_shows_the_matrix_the_code_enforces():
+    from pathlib import Path
+
+    from oms.access import matrix_table
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text()
+    assert matrix_table() in page
