@@ -27,14 +27,13 @@ from fulfillment.services.routing import question_for_order, route
 from inventory.sourcing import today_for
 from oms.digits import whole_number
 from oms.errors import DomainError, NotFound, ValidationFailed
-from oms.models import Role
-from oms.permissions import register_nav, role_required
+from oms.permissions import page_access, page_roles, register_nav
 from orders.selectors import orders_for
 
-READERS = (Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER)
-EDITORS = (Role.ADMIN, Role.MANAGER)
+READERS = page_roles("routing_policy")
+EDITORS = page_roles("routing_policy", write=True)
 
-register_nav(_("Routing"), "routing-policy", frozenset(READERS), order=40)
+register_nav(_("Routing"), "routing-policy", READERS, order=40)
 
 
 def _dry_run(request, number: str) -> dict:
@@ -58,7 +57,7 @@ def _dry_run(request, number: str) -> dict:
     }
 
 
-@role_required(*READERS)
+@page_access("routing_policy")
 def routing_policy(request):
     """The active routing policy, its versions and a dry run; admins and managers save new versions."""
     scope = request.oms_scope
@@ -103,12 +102,12 @@ def routing_policy(request):
 
 # --- fulfilment work: the board per location, a fulfilment order's page, print-outs, shipments, re-route ----
 
-WORKERS = (Role.ADMIN, Role.BACK_OFFICE, Role.STORE_CLERK)
-DISPATCHERS = (Role.ADMIN, Role.BACK_OFFICE)
-BOARD_READERS = (Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER, Role.STORE_CLERK)
+WORKERS = page_roles("fulfillments", write=True)
+DISPATCHERS = page_roles("shipments", write=True)
+BOARD_READERS = page_roles("fulfillments")
 
-register_nav(_("Fulfilment"), "fulfillment-board", frozenset(BOARD_READERS), order=35)
-register_nav(_("Shipments"), "shipment-list", frozenset(BOARD_READERS), order=36)
+register_nav(_("Fulfilment"), "fulfillment-board", BOARD_READERS, order=35)
+register_nav(_("Shipments"), "shipment-list", BOARD_READERS, order=36)
 
 
 def _fulfillment_or_404(scope, pk):
@@ -125,7 +124,7 @@ def _shipment_or_404(scope, pk):
         raise Http404 from None
 
 
-@role_required(*BOARD_READERS)
+@page_access("fulfillments")
 def fulfillment_board(request):
     """One location's open fulfilment orders in a column per status, each with its age against the SLA."""
     scope = request.oms_scope
@@ -137,7 +136,7 @@ def fulfillment_board(request):
     return render(request, "fulfillment/board.html", context)
 
 
-@role_required(*BOARD_READERS)
+@page_access("fulfillments")
 def fulfillment_detail(request, pk: int):
     scope = request.oms_scope
     fulfillment = _fulfillment_or_404(scope, pk)
@@ -186,7 +185,7 @@ def _posted_units(request, fulfillment) -> list | None:
 
 
 @require_POST
-@role_required(*WORKERS)
+@page_access("fulfillments", write=True)
 def fulfillment_step(request, pk: int, step: str):
     """The buttons of a fulfilment order's page and of the board: accept, pick, pack, ship, reject."""
     scope = request.oms_scope
@@ -253,7 +252,7 @@ def _posted_parcels(post) -> list[dict]:
     return parcels
 
 
-@role_required(*BOARD_READERS)
+@page_access("fulfillments")
 def pick_list(request, pk: int):
     fulfillment = _fulfillment_or_404(request.oms_scope, pk)
     return render(
@@ -263,7 +262,7 @@ def pick_list(request, pk: int):
     )
 
 
-@role_required(*BOARD_READERS)
+@page_access("fulfillments")
 def batch_pick_list(request):
     """Every accepted fulfilment order of one location on one pick list, with the units per SKU to collect."""
     scope = request.oms_scope
@@ -284,7 +283,7 @@ def batch_pick_list(request):
     )
 
 
-@role_required(*BOARD_READERS)
+@page_access("fulfillments")
 def packing_slip(request, pk: int):
     fulfillment = _fulfillment_or_404(request.oms_scope, pk)
     return render(
@@ -294,7 +293,7 @@ def packing_slip(request, pk: int):
     )
 
 
-@role_required(*BOARD_READERS)
+@page_access("shipments")
 def shipment_list(request):
     scope = request.oms_scope
     status = request.GET.get("status", "")
@@ -310,7 +309,7 @@ def shipment_list(request):
     )
 
 
-@role_required(*BOARD_READERS)
+@page_access("shipments")
 def shipment_detail(request, pk: int):
     scope = request.oms_scope
     shipment = _shipment_or_404(scope, pk)
@@ -342,7 +341,7 @@ def shipment_detail(request, pk: int):
 
 
 @require_POST
-@role_required(*DISPATCHERS)
+@page_access("rerouting", write=True)
 def order_reroute(request, pk: int):
     """The order page's re-route: the work no location has started on goes where the policy sends it now."""
     if not orders_for(scope=request.oms_scope).filter(id=pk).exists():
@@ -385,7 +384,7 @@ def _simulation_section(request, active) -> dict:
 
 
 @require_POST
-@role_required(*EDITORS)
+@page_access("routing_simulations", write=True)
 def simulation_start(request):
     """Start a replay of the draft and follow it on its page; a refused draft or period is shown on the form."""
     form = SimulationForm(request.POST)
@@ -484,7 +483,7 @@ def _simulation_for(request, pk: int):
         raise Http404 from None
 
 
-@role_required(*READERS)
+@page_access("routing_simulations")
 def simulation_page(request, pk: int):
     """A simulation's progress and, once done, the comparison of the draft with the active policy."""
     found = _simulation_for(request, pk)
@@ -492,7 +491,7 @@ def simulation_page(request, pk: int):
     return render(request, "fulfillment/simulation.html", context)
 
 
-@role_required(*READERS)
+@page_access("routing_simulations")
 def simulation_progress(request, pk: int):
     """The htmx fragment polled while the replay runs (the results once it is done); a job whose hand-over was
     lost is given again."""

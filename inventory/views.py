@@ -25,14 +25,14 @@ from oms.actors import actor_from_request
 from oms.api.scope import scope_of
 from oms.digits import whole_number
 from oms.errors import DomainError, NotFound
-from oms.permissions import ALL_ROLES, OPERATIONS_ROLES, STAFF_ROLES, register_nav, role_of, role_required
+from oms.permissions import page_access, page_roles, register_nav, role_of
 from oms.views import register_home_tile
 
-register_nav(_("Inventory"), "inventory:search", ALL_ROLES, order=200)
+register_nav(_("Inventory"), "inventory:search", page_roles("stock"), order=200)
 
 
 def _low_stock_tile(request):
-    if role_of(request) not in STAFF_ROLES:
+    if role_of(request) not in page_roles("stock_alerts", write=True):
         return None
     low = StockAlertRule.objects.for_tenant(request.tenant).filter(is_low=True).count()
     return {"title": gettext("Low-stock alerts"), "value": low, "url": reverse("inventory:alerts")}
@@ -43,7 +43,11 @@ register_home_tile(_low_stock_tile)
 
 def _render(request, template, context=None, status=200):
     role = role_of(request)
-    context = {"can_manage": role in STAFF_ROLES, "can_count": role in OPERATIONS_ROLES, **(context or {})}
+    context = {
+        "can_manage": role in page_roles("stock_changes", write=True),
+        "can_count": role in page_roles("counts", write=True),
+        **(context or {}),
+    }
     return render(request, template, context, status=status)
 
 
@@ -61,7 +65,7 @@ def _error_text(exc: DomainError) -> str:
 # --- search and history -------------------------------------------------------------------------------------
 
 
-@role_required()
+@page_access("stock")
 def search(request):
     tenant, scope = request.tenant, request.oms_scope.assigned_stores
     query = _param(request, "q")
@@ -89,7 +93,7 @@ def search(request):
     return _render(request, "inventory/search.html", {"page": page, "rows": list(rows.values()), "query": query})
 
 
-@role_required()
+@page_access("stock")
 def movements(request):
     tenant, scope = request.tenant, request.oms_scope.assigned_stores
     sku, code = _param(request, "sku"), _param(request, "location")
@@ -124,7 +128,7 @@ def movements(request):
 # --- adjustments ----------------------------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_changes", write=True)
 def adjust(request):
     initial = {"sku": _param(request, "sku")}
     if _param(request, "location"):
@@ -162,7 +166,7 @@ def adjust(request):
 # --- transfers ------------------------------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@page_access("transfers", write=True)
 def transfer_list(request):
     form = TransferForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
@@ -192,7 +196,7 @@ def transfer_list(request):
     )
 
 
-@role_required(*STAFF_ROLES)
+@page_access("transfers", write=True)
 def transfer_detail(request, pk: int):
     try:
         transfer = transfers.transfer_detail(scope=scope_of(request), transfer_id=pk)
@@ -227,7 +231,7 @@ def transfer_detail(request, pk: int):
 # --- cycle counts ---------------------------------------------------------------------------------------------
 
 
-@role_required(*OPERATIONS_ROLES)
+@page_access("counts", write=True)
 def count_list(request):
     scope = request.oms_scope.assigned_stores
     form = CountStartForm(request.POST or None, tenant=request.tenant, allowed=scope)
@@ -249,7 +253,7 @@ def count_list(request):
     return _render(request, "inventory/counts.html", {"form": form, "page": page})
 
 
-@role_required(*OPERATIONS_ROLES)
+@page_access("counts", write=True)
 def count_detail(request, pk: int):
     try:
         count = counts.count_detail(tenant=request.tenant, count_id=pk, locations=request.oms_scope.assigned_stores)
@@ -327,7 +331,7 @@ def _import_for(request, pk: int) -> StockImportJob:
     return job
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_changes", write=True)
 def import_list(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -351,12 +355,12 @@ def import_list(request):
     return _render(request, "inventory/imports.html", {"form": form, "page": page})
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_changes", write=True)
 def import_detail(request, pk: int):
     return _render(request, "inventory/import_detail.html", {"job": _import_for(request, pk)})
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_changes", write=True)
 def import_progress(request, pk: int):
     """The htmx partial polled every second; it re-enqueues a job whose task was lost."""
     job = _import_for(request, pk)
@@ -366,7 +370,7 @@ def import_progress(request, pk: int):
     return render(request, "inventory/_import_progress.html", {"job": job})
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_changes", write=True)
 def import_errors(request, pk: int):
     job = _import_for(request, pk)
     response = StreamingHttpResponse(sync.import_error_csv(job), content_type="text/csv; charset=utf-8")
@@ -377,7 +381,7 @@ def import_errors(request, pk: int):
 # --- low-stock alerts -----------------------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_alerts", write=True)
 def alert_list(request):
     form = AlertRuleForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
@@ -405,7 +409,7 @@ def alert_list(request):
     )
 
 
-@role_required(*STAFF_ROLES)
+@page_access("stock_alerts", write=True)
 @require_POST
 def alert_delete(request, pk: int):
     try:

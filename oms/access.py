@@ -73,6 +73,11 @@ MATRIX: dict[str, Access] = {
     "shipments": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "shipments and their carrier events"),
     "rerouting": Access(frozenset(), OFFICE | {INTEGRATION}, "moving an order's units to other locations"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
+    # Pages only.
+    "home": Access(MEMBERS, frozenset(), "the home page and the demo's webhook inbox"),
+    "api_keys": Access(frozenset({ADMIN}), frozenset({ADMIN}), "issuing and revoking API keys"),
+    "audit": Access(frozenset({ADMIN}), frozenset(), "the audit log"),
+    "order_settings": Access(frozenset({ADMIN}), frozenset({ADMIN}), "order numbering and intake settings"),
 }
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from oms.access import caller_of, rule_for
+from oms.access import MATRIX, MEMBERS, caller_of, rule_for
 from oms.models import Role
 
 ALL_ROLES = frozenset(Role.values)
@@ -37,6 +37,34 @@ def role_required(*roles):
             return view(request, *args, **kwargs)
 
         wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorator
+
+
+def page_roles(part: str, *, write: bool = False) -> frozenset:
+    """The member roles the role matrix lets read (or change) `part`: for pages, navigation and buttons."""
+    rule = MATRIX[part]
+    return frozenset((rule.write if write else rule.read) & MEMBERS)
+
+
+def page_access(part: str, *, write: bool = False):
+    """Page decorator: signed in, and a member whose role the role matrix (oms.access) lets read `part` (or change
+    it, for a page whose purpose is a change: a form, an action). The view keeps `access` = (part, write) for the
+    walk that checks every page against the matrix."""
+    allowed = page_roles(part, write=write)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if request.tenant is None or role_of(request) not in allowed:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        wrapped.access = (part, write)
         return wrapped
 
     return decorator

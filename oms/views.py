@@ -22,7 +22,7 @@ from oms.actors import actor_from_request
 from oms.errors import DomainError
 from oms.middleware import SESSION_TENANT_KEY
 from oms.models import ApiKey, AuditEntry, Role, WebhookDelivery, WebhookSubscription
-from oms.permissions import ADMIN_ONLY, ALL_ROLES, STAFF_ROLES, register_nav, role_of, role_required
+from oms.permissions import STAFF_ROLES, page_access, page_roles, register_nav, role_of
 from oms.rates import valid_rate
 from oms.sales_channels import channels_of
 
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 AUDIT_PAGE_SIZE = 50
 
-register_nav(_("Home"), "home", ALL_ROLES, order=0)
-register_nav(_("Audit trail"), "audit-log", ADMIN_ONLY, order=900)
-register_nav(_("API keys"), "api-keys", ADMIN_ONLY, order=910)
-register_nav(_("Webhooks"), "webhooks", STAFF_ROLES, order=920)
+register_nav(_("Home"), "home", page_roles("home"), order=0)
+register_nav(_("Audit trail"), "audit-log", page_roles("audit"), order=900)
+register_nav(_("API keys"), "api-keys", page_roles("api_keys", write=True), order=910)
+register_nav(_("Webhooks"), "webhooks", page_roles("webhooks"), order=920)
 register_nav(_("Administration"), "admin:index", STAFF_ROLES, order=990)
 
 
@@ -88,7 +88,7 @@ def _api_keys_tile(request):
 
 
 def _failed_webhooks_tile(request):
-    if role_of(request) not in STAFF_ROLES:
+    if role_of(request) not in page_roles("webhooks"):
         return None
     failed = WebhookDelivery.objects.for_tenant(request.tenant).filter(status=WebhookDelivery.Status.FAILED).count()
     return {
@@ -103,7 +103,7 @@ register_home_tile(_api_keys_tile, order=900)
 register_home_tile(_failed_webhooks_tile, order=910)
 
 
-@role_required()
+@page_access("home")
 def home(request):
     return render(request, "home.html", {"tiles": home_tiles(request)})
 
@@ -133,7 +133,7 @@ def switch_tenant(request):
 # --- audit trail ---------------------------------------------------------------------------------------
 
 
-@role_required(*ADMIN_ONLY)
+@page_access("audit")
 def audit_log(request):
     scoped = AuditEntry.objects.for_tenant(request.tenant)
     query = request.GET.get("q", "").strip()
@@ -186,7 +186,7 @@ class ApiKeyForm(forms.Form):
         return rate
 
 
-@role_required(*ADMIN_ONLY)
+@page_access("api_keys", write=True)
 def api_keys(request):
     """Issue and revoke keys. The secret appears once, in the answer to the POST that created it."""
     issued = None
@@ -222,7 +222,7 @@ def api_keys(request):
 # --- webhooks ------------------------------------------------------------------------------------------
 
 
-@role_required(*STAFF_ROLES)
+@page_access("webhooks")
 def webhook_list(request):
     """Subscriptions and their recent deliveries; administrators may delete a subscription."""
     if request.method == "POST":

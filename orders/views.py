@@ -17,7 +17,7 @@ from inventory.models import Location
 from oms.actors import actor_from_request
 from oms.errors import Conflict, DomainError, IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Role
-from oms.permissions import STAFF_ROLES, register_nav, role_of, role_required
+from oms.permissions import page_access, page_roles, register_nav, role_of
 from oms.views import register_home_tile
 from orders import invoicing, selectors, services, tenant_settings
 from orders.forms import (
@@ -34,8 +34,8 @@ from orders.forms import (
 )
 from orders.models import DeliveryMethod, EventKind, OrderStatus
 
-PAGE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE, Role.MANAGER, Role.VIEWER})
-ACTION_ROLES = STAFF_ROLES
+PAGE_ROLES = page_roles("orders")
+ACTION_ROLES = page_roles("orders", write=True)
 
 register_nav(_("Orders"), "orders-list", PAGE_ROLES, order=30)
 
@@ -194,7 +194,7 @@ def _stores(tenant):
     return Location.objects.for_tenant(tenant).filter(active=True, pickup=True).order_by("code")
 
 
-@role_required(*PAGE_ROLES)
+@page_access("orders")
 def order_list(request):
     channels = Channel.objects.for_tenant(request.tenant).order_by("code")
     form = OrderSearchForm(request.GET or None, channels=channels)
@@ -218,7 +218,7 @@ def order_list(request):
     )
 
 
-@role_required(*PAGE_ROLES)
+@page_access("orders")
 def order_detail(request, pk: int):
     order = _order_or_404(request, pk)
     for event in order.timeline_list:
@@ -271,7 +271,7 @@ def _invalid(request, pk, form):
 
 
 @require_POST
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_cancel(request, pk: int):
     order = _order_or_404(request, pk)
     form = CancelForm(request.POST, lines=order.lines_list)
@@ -290,7 +290,7 @@ def order_cancel(request, pk: int):
 
 
 @require_POST
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_hold(request, pk: int):
     _require_order(request, pk)
     form = HoldForm(request.POST)
@@ -307,7 +307,7 @@ def order_hold(request, pk: int):
 
 
 @require_POST
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_release(request, pk: int):
     _require_order(request, pk)
     form = ReleaseForm(request.POST)
@@ -322,7 +322,7 @@ def order_release(request, pk: int):
 
 
 @require_POST
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_address(request, pk: int):
     _require_order(request, pk)
     form = AddressForm(request.POST)
@@ -343,7 +343,7 @@ def order_address(request, pk: int):
 
 
 @require_POST
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_pickup(request, pk: int):
     _require_order(request, pk)
     form = PickupForm(request.POST, stores=_stores(request.tenant))
@@ -363,7 +363,7 @@ def order_pickup(request, pk: int):
     )
 
 
-@role_required(*ACTION_ROLES)
+@page_access("orders", write=True)
 def order_new(request):
     """A phone order: the back office types what the customer dictates."""
     channels = (
@@ -441,7 +441,7 @@ def _phone_order(data, items, channel) -> services.OrderInput:
     )
 
 
-@role_required(*PAGE_ROLES)
+@page_access("customers")
 def customer_detail(request, pk: int):
     try:
         customer = selectors.customer_detail(scope=request.oms_scope, customer_id=pk)
@@ -459,12 +459,12 @@ def _invoice_or_404(request, pk):
         raise Http404 from None
 
 
-@role_required(*PAGE_ROLES)
+@page_access("invoices")
 def invoice_html(request, pk: int):
     return HttpResponse(invoicing.render_html(_invoice_or_404(request, pk), request=request))
 
 
-@role_required(*PAGE_ROLES)
+@page_access("invoices")
 def invoice_pdf(request, pk: int):
     invoice = _invoice_or_404(request, pk)
     response = HttpResponse(invoicing.render_pdf(invoice), content_type="application/pdf")
@@ -472,7 +472,7 @@ def invoice_pdf(request, pk: int):
     return response
 
 
-@role_required(Role.ADMIN)
+@page_access("order_settings", write=True)
 def order_settings(request):
     """The tenant's order numbering, hold rules, invoicing and seller identity, kept by its admins."""
     current = tenant_settings.order_settings(request.tenant)

@@ -324,3 +324,71 @@ def test_docs_roles_shows_the_matrix_the_code_enforces():
 
     page = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text()
     assert matrix_table() in page
+
+
+# Pages anyone may open, and why they name no part of the matrix.
+PUBLIC_PAGES = {
+    "healthz": "liveness probe",
+    "readyz": "readiness probe",
+    "login": "signing in",
+    "logout": "signing out",
+    "switch-tenant": "a member choosing among their own tenants (checked against their memberships)",
+    "set_language": "choosing English or French",
+    "javascript-catalog": "the French catalogue for the pages' scripts",
+    "demo-webhooks-receive": "the demo's webhook receiver, authenticated by signature",
+    "": "the API's catch-all 404",
+}
+
+
+# Pages that exist only while the demo runs (`make demo`): a 404 for everyone here.
+DEMO_PAGES = {"demo-webhooks"}
+
+
+def _pages():
+    for route, name, pattern in _walk(get_resolver().url_patterns):
+        if route.startswith(("admin/", "api/", "^api/")):
+            continue
+        yield route, name, pattern.callback
+
+
+def test_every_page_names_its_part_of_the_role_matrix_or_is_public():
+    from oms.access import MATRIX
+
+    unnamed = [
+        name or route
+        for route, name, view in _pages()
+        if name not in PUBLIC_PAGES and getattr(view, "access", (None,))[0] not in MATRIX
+    ]
+    assert unnamed == []
+
+
+def test_every_page_answers_every_role_as_the_role_matrix_says(own, tenant):
+    from django.test import Client
+
+    from oms.permissions import page_roles
+
+    members = _members(tenant, own["store"])
+    walked, wrong = 0, []
+    for route, name, view in _pages():
+        if name in PUBLIC_PAGES:
+            continue
+        part, write = view.access
+        allowed = page_roles(part, write=write)
+        url = _url(route, name, own) if _keywords(route) else "/" + route
+        for role, client in [*members.items(), ("anonymous", Client())]:
+            answer = client.get(url)
+            if answer.status_code == 405:  # a page that only acts: ask it to act, with nothing filled in
+                answer = client.post(url, {})
+            walked += 1
+            if name in DEMO_PAGES:
+                ok = answer.status_code == 404
+            elif role == "anonymous":
+                ok = answer.status_code == 302 and "/login/" in answer["Location"]
+            elif role in allowed:
+                ok = answer.status_code not in (401, 403) and answer.status_code < 500
+            else:
+                ok = answer.status_code == 403
+            if not ok:
+                wrong.append((role, url, answer.status_code, sorted(allowed)))
+    assert walked > 150
+    assert wrong == [], "\n".join(map(str, wrong))
