@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from channels import services
 from channels.models import BufferKind, Channel, ChannelKind
+from inventory.services import MAX_RESERVATION_TTL, MIN_RESERVATION_TTL
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
 from oms.api.filters import StrictBooleanFilter
@@ -45,10 +46,10 @@ class ChannelPatchIn(serializers.Serializer):
     buffer = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
     buffer_kind = serializers.ChoiceField(choices=BufferKind.values, required=False)
     reservation_ttl = serializers.IntegerField(
-        min_value=0,
-        max_value=services.MAX_TTL,
+        min_value=MIN_RESERVATION_TTL,
+        max_value=MAX_RESERVATION_TTL,
         required=False,
-        help_text="seconds a cart hold lasts; 0: until released",
+        help_text="seconds a cart hold lasts (60 s to 7 days): every hold expires",
     )
     allow_backorders = serializers.BooleanField(required=False)
     min_shelf_life_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)

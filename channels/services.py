@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 
 from channels.models import BufferKind, Channel, ChannelKind, ChannelLocation
 from inventory.models import Location
+from inventory.services import MAX_RESERVATION_TTL, MIN_RESERVATION_TTL
 from oms import audit
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
@@ -23,7 +24,6 @@ CHANNEL_FIELDS = (
     "allow_backorders",
     "min_shelf_life_days",
 )
-MAX_TTL = 30 * 24 * 3600
 
 
 def channels_with_pool(tenant):
@@ -64,8 +64,11 @@ def _check_fields(data: dict, current: Channel | None = None) -> dict:
             errors[name] = ["Give a whole number, 0 or more."]
     if "buffer" not in errors and merged.get("buffer_kind") == BufferKind.PERCENT and (merged.get("buffer") or 0) > 100:
         errors["buffer"] = ["A percentage buffer is at most 100."]
-    if "reservation_ttl" not in errors and (data.get("reservation_ttl") or 0) > MAX_TTL:
-        errors["reservation_ttl"] = [f"At most {MAX_TTL} seconds (30 days)."]
+    ttl = data.get("reservation_ttl")
+    if "reservation_ttl" not in errors and ttl is not None and not MIN_RESERVATION_TTL <= ttl <= MAX_RESERVATION_TTL:
+        errors["reservation_ttl"] = [
+            f"From {MIN_RESERVATION_TTL} to {MAX_RESERVATION_TTL} seconds (7 days): a cart hold always expires."
+        ]
     if errors:
         raise ValidationFailed(errors=errors)
     return data

@@ -494,8 +494,13 @@ def reserve_demands(
                 level.sellable = 0
         plan_sourcing(demands=demands, ordered_locations=ordered, levels=levels, split=split)
         short = shortfalls(demands, levels, ordered, split=split)
-        if not short and pool_sourcing:
-            short = _buffer_shortfalls(demands, levels, ordered, channel)
+        if not short and channel.buffer:
+            # The buffer is the channel's, whatever location serves: never promise beyond the pool's quantity less
+            # the buffer, at a pickup store or a named location too.
+            pool, pool_levels_ = (
+                (ordered, levels) if pool_sourcing else pool_snapshot(tenant=tenant, channel=channel, products=products)
+            )
+            short = _buffer_shortfalls(demands, pool_levels_, pool, channel)
         if short:
             raise InsufficientStock(lines=short)
         planned = [(d, h) for d in demands for h in d.holds]

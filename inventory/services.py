@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inventory.models import Location, LocationKind, Product, Reservation, StockLevel
 from inventory.reservations import LineDemand, expired_reservation_ids, find_reservation, release, reserve_demands
+from inventory.sourcing import channel_locations
 from oms import audit
 from oms.actors import Actor
 from oms.api.scope import Scope
@@ -44,7 +45,11 @@ LOCATION_FIELDS = (
     "opening_hours",
     "active",
 )
-MAX_RESERVATION_TTL = 30 * 24 * 3600
+# Cart and store holds always expire: at most a week (a customer's "keep it for me until Saturday"), and after the
+# channel's time to live, or DEFAULT_HOLD_TTL, when the call names none.
+MAX_RESERVATION_TTL = 7 * 24 * 3600
+MIN_RESERVATION_TTL = 60
+DEFAULT_HOLD_TTL = 900
 
 
 # --- validation shared by the API and the services -------------------------------------------------------
@@ -489,9 +494,18 @@ def place_hold(
     if not isinstance(quantity, int) or quantity <= 0:
         raise ValidationFailed(errors={"quantity": ["Give a whole number of units, 1 or more."]})
     if ttl_seconds is None:
-        ttl_seconds = channel.reservation_ttl or None
+        ttl_seconds = min(channel.reservation_ttl or DEFAULT_HOLD_TTL, MAX_RESERVATION_TTL)
     elif not 0 < ttl_seconds <= MAX_RESERVATION_TTL:
         raise ValidationFailed(errors={"ttl": [f"Give 1 to {MAX_RESERVATION_TTL} seconds."]})
+    if location is not None and location.id not in {
+        loc.id for loc in channel_locations(tenant=tenant, channel=channel)
+    }:
+        # The same pool as intake: an inactive location, or one outside the channel's pool, is not the channel's.
+        raise ValidationFailed(
+            errors={
+                "location": [f"Location {location.code} is not an active location of channel {channel.code}'s pool."]
+            }
+        )
     demand = LineDemand(key=reference or product.sku, product=product, quantity=quantity)
     reserve_demands(
         tenant=tenant,

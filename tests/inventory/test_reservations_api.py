@@ -204,3 +204,66 @@ def test_viewers_cannot_hold_stock(tenant, shop, user_client):
     )
 
     assert response.status_code == 403
+
+
+# --- the same pool, buffer and time-to-live rules as intake ---------------------------------------------------
+
+
+def test_a_location_outside_the_channels_pool_cannot_be_held(tenant, shop):
+    client, _channel, product = shop
+    other_store = factories.LocationFactory(tenant=tenant, code="LYS01", kind="store")
+    receive(tenant, product, other_store, 4)
+
+    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "location": "LYS01"}, format="json")
+
+    assert response.status_code == 400 and "location" in response.json()["errors"]
+    assert StockLevel.objects.for_tenant(tenant).get(location=other_store).reserved == 0
+
+
+def test_an_inactive_location_of_the_pool_cannot_be_held(tenant, shop):
+    client, *_ = shop
+    factories.LocationFactory._meta.model.all_tenants.filter(tenant=tenant, code="PAR01").update(active=False)
+
+    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "location": "PAR01"}, format="json")
+
+    assert response.status_code == 400 and "location" in response.json()["errors"]
+
+
+def test_the_channels_buffer_holds_at_a_named_location_too(tenant, shop):
+    client, channel, _product = shop
+    channel.buffer = 6  # the pool holds 7: the channel may promise 1
+    channel.save()
+
+    refused = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 2, "location": "PAR01"}, format="json")
+    taken = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "location": "PAR01"}, format="json")
+
+    assert refused.status_code == 409 and refused.json()["lines"] == [{"sku": "A", "requested": 2, "available": 1}]
+    assert taken.status_code == 201
+
+
+def test_a_hold_always_expires_even_when_the_channel_names_no_time_to_live(tenant, shop):
+    client, channel, _product = shop
+    type(channel).all_tenants.filter(id=channel.id).update(reservation_ttl=0)  # a row from before the rule
+
+    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1}, format="json")
+
+    expires = Reservation.all_tenants.get(id=response.json()["id"]).expires_at
+    assert expires is not None and expires - timezone.now() <= timedelta(seconds=900)
+
+
+@pytest.mark.parametrize("ttl", [0, 7 * 24 * 3600 + 1, 2_592_000])
+def test_a_time_to_live_beyond_a_week_is_a_400(shop, ttl):
+    client, *_ = shop
+
+    response = client.post("/api/v1/reservations/", {"sku": "A", "quantity": 1, "ttl": ttl}, format="json")
+
+    assert response.status_code == 400 and "ttl" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("ttl", [0, 59, 7 * 24 * 3600 + 1])
+def test_a_channels_time_to_live_is_between_a_minute_and_a_week(api, shop, ttl):
+    _client, channel, _product = shop
+
+    response = api.patch(f"/api/v1/channels/{channel.code}/", {"reservation_ttl": ttl}, format="json")
+
+    assert response.status_code == 400 and "reservation_ttl" in response.json()["errors"]
