@@ -25,6 +25,7 @@ from django.utils import timezone
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import CycleCount, CycleCountLine, Location, Lot, MovementKind, Product, StockLevel, StockMovement
+from inventory.units import MAX_UNITS
 from oms import audit
 from oms.actors import Actor
 from oms.db import LOCK_ROW
@@ -34,7 +35,6 @@ from oms.outbox import emit
 from oms.sequences import next_value
 
 MAX_LINES = 2000
-MAX_UNITS = 1_000_000_000
 
 
 @dataclass(frozen=True)

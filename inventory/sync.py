@@ -28,6 +28,7 @@ from django.utils import timezone
 from inventory import sql
 from inventory.ledger import lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockLevel
+from inventory.units import MAX_UNITS
 from oms import audit
 from oms.actors import Actor
 from oms.digits import ascii_digits
@@ -36,7 +37,7 @@ from oms.models import Tenant
 from oms.outbox import emit
 
 MAX_ROWS = 10_000
-MAX_QUANTITY = 1_000_000_000
+MAX_QUANTITY = MAX_UNITS
 _INTEGER = re.compile(r"^[+-]?\d{1,10}$")
 ADJUSTMENT_KINDS = (MovementKind.ADJUSTMENT, MovementKind.RECEIPT)
 

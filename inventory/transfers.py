@@ -12,6 +12,7 @@ from django.utils import timezone
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
+from inventory.units import MAX_UNITS
 from oms import audit
 from oms.actors import Actor
 from oms.api.scope import Scope, rows
@@ -73,6 +74,11 @@ def create_transfer(
         if quantity <= 0:
             raise ValidationFailed(errors={"lines": [f"{sku}: the quantity must be positive."]})
         quantities[sku] = quantities.get(sku, 0) + quantity
+    too_many = sorted(sku for sku, total in quantities.items() if total > MAX_UNITS)
+    if too_many:
+        raise ValidationFailed(
+            errors={"lines": [f"{sku}: at most {MAX_UNITS} units in all, over every line." for sku in too_many]}
+        )
     products = {p.sku: p for p in Product.objects.for_tenant(tenant).filter(sku__in=list(quantities))}
     unknown = sorted(set(quantities) - products.keys())
     if unknown:

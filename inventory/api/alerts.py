@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from inventory import alerts
 from inventory.api.operations import StockOperationView
+from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound
@@ -16,7 +17,7 @@ class AlertRuleIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     location = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
     channel = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
-    threshold = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
+    threshold = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
 
     def validate(self, attrs):
         if bool(attrs["location"]) == bool(attrs["channel"]):

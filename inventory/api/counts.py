@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from inventory import counts
 from inventory.api.operations import StockOperationView, location_param
 from inventory.models import CycleCount
+from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
 from oms.api.fields import AwareDateTimeField
 from oms.api.idempotency import idempotent
@@ -17,7 +18,7 @@ from oms.errors import PermissionDenied
 
 class CountLineIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    counted = serializers.IntegerField(min_value=0, max_value=1_000_000_000)
+    counted = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
     lot = serializers.CharField(
         max_length=64,
         required=False,

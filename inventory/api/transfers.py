@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from inventory import transfers
 from inventory.api.operations import StockOperationView, location_param
 from inventory.models import Transfer
+from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
@@ -15,7 +16,7 @@ from oms.api.scope import scope_of
 
 class TransferLineIn(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
 
 
 class TransferIn(serializers.Serializer):

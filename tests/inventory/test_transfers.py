@@ -230,3 +230,14 @@ def test_an_unknown_transfer_is_404_before_its_body_is_read(api, tenant, network
         api.post("/api/v1/inventory/transfers/999999/receive/", {"lines": "not a list"}, format="json").status_code
         == 404
     )
+
+
+def test_lines_of_one_sku_that_add_up_beyond_the_column_are_a_400_not_a_500(api, tenant, network):
+    lines = [{"sku": "A", "quantity": 1_000_000_000}] * 3
+
+    response = api.post(
+        "/api/v1/inventory/transfers/", {"source": "WH1", "destination": "PAR01", "lines": lines}, format="json"
+    )
+
+    assert response.status_code == 400 and "lines" in response.json()["errors"]
+    assert not Transfer.objects.for_tenant(tenant).exists()
