@@ -2,7 +2,6 @@
 its open fulfilment orders in a column per status with their age against the SLA, the counts, and what shipped
 today; and the units to collect for a pick list."""
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +10,7 @@ from fulfillment.models import FulfillmentStatus
 from inventory.models import Location
 from inventory.sourcing import today_for
 from oms.api.scope import Scope
+from oms.timezones import zone
 
 COLUMNS = (
     FulfillmentStatus.PENDING,
@@ -87,7 +87,4 @@ def pick_totals(fulfillments) -> list[tuple[str, str, int]]:
 
 
 def _zone(tenant):
-    try:
-        return zoneinfo.ZoneInfo(tenant.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone(tenant.timezone)

@@ -4,7 +4,6 @@ and whether it is open, and where the order goes. The engine (fulfillment.engine
 And what callers read of fulfilment: fulfilment orders and shipments as their scope sees them, and the part of an
 order's detail that fulfilment adds."""
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,6 +28,7 @@ from inventory.models import Location
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
 from oms.models import Tenant
+from oms.timezones import zone
 from orders.models import OrderLine
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,19 +36,12 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NOT_COUNTED = (FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED)
 
 
-def _zone(name: str):
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def _open_today(location, now: datetime) -> bool | None:
     """Whether the location opens at all today in its time zone; None when it publishes no hours (a warehouse)."""
     hours = location.opening_hours or {}
     if not hours:
         return None
-    return bool(hours.get(WEEKDAYS[now.astimezone(_zone(location.timezone)).weekday()]))
+    return bool(hours.get(WEEKDAYS[now.astimezone(zone(location.timezone)).weekday()]))
 
 
 def _loads_today(*, tenant: Tenant, locations, now: datetime) -> dict:
@@ -56,7 +49,7 @@ def _loads_today(*, tenant: Tenant, locations, now: datetime) -> dict:
     by the database (one row per location, however many orders it took today); one query."""
     by_midnight: dict = {}
     for loc in locations:
-        midnight = now.astimezone(_zone(loc.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = now.astimezone(zone(loc.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
         by_midnight.setdefault(midnight, []).append(loc.id)
     if not by_midnight:
         return {}
@@ -348,7 +341,7 @@ def _shipment_data(shipment, location_code: str) -> dict:
 
 def local_date(location, moment: datetime):
     """The date `moment` falls on in the location's time zone: the day its capacity and opening hours count."""
-    return moment.astimezone(_zone(location.timezone)).date()
+    return moment.astimezone(zone(location.timezone)).date()
 
 
 def open_on(location, moment: datetime) -> bool | None:

@@ -4,7 +4,6 @@ Stock quantities change in inventory/ledger.py (on_hand) and inventory/reservati
 """
 
 import re
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,6 +22,7 @@ from oms.digits import ascii_digits
 from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
 from oms.models import Tenant
 from oms.outbox import emit
+from oms.timezones import is_zone
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
@@ -117,9 +117,7 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
     if "kind" in data and data["kind"] not in LocationKind.values:
         errors["kind"] = [f"Choose one of {', '.join(LocationKind.values)}."]
     if "timezone" in data:
-        try:
-            zoneinfo.ZoneInfo(data["timezone"])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        if not is_zone(data["timezone"]):
             errors["timezone"] = [f"Unknown time zone {data['timezone']!r}."]
     for name, limit in (("latitude", 90), ("longitude", 180)):
         if data.get(name) is not None:

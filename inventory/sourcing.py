@@ -11,7 +11,6 @@ backorders, low-stock alerts and the reservation code.
   already in a customer's hands; the ledger's own constraint (on_hand >= reserved) bounds it.
 """
 
-import zoneinfo
 from datetime import date, timedelta
 
 from django.db import connection
@@ -22,15 +21,12 @@ from inventory import sql
 from inventory.models import Location, Lot, Product, StockLevel
 from oms.errors import NotFound
 from oms.models import Tenant
+from oms.timezones import zone
 
 
 def today_for(tenant) -> date:
     """Today in the tenant's time zone: a lot that expires today is still sold today, not tomorrow."""
-    try:
-        zone = zoneinfo.ZoneInfo(tenant.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localdate(timezone=zone)
+    return timezone.localdate(timezone=zone(tenant.timezone))
 
 
 def sellable_from(*, tenant: Tenant, channel=None) -> date:

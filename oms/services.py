@@ -2,7 +2,6 @@
 
 import hashlib
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -17,15 +16,14 @@ from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
 from oms.rates import RATE_HELP, valid_rate
+from oms.timezones import is_zone
 
 API_KEY_PREFIX = "oms"
 
 
 def _check_timezone(name: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(errors={"timezone": [f"Unknown time zone {name!r}."]}) from None
+    if not is_zone(name):
+        raise ValidationFailed(errors={"timezone": [f"Unknown time zone {name!r}."]})
 
 
 def create_tenant(

@@ -26,7 +26,6 @@ What the replay asks: "with today's stock and network, where would each of these
 """
 
 import logging
-import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
@@ -48,6 +47,7 @@ from oms import audit
 from oms.api.scope import Scope
 from oms.celery import app
 from oms.errors import ValidationFailed
+from oms.timezones import zone
 from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus
 
 log = logging.getLogger("oms.fulfillment")
@@ -80,10 +80,7 @@ class _TakenOver(Exception):
 
 
 def _tenant_zone(tenant):
-    try:
-        return zoneinfo.ZoneInfo(tenant.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    return zone(tenant.timezone)
 
 
 def orders_to_replay(*, tenant, date_from: date, date_to: date):
