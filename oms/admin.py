@@ -24,12 +24,14 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import password_validation
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from oms import audit, services, webhooks
 from oms.actors import actor_from_request
+from oms.api.parsers import MAX_DEPTH, nesting_depth
 from oms.middleware import SESSION_TENANT_KEY
 from oms.models import (
     ApiKey,
@@ -167,15 +169,67 @@ class TenantPermissions:
         return queryset.filter(tenant=request.tenant)
 
 
+class BoundedJSONField(forms.JSONField):
+    """JSON typed in a field, nested no deeper than the API accepts (oms.api.parsers.MAX_DEPTH): a deeper value is
+    refused with a message, and one deep enough to exhaust the parser's recursion is refused the same way instead
+    of failing the request."""
+
+    def to_python(self, value):
+        try:
+            data = super().to_python(value)
+        except RecursionError:
+            data = None
+            too_deep = True
+        else:
+            too_deep = nesting_depth(data, MAX_DEPTH) > MAX_DEPTH
+        if too_deep:
+            message = _("Nest arrays and objects at most %(depth)s levels deep.")
+            raise ValidationError(message, code="too_deep", params={"depth": MAX_DEPTH})
+        return data
+
+    def bound_data(self, data, initial):
+        # The form shown again with its error reads the typed text back: as typed, when it cannot be read.
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return InvalidJSONInput(data)
+
+
+# The admin's model forms take JSON fields through BoundedJSONField.
+JSON_FIELDS = {models.JSONField: {"form_class": BoundedJSONField}}
+
+
+def _checking_tenant_constraints(form_class, tenant):
+    """The form with the tenant counted in its uniqueness checks: the tenant is no field of the form, so Django would
+    skip every constraint that names it (unique per tenant) and the database would refuse the row instead (a 500).
+    Set on the class the admin just built for this request (a subclass would build its fields again, without the
+    admin's widgets and overrides)."""
+    exclusions_of = form_class._get_validation_exclusions
+
+    def _get_validation_exclusions(self):
+        exclusions = exclusions_of(self)
+        if getattr(self.instance, "tenant_id", None) is None and tenant is not None:
+            self.instance.tenant = tenant
+        exclusions.discard("tenant")
+        return exclusions
+
+    form_class._get_validation_exclusions = _get_validation_exclusions
+    return form_class
+
+
 class TenantScopedAdmin(TenantPermissions, admin.ModelAdmin):
     """Rows of the signed-in user's current tenant only; new rows get that tenant; choices stay in it."""
+
+    formfield_overrides = JSON_FIELDS
 
     def get_queryset(self, request):
         return self.scope_queryset(request, super().get_queryset(request))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        scope_form_fields(form, obj.tenant if obj is not None else request.tenant)
+        tenant = obj.tenant if obj is not None else request.tenant
+        form = _checking_tenant_constraints(form, tenant)
+        scope_form_fields(form, tenant)
         return form
 
     def get_changelist_form(self, request, **kwargs):
@@ -230,6 +284,7 @@ class TenantScopedInline(TenantPermissions, admin.TabularInline):
     """Child rows shown on their parent's page; new ones get the parent's tenant (see save_formset)."""
 
     extra = 0
+    formfield_overrides = JSON_FIELDS
 
     def get_queryset(self, request):
         return self.scope_queryset(request, super().get_queryset(request))

@@ -78,4 +78,7 @@ class InvoiceAdmin(ReadOnlyTenantAdmin):
 class CustomerAdmin(TenantScopedAdmin):
     list_display = ("email", "name", "phone", "created_at")
     search_fields = ("email", "name")
-    readonly_fields = ("email",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Orders find their customer by e-mail: it is typed once, when the customer is added, and kept.
+        return ("email",) if obj is not None else ()

@@ -92,3 +92,16 @@ def test_a_nul_in_json_typed_in_the_admin_is_refused_with_a_message(tenant, user
     assert response.status_code == 200
     assert b"ttributes.k: Text may not contain the NUL character" in response.content
     assert not Product.objects.for_tenant(tenant).filter(sku="NUL-ADMIN").exists()
+
+
+@pytest.mark.parametrize("depth", [40, 100_000])
+def test_deeply_nested_attributes_typed_in_the_admin_are_refused_not_a_500(tenant, user_client, depth):
+    staff = user_client("back_office")
+    nested = "[" * depth + "]" * depth
+
+    response = staff.post(
+        "/admin/inventory/product/add/", {"sku": "DEEP", "name": "Deep", "barcode": "", "attributes": nested}
+    )
+
+    assert response.status_code == 200 and "attributes" in response.context["adminform"].form.errors
+    assert not Product.objects.for_tenant(tenant).filter(sku="DEEP").exists()

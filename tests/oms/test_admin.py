@@ -392,3 +392,25 @@ def test_webhook_delivery_shows_its_attempts(signed_in, tenant):
     WebhookAttempt.objects.create(tenant=tenant, delivery=delivery, number=1, status_code=503, error="Service down")
     html = signed_in(Role.BACK_OFFICE).get(f"/admin/oms/webhookdelivery/{delivery.id}/change/").content.decode()
     assert "Service down" in html and "503" in html
+
+
+def test_a_customer_added_in_the_admin_needs_an_email_not_taken_in_this_tenant(signed_in, tenant, other_tenant):
+    from orders.models import Customer
+
+    factories.CustomerFactory(tenant=tenant, email="jane@example.com")
+    factories.CustomerFactory(tenant=other_tenant, email="joe@example.com")
+    client = signed_in(Role.ADMIN)
+    url = "/admin/orders/customer/add/"
+
+    blank = [client.post(url, {"email": "", "name": f"Nobody {n}"}) for n in range(2)]
+    taken = client.post(url, {"email": "jane@example.com", "name": "Jane again"})
+    free_here = client.post(url, {"email": "joe@example.com", "name": "Joe here"})
+
+    assert [answer.status_code for answer in blank] == [200, 200]  # the form again, with its error
+    assert "email" in blank[0].context["adminform"].form.errors
+    assert taken.status_code == 200 and taken.context["adminform"].form.errors
+    assert free_here.status_code == 302  # another tenant's customer takes nothing from this one
+    assert sorted(Customer.objects.for_tenant(tenant).values_list("email", flat=True)) == [
+        "jane@example.com",
+        "joe@example.com",
+    ]
