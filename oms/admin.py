@@ -365,7 +365,7 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):
 class MembershipAddForm(forms.ModelForm):
     """Give someone a role: an existing account keeps its password; a new one gets the password given here."""
 
-    email = forms.EmailField(label=_("E-mail"))
+    email = forms.EmailField(label=_("E-mail"), max_length=User._meta.get_field("email").max_length)
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
     password = forms.CharField(
         label=_("Password"),

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.amounts import amount_fits
-from orders.models import DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
+from orders.models import Customer, DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 # How the payment statuses the API accepts read on the pages.
@@ -97,7 +97,7 @@ class PhoneOrderForm(forms.Form):
         label=_("Reference"), required=False, max_length=Order._meta.get_field("external_ref").max_length
     )
     channel = forms.ChoiceField(label=_("Channel"))
-    email = forms.EmailField(label=_("Customer e-mail"))
+    email = forms.EmailField(label=_("Customer e-mail"), max_length=Customer._meta.get_field("email").max_length)
     customer_name = forms.CharField(label=_("Customer name"), max_length=200, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     method = forms.ChoiceField(
@@ -221,7 +221,7 @@ class OrderSettingsForm(forms.Form):
     siret = forms.RegexField(r"^\d{14}$", label=_("SIRET"), max_length=14, required=False)
     vat_number = forms.RegexField(r"^[A-Z]{2}[A-Z0-9]{2,13}$", label=_("VAT number"), max_length=15, required=False)
     rcs = forms.CharField(label=_("RCS"), max_length=100, required=False)
-    email = forms.EmailField(label=_("E-mail"), required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     mentions = forms.CharField(
         label=_("Mentions printed on every invoice"),

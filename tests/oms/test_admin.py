@@ -414,3 +414,18 @@ def test_a_customer_added_in_the_admin_needs_an_email_not_taken_in_this_tenant(s
         "jane@example.com",
         "joe@example.com",
     ]
+
+
+@pytest.mark.parametrize("length", [255, 320])
+def test_an_email_longer_than_an_account_can_hold_is_a_form_error_not_a_500(signed_in, tenant, length):
+    client = signed_in(Role.ADMIN)
+    email = "a" * (length - len("@acme.test") - 1) + "x@acme.test"
+    assert len(email) == length
+
+    response = client.post(
+        "/admin/oms/membership/add/",
+        {"email": email, "full_name": "Long", "password": "a-long-enough-pass-2026", "role": Role.VIEWER},
+    )
+
+    assert response.status_code == 200 and "email" in response.context["adminform"].form.errors
+    assert not Membership.objects.for_tenant(tenant).filter(user__email=email).exists()

@@ -585,3 +585,30 @@ def test_a_store_sale_says_it_was_handed_over_in_store_not_that_nothing_shipped(
     page = user_client("back_office").get(f"/orders/{sale.id}/").content.decode()
 
     assert "Sold and handed over in store" in page and "Nothing shipped yet." not in page
+
+
+def test_a_phone_order_with_an_email_too_long_to_keep_is_a_form_error_not_a_500(user_client, tenant, shop):
+    client = user_client("back_office")
+    form = {
+        "channel": shop.channel.code,
+        "email": "a" * 300 + "@example.com",
+        "customer_name": "Caller",
+        "method": "ship",
+        "line1": "3 rue",
+        "postal_code": "75002",
+        "city": "Paris",
+        "country": "FR",
+        "service_level": "standard",
+        "currency": "EUR",
+        "payment_status": "paid",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-0-sku": shop.b.sku,
+        "lines-0-quantity": "1",
+        "lines-0-unit_price": "19.90",
+        "lines-0-tax": "3.98",
+    }
+
+    response = client.post("/orders/new/", form)
+
+    assert response.status_code == 200 and not Order.objects.for_tenant(tenant).exists()
