@@ -212,9 +212,31 @@ class RefusedTarget(Exception):
     pass
 
 
+# IPv6 forms that carry an IPv4 address: the IPv4 address is where the packets end up (through a NAT64 gateway, a
+# 6to4 relay, or the host's own IPv4 stack), so it must be public too.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local translation, never public
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Whether the address, and any IPv4 address an IPv6 one wraps, is on the public internet."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            return _is_public(inner) and (address.ipv4_mapped is not None or address.is_global)
     return address.is_global and not address.is_multicast
 
 

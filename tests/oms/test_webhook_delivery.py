@@ -152,7 +152,20 @@ def test_a_loopback_target_is_refused_without_a_connection(tenant, receiver, set
     assert "127.0.0.1" in attempt.error
 
 
-@pytest.mark.parametrize("host", ["localhost", "10.1.2.3", "192.168.1.1", "169.254.169.254", "[::1]", "0.0.0.0"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "10.1.2.3",
+        "192.168.1.1",
+        "169.254.169.254",
+        "[::1]",
+        "0.0.0.0",
+        "[::ffff:127.0.0.1]",
+        "[64:ff9b::7f00:1]",
+        "[2002:7f00:1::1]",
+    ],
+)
 def test_private_and_special_addresses_are_refused(tenant, settings, host):
     settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
 
