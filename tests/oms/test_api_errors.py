@@ -133,3 +133,12 @@ def test_a_body_beyond_the_limit_answers_413_problem_json(api, settings):
         assert response.status_code == 413, response.content[:300]
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["code"] == "payload_too_large" and response.json()["max_bytes"] == 1000
+
+
+@pytest.mark.parametrize("moment", ["2026-01-01T00:60:00Z", "2026-02-30T10:00:00+01:00", "2026-13-01T10:00:00Z"])
+def test_a_well_formed_date_that_names_no_instant_is_a_400_not_a_500(api, moment):
+    response = api.post(
+        "/api/v1/inventory/snapshots/", {"location": "NOWHERE", "as_of": moment, "rows": []}, format="json"
+    )
+
+    assert response.status_code == 400 and "as_of" in response.json()["errors"]
