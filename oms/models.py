@@ -147,6 +147,9 @@ class ApiKey(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Set when the key is rotated: it keeps working beside its successor until then, so that an integration can
+    # switch without a gap.
+    expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
@@ -159,7 +162,7 @@ class ApiKey(TenantModel):
 
     @property
     def is_active(self):
-        return self.revoked_at is None
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > timezone.now())
 
 
 class IdempotencyKey(TenantModel):

@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -159,6 +160,40 @@ def revoke_api_key(*, tenant: Tenant, key_id: int, actor: Actor) -> ApiKey:
     return key
 
 
+MAX_ROTATION_OVERLAP = timedelta(days=30)
+
+
+def rotate_api_key(*, tenant: Tenant, key_id: int, actor: Actor, overlap: timedelta) -> IssuedKey:
+    """A new secret for an active key, with its label, channel and rate; the old secret keeps working for `overlap`
+    (0: it stops at once), so that an integration switches without a gap. The old key is renamed with the time
+    it was rotated, and both changes are audited."""
+    if not timedelta(0) <= overlap <= MAX_ROTATION_OVERLAP:
+        raise ValidationFailed(errors={"overlap": [f"From 0 to {MAX_ROTATION_OVERLAP.days} days."]})
+    with transaction.atomic():
+        try:
+            old = ApiKey.objects.for_tenant(tenant).select_for_update().get(id=key_id)
+        except ApiKey.DoesNotExist:
+            raise NotFound("No such API key.") from None
+        if not old.is_active:
+            raise Conflict("Only an active key is rotated; this one is revoked or expired.", key=old.prefix)
+        now = timezone.now()
+        label = old.label
+        old.label = f"{label} (rotated {now:%Y-%m-%d %H:%M:%S})"[:120]
+        old.expires_at = now + overlap
+        old.save(update_fields=["label", "expires_at"])
+        issued = create_api_key(
+            tenant=tenant, label=label, actor=actor, channel=old.channel, throttle_rate=old.throttle_rate
+        )
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="api_key.rotated",
+            obj=old,
+            changes={"label": label, "successor": issued.api_key.prefix, "valid_until": old.expires_at.isoformat()},
+        )
+    return issued
+
+
 def authenticate_api_key(raw: str) -> ApiKey | None:
     """The active key for a presented secret, or None. Compares hashes, so timing reveals nothing useful."""
     if not raw.startswith(API_KEY_PREFIX + "_"):
@@ -168,9 +203,9 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
         .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
         .first()
     )
-    if key is None:
-        return None
     now = timezone.now()
+    if key is None or (key.expires_at is not None and key.expires_at <= now):
+        return None
     # Touch last_used_at at most once a minute: a write per call would cost more than the call itself.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.all_tenants.filter(id=key.id).update(last_used_at=now)

@@ -1,6 +1,7 @@
 """Platform pages: sign-in, home, tenant switcher, audit trail, API keys and webhooks settings, error pages."""
 
 import logging
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from oms import services, webhooks
 from oms.actors import actor_from_request
-from oms.errors import DomainError
+from oms.digits import whole_number
+from oms.errors import DomainError, ValidationFailed
 from oms.middleware import SESSION_TENANT_KEY
 from oms.models import ApiKey, AuditEntry, Role, WebhookDelivery, WebhookSubscription
 from oms.permissions import STAFF_ROLES, page_access, page_roles, register_nav, role_of
@@ -186,10 +188,36 @@ class ApiKeyForm(forms.Form):
         return rate
 
 
+# How long a rotated key's old secret keeps working, as the page offers it: (hours, label).
+OVERLAPS = ((0, _("stop it now")), (1, _("1 hour")), (24, _("1 day")), (168, _("7 days")))
+
+
 @page_access("api_keys", write=True)
 def api_keys(request):
     """Issue and revoke keys. The secret appears once, in the answer to the POST that created it."""
     issued = None
+    if request.method == "POST" and "rotate" in request.POST:
+        hours = whole_number(request.POST.get("overlap_hours", ""), max_digits=3)
+        try:
+            if hours is None:
+                raise ValidationFailed(errors={"overlap": ["Choose how long the old secret keeps working."]})
+            issued = services.rotate_api_key(
+                tenant=request.tenant,
+                key_id=whole_number(request.POST["rotate"], max_digits=18) or 0,
+                actor=actor_from_request(request),
+                overlap=timedelta(hours=hours),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+            return redirect("api-keys")
+        keys = ApiKey.objects.for_tenant(request.tenant).select_related("channel").order_by("-created_at", "-id")
+        response = render(
+            request,
+            "oms/api_keys.html",
+            {"form": ApiKeyForm(tenant=request.tenant), "keys": keys, "issued": issued, "overlaps": OVERLAPS},
+        )
+        response["Cache-Control"] = "no-store"
+        return response
     if request.method == "POST" and "revoke" in request.POST:
         try:
             key = services.revoke_api_key(
@@ -213,7 +241,9 @@ def api_keys(request):
         except DomainError:
             form.add_error("label", _("A key with this label already exists."))
     keys = ApiKey.objects.for_tenant(request.tenant).select_related("channel").order_by("-created_at", "-id")
-    response = render(request, "oms/api_keys.html", {"form": form, "keys": keys, "issued": issued})
+    response = render(
+        request, "oms/api_keys.html", {"form": form, "keys": keys, "issued": issued, "overlaps": OVERLAPS}
+    )
     if issued is not None:
         response["Cache-Control"] = "no-store"
     return response

@@ -46,7 +46,7 @@ def _api_key_for(raw: str) -> ApiKey | None:
     digest = hashlib.sha256(raw.encode()).hexdigest()
     now = time.monotonic()
     remembered = _known.get(digest)
-    if remembered is not None and remembered[0] > now:
+    if remembered is not None and remembered[0] > now and remembered[1].is_active:
         return copy.deepcopy(remembered[1])
     key = authenticate_api_key(raw)
     with _known_lock:
