@@ -23,25 +23,6 @@ def role_of(request) -> str | None:
     return scope.role if scope is not None else None
 
 
-def role_required(*roles):
-    """Page decorator: signed in, a member of the current tenant, with one of `roles` (all roles when none given)."""
-    allowed = frozenset(roles) or ALL_ROLES
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if request.tenant is None or role_of(request) not in allowed:
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapped.allowed_roles = allowed
-        return wrapped
-
-    return decorator
-
-
 def page_roles(part: str, *, write: bool = False) -> frozenset:
     """The member roles the role matrix lets read (or change) `part`: for pages, navigation and buttons."""
     rule = MATRIX[part]
