@@ -2,6 +2,7 @@
 background end to end (`worker` fixture in tests/conftest.py, one per test module)."""
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -30,6 +31,13 @@ def _purge_queues():
     with app.connection_for_write() as broker:
         for queue in QUEUES:
             broker.default_channel.queue_purge(queue)
+
+
+def _queued() -> int:
+    from oms.celery import app
+
+    with app.connection_for_read() as broker:
+        return sum(broker.default_channel.client.llen(queue) for queue in QUEUES)
 
 
 class Worker:
@@ -81,6 +89,19 @@ class Worker:
                 return
             time.sleep(0.2)
         raise AssertionError(f"the worker did not start in {timeout} s:\n{self.output()}")
+
+    def wait_idle(self, timeout=30.0):
+        """Until every task the worker received has ended and its queues are empty: a test that leaves while the
+        worker still writes would have its tables flushed under the worker's locks."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.output()
+            received = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] received", log))
+            ended = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded|raised|retry)", log))
+            if received <= ended and _queued() == 0:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the worker was still busy after {timeout} s:\n{self.output()}")
 
     def stop(self):
         if self.process.poll() is None:
