@@ -4,10 +4,12 @@ Either way the tenant is resolved here, once, and set on the request; nothing cl
 
 A key found in the database is remembered by each web process for OMS_API_KEY_CACHE_SECONDS (5 s; 0 turns
 this off), keyed by the secret's SHA-256, never the secret: looking a key up with its tenant and channel costs
-more CPU than the rest of a small call. The price is bounded staleness: a revoked key, a deactivated tenant or
-channel, or a changed channel setting takes effect at once in the process where it was saved (saves of keys,
-tenants and channels empty the cache) and within those 5 seconds in every other process. Unknown secrets are
-never remembered: each one is looked up. Each request gets its own copy of the remembered objects.
+more CPU than the rest of a small call. A revoked or rotated key, a deactivated tenant or channel, or a changed
+channel setting still takes effect at once everywhere: a save of a key, tenant or channel empties this process's
+cache and bumps a generation number in the shared cache (Redis), which every process reads on each call (one
+GET) and empties its own cache when it changed. With Redis away, the 5 seconds bound the staleness instead.
+Unknown secrets are never remembered: each one is looked up. Each request gets its own copy of the remembered
+objects.
 """
 
 import copy
@@ -16,6 +18,8 @@ import threading
 import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
 
@@ -33,10 +37,34 @@ def _cache_seconds() -> float:
     return getattr(settings, "OMS_API_KEY_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
 
 
+_seen_generation: list = [None]
+
+
+def generation_key() -> str:
+    """The shared generation of the processes that serve one database (the cache may serve several)."""
+    return f"oms:api-keys:generation:{connection.settings_dict['NAME']}"
+
+
+def _shared_generation():
+    """The generation of remembered keys all processes share; None when the shared cache does not answer."""
+    try:
+        return cache.get(generation_key(), 0)
+    except Exception:  # noqa: BLE001 - Redis away: each process keeps its own bounded window
+        return None
+
+
 def forget_api_keys(**_kwargs) -> None:
-    """Drop every remembered key (a key, tenant or channel was saved or deleted in this process)."""
+    """Drop every remembered key, in this process and (through the shared generation) in every other one: a key,
+    tenant or channel was saved or deleted."""
     with _known_lock:
         _known.clear()
+    try:
+        try:
+            cache.incr(generation_key())
+        except ValueError:  # not there yet (or evicted)
+            cache.set(generation_key(), 1, timeout=None)
+    except Exception:  # noqa: BLE001 - Redis away: the other processes forget within their window
+        pass
 
 
 def _api_key_for(raw: str) -> ApiKey | None:
@@ -45,6 +73,11 @@ def _api_key_for(raw: str) -> ApiKey | None:
         return authenticate_api_key(raw)
     digest = hashlib.sha256(raw.encode()).hexdigest()
     now = time.monotonic()
+    generation = _shared_generation()
+    if generation is not None and generation != _seen_generation[0]:
+        with _known_lock:
+            _known.clear()
+            _seen_generation[0] = generation
     remembered = _known.get(digest)
     if remembered is not None and remembered[0] > now and remembered[1].is_active:
         return copy.deepcopy(remembered[1])

@@ -102,3 +102,19 @@ def test_a_window_of_zero_looks_every_key_up(tenant, settings):
         client.get("/api/v1/webhooks/")
         client.get("/api/v1/webhooks/")
     assert _key_lookups(queries) == 2
+
+
+def test_a_key_revoked_in_another_process_is_refused_at_once(tenant, settings):
+    from django.core.cache import cache
+
+    settings.OMS_API_KEY_CACHE_SECONDS = 60
+    client = make_api_client(tenant)
+    assert client.get("/api/v1/webhooks/").status_code == 200  # remembered here for a minute
+    # Another process revokes it: the row changes without this process's signals, and the shared generation moves.
+    ApiKey.all_tenants.filter(id=client.api_key.id).update(revoked_at=timezone.now())
+    try:
+        cache.incr(authentication.generation_key())
+    except ValueError:
+        cache.set(authentication.generation_key(), 1, timeout=None)
+
+    assert client.get("/api/v1/webhooks/").status_code == 401
