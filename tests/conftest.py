@@ -90,7 +90,9 @@ def user_client(client, tenant):
     return client_for
 
 
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process (all queues) on the test database and Redis, for this test module."""
+@pytest.fixture
+def worker(transactional_db, tmp_path_factory):
+    """A real Celery worker process (all queues) on the test database and Redis, for one test. It depends on
+    `transactional_db` so that it is stopped (a warm shutdown that ends the task at hand) before the test's tables
+    are flushed: a task scheduled with a countdown would otherwise run under the flush and deadlock it."""
     yield from running_worker(tmp_path_factory)

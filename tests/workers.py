@@ -1,8 +1,7 @@
 """A real Celery worker process on the test database and the test Redis, for the tests that prove work done in the
-background end to end (`worker` fixture in tests/conftest.py, one per test module)."""
+background end to end (`worker` fixture in tests/conftest.py, one per test)."""
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -31,13 +30,6 @@ def _purge_queues():
     with app.connection_for_write() as broker:
         for queue in QUEUES:
             broker.default_channel.queue_purge(queue)
-
-
-def _queued() -> int:
-    from oms.celery import app
-
-    with app.connection_for_read() as broker:
-        return sum(broker.default_channel.client.llen(queue) for queue in QUEUES)
 
 
 class Worker:
@@ -90,19 +82,6 @@ class Worker:
             time.sleep(0.2)
         raise AssertionError(f"the worker did not start in {timeout} s:\n{self.output()}")
 
-    def wait_idle(self, timeout=30.0):
-        """Until every task the worker received has ended and its queues are empty: a test that leaves while the
-        worker still writes would have its tables flushed under the worker's locks."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            log = self.output()
-            received = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] received", log))
-            ended = set(re.findall(r"Task [\w.]+\[([0-9a-f-]+)\] (?:succeeded|raised|retry)", log))
-            if received <= ended and _queued() == 0:
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"the worker was still busy after {timeout} s:\n{self.output()}")
-
     def stop(self):
         if self.process.poll() is None:
             self.process.terminate()
@@ -124,6 +103,7 @@ def running_worker(tmp_path_factory):
         yield running
     finally:
         running.stop()
+        _purge_queues()  # tasks handed back at shutdown (countdowns, prefetched) must not reach the next worker
 
 
 def wait_until(condition, worker, timeout=30.0, what="the condition"):
