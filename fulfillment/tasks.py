@@ -13,6 +13,7 @@ from django.utils import timezone
 from fulfillment.services.allocation import allocate_waiting
 from fulfillment.services.backorders import route_backorders
 from inventory.models import Product
+from oms import rls
 from oms.models import Tenant
 from orders.models import DeliveryMethod, Order, OrderLine, OrderStatus
 
@@ -28,6 +29,7 @@ def allocate_order_task(self, tenant_id: int, order_id: int):
     tenant = Tenant.objects.filter(id=tenant_id, active=True).first()
     if tenant is None:
         return None
+    rls.bind(tenant.id)
     try:
         outcome = allocate_waiting(tenant=tenant, first=order_id)
     except DatabaseError as exc:
@@ -53,6 +55,11 @@ def route_after_order_event(event) -> None:
 @shared_task(name="fulfillment.sweep_unrouted", **RELIABLE)
 def sweep_unrouted() -> int:
     """Hand over the orders still placed a minute after their last change (a hand-over that never arrived)."""
+    with rls.all_tenants("unrouted order sweep"):
+        return _sweep_unrouted()
+
+
+def _sweep_unrouted() -> int:
     stale = (
         Order.all_tenants.filter(
             status__in=(OrderStatus.PLACED, OrderStatus.BACKORDERED),
@@ -100,15 +107,17 @@ def route_backorders_after_stock_event(event) -> int:
 def sweep_backorders() -> int:
     """On beat: route every tenant's backorders, in case a stock event was missed or stock freed up otherwise
     (a cancelled order, an expired cart hold)."""
-    tenant_ids = (
-        OrderLine.all_tenants.filter(quantity_backordered__gt=0)
-        .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.COMPLETED, OrderStatus.ON_HOLD))
-        .values_list("tenant_id", flat=True)
-        .distinct()
-    )
+    with rls.all_tenants("backorder sweep: the tenants with backorders"):
+        tenant_ids = list(
+            OrderLine.all_tenants.filter(quantity_backordered__gt=0)
+            .exclude(order__status__in=(OrderStatus.CANCELLED, OrderStatus.COMPLETED, OrderStatus.ON_HOLD))
+            .values_list("tenant_id", flat=True)
+            .distinct()
+        )
     placed = 0
-    for tenant in Tenant.objects.filter(id__in=list(tenant_ids), active=True):
-        placed += route_backorders(tenant=tenant)
+    for tenant in Tenant.objects.filter(id__in=tenant_ids, active=True):
+        with rls.tenant(tenant.id):
+            placed += route_backorders(tenant=tenant)
     return placed
 
 
@@ -134,8 +143,11 @@ def run_simulation_task(self, simulation_id: int):
 
     from celery.exceptions import SoftTimeLimitExceeded
 
+    from fulfillment.models import RoutingSimulation
     from fulfillment.services import simulation
 
+    if rls.bind_to_row(RoutingSimulation, simulation_id) is None:
+        return None
     try:
         outcome = simulation.run_simulation(simulation_id)
     except SoftTimeLimitExceeded:
@@ -169,4 +181,5 @@ def sweep_simulations() -> int:
     """On beat: routing simulations whose task was lost are handed over again."""
     from fulfillment.services.simulation import resume_lost_simulations
 
-    return resume_lost_simulations()
+    with rls.all_tenants("routing simulation sweep"):
+        return resume_lost_simulations()

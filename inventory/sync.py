@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory import sql
 from inventory.ledger import lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockLevel
 from inventory.units import MAX_UNITS
-from oms import audit
+from oms import audit, rls
 from oms.actors import Actor
 from oms.digits import ascii_digits
 from oms.errors import DomainError
@@ -589,8 +590,12 @@ def _cell(value) -> str:
     return value
 
 
-def import_error_csv(job):
-    """The rejected rows as CSV lines (line of the file, sku, location, quantity, error), streamed."""
+def import_error_csv(job, chunk: int = 2000):
+    """The rejected rows as CSV lines (line of the file, sku, location, quantity, error), streamed.
+
+    Streamed after the request's row-level security frame has closed: each chunk is read in a frame of the job's
+    tenant of its own, and nothing is yielded while a frame is open (a client leaving midway ends the stream
+    between two chunks)."""
     out = io.StringIO()
     writer = csv.writer(out)
 
@@ -602,10 +607,16 @@ def import_error_csv(job):
 
     writer.writerow(["line", "sku", "location", "quantity", "error"])
     yield flush()
-    for error in (
-        job.rejections.order_by("line")
-        .values_list("line", "sku", "location", "quantity", "reason")
-        .iterator(chunk_size=2000)
-    ):
-        writer.writerow([error[0], *(_cell(value) for value in error[1:])])
-        yield flush()
+    after = None
+    while True:
+        with rls.tenant(job.tenant_id):
+            rows = job.rejections.order_by("line", "id")
+            if after is not None:
+                rows = rows.filter(Q(line__gt=after[0]) | Q(line=after[0], id__gt=after[1]))
+            errors = list(rows.values_list("line", "id", "sku", "location", "quantity", "reason")[:chunk])
+        for error in errors:
+            writer.writerow([error[0], *(_cell(value) for value in error[2:])])
+            yield flush()
+        if len(errors) < chunk:
+            return
+        after = (errors[-1][0], errors[-1][1])

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from inventory import alerts, services, sync
+from inventory.models import StockImportJob
+from oms import rls
 from oms.models import Tenant
 
 log = logging.getLogger("oms.inventory")
@@ -15,12 +17,15 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 @shared_task(name="inventory.expire_reservations", **RELIABLE)
 def expire_reservations():
     """Release the holds past their expiry (beat, every 30 s); safe to run twice or in parallel."""
-    return services.expire_reservations()
+    with rls.all_tenants("reservation expiry sweep"):
+        return services.expire_reservations()
 
 
 @shared_task(name="inventory.process_stock_import", bind=True, max_retries=5, **RELIABLE)
 def process_stock_import(self, job_id: int):
     """Apply an uploaded CSV; safe to run twice (resumes after the last committed chunk)."""
+    if rls.bind_to_row(StockImportJob, job_id) is None:
+        return None
     try:
         return sync.run_import_job(job_id=job_id)
     except DatabaseError as exc:
@@ -39,7 +44,8 @@ def evaluate_stock_alerts():
     """Periodic sweep: catches stock that changed outside the stock operations (orders reserving, shipping)."""
     changed = 0
     for tenant in Tenant.objects.filter(active=True).order_by("id"):
-        changed += alerts.evaluate_all(tenant=tenant)
+        with rls.tenant(tenant.id):
+            changed += alerts.evaluate_all(tenant=tenant)
     return changed
 
 

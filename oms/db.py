@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.db import IntegrityError, connection
 
+from oms import rls
 from oms.models import IdempotencyKey, TenantSequence
 
 
@@ -142,9 +143,13 @@ def next_in_sequence(sequence: str) -> int:
 
 
 def create_sequence(sequence: str, *, start: int) -> None:
-    """CREATE SEQUENCE: DDL the ORM does not issue. The name is the caller's checked identifier."""
-    with connection.cursor() as cursor:
+    """CREATE SEQUENCE: DDL the ORM does not issue. The name is the caller's checked identifier. Created by the
+    schema's owner (the application's roles create nothing, oms.rls) and granted to them at once."""
+    roles = ", ".join(connection.ops.quote_name(role) for role in (rls.app_role(), rls.cross_tenant_role()))
+    with rls.as_owner("a new per-tenant sequence"), connection.cursor() as cursor:
         cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{sequence}" AS bigint START WITH {int(start)}')
+        if rls.enabled():
+            cursor.execute(f'GRANT USAGE, SELECT, UPDATE ON SEQUENCE "{sequence}" TO {roles}')
 
 
 # --- idempotency keys (oms/api/idempotency.py) -----------------------------------------------------------

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from oms import audit
+from oms import audit, rls
 from oms.actors import Actor
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import ApiKey, Membership, Role, Tenant
@@ -198,18 +198,20 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     """The active key for a presented secret, or None. Compares hashes, so timing reveals nothing useful."""
     if not raw.startswith(API_KEY_PREFIX + "_"):
         return None
-    key = (
-        ApiKey.all_tenants.select_related("tenant", "channel")
-        .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
-        .first()
-    )
-    now = timezone.now()
-    if key is None or (key.expires_at is not None and key.expires_at <= now):
-        return None
-    # Touch last_used_at at most once a minute: a write per call would cost more than the call itself.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        ApiKey.all_tenants.filter(id=key.id).update(last_used_at=now)
-        key.last_used_at = now
+    # The key is what tells the tenant: it is found across tenants.
+    with rls.all_tenants("API key authentication"):
+        key = (
+            ApiKey.all_tenants.select_related("tenant", "channel")
+            .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
+            .first()
+        )
+        now = timezone.now()
+        if key is None or (key.expires_at is not None and key.expires_at <= now):
+            return None
+        # Touch last_used_at at most once a minute: a write per call would cost more than the call itself.
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            ApiKey.all_tenants.filter(id=key.id).update(last_used_at=now)
+            key.last_used_at = now
     return key
 
 
@@ -264,10 +266,14 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
     return membership, created
 
 
-def memberships_of(user):
-    return (
-        Membership.all_tenants.filter(user=user, tenant__active=True).select_related("tenant").order_by("tenant__name")
-    )
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships in every active tenant: read before any tenant is chosen, so across tenants."""
+    with rls.all_tenants("a signed-in user's tenants"):
+        return list(
+            Membership.all_tenants.filter(user=user, tenant__active=True)
+            .select_related("tenant")
+            .order_by("tenant__name")
+        )
 
 
 def membership_for(user, tenant) -> Membership | None:

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "oms.middleware.RequestIdMiddleware",
     "oms.middleware.NulRefusingMiddleware",
+    "oms.middleware.TenantWallMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +104,11 @@ if env.bool("DB_SERVER_SIDE_BINDING", default=False):
 if env("OMS_TEST_DB_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env("OMS_TEST_DB_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Row-level security (oms.rls): the roles the application's queries run as, and what a connection sees outside any
+# request, task or command ("tenant": no tenant's rows, until one is named; "all_tenants" for trusted scripts).
+OMS_DB_ROLE = env("OMS_DB_ROLE", default="oms_app")
+OMS_DB_CROSS_TENANT_ROLE = env("OMS_DB_CROSS_TENANT_ROLE", default="oms_all_tenants")
+OMS_RLS_DEFAULT = env("OMS_RLS_DEFAULT", default="tenant")
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:

@@ -3,8 +3,9 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from oms import outbox, webhooks
+from oms import outbox, rls, webhooks
 from oms.api.idempotency import purge_expired
+from oms.models import OutboxEvent, WebhookDelivery
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 # Longer waits are left to the delivery sweep: a message held that long by a worker would outlive the
@@ -15,6 +16,8 @@ MAX_RETRY_COUNTDOWN = 1800
 @shared_task(name="oms.process_outbox_event", bind=True, max_retries=10, **RELIABLE)
 def process_outbox_event(self, event_id: int):
     try:
+        if rls.bind_to_row(OutboxEvent, event_id) is None:
+            return
         outbox.process_event(event_id)
     except DatabaseError as exc:  # transient: retry with backoff; the sweep is the last resort
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
@@ -27,7 +30,11 @@ def process_outbox_events(self, event_ids: list):
     again = []
     for event_id in event_ids:
         try:
-            outbox.process_event(event_id)
+            tenant_id = rls.tenant_of(OutboxEvent, event_id)
+            if tenant_id is None:
+                continue
+            with rls.tenant(tenant_id):
+                outbox.process_event(event_id)
         except DatabaseError:
             again.append(event_id)
         except Exception:  # noqa: BLE001 - logged and counted by process_event; the sweep sends it again
@@ -38,6 +45,8 @@ def process_outbox_events(self, event_ids: list):
 
 @shared_task(name="oms.deliver_webhook", bind=True, max_retries=None, **RELIABLE)
 def deliver_webhook(self, delivery_id: int):
+    if rls.bind_to_row(WebhookDelivery, delivery_id) is None:
+        return
     wait = webhooks.attempt_delivery(delivery_id)
     # An eager run (CELERY_TASK_ALWAYS_EAGER) cannot wait, and long waits are the sweep's: the delivery stays
     # pending with its next_attempt_at, and sweep_webhook_deliveries sends it again when due. Each try is recorded
@@ -48,14 +57,17 @@ def deliver_webhook(self, delivery_id: int):
 
 @shared_task(name="oms.sweep_outbox", **RELIABLE)
 def sweep_outbox():
-    return outbox.sweep()
+    with rls.all_tenants("outbox sweep"):
+        return outbox.sweep()
 
 
 @shared_task(name="oms.sweep_webhook_deliveries", **RELIABLE)
 def sweep_webhook_deliveries():
-    return outbox.sweep_deliveries()
+    with rls.all_tenants("webhook delivery sweep"):
+        return outbox.sweep_deliveries()
 
 
 @shared_task(name="oms.purge_idempotency_keys", **RELIABLE)
 def purge_idempotency_keys():
-    return purge_expired()
+    with rls.all_tenants("idempotency key purge"):
+        return purge_expired()

@@ -12,7 +12,12 @@ from tests.workers import running_worker
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     os.environ.setdefault("OMS_WEBHOOK_ALLOW_PRIVATE", "1")
+    # The code the tests call directly (factories, services, checks) runs across tenants, as a trusted script;
+    # requests, tasks and commands open their own frames behind the tenant wall, as in production (oms.rls).
+    settings.OMS_RLS_DEFAULT = "all_tenants"
 
 
 @pytest.fixture(scope="session", autouse=True)

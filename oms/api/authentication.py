@@ -23,6 +23,7 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from rest_framework import authentication, exceptions
 
+from oms import rls
 from oms.api.scope import Scope
 from oms.models import ApiKey, Tenant
 from oms.services import authenticate_api_key, membership_for
@@ -116,6 +117,7 @@ class ApiKeyPrincipal:
 
 
 def _bind(request, *, tenant, api_key=None, membership=None):
+    rls.bind(tenant.id)
     for target in (request, request._request):
         target.tenant = tenant
         target.api_key = api_key

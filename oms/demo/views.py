@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from oms import rls
 from oms.actors import actor_from_request
 from oms.demo import receiver, receiver_path
 from oms.models import Tenant
@@ -38,6 +39,7 @@ def receive(request, tenant_slug: str):
     tenant = Tenant.objects.filter(slug=tenant_slug, active=True).first()
     if tenant is None:
         raise Http404
+    rls.bind(tenant.id)  # the address names the tenant: the delivery is recorded behind its wall
     received = receiver.receive(tenant=tenant, headers=request.headers, body=request.body)
     if received.answered != 200:
         return JsonResponse(

@@ -2,6 +2,7 @@ from django.core.management.base import CommandError
 
 from inventory.ledger import ledger_discrepancies
 from inventory.models import Lot, StockLevel
+from oms import rls
 from oms.management.commands._base import OmsCommand
 
 
@@ -21,7 +22,13 @@ class Command(OmsCommand):
         )
 
     def handle(self, *args, tenant=None, reservations=False, **options):
-        tenant_obj = self.tenant(tenant) if tenant else None
+        if tenant:
+            self._check(self.tenant(tenant), reservations)
+        else:
+            with rls.all_tenants("the ledger of every tenant"):
+                self._check(None, reservations)
+
+    def _check(self, tenant_obj, reservations):
         problems = ledger_discrepancies(tenant=tenant_obj, check_reservations=reservations)
         levels = StockLevel.all_tenants.filter(tenant=tenant_obj) if tenant_obj else StockLevel.all_tenants.all()
         lots = Lot.all_tenants.filter(tenant=tenant_obj) if tenant_obj else Lot.all_tenants.all()

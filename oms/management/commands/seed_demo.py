@@ -14,7 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 
-from oms import demo, services, webhooks
+from oms import demo, rls, services, webhooks
 from oms.actors import Actor
 from oms.errors import Conflict
 from oms.management.commands._base import OmsCommand
@@ -47,6 +47,7 @@ class Command(OmsCommand):
 
     def handle(self, *args, **options):
         tenant = self.seed_tenant()
+        rls.bind(tenant.id)
         self.seed_users(tenant)
         for name in CONTRIBUTORS:
             module = load_contributor(name)
