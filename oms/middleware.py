@@ -4,6 +4,7 @@ import time
 import uuid
 from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import reverse
 
@@ -15,6 +16,24 @@ from oms.services import membership_for, memberships_of
 log = logging.getLogger("oms.request")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 SESSION_TENANT_KEY = "oms_tenant_id"
+
+
+def client_address(request) -> str | None:
+    """The caller's address: behind the reverse proxy (OMS_BEHIND_PROXY), the last X-Forwarded-For entry, the one
+    the proxy appended (earlier entries are the client's own word); otherwise the socket's."""
+    if settings.OMS_BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR")
+
+
+def signin_username(request, credentials) -> str:
+    """The e-mail a sign-in names, as accounts know it (trimmed, lower case): `Ann@x` and `ann@x ` count as one
+    for the lockout."""
+    source = credentials if credentials else getattr(request, "POST", {})
+    return str(source.get("username") or "").strip().lower()
 
 
 class RequestIdMiddleware:

@@ -161,6 +161,12 @@ def tenant_of(model, pk) -> int | None:
         return model.all_tenants.filter(pk=pk).values_list("tenant_id", flat=True).first()
 
 
+def tenants_of(model, pks) -> dict:
+    """The tenant owning each of the rows, in one query across tenants; rows that do not exist are left out."""
+    with all_tenants(f"the tenants of {model._meta.label} rows"):
+        return dict(model.all_tenants.filter(pk__in=list(pks)).values_list("pk", "tenant_id"))
+
+
 def bind_to_row(model, pk) -> int | None:
     """`bind` the current frame to the tenant owning the row; None (and the frame left as it is) if none does."""
     tenant_id = tenant_of(model, pk)

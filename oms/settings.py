@@ -5,6 +5,7 @@ folder (OMS_DEMO_DIR), with a Celery broker and a cache in files beside it. Prod
 DATABASE_URL (PostgreSQL) and REDIS_URL (broker and cache).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "oms",
     "channels.apps.SalesChannelsConfig",
     "inventory",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "oms.middleware.CurrentTenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oms.urls"
@@ -169,6 +173,19 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Behind a reverse proxy that sets X-Forwarded-Proto and appends the client to X-Forwarded-For.
 OMS_BEHIND_PROXY = env.bool("OMS_BEHIND_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if OMS_BEHIND_PROXY else None
+# Sign-in lockout (django-axes): after OMS_SIGNIN_FAILURE_LIMIT failed sign-ins of one e-mail from one address,
+# that pair is refused for OMS_SIGNIN_LOCKOUT_MINUTES (a success starts the count again). An administrator
+# unlocks at once: `manage.py axes_reset_username <e-mail>`, or the access attempts in the admin.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("OMS_SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("OMS_SIGNIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"  # the name of the sign-in forms' e-mail field
+AXES_USERNAME_CALLABLE = "oms.middleware.signin_username"
+AXES_CLIENT_IP_CALLABLE = "oms.middleware.client_address"
+AXES_VERBOSE = False
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)

@@ -28,13 +28,16 @@ def process_outbox_events(self, event_ids: list):
     """Several events handed over in one message, each processed in its own transaction. Those the database
     refused for now are retried together; one whose handler fails is left to the sweep, as a single event's is."""
     again = []
+    try:
+        owners = rls.tenants_of(OutboxEvent, event_ids)
+    except DatabaseError as exc:
+        raise self.retry(exc=exc, countdown=min(2**self.request.retries, 300)) from exc
     for event_id in event_ids:
+        if event_id not in owners:
+            continue
         try:
-            tenant_id = rls.tenant_of(OutboxEvent, event_id)
-            if tenant_id is None:
-                continue
-            with rls.tenant(tenant_id):
-                outbox.process_event(event_id)
+            rls.bind(owners[event_id])  # a batch holds one tenant's events: set once
+            outbox.process_event(event_id)
         except DatabaseError:
             again.append(event_id)
         except Exception:  # noqa: BLE001 - logged and counted by process_event; the sweep sends it again

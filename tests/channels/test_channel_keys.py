@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from tests import factories
 from tests.inventory.stock_helpers import channel_with_pool, receive
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,7 @@ def test_a_clerk_created_for_some_stores_sees_only_their_stock(tenant, client):
         "correct-horse-battery",
         stdout=StringIO(),
     )
-    client.login(email="clerk@example.com", password="correct-horse-battery")
+    assert sign_in(client, "clerk@example.com", "correct-horse-battery")
 
     rows = client.get("/api/v1/inventory/").json()["results"]
 

@@ -6,6 +6,7 @@ from oms.actors import Actor
 from oms.models import ApiKey, AuditEntry, Membership, Role, User, WebhookSubscription
 from oms.services import create_api_key, set_membership
 from tests import factories
+from tests.signin import sign_in
 
 PASSWORD = "correct-horse-battery"
 SYSTEM = Actor.system("tests")
@@ -209,7 +210,8 @@ def test_new_membership_gets_the_admins_tenant_and_is_audited(signed_in, tenant,
     assert membership.role == Role.STORE_CLERK
     assert list(membership.locations.all()) == [store]
     assert not Membership.objects.for_tenant(other_tenant).filter(user__email="new.clerk@acme.test").exists()
-    assert client.login(username="new.clerk@acme.test", password="a-long-enough-pass-2026")
+    client.logout()
+    assert sign_in(client, "new.clerk@acme.test", "a-long-enough-pass-2026")
     assert (
         AuditEntry.objects.for_tenant(tenant)
         .filter(action="membership.created", object_repr="new.clerk@acme.test")

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from oms.models import ApiKey, AuditEntry, Membership, Tenant
 from tests import factories
+from tests.signin import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def test_create_user_creates_a_member_who_can_sign_in(tenant, client):
     assert user.check_password("s3cret-pass")
     assert Membership.objects.for_tenant(tenant).get(user=user).role == "admin"
     assert "Created user ann@example.com" in output
-    assert client.login(username="ann@example.com", password="s3cret-pass")
+    assert sign_in(client, "ann@example.com", "s3cret-pass")
 
 
 def test_create_user_binds_a_store_clerk_to_locations(tenant):

@@ -18,8 +18,13 @@ from tests.oms.test_schema_tenancy import NOT_TENANT_OWNED
 
 pytestmark = pytest.mark.django_db
 
-# Django's own tables, which hold no tenant's rows either.
+# Django's own tables, and django-axes' record of sign-in attempts (made before any tenant is known), which hold
+# no tenant's rows either.
 DJANGO_TABLES = {
+    "axes_accessattempt",
+    "axes_accessattemptexpiration",
+    "axes_accessfailurelog",
+    "axes_accesslog",
     "auth_group",
     "auth_group_permissions",
     "auth_permission",

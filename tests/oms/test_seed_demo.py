@@ -14,6 +14,7 @@ from oms.management.commands import seed_demo
 from oms.models import ApiKey, Membership, Role, Tenant, WebhookSubscription
 from oms.services import authenticate_api_key, revoke_api_key
 from tests import factories
+from tests.signin import sign_in
 
 
 def run() -> list[str]:
@@ -46,7 +47,7 @@ def test_seed_demo_creates_the_tenant_and_one_user_per_role(client, platform_onl
         "viewer@demo.test": Role.VIEWER,
     }
     for email in roles:
-        assert client.login(username=email, password="demo-password-2026"), email
+        assert sign_in(client, email, "demo-password-2026"), email
         assert client.get("/").status_code == 200
         client.logout()
     assert any("demo-password-2026" in line and "admin@demo.test" in line for line in lines)
@@ -74,7 +75,7 @@ def test_seed_demo_with_every_apps_demo_data_runs_twice_and_says_so(client):
     assert key is not None and key.channel.code == "WEB"
     assert ApiKey.objects.for_tenant(tenant).filter(revoked_at__isnull=True).count() == 1
     assert WebhookSubscription.objects.for_tenant(tenant).count() == 1
-    assert client.login(username="clerk@demo.test", password="demo-password-2026")
+    assert sign_in(client, "clerk@demo.test", "demo-password-2026")
 
 
 @pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_seed_demo_restores_a_changed_demo_password(client, platform_only):
     admin.set_password("something-else-entirely")
     admin.save()
     run()
-    assert client.login(username="admin@demo.test", password="demo-password-2026")
+    assert sign_in(client, "admin@demo.test", "demo-password-2026")
 
 
 @pytest.mark.django_db
