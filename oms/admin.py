@@ -473,16 +473,7 @@ class MembershipAdmin(TenantScopedAdmin):
         """Locations were set by set_membership."""
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            audit.record(
-                tenant=obj.tenant,
-                actor=actor_from_request(request),
-                action="membership.deleted",
-                obj=obj,
-                object_repr=obj.user.email,
-                changes={"before": {"role": obj.role}},
-            )
-            obj.delete()
+        services.remove_membership(membership=obj, actor=actor_from_request(request))
 
     def delete_queryset(self, request, queryset):
         for membership in queryset.select_related("user", "tenant"):

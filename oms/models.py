@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from oms.tenancy import TenantModel, tenant_field
@@ -38,6 +39,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("operator staff"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised to end every session of the user at once (a changed or removed role: oms.services.end_sessions).
+    session_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -51,6 +54,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+    def _get_session_auth_hash(self, secret=None):
+        # Django signs each session with a hash of the password (a new password ends the other sessions); the
+        # version joins it, so that raising it ends them too. Overridden here, where Django computes that hash for
+        # the current key and each fallback key alike.
+        key_salt = "oms.models.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_version}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class Tenant(models.Model):

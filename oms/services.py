@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -254,6 +255,8 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
         if not keep_stores:
             membership.locations.set(locations, through_defaults={"tenant": tenant})
         after = {"role": role, "locations": sorted(membership.locations.values_list("code", flat=True))}
+        if not created and before != after:
+            end_sessions(user)  # the user signs in again, under the new role
         if created or before != after:
             audit.record(
                 tenant=tenant,
@@ -264,6 +267,27 @@ def set_membership(*, tenant: Tenant, user, role: str, actor: Actor, locations=N
                 changes={"before": before, "after": after},
             )
     return membership, created
+
+
+def remove_membership(*, membership: Membership, actor: Actor) -> None:
+    """Take a user's role in a tenant away: audited, and every session of the user ends."""
+    with transaction.atomic():
+        audit.record(
+            tenant=membership.tenant,
+            actor=actor,
+            action="membership.deleted",
+            obj=membership,
+            object_repr=membership.user.email,
+            changes={"before": {"role": membership.role}},
+        )
+        user = membership.user
+        membership.delete()
+        end_sessions(user)
+
+
+def end_sessions(user) -> None:
+    """End every session of the user, on every device, from their next request on (oms.models.User)."""
+    type(user).objects.filter(pk=user.pk).update(session_version=F("session_version") + 1)
 
 
 def memberships_of(user) -> list[Membership]:
