@@ -15,7 +15,8 @@ from channels.models import BufferKind, Channel, ChannelKind
 from inventory.services import MAX_RESERVATION_TTL, MIN_RESERVATION_TTL
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
-from oms.api.filters import StrictBooleanFilter
+from oms.api.fields import StrictInput, code_field
+from oms.api.filters import AwareDateTimeFilter, StrictBooleanFilter
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import NotFound
@@ -24,14 +25,14 @@ from oms.errors import NotFound
 class ChannelFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(field_name="kind", choices=ChannelKind.choices)
     active = StrictBooleanFilter(field_name="active")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Channel
         fields = []
 
 
-class ChannelPatchIn(serializers.Serializer):
+class ChannelPatchIn(StrictInput, serializers.Serializer):
     """Every field optional; the code is the channel's address and never changes."""
 
     name = serializers.CharField(max_length=200, required=False)
@@ -56,7 +57,7 @@ class ChannelPatchIn(serializers.Serializer):
 
 
 class ChannelIn(ChannelPatchIn):
-    code = serializers.CharField(max_length=40)
+    code = code_field()
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=ChannelKind.values)
 
@@ -105,16 +106,21 @@ class ChannelListCreate(APIView):
 class ChannelDetail(APIView):
     access = "network"
 
-    @extend_schema(responses=ChannelOut)
-    def get(self, request, code: str):
+    def _channel(self, request, code: str):
+        """The channel the URL names, looked up before any body is read: 404 for another tenant's."""
         channel = _scoped(request).filter(code=code).first()
         if channel is None:
             raise NotFound(f"No channel with code {code!r}.")
-        return Response(ChannelOut(channel).data)
+        return channel
+
+    @extend_schema(responses=ChannelOut)
+    def get(self, request, code: str):
+        return Response(ChannelOut(self._channel(request, code)).data)
 
     @extend_schema(request=ChannelPatchIn, responses=ChannelOut)
     def patch(self, request, code: str):
         scope_of(request).forbid_channel_key("change channels")
+        self._channel(request, code)
         data = ChannelPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         channel = services.update_channel(

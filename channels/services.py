@@ -1,7 +1,5 @@
 """Channel use cases: create and change channels and their sourcing pools. One transaction each, audited."""
 
-import re
-
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
@@ -10,10 +8,10 @@ from inventory.models import Location
 from inventory.services import MAX_RESERVATION_TTL, MIN_RESERVATION_TTL
 from oms import audit
 from oms.actors import Actor
+from oms.codes import CODE_HELP, is_code
 from oms.errors import Conflict, NotFound, ValidationFailed
 from oms.models import Tenant
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
 CHANNEL_FIELDS = (
     "name",
     "kind",
@@ -102,8 +100,8 @@ def create_channel(
 ) -> Channel:
     """A sales channel with its sourcing pool (`locations`: codes, highest priority first)."""
     code = (code or "").strip()
-    if not CODE_PATTERN.match(code):
-        raise ValidationFailed(errors={"code": ["Use 1 to 40 letters, digits, hyphens or underscores."]})
+    if not is_code(code):
+        raise ValidationFailed(errors={"code": [CODE_HELP]})
     data = _check_fields({"name": name, "kind": kind, **{k: v for k, v in fields.items() if k in CHANNEL_FIELDS}})
     pool = _resolve_pool(tenant, locations or [])
     try:

@@ -20,7 +20,7 @@ from fulfillment.services.routing import (
     route,
 )
 from oms.api.common import paginated
-from oms.api.fields import StrictInput
+from oms.api.fields import StrictInput, json_object_field, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
@@ -37,7 +37,7 @@ class PolicyOut(serializers.Serializer):
 
 
 class PolicyIn(StrictInput, serializers.Serializer):
-    policy = serializers.JSONField(help_text="the whole rule set; left-out sections take their defaults")
+    policy = json_object_field(help_text="the whole rule set; left-out sections take their defaults")
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     version = serializers.IntegerField(
         min_value=1, required=False, help_text="the version you edited: refused (409) if another was saved since"
@@ -91,7 +91,7 @@ class RoutingPolicyVersions(APIView):
 
 
 class DryRunLineIn(StrictInput, serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = sku_field()
     quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
 
 
@@ -201,7 +201,7 @@ class RoutingDryRun(APIView):
 
 
 class SimulationIn(StrictInput, serializers.Serializer):
-    policy = serializers.JSONField(help_text="the draft rules, as for PUT routing/policy/; never saved as a version")
+    policy = json_object_field(help_text="the draft rules, as for PUT routing/policy/; never saved as a version")
 
     def get_fields(self):
         fields = super().get_fields()

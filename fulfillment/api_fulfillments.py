@@ -9,7 +9,8 @@ see and work the fulfilment orders of their assigned stores."""
 from datetime import timedelta
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django import forms
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,12 +18,12 @@ from rest_framework.views import APIView
 from fulfillment import carriers, selectors
 from fulfillment.models import FulfillmentStatus, ShipmentStatus
 from fulfillment.services import execution, tracking
-from oms.api.common import paginated
+from oms.api.common import paginated, query_parameters, read_query
 from oms.api.fields import StrictInput
+from oms.api.filters import IdField
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
-from oms.digits import ascii_digits
 from oms.errors import NotFound, ValidationFailed
 from orders.selectors import orders_for
 
@@ -182,31 +183,29 @@ def _parcels(items) -> list[dict] | None:
 # --- fulfilment orders ------------------------------------------------------------------------------------
 
 
+FULFILLMENT_QUERY = {
+    "location": forms.CharField(required=False, label="a location's code"),
+    "status": forms.ChoiceField(choices=FulfillmentStatus.choices, required=False),
+    "order": IdField(required=False, label="an order's id"),
+}
+SHIPMENT_QUERY = {
+    "order": IdField(required=False, label="an order's id"),
+    "status": forms.ChoiceField(choices=ShipmentStatus.choices, required=False),
+}
+
+
 class FulfillmentList(APIView):
     access = "fulfillments"
     pagination_class = StableCursorPagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("location", str, description="a location's code"),
-            OpenApiParameter("status", str, enum=FulfillmentStatus.values),
-            OpenApiParameter("order", int, description="an order's id"),
-        ],
+        parameters=query_parameters(FULFILLMENT_QUERY),
         responses=FulfillmentOut(many=True),
     )
     def get(self, request):
-        query = request.query_params
-        status = query.get("status", "")
-        errors = {}
-        if status and status not in FulfillmentStatus.values:
-            errors["status"] = [f"One of {', '.join(FulfillmentStatus.values)}."]
-        order = query.get("order", "")
-        if order and not ascii_digits(order):
-            errors["order"] = ["An order's id."]
-        if errors:
-            raise ValidationFailed(errors=errors)
+        query = read_query(request, FULFILLMENT_QUERY)
         queryset = selectors.fulfillment_list(
-            scope=scope_of(request), location=query.get("location", ""), status=status, order=order or None
+            scope=scope_of(request), location=query["location"], status=query["status"], order=query["order"]
         )
         return paginated(self, request, queryset.select_related("order__tenant"), FulfillmentOut)
 
@@ -313,23 +312,12 @@ class ShipmentList(APIView):
     pagination_class = StableCursorPagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("order", int, description="an order's id"),
-            OpenApiParameter("status", str, enum=ShipmentStatus.values),
-        ],
+        parameters=query_parameters(SHIPMENT_QUERY),
         responses=ShipmentOut(many=True),
     )
     def get(self, request):
-        query = request.query_params
-        status, order = query.get("status", ""), query.get("order", "")
-        errors = {}
-        if status and status not in ShipmentStatus.values:
-            errors["status"] = [f"One of {', '.join(ShipmentStatus.values)}."]
-        if order and not ascii_digits(order):
-            errors["order"] = ["An order's id."]
-        if errors:
-            raise ValidationFailed(errors=errors)
-        queryset = selectors.shipment_list(scope=scope_of(request), order=order or None, status=status)
+        query = read_query(request, SHIPMENT_QUERY)
+        queryset = selectors.shipment_list(scope=scope_of(request), order=query["order"], status=query["status"])
         return paginated(self, request, queryset, ShipmentOut)
 
 

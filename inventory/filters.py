@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from inventory.models import Location, LocationKind, Product, Reservation, StockLevel
-from oms.api.filters import CodeListFilter, StrictBooleanFilter
+from oms.api.filters import AwareDateTimeFilter, CodeListFilter, StrictBooleanFilter
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -12,7 +12,7 @@ class ProductFilter(django_filters.FilterSet):
     barcode = django_filters.CharFilter(field_name="barcode")
     active = StrictBooleanFilter(field_name="active")
     tracks_lots = StrictBooleanFilter(field_name="tracks_lots")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gt")
     q = django_filters.CharFilter(method="search", label="search in SKU, name and barcode")
 
     class Meta:
@@ -33,7 +33,7 @@ class LocationFilter(django_filters.FilterSet):
     ships = StrictBooleanFilter(field_name="ships")
     pickup = StrictBooleanFilter(field_name="pickup")
     accepts_returns = StrictBooleanFilter(field_name="accepts_returns")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = Location
@@ -43,7 +43,7 @@ class LocationFilter(django_filters.FilterSet):
 class StockLevelFilter(django_filters.FilterSet):
     sku = CodeListFilter(field_name="product__sku")
     location = CodeListFilter(field_name="location__code")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gt")
+    updated_after = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gt")
 
     class Meta:
         model = StockLevel

@@ -3,7 +3,6 @@
 Stock quantities change in inventory/ledger.py (on_hand) and inventory/reservations.py (reserved) only.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,6 +16,7 @@ from inventory.sourcing import channel_locations
 from oms import audit
 from oms.actors import Actor
 from oms.api.scope import Scope
+from oms.codes import CODE_HELP, SKU_HELP, is_code, is_sku
 from oms.db import LOCK_ROW
 from oms.digits import ascii_digits
 from oms.errors import Conflict, NotFound, ReservationOwnedByOrder, ValidationFailed
@@ -24,10 +24,6 @@ from oms.models import Tenant
 from oms.outbox import emit
 from oms.timezones import is_zone
 
-SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
-SKU_HELP = "Use 1 to 64 letters, digits, dots, hyphens or underscores, starting with a letter or digit."
-CODE_HELP = "Use 1 to 40 letters, digits, hyphens or underscores, starting with a letter or digit."
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRODUCT_FIELDS = ("name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")
 LOCATION_FIELDS = (
@@ -73,7 +69,7 @@ def gtin_check_digit(body: str) -> str:
 
 def check_sku(sku: str) -> str:
     sku = (sku or "").strip()
-    if not SKU_PATTERN.match(sku):
+    if not is_sku(sku):
         raise ValidationFailed(errors={"sku": [SKU_HELP]})
     if sku == "bulk":
         raise ValidationFailed(errors={"sku": ["'bulk' is reserved by the API (POST /products/bulk/)."]})
@@ -82,7 +78,7 @@ def check_sku(sku: str) -> str:
 
 def check_code(code: str, field_name: str = "code") -> str:
     code = (code or "").strip()
-    if not CODE_PATTERN.match(code):
+    if not is_code(code):
         raise ValidationFailed(errors={field_name: [CODE_HELP]})
     return code
 

@@ -15,7 +15,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oms.api.fields import AwareDateTimeField, StrictInput
+from oms.api.common import filter_parameters, filtered, paginated
+from oms.api.fields import AwareDateTimeField, StrictInput, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.problems import flatten_errors
@@ -154,7 +155,7 @@ class DeliveryIn(StrictInput, SharedFieldsSerializer):
 
 class LineIn(StrictInput, SharedFieldsSerializer):
     server_fields = SERVER_LINE_FIELDS
-    sku = serializers.CharField(max_length=64)
+    sku = sku_field()
     quantity = serializers.IntegerField(min_value=MIN_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
     unit_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, help_text="price of one unit, excluding tax"
@@ -521,16 +522,11 @@ class OrderListCreate(APIView):
 
     @extend_schema(
         responses=OrderSummaryOut(many=True),
-        parameters=[OpenApiParameter(name, str, required=False) for name in OrderFilter.base_filters],
+        parameters=filter_parameters(OrderFilter),
     )
     def get(self, request):
-        queryset = selectors.order_list(scope=scope_of(request))
-        filterset = OrderFilter(request.query_params, queryset=queryset)
-        if not filterset.is_valid():
-            raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(filterset.qs, request, view=self)
-        return paginator.get_paginated_response(OrderSummaryOut(page, many=True).data)
+        queryset = filtered(OrderFilter, request, selectors.order_list(scope=scope_of(request)))
+        return paginated(self, request, queryset, OrderSummaryOut)
 
     @extend_schema(request=OrderIn, responses={201: OrderOut})
     @idempotent
@@ -718,15 +714,11 @@ class InvoiceList(APIView):
 
     @extend_schema(
         responses=InvoiceListOut(many=True),
-        parameters=[OpenApiParameter(name, str, required=False) for name in InvoiceFilter.base_filters],
+        parameters=filter_parameters(InvoiceFilter),
     )
     def get(self, request):
-        filterset = InvoiceFilter(request.query_params, queryset=selectors.invoices_for(scope=scope_of(request)))
-        if not filterset.is_valid():
-            raise ValidationFailed(errors={k: [str(m) for m in v] for k, v in filterset.errors.items()})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(filterset.qs, request, view=self)
-        return paginator.get_paginated_response(InvoiceListOut(page, many=True).data)
+        queryset = filtered(InvoiceFilter, request, selectors.invoices_for(scope=scope_of(request)))
+        return paginated(self, request, queryset, InvoiceListOut)
 
 
 class InvoiceDetail(APIView):

@@ -1,7 +1,8 @@
 """Low-stock alert rules: GET/POST /api/v1/inventory/alert-rules/ (thresholds per SKU and location or channel),
 GET/DELETE .../{id}/."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django import forms
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -9,12 +10,15 @@ from inventory import alerts
 from inventory.api.operations import StockOperationView
 from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
+from oms.api.common import query_parameters, read_query
+from oms.api.fields import StrictInput, sku_field
+from oms.api.filters import BOOLEAN_CHOICES
 from oms.api.idempotency import idempotent
 from oms.errors import NotFound
 
 
-class AlertRuleIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class AlertRuleIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     location = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
     channel = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
     threshold = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
@@ -42,18 +46,22 @@ class AlertRuleOut(serializers.Serializer):
         return rule.channel.code if rule.channel_id else None
 
 
+QUERY = {
+    "sku": forms.CharField(required=False, label="a product's SKU"),
+    "low": forms.ChoiceField(choices=BOOLEAN_CHOICES, required=False, label="only the rules whose stock is low"),
+}
+
+
 class AlertRuleListCreate(StockOperationView):
     access = "stock_alerts"
 
-    @extend_schema(
-        responses=AlertRuleOut(many=True), parameters=[OpenApiParameter("sku", str), OpenApiParameter("low", bool)]
-    )
+    @extend_schema(responses=AlertRuleOut(many=True), parameters=query_parameters(QUERY))
     def get(self, request):
+        query = read_query(request, QUERY)
         queryset = alerts.rule_list(tenant=request.tenant)
-        sku = request.query_params.get("sku", "").replace("\x00", "\ufffd")
-        if sku:
-            queryset = queryset.filter(product__sku=sku)
-        if request.query_params.get("low") in ("true", "1"):
+        if query["sku"]:
+            queryset = queryset.filter(product__sku=query["sku"])
+        if query["low"] in ("true", "1"):
             queryset = queryset.filter(is_low=True)
         return self.paginated(request, queryset, AlertRuleOut)
 

@@ -9,14 +9,15 @@ from inventory import selectors, services
 from inventory.filters import ProductFilter
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
+from oms.api.fields import StrictInput, barcode_field, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 
 
-class ProductIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class ProductIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     name = serializers.CharField(max_length=255)
-    barcode = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    barcode = barcode_field(required=False, default="")
     active = serializers.BooleanField(required=False, default=True)
     weight_grams = serializers.IntegerField(
         min_value=0, max_value=10_000_000, required=False, allow_null=True, default=None
@@ -25,11 +26,11 @@ class ProductIn(serializers.Serializer):
     tracks_lots = serializers.BooleanField(required=False, default=False)
 
 
-class ProductPatchIn(serializers.Serializer):
+class ProductPatchIn(StrictInput, serializers.Serializer):
     """Every field optional; the SKU is the product's address and never changes."""
 
     name = serializers.CharField(max_length=255, required=False)
-    barcode = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    barcode = barcode_field(required=False)
     active = serializers.BooleanField(required=False)
     weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
@@ -37,12 +38,16 @@ class ProductPatchIn(serializers.Serializer):
 
 
 class ProductRowIn(ProductPatchIn):
-    sku = serializers.CharField(max_length=64)
+    sku = sku_field()
 
 
-class ProductBulkIn(serializers.Serializer):
+class ProductBulkIn(StrictInput, serializers.Serializer):
     products = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=False, max_length=services.MAX_BULK_ROWS
+        child=serializers.JSONField(allow_null=True),  # a row that is no product is rejected on its own
+        allow_empty=False,
+        max_length=services.MAX_BULK_ROWS,
+        help_text="Products as for POST products/ (sku, name, barcode, ...), each checked on its own: a bad one is "
+        "rejected in `results` without stopping the others.",
     )
 
 
@@ -103,6 +108,7 @@ class ProductDetail(APIView):
     @extend_schema(request=ProductPatchIn, responses=ProductOut)
     def patch(self, request, sku: str):
         scope_of(request).forbid_channel_key("change the catalog")
+        services.product_by_sku(tenant=request.tenant, sku=sku)  # 404 before any body is read
         data = ProductPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         product = services.update_product(

@@ -1,23 +1,24 @@
 """Cycle counts: GET/POST /api/v1/inventory/counts/ (list, post a finished count: variances adjusted at once),
 GET .../{id}/."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from inventory import counts
-from inventory.api.operations import StockOperationView, location_param
+from inventory.api.operations import StockOperationView, location_param, operation_query
 from inventory.models import CycleCount
 from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
-from oms.api.fields import AwareDateTimeField
+from oms.api.common import query_parameters, read_query
+from oms.api.fields import AwareDateTimeField, StrictInput, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import PermissionDenied
 
 
-class CountLineIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class CountLineIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     counted = serializers.IntegerField(min_value=0, max_value=MAX_UNITS)
     lot = serializers.CharField(
         max_length=64,
@@ -37,7 +38,7 @@ class CountLineIn(serializers.Serializer):
     )
 
 
-class CountIn(serializers.Serializer):
+class CountIn(StrictInput, serializers.Serializer):
     location = serializers.CharField(max_length=40)
     counted_at = AwareDateTimeField(required=False, help_text="When the shelf was counted (default: now).")
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
@@ -74,19 +75,23 @@ class CountOut(serializers.Serializer):
     lines = CountLineOut(many=True)
 
 
+QUERY = operation_query(CycleCount.Status.values)
+
+
 class CountListCreate(StockOperationView):
     access = "counts"
 
     @extend_schema(
         responses=CountOut(many=True),
-        parameters=[OpenApiParameter("status", enum=CycleCount.Status.values), OpenApiParameter("location", str)],
+        parameters=query_parameters(QUERY),
     )
     def get(self, request):
+        query = read_query(request, QUERY)
         location = location_param(request)
         queryset = counts.count_list(
             tenant=request.tenant,
             locations=scope_of(request).assigned_stores,
-            status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
+            status=query["status"],
         )
         if location is not None:
             queryset = queryset.filter(location=location)

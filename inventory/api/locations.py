@@ -1,6 +1,6 @@
 """Locations: GET/POST /api/v1/locations/, GET/PATCH /api/v1/locations/{code}/."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,12 +10,20 @@ from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
-from oms.api.fields import StrictInput
+from oms.api.fields import StrictInput, code_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import NotFound
 
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"})
+class LocalTimeField(serializers.TimeField):
+    """A time of day on the location's clock, hh:mm or hh:mm:ss, with no offset."""
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=TIME_FORMATS, **kwargs)
 
 
 class LocationAddressIn(StrictInput, serializers.Serializer):
@@ -37,7 +45,7 @@ class LocationAddressIn(StrictInput, serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
 
 
-class LocationPatchIn(serializers.Serializer):
+class LocationPatchIn(StrictInput, serializers.Serializer):
     """Every field optional; the code is the location's address and never changes."""
 
     name = serializers.CharField(max_length=200, required=False)
@@ -50,13 +58,13 @@ class LocationPatchIn(serializers.Serializer):
     pickup = serializers.BooleanField(required=False)
     accepts_returns = serializers.BooleanField(required=False)
     daily_capacity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
-    cutoff_time = serializers.TimeField(input_formats=TIME_FORMATS, required=False, allow_null=True)
+    cutoff_time = LocalTimeField(required=False, allow_null=True)
     opening_hours = serializers.DictField(required=False, help_text='{"mon": [["09:00", "19:00"]], ...}')
     active = serializers.BooleanField(required=False)
 
 
 class LocationIn(LocationPatchIn):
-    code = serializers.CharField(max_length=40)
+    code = code_field()
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=LocationKind.values)
 
@@ -73,7 +81,7 @@ class LocationOut(serializers.Serializer):
     pickup = serializers.BooleanField()
     accepts_returns = serializers.BooleanField()
     daily_capacity = serializers.IntegerField(allow_null=True)
-    cutoff_time = serializers.TimeField(format="%H:%M", allow_null=True)
+    cutoff_time = LocalTimeField(format="%H:%M", allow_null=True)
     opening_hours = serializers.DictField()
     active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -118,6 +126,7 @@ class LocationDetail(APIView):
     @extend_schema(request=LocationPatchIn, responses=LocationOut)
     def patch(self, request, code: str):
         scope_of(request).forbid_channel_key("change the network")
+        _visible(request, services.location_by_code(tenant=request.tenant, code=code))  # 404 before the body
         data = LocationPatchIn(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         location = services.update_location(

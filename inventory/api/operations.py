@@ -1,6 +1,7 @@
 """What the stock operation endpoints (sync, transfers, counts, alert rules) share: a sales channel's key reads
 them and never posts them; a location named in the query string."""
 
+from django import forms
 from rest_framework.views import APIView
 
 from inventory.models import Location
@@ -23,6 +24,14 @@ class StockOperationView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def operation_query(statuses) -> dict:
+    """The query of a stock operation list: `?status=` one of `statuses`, `?location=` a location's code."""
+    return {
+        "status": forms.ChoiceField(choices=[(s, s) for s in statuses], required=False),
+        "location": forms.CharField(required=False, label="a location's code"),
+    }
 
 
 def location_param(request, name="location"):

@@ -11,6 +11,7 @@ from inventory.availability import channel_availability, locations_named, parse_
 from inventory.filters import ReservationFilter, StockLevelFilter
 from inventory.sourcing import channel_locations
 from oms.api.common import filter_parameters, filtered, paginated
+from oms.api.fields import StrictInput, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import NotFound
@@ -64,8 +65,8 @@ class StockLevelList(APIView):
 # --- reservations ----------------------------------------------------------------------------------------
 
 
-class ReservationIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class ReservationIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     channel = serializers.CharField(max_length=40, required=False, help_text="optional with a channel's key")
     location = serializers.CharField(

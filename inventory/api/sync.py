@@ -11,27 +11,27 @@ from rest_framework.response import Response
 from inventory import sync
 from inventory.api.operations import StockOperationView
 from oms.actors import actor_from_request
-from oms.api.fields import AwareDateTimeField
+from oms.api.fields import AwareDateTimeField, StrictInput, sku_field
 from oms.api.idempotency import idempotent
 
 
-class AdjustmentRowIn(serializers.Serializer):
+class AdjustmentRowIn(StrictInput, serializers.Serializer):
     """Documents one row; rows are checked one by one by the service so that a bad row only rejects itself."""
 
-    sku = serializers.CharField()
+    sku = sku_field()
     location = serializers.CharField()
     delta = serializers.IntegerField(help_text="Signed change of on-hand units; not 0.")
     reason = serializers.CharField(required=False)
     kind = serializers.ChoiceField(choices=["adjustment", "receipt"], required=False, default="adjustment")
 
 
-class SnapshotRowIn(serializers.Serializer):
-    sku = serializers.CharField()
+class SnapshotRowIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     location = serializers.CharField()
     quantity = serializers.IntegerField(min_value=0, help_text="Units counted at `as_of`.")
 
 
-class AdjustmentsIn(serializers.Serializer):
+class AdjustmentsIn(StrictInput, serializers.Serializer):
     rows = serializers.ListField(
         allow_empty=False,
         max_length=sync.MAX_ROWS,
@@ -39,7 +39,7 @@ class AdjustmentsIn(serializers.Serializer):
     )
 
 
-class SnapshotIn(serializers.Serializer):
+class SnapshotIn(StrictInput, serializers.Serializer):
     as_of = AwareDateTimeField(required=False, help_text="When the counts were taken (default: now).")
     rows = serializers.ListField(
         allow_empty=False,

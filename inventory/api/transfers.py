@@ -1,37 +1,39 @@
 """Transfers between locations: GET/POST /api/v1/inventory/transfers/ (list, create a draft),
 GET .../{id}/, POST .../{id}/ship/, .../receive/, .../cancel/."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from inventory import transfers
-from inventory.api.operations import StockOperationView, location_param
+from inventory.api.operations import StockOperationView, location_param, operation_query
 from inventory.models import Transfer
 from inventory.units import MAX_UNITS
 from oms.actors import actor_from_request
+from oms.api.common import query_parameters, read_query
+from oms.api.fields import StrictInput, sku_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 
 
-class TransferLineIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class TransferLineIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
 
 
-class TransferIn(serializers.Serializer):
+class TransferIn(StrictInput, serializers.Serializer):
     source = serializers.CharField(max_length=40)
     destination = serializers.CharField(max_length=40)
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     lines = TransferLineIn(many=True, allow_empty=False, max_length=transfers.MAX_LINES)
 
 
-class ReceivedLineIn(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+class ReceivedLineIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
     received = serializers.IntegerField(min_value=0)
 
 
-class ReceiveIn(serializers.Serializer):
+class ReceiveIn(StrictInput, serializers.Serializer):
     lines = ReceivedLineIn(
         many=True, required=False, help_text="Units received per SKU; SKUs not listed arrived in full."
     )
@@ -68,15 +70,19 @@ class TransferView(StockOperationView):
         return transfers.transfer_detail(scope=scope_of(request), transfer_id=pk)
 
 
+QUERY = operation_query(Transfer.Status.values)
+
+
 class TransferListCreate(TransferView):
     @extend_schema(
         responses=TransferOut(many=True),
-        parameters=[OpenApiParameter("status", enum=Transfer.Status.values), OpenApiParameter("location", str)],
+        parameters=query_parameters(QUERY),
     )
     def get(self, request):
+        query = read_query(request, QUERY)
         queryset = transfers.transfer_list(
             scope=scope_of(request),
-            status=request.query_params.get("status", "").replace("\x00", "\ufffd"),
+            status=query["status"],
             location=location_param(request),
         ).prefetch_related("lines__product")
         return self.paginated(request, queryset, TransferOut)

@@ -1,12 +1,17 @@
 """The OpenAPI schema's shared parts: both ways in (authentication), the problem+json answers of every operation
 and the Idempotency-Key header of idempotent POSTs."""
 
+import re
+
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from oms.api.fields import StrictInput
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -80,7 +85,7 @@ _PROBLEM_DESCRIPTIONS = {
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255},
     OpenApiParameter.HEADER,
     required=False,
     description="Any unique string (at most 255 characters), e.g. a UUID. A retry with the same key and body "
@@ -105,14 +110,48 @@ class ProblemAutoSchema(AutoSchema):
             parameters.append(IDEMPOTENCY_KEY)
         return parameters
 
+    def _get_paginator(self):
+        # Lists are read a page at a time (oms.api.common.paginated), whatever the view's base class.
+        if self.method != "GET":
+            return None
+        return (getattr(self.view, "pagination_class", None) or api_settings.DEFAULT_PAGINATION_CLASS)()
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        # Input that refuses undeclared keys (oms.api.fields.StrictInput) says so, so that clients generated from
+        # the schema do not send them.
+        if direction == "request" and isinstance(force_instance(serializer), StrictInput):
+            schema["additionalProperties"] = False
+            # A change that must name at least one field (PATCH) says so.
+            if getattr(serializer, "at_least_one_field", False):
+                schema["minProperties"] = 1
+        return schema
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        # A list that may not be empty says so (DRF's allow_empty=False is not carried over).
+        if getattr(field, "allow_empty", True) is False and schema.get("type") == "array":
+            schema.setdefault("minItems", 1)
+        return schema
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        if isinstance(field, serializers.DecimalField) and "pattern" in schema:
+            # A decimal written as a string has at least one digit on each side of its point ("", "." and "5."
+            # are no numbers), and one that may not be negative has no sign.
+            schema["pattern"] = re.sub(r"\\d\{0,", r"\\d{1,", schema["pattern"])
+            min_value = getattr(field, "min_value", None)
+            if min_value is not None and min_value >= 0 and schema["pattern"].startswith("^-?"):
+                schema["pattern"] = "^" + schema["pattern"][3:]
+
     def _problem_statuses(self) -> list[int]:
         authenticated = bool(getattr(self.view, "authentication_classes", None))
-        has_path_ids = "{" in self.path
         # Every operation can answer 400: a body, a filter or the address itself (a NUL) may be refused.
         statuses = [400]
         if authenticated:
-            statuses += [401, 403]
-        if has_path_ids or self.method in _WRITES:
+            # 404 also answers a filter that names what this tenant does not have (`?location=NOPE`).
+            statuses += [401, 403, 404]
+        elif "{" in self.path or self.method in _WRITES:
             statuses.append(404)
         if self.method in _WRITES:
             statuses.append(409)

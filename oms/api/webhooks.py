@@ -4,28 +4,54 @@ A channel-bound API key acts for its channel: what it creates is bound to that c
 that channel's subscriptions only (another's id answers 404, like a foreign one).
 """
 
-from drf_spectacular.utils import extend_schema
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from oms import webhooks
 from oms.actors import actor_from_request
+from oms.api.fields import StrictInput
 from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
+from oms.events import KNOWN_EVENTS
+
+# The form oms.webhooks._url_error accepts, for the schema: http(s), a host, a port in range, no credentials, no
+# fragment, no spaces or control characters.
+HTTP_URL = RegexValidator(
+    r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s\u0000-\u001f/?#@:\[\]]+"
+    r"(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+    r"([/?][^\s\u0000-\u001f#]*)?$",
+    "Use an absolute http:// or https:// URL.",
+)
 
 
-class SubscriptionIn(serializers.Serializer):
-    url = serializers.CharField(max_length=1000)
-    events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False)
+@extend_schema_field({"type": "array", "minItems": 1, "items": {"type": "string", "enum": [*KNOWN_EVENTS, "*"]}})
+class TopicsField(serializers.ListField):
+    """The schema lists the topics a subscription may name; oms.webhooks checks them and names the unknown ones."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.CharField(max_length=80), allow_empty=False, **kwargs)
+
+
+SET_BY_OMS = frozenset({"id", "secret", "tenant", "channel", "created_at", "updated_at"})
+
+
+class SubscriptionIn(StrictInput, serializers.Serializer):
+    server_fields = SET_BY_OMS
+    url = serializers.CharField(max_length=1000, validators=[HTTP_URL])
+    events = TopicsField()
     description = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     active = serializers.BooleanField(required=False, default=True)
 
 
-class SubscriptionPatchIn(serializers.Serializer):
-    url = serializers.CharField(max_length=1000, required=False)
-    events = serializers.ListField(child=serializers.CharField(max_length=80), allow_empty=False, required=False)
+class SubscriptionPatchIn(StrictInput, serializers.Serializer):
+    server_fields = SET_BY_OMS
+    at_least_one_field = True
+    url = serializers.CharField(max_length=1000, required=False, validators=[HTTP_URL])
+    events = TopicsField(required=False)
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
     active = serializers.BooleanField(required=False)
 

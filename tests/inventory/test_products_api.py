@@ -73,8 +73,10 @@ def test_invalid_products_are_400_naming_the_field(api, body, field):
 def test_patch_changes_some_fields_and_is_audited(api, tenant):
     factories.ProductFactory(tenant=tenant, sku="A", name="Old")
 
-    response = api.patch("/api/v1/products/A/", {"name": "New", "active": False, "sku": "IGNORED"}, format="json")
+    renamed = api.patch("/api/v1/products/A/", {"name": "New", "sku": "RENAMED"}, format="json")
+    response = api.patch("/api/v1/products/A/", {"name": "New", "active": False}, format="json")
 
+    assert renamed.status_code == 400 and list(renamed.json()["errors"]) == ["sku"]  # the SKU never changes
     assert response.status_code == 200
     assert (response.json()["sku"], response.json()["name"], response.json()["active"]) == ("A", "New", False)
     entry = AuditEntry.objects.for_tenant(tenant).get(action="product.changed")

@@ -28,14 +28,16 @@ def test_create_returns_the_secret_once(tenant, api):
     assert all("secret" not in row for row in api.get("/api/v1/webhooks/").json()["results"])
 
 
-def test_create_ignores_fields_the_client_may_not_set(tenant, other_tenant, api):
+def test_create_refuses_fields_the_client_may_not_set(tenant, other_tenant, api):
     response = api.post(
         "/api/v1/webhooks/", {**HOOK, "id": 999, "secret": "mine", "tenant": other_tenant.id}, format="json"
     )
 
-    created = WebhookSubscription.objects.for_tenant(tenant).get()
-    assert response.json()["id"] == created.id != 999
-    assert created.secret != "mine"
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        name: ["This field is set by OMS and cannot be sent."] for name in ("id", "secret", "tenant")
+    }
+    assert not WebhookSubscription.objects.for_tenant(tenant).exists()
     assert not WebhookSubscription.objects.for_tenant(other_tenant).exists()
 
 

@@ -116,11 +116,13 @@ def test_patch_pauses_and_changes_a_subscription_and_audits_it(tenant, api):
             "events": ["order.cancelled", "order.placed"],
             "url": "https://erp.example.com/in",
             "description": "ERP",
-            "secret": "mine",
         },
         format="json",
     )
+    refused = api.patch(f"/api/v1/webhooks/{subscription.id}/", {"secret": "mine"}, format="json")
 
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"secret": ["This field is set by OMS and cannot be sent."]}
     assert response.status_code == 200
     body = response.json()
     assert (body["active"], body["events"], body["url"], body["description"]) == (
