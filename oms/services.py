@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -217,7 +217,10 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
 
 
 def create_user(*, email: str, password: str | None, full_name: str = "") -> tuple[object, bool]:
-    """The user with that e-mail, created if new. Returns (user, created)."""
+    """The user with that e-mail, created if new. Returns (user, created).
+
+    A new user's password must pass the password policy (AUTH_PASSWORD_VALIDATORS); without one, the account has
+    no usable password. An existing user keeps theirs, and the password given is not looked at."""
     User = get_user_model()
     email = (email or "").strip().lower()
     try:
@@ -227,6 +230,11 @@ def create_user(*, email: str, password: str | None, full_name: str = "") -> tup
     user = User.objects.filter(email__iexact=email).first()
     if user:
         return user, False
+    if password is not None:
+        try:
+            password_validation.validate_password(password, User(email=email, full_name=full_name))
+        except DjangoValidationError as exc:
+            raise ValidationFailed(errors={"password": list(exc.messages)}) from None
     try:
         with transaction.atomic():
             return User.objects.create_user(email=email, password=password, full_name=full_name), True

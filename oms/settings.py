@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "oms",
     "channels.apps.SalesChannelsConfig",
     "inventory",
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "oms.middleware.NulRefusingMiddleware",
     "oms.middleware.TenantWallMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -133,9 +135,15 @@ else:
         }
     }
 
+# Passwords: at least 12 characters, not among the 20,000 most common, not all digits, not close to the e-mail or
+# the name. Every path that sets one checks them: create_user (the command, the admin's new members), the admin's
+# user and password forms (docs/security.md, "Signing in").
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -168,11 +176,51 @@ WHITENOISE_USE_FINDERS = env.bool(
 WHITENOISE_MANIFEST_STRICT = False
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
-# Security: secure by default when not in DEBUG; every flag can be relaxed from the environment.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Production (OMS_PRODUCTION): served to its users over HTTPS. It turns on, unless the environment says otherwise,
+# the redirect to HTTPS, secure cookies and HSTS; the demo (plain http on 127.0.0.1) and the tests run without it.
+OMS_PRODUCTION = env.bool("OMS_PRODUCTION", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=OMS_PRODUCTION)
+# Load balancers probe the health endpoints over plain HTTP, and a redirect is not an answer to them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # Behind a reverse proxy that sets X-Forwarded-Proto and appends the client to X-Forwarded-For.
 OMS_BEHIND_PROXY = env.bool("OMS_BEHIND_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if OMS_BEHIND_PROXY else None
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=OMS_PRODUCTION or SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=OMS_PRODUCTION or SECURE_SSL_REDIRECT)
+# No script reads either cookie: the pages and the API docs take the CSRF token from the page itself.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# A session lasts a working day from sign-in, however busy; then the user signs in again.
+SESSION_COOKIE_AGE = env.int("OMS_SESSION_HOURS", default=12) * 3600
+# HSTS: a year in production. Subdomains and the browsers' preload list reach beyond OMS (every host of the domain,
+# and a removal takes months), so the operator opts in to them.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if OMS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp), on every answer: scripts, styles, fonts and fetches from this server only, no
+# inline script, handler or style anywhere (the pages keep their behaviour in oms/static/oms/js/, the API docs load
+# their start-up script from their own URL), no plugins, no framing. Violations are reported to OMS_CSP_REPORT_URI
+# when it is set.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+if env("OMS_CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env("OMS_CSP_REPORT_URI")]
 # Sign-in lockout (django-axes): after OMS_SIGNIN_FAILURE_LIMIT failed sign-ins of one e-mail from one address,
 # that pair is refused for OMS_SIGNIN_LOCKOUT_MINUTES (a success starts the count again). An administrator
 # unlocks at once: `manage.py axes_reset_username <e-mail>`, or the access attempts in the admin.
@@ -186,15 +234,6 @@ AXES_USERNAME_FORM_FIELD = "username"  # the name of the sign-in forms' e-mail f
 AXES_USERNAME_CALLABLE = "oms.middleware.signin_username"
 AXES_CLIENT_IP_CALLABLE = "oms.middleware.client_address"
 AXES_VERBOSE = False
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # Request bodies up to 16 MB: the largest batches the API takes (10,000 stock rows, 1,000 products with their
 # attributes) fit; a larger body answers 413 problem+json.

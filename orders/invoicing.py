@@ -9,9 +9,11 @@ shipping charge go on the first invoices until used up.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.db.models import Sum
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone
 
 from oms.actors import Actor
@@ -366,11 +368,18 @@ def address_lines(address) -> list[str]:
     return [str(line).strip() for line in lines if line and str(line).strip()]
 
 
+# One stylesheet for the page and the PDF: the page links it (the Content-Security-Policy refuses inline styles),
+# WeasyPrint reads the file.
+INVOICE_STYLESHEET = "oms/invoice.css"
+
+
 def render_html(invoice: Invoice, *, request=None) -> str:
+    """The invoice as an HTML document; with the request, as a page that links its stylesheet."""
     return render_to_string(
         "orders/invoice_document.html",
         {
             "invoice": invoice,
+            "stylesheet": static(INVOICE_STYLESHEET) if request is not None else None,
             "lines": list(invoice.lines.all()),
             "taxes": tax_breakdown(invoice),
             "seller_address": address_lines((invoice.seller or {}).get("address")),
@@ -384,6 +393,7 @@ def render_html(invoice: Invoice, *, request=None) -> str:
 def render_pdf(invoice: Invoice) -> bytes:
     """The invoice as PDF, laid out by WeasyPrint from the same template as the HTML page."""
     # Loaded on first use: WeasyPrint brings in Pango and fonts, which only the processes that print need.
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
 
-    return HTML(string=render_html(invoice)).write_pdf()
+    stylesheet = CSS(filename=finders.find(INVOICE_STYLESHEET))
+    return HTML(string=render_html(invoice)).write_pdf(stylesheets=[stylesheet])

@@ -100,14 +100,22 @@ def test_create_api_key_refuses_a_malformed_throttle_rate(tenant):
 
 def test_create_user_creates_a_member_who_can_sign_in(tenant, client):
     output = run(
-        "create_user", "--tenant", "acme", "--email", "Ann@Example.com", "--role", "admin", "--password", "s3cret-pass"
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "Ann@Example.com",
+        "--role",
+        "admin",
+        "--password",
+        "s3cret-passphrase",
     )
 
     user = get_user_model().objects.get(email="ann@example.com")
-    assert user.check_password("s3cret-pass")
+    assert user.check_password("s3cret-passphrase")
     assert Membership.objects.for_tenant(tenant).get(user=user).role == "admin"
     assert "Created user ann@example.com" in output
-    assert sign_in(client, "ann@example.com", "s3cret-pass")
+    assert sign_in(client, "ann@example.com", "s3cret-passphrase")
 
 
 def test_create_user_binds_a_store_clerk_to_locations(tenant):
@@ -125,7 +133,7 @@ def test_create_user_binds_a_store_clerk_to_locations(tenant):
         "--locations",
         "PAR01,LYO01",
         "--password",
-        "pw-12345678",
+        "tall-ladder-2026",
     )
 
     membership = Membership.objects.for_tenant(tenant).get(user__email="clerk@example.com")
@@ -146,7 +154,7 @@ def test_create_user_twice_says_the_user_exists(tenant):
         "--role",
         "viewer",
         "--password",
-        "pw-12345678",
+        "tall-ladder-2026",
     )
     run(*args)
 
@@ -158,7 +166,17 @@ def test_create_user_twice_says_the_user_exists(tenant):
 
 
 def test_create_user_adds_an_existing_user_to_another_tenant(tenant, other_tenant):
-    run("create_user", "--tenant", "acme", "--email", "ann@example.com", "--role", "admin", "--password", "pw-1234567")
+    run(
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "ann@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "tall-ladder-2026",
+    )
 
     output = run("create_user", "--tenant", "globex", "--email", "ann@example.com", "--role", "viewer")
 
@@ -212,13 +230,23 @@ def test_create_user_location_of_another_tenant_is_unknown(tenant, other_tenant)
             "--locations",
             "PAR01",
             "--password",
-            "pw-12345678",
+            "tall-ladder-2026",
         )
 
 
 def test_commands_leave_an_audit_trail(tenant):
     run("create_api_key", "--tenant", "acme", "--label", "erp")
-    run("create_user", "--tenant", "acme", "--email", "ann@example.com", "--role", "admin", "--password", "pw-1234567")
+    run(
+        "create_user",
+        "--tenant",
+        "acme",
+        "--email",
+        "ann@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "tall-ladder-2026",
+    )
 
     actions = dict(AuditEntry.objects.for_tenant(tenant).values_list("action", "actor_label"))
     assert actions == {"api_key.created": "manage.py create_api_key", "membership.created": "manage.py create_user"}

@@ -3,6 +3,7 @@ configuration."""
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -25,10 +26,16 @@ _STEERING = (
     "DEBUG",
     "SECRET_KEY",
     "DJANGO_SETTINGS_MODULE",
+    "OMS_PRODUCTION",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
     "SESSION_COOKIE_SECURE",
     "CSRF_COOKIE_SECURE",
+    "OMS_BEHIND_PROXY",
+    "OMS_SESSION_HOURS",
+    "OMS_CSP_REPORT_URI",
     "ALLOWED_HOSTS",
 )
 # Settings never connect at import: a command that needs no database runs with this one.
@@ -112,23 +119,35 @@ def test_without_redis_the_broker_is_files_in_the_demo_folder(tmp_path):
     assert "hostname" not in (result.stdout + result.stderr).lower()
 
 
-def test_check_deploy_passes_with_production_settings():
-    env = clean_env(
+def production_env(**extra) -> dict:
+    return clean_env(
         DEBUG="0",
+        OMS_PRODUCTION="1",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="oms.example.com",
-        SECURE_SSL_REDIRECT="1",
-        SECURE_HSTS_SECONDS="31536000",
-        SESSION_COOKIE_SECURE="1",
-        CSRF_COOKIE_SECURE="1",
         DATABASE_URL="postgres://oms@127.0.0.1:5432/oms",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        **extra,
     )
+
+
+def test_check_deploy_passes_with_production_settings():
+    env = production_env(SECURE_HSTS_INCLUDE_SUBDOMAINS="1", SECURE_HSTS_PRELOAD="1")
 
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_with_production_defaults_names_only_the_hsts_opt_ins():
+    """OMS_PRODUCTION alone: HTTPS, secure cookies and HSTS are on; HSTS for subdomains and the preload list are
+    the operator's choice (README, "Production checklist"), and the check says so, and nothing else."""
+    result = manage("check", "--deploy", env=production_env())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert sorted(set(re.findall(r"\(([a-z_]+\.[WE]\d+)\)", output))) == ["security.W005", "security.W021"]
 
 
 def test_check_deploy_flags_an_insecure_configuration(tmp_path):

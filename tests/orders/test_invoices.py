@@ -1,5 +1,7 @@
 """Invoices: per shipment or per order, discounts and promotions carried, credit notes, HTML and PDF."""
 
+import re
+import zlib
 from decimal import Decimal
 
 import pytest
@@ -142,6 +144,35 @@ def test_the_invoice_renders_as_html_and_pdf(tenant, shop, user_client):
     assert "INV-000001" in page and "SPRING" in page and str(invoice.total) in page
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+
+
+def painted_colours(pdf: bytes) -> set[bytes]:
+    """The fill colours a PDF's pages use (WeasyPrint writes them as `r g b rg` in deflated content streams)."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    operators = set()
+    for stream in streams:
+        try:
+            content = zlib.decompress(stream)
+        except zlib.error:
+            continue  # fonts and images
+        operators |= {line for line in content.splitlines() if line.endswith(b" rg")}
+    return operators
+
+
+def test_the_invoice_page_links_its_stylesheet_and_the_pdf_is_laid_out_with_it(tenant, shop, user_client):
+    """No inline style for the Content-Security-Policy to refuse: the page links invoice.css, the PDF reads it
+    (its table headings are shaded #f6f8fa)."""
+    order = place(tenant, shop)
+    ship(tenant, order, (0, 3), (1, 1))
+    invoice = Invoice.objects.for_tenant(tenant).get()
+    client = user_client("viewer")
+
+    page = client.get(f"/orders/invoices/{invoice.id}/").content.decode()
+    pdf = client.get(f"/orders/invoices/{invoice.id}/pdf/").content
+
+    assert '<link rel="stylesheet" href="/static/oms/invoice.css">' in page and "<style" not in page
+    assert client.get("/static/oms/invoice.css").status_code == 200
+    assert b"0.964706 0.972549 0.980392 rg" in painted_colours(pdf)
 
 
 def test_the_invoice_api_answers_the_document_and_its_pdf(api, tenant, shop):
