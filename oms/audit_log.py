@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from oms import rls
 from oms.audit_sentences import (
@@ -175,7 +175,7 @@ def export_header() -> list[str]:
         gettext("What happened"),
         gettext("Object type"),
         gettext("Object id"),
-        gettext("IP address"),
+        pgettext("column header", "IP address"),
         gettext("Request id"),
     ]
 

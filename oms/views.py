@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -141,8 +141,12 @@ class AuditFilterForm(forms.Form):
     """The audit page's filters. Actions and object types are offered as the tenant's trail holds them; one given
     in the address (a link from an order page) is taken as it is."""
 
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label=pgettext_lazy("start of a period", "From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("end of a period", "To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     actor = forms.CharField(label=_("Who"), required=False, max_length=220)
     action = forms.CharField(label=_("Action"), required=False, max_length=80)
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=80)
