@@ -32,10 +32,10 @@ from inventory.models import Location, MovementKind, Product, StockLevel
 from inventory.units import MAX_UNITS
 from oms import audit, rls
 from oms.actors import Actor
-from oms.digits import ascii_digits
 from oms.errors import DomainError
 from oms.models import Tenant
 from oms.outbox import emit
+from oms.spreadsheets import safe_cell
 
 MAX_ROWS = 10_000
 MAX_QUANTITY = MAX_UNITS
@@ -382,7 +382,7 @@ def _apply(*, tenant: Tenant, rows, actor, as_of, index_offset, batch) -> SyncRe
         audit.record(
             tenant=tenant,
             actor=actor,
-            action=f"inventory.{'snapshot' if snapshot else 'adjustments'}",
+            action="inventory.snapshot" if snapshot else "inventory.adjustments",
             object_type="inventory.batch",
             object_id=result.batch,
             object_repr=reference,
@@ -582,14 +582,6 @@ def import_needs_kick(job) -> bool:
     return False
 
 
-def _cell(value) -> str:
-    """A spreadsheet must not run what a file carried: text that looks like a formula is quoted."""
-    value = str(value)
-    if value[:1] in ("=", "+", "@") or (value[:1] == "-" and not ascii_digits(value[1:])):
-        return "'" + value
-    return value
-
-
 def import_error_csv(job, chunk: int = 2000):
     """The rejected rows as CSV lines (line of the file, sku, location, quantity, error), streamed.
 
@@ -615,7 +607,7 @@ def import_error_csv(job, chunk: int = 2000):
                 rows = rows.filter(Q(line__gt=after[0]) | Q(line=after[0], id__gt=after[1]))
             errors = list(rows.values_list("line", "id", "sku", "location", "quantity", "reason")[:chunk])
         for error in errors:
-            writer.writerow([error[0], *(_cell(value) for value in error[2:])])
+            writer.writerow([error[0], *(safe_cell(value) for value in error[2:])])
             yield flush()
         if len(errors) < chunk:
             return

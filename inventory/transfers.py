@@ -46,7 +46,11 @@ def _transition(*, tenant: Tenant, transfer: Transfer, to: str, actor: Actor, ch
     audit.record(
         tenant=tenant,
         actor=actor,
-        action=f"inventory.transfer_{to}",
+        action={
+            Transfer.Status.IN_TRANSIT: "inventory.transfer_in_transit",
+            Transfer.Status.RECEIVED: "inventory.transfer_received",
+            Transfer.Status.CANCELLED: "inventory.transfer_cancelled",
+        }[to],
         obj=transfer,
         changes={"status": [previous, to], **(changes or {})},
     )

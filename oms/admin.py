@@ -29,7 +29,7 @@ from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oms import audit, services, webhooks
+from oms import accounts, audit, services, webhooks
 from oms.actors import actor_from_request
 from oms.api.parsers import MAX_DEPTH, nesting_depth
 from oms.middleware import SESSION_TENANT_KEY
@@ -344,6 +344,14 @@ class TenantAdmin(SuperuserOnly, admin.ModelAdmin):
     list_display = ("slug", "name", "default_currency", "timezone", "active")
     search_fields = ("slug", "name")
 
+    def save_model(self, request, obj, form, change):
+        """A change goes through update_tenant, which audits it in the tenant's trail."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = Tenant.objects.get(pk=obj.pk)
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in accounts.TENANT_FIELDS}
+        accounts.update_tenant(tenant=stored, actor=actor_from_request(request), values=values)
+
 
 @admin.register(User)
 class UserAdmin(SuperuserOnly, BaseUserAdmin):
@@ -357,6 +365,22 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ()
     list_filter = ("is_active", "is_superuser")
+
+    def save_model(self, request, obj, form, change):
+        """A change goes through update_user, which audits it in each tenant of the user (a new user belongs to
+        no tenant yet: giving them a role is audited as a membership)."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        stored = User.objects.get(pk=obj.pk)
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in accounts.USER_FIELDS}
+        accounts.update_user(user=stored, actor=actor_from_request(request), values=values)
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # the form was valid: the password changed
+            user = User.objects.get(pk=id)
+            accounts.record_password_change(user=user, actor=actor_from_request(request))
+        return response
 
 
 # --- memberships ---------------------------------------------------------------------------------------

@@ -216,8 +216,11 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     return key
 
 
-def create_user(*, email: str, password: str | None, full_name: str = "") -> tuple[object, bool]:
-    """The user with that e-mail, created if new. Returns (user, created).
+def create_user(
+    *, email: str, password: str | None, full_name: str = "", tenant: Tenant | None = None, actor: Actor | None = None
+) -> tuple[object, bool]:
+    """The user with that e-mail, created if new. Returns (user, created). A user created for a tenant (`tenant`
+    and `actor` given) is audited there.
 
     A new user's password must pass the password policy (AUTH_PASSWORD_VALIDATORS); without one, the account has
     no usable password. An existing user keeps theirs, and the password given is not looked at."""
@@ -237,7 +240,17 @@ def create_user(*, email: str, password: str | None, full_name: str = "") -> tup
             raise ValidationFailed(errors={"password": list(exc.messages)}) from None
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, full_name=full_name), True
+            user = User.objects.create_user(email=email, password=password, full_name=full_name)
+            if tenant is not None and actor is not None:
+                audit.record(
+                    tenant=tenant,
+                    actor=actor,
+                    action="user.created",
+                    obj=user,
+                    object_repr=user.email,
+                    changes={"email": user.email, "full_name": full_name},
+                )
+            return user, True
     except IntegrityError:  # created concurrently under the same e-mail
         return User.objects.get(email__iexact=email), False
 

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -230,6 +231,9 @@ def order_detail(request, pk: int):
         "statuses": OrderStatus,
         "payment_label": PAYMENT_STATUS_LABELS.get(order.payment_status, order.payment_status),
     }
+    if role_of(request) in page_roles("audit"):
+        query = urlencode({"object_type": order._meta.label_lower, "object_id": order.id})
+        context["audit_url"] = f"{reverse('audit-log')}?{query}"
     if context["can_act"]:
         address = order.shipping_address or {}
         context.update(

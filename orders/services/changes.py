@@ -5,6 +5,7 @@ from django.db import transaction
 
 from inventory import reservations as stock
 from inventory.models import Reservation
+from oms import audit
 from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, ValidationFailed
 from oms.models import Tenant
@@ -101,6 +102,17 @@ def cancel_order(
         whole = all(line.quantity_cancelled == line.quantity for line in order_lines)
         if whole:
             order.hold_kind, order.hold_reason = "", ""
+        audit.record(
+            tenant=tenant,
+            actor=actor,
+            action="order.cancelled",
+            obj=order,
+            changes={
+                "reason": reason,
+                "whole_order": whole,
+                "lines": [{"sku": c["sku"], "quantity": c["quantity"]} for c in cancelled],
+            },
+        )
         return commit_change(
             order,
             order_lines,

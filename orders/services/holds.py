@@ -3,6 +3,7 @@ its hold is released."""
 
 from django.db import transaction
 
+from oms import audit
 from oms.api.scope import Scope
 from oms.errors import IllegalTransition, ValidationFailed
 from orders import states
@@ -24,6 +25,13 @@ def hold_order(
         lines = list(order.lines.all())
         before = snapshot(order, lines)
         order.hold_kind, order.hold_reason = kind, (reason or str(HoldKind(kind).label))[:200]
+        audit.record(
+            tenant=scope.tenant,
+            actor=scope.actor,
+            action="order.held",
+            obj=order,
+            changes={"hold_kind": kind, "reason": order.hold_reason},
+        )
         return commit_change(
             order,
             lines,
@@ -50,8 +58,16 @@ def release_hold(*, scope: Scope, order_id: int, note: str = "", expected_versio
             )
         lines = list(order.lines.all())
         before = snapshot(order, lines)
-        previous = f"{order.hold_kind}: {order.hold_reason}"
+        previous_kind, previous_reason = order.hold_kind, order.hold_reason
+        previous = f"{previous_kind}: {previous_reason}"
         order.hold_kind, order.hold_reason = "", ""
+        audit.record(
+            tenant=scope.tenant,
+            actor=scope.actor,
+            action="order.hold_released",
+            obj=order,
+            changes={"hold_kind": previous_kind, "reason": previous_reason, "note": note},
+        )
         return commit_change(
             order,
             lines,

@@ -249,4 +249,8 @@ def test_commands_leave_an_audit_trail(tenant):
     )
 
     actions = dict(AuditEntry.objects.for_tenant(tenant).values_list("action", "actor_label"))
-    assert actions == {"api_key.created": "manage.py create_api_key", "membership.created": "manage.py create_user"}
+    assert actions == {
+        "api_key.created": "manage.py create_api_key",
+        "user.created": "manage.py create_user",
+        "membership.created": "manage.py create_user",
+    }

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from oms import services
+from oms import accounts, services
 from oms.actors import Actor
 from oms.management.commands._base import OmsCommand
 from oms.models import Role
@@ -46,18 +46,20 @@ class Command(OmsCommand):
             password = getpass.getpass(f"Password for {email}: ")
             if not password:
                 raise CommandError("An empty password is not allowed.")
+        actor = Actor.system("manage.py create_user")
         with transaction.atomic():
-            user, created = services.create_user(email=email, password=password, full_name=name)
-            if superuser and not user.is_superuser:
-                user.is_superuser = user.is_staff = True
-                user.save(update_fields=["is_superuser", "is_staff"])
+            user, created = services.create_user(
+                email=email, password=password, full_name=name, tenant=tenant, actor=actor
+            )
             membership, member_created = services.set_membership(
                 tenant=tenant,
                 user=user,
                 role=role,
                 locations=found if codes else None,  # none named: kept
-                actor=Actor.system("manage.py create_user"),
+                actor=actor,
             )
+            if superuser:  # after the membership, so that the tenant's trail shows it
+                accounts.update_user(user=user, actor=actor, values={"is_superuser": True, "is_staff": True})
         where = f" at {', '.join(codes)}" if codes else ""
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created user {user.email} as {role} in {tenant.slug}{where}."))
