@@ -295,7 +295,6 @@ def _mail(invitation: Invitation, *, token: str, inviter: Actor, language: str |
         "role": invitation.get_role_display(),
         "link": settings.OMS_PUBLIC_URL + reverse("invitation-accept", kwargs={"token": token}),
         "expires_at": invitation.expires_at,
-        "days": settings.OMS_INVITATION_DAYS,
     }
     with translation.override(language or settings.LANGUAGE_CODE):
         subject = gettext("You are invited to join %(tenant)s on OMS") % {"tenant": invitation.tenant.name}
