@@ -167,6 +167,7 @@ def accept_invitation(request, token):
     invitation across tenants (oms.invitations.invitation_for_token), then the request works in the invitation's
     tenant. A token that names nothing is a 404; a used, withdrawn or expired one, or the wrong account, a page
     saying so. Accepting is a POST: a mail scanner opening the link accepts nothing."""
+    request.path_for_log = "/invitations/<token>/"  # the token opens the invitation: it stays out of the logs
     invitation = invitations.invitation_for_token(token)
     if invitation is None:
         raise Http404

@@ -459,3 +459,12 @@ def test_a_tenant_admin_is_sent_from_the_memberships_to_the_invitations(admin):
     assert admin.get("/admin/oms/membership/add/").status_code == 403
     assert admin.post("/admin/oms/membership/add/", {"email": "x@example.com", "role": Role.VIEWER}).status_code == 403
     assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_the_request_log_never_shows_the_token(tenant, caplog):
+    token = issue(tenant, "logged@example.com")
+    with caplog.at_level("INFO", logger="oms.request"):
+        Client().get(f"/invitations/{token}/")
+    [line] = [record for record in caplog.records if record.name == "oms.request"]
+    assert line.path == "/invitations/<token>/" and line.status == 200
+    assert token not in caplog.text
