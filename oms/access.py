@@ -75,6 +75,9 @@ MATRIX: dict[str, Access] = {
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
     "home": Access(MEMBERS, frozenset(), "the home page and the demo's webhook inbox"),
+    "members": Access(
+        frozenset({ADMIN}), frozenset({ADMIN}), "inviting people by e-mail; sending again, revoking invitations"
+    ),
     "api_keys": Access(frozenset({ADMIN}), frozenset({ADMIN}), "issuing and revoking API keys"),
     "audit": Access(frozenset({ADMIN}), frozenset(), "the audit log"),
     "order_settings": Access(frozenset({ADMIN}), frozenset({ADMIN}), "order numbering and intake settings"),

@@ -26,6 +26,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.forms.fields import InvalidJSONInput
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -45,7 +46,7 @@ from oms.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from oms.permissions import role_of
+from oms.permissions import page_roles, role_of
 
 ADMIN_SITE_ROLES = frozenset({Role.ADMIN, Role.BACK_OFFICE})
 
@@ -387,7 +388,9 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin):
 
 
 class MembershipAddForm(forms.ModelForm):
-    """Give someone a role: an existing account keeps its password; a new one gets the password given here."""
+    """An operator (superuser) gives someone a role directly: an existing account keeps its password; a new one gets
+    the password given here. A tenant's administrator invites instead (oms/invitations.py): nobody is added to a
+    tenant without their consent, and the answer never tells whether an address has an account."""
 
     email = forms.EmailField(label=_("E-mail"), max_length=User._meta.get_field("email").max_length)
     full_name = forms.CharField(label=_("Full name"), max_length=200, required=False)
@@ -428,7 +431,8 @@ class MembershipAddForm(forms.ModelForm):
 
 @admin.register(Membership)
 class MembershipAdmin(TenantScopedAdmin):
-    """Roles in the tenant; every change goes through set_membership, which writes the audit trail."""
+    """Roles in the tenant; every change goes through set_membership, which writes the audit trail. New members come
+    by invitation (the Invitations page); only operators add one here directly."""
 
     list_display = ("user", "role", "store_locations", "created_at")
     list_filter = ("role",)
@@ -464,6 +468,15 @@ class MembershipAdmin(TenantScopedAdmin):
             kwargs["form"] = type("MembershipAddForm", (MembershipAddForm,), {"tenant": request.tenant})
             kwargs["fields"] = ("email", "full_name", "password", "role", "locations")
         return super().get_form(request, obj, change=change, **kwargs)
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_add_permission(request, obj)
+
+    def changelist_view(self, request, extra_context=None):
+        # Where the add button was for a tenant's administrator: the invitations.
+        if role_of(request) in page_roles("members", write=True):
+            extra_context = {**(extra_context or {}), "invite_url": reverse("invitations")}
+        return super().changelist_view(request, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         # Removing one's own membership would lock the person out of the tenant they are managing.

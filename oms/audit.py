@@ -18,7 +18,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        object_repr = object_repr or str(obj)
     return AuditEntry.objects.create(
         tenant=tenant,
         user=actor.user,
@@ -27,7 +27,7 @@ def record(
         action=action,
         object_type=object_type,
         object_id=object_id,
-        object_repr=object_repr,
+        object_repr=object_repr[:200],  # its column's length: an e-mail may be longer (up to 254)
         changes=changes or {},
         ip=actor.ip,
         request_id=actor.request_id or "",

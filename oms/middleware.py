@@ -56,7 +56,8 @@ class RequestIdMiddleware:
             extra={
                 "request_id": request.request_id,
                 "method": request.method,
-                "path": request.path,
+                # A page whose address holds a secret (an invitation's token) gives the path to log instead.
+                "path": getattr(request, "path_for_log", request.path),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "tenant": tenant.slug if tenant else None,

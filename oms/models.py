@@ -134,6 +134,75 @@ class MembershipLocation(TenantModel):
         ]
 
 
+class Invitation(TenantModel):
+    """An offer of a role in a tenant, sent by e-mail: the person accepts it (oms/invitations.py), nobody is added
+    without their consent. Only the SHA-256 hash of the link's token is stored, as for API keys."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
+    email = models.EmailField(_("e-mail"))  # lower case, as accounts store it
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    locations = models.ManyToManyField(
+        "inventory.Location",
+        blank=True,
+        related_name="+",
+        through="InvitationLocation",
+        verbose_name=_("store locations"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            # One open invitation per person and tenant: inviting again replaces it.
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_unique_open_email",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="invitation_tenant_created_idx")]
+
+    def __str__(self):
+        return f"{self.email} @ {self.tenant_id} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class InvitationLocation(TenantModel):
+    """A store an invitation binds its store clerk to once accepted; the tenant's row like the two it links."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="+", verbose_name=_("invitation"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.CASCADE, related_name="+", verbose_name=_("location")
+    )
+
+    class Meta:
+        verbose_name = _("invitation store")
+        verbose_name_plural = _("invitation stores")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "invitation", "location"], name="invitation_location_unique")
+        ]
+
+
 class ApiKey(TenantModel):
     """A secret for an integration; only its SHA-256 hash is stored, the prefix identifies it."""
 

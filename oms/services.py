@@ -55,7 +55,8 @@ def get_tenant(slug: str) -> Tenant:
         raise NotFound(f"No tenant {slug!r}.") from None
 
 
-def _hash_secret(raw: str) -> str:
+def hash_secret(raw: str) -> str:
+    """What is stored of a secret (an API key, an invitation's token): its SHA-256, never the secret itself."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -83,7 +84,7 @@ def create_api_key(*, tenant: Tenant, label: str, actor: Actor, channel=None, th
                 tenant=tenant,
                 label=label,
                 prefix=prefix,
-                hashed_secret=_hash_secret(secret),
+                hashed_secret=hash_secret(secret),
                 channel=channel,
                 throttle_rate=throttle_rate,
                 created_by=actor.user,
@@ -112,7 +113,7 @@ def install_published_api_key(*, tenant: Tenant, label: str, secret: str, actor:
             errors={"secret": [f"Use {API_KEY_PREFIX}_<prefix of 1 to 16 characters>_<at least 16 characters>."]}
         )
     with transaction.atomic():
-        key = ApiKey.objects.for_tenant(tenant).select_for_update().filter(hashed_secret=_hash_secret(secret)).first()
+        key = ApiKey.objects.for_tenant(tenant).select_for_update().filter(hashed_secret=hash_secret(secret)).first()
         if key is None:
             try:
                 with transaction.atomic():
@@ -120,7 +121,7 @@ def install_published_api_key(*, tenant: Tenant, label: str, secret: str, actor:
                         tenant=tenant,
                         label=label,
                         prefix=parts[1],
-                        hashed_secret=_hash_secret(secret),
+                        hashed_secret=hash_secret(secret),
                         channel=channel,
                         created_by=actor.user,
                     )
@@ -203,7 +204,7 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
     with rls.all_tenants("API key authentication"):
         key = (
             ApiKey.all_tenants.select_related("tenant", "channel")
-            .filter(hashed_secret=_hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
+            .filter(hashed_secret=hash_secret(raw), revoked_at__isnull=True, tenant__active=True)
             .first()
         )
         now = timezone.now()

@@ -297,6 +297,13 @@ OMS_IDEMPOTENCY_WAIT_SECONDS = env.float("OMS_IDEMPOTENCY_WAIT_SECONDS", default
 # Outbox events not processed after this many seconds are re-sent by the sweep.
 OMS_OUTBOX_RESEND_AFTER_SECONDS = env.int("OMS_OUTBOX_RESEND_AFTER_SECONDS", default=30)
 
+# E-mail (invitations): EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587, ...); by default
+# the messages are written to the console, where the demo shows them.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OMS <no-reply@localhost>")
+# How long the link of an invitation to join a tenant stays valid.
+OMS_INVITATION_DAYS = env.int("OMS_INVITATION_DAYS", default=7)
+
 # Celery: the Redis broker when REDIS_URL is set; else kombu's file transport in the demo folder, which needs no
 # server: the demo's web, worker and beat processes exchange messages as files in one folder.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")

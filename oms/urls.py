@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 
-from oms import health, views
+from oms import health, views, views_invitations
 from oms.api.problems import api_not_found
 
 admin.site.site_header = "OMS"
@@ -23,6 +23,10 @@ urlpatterns = [
     path("audit/export.csv", views.audit_log_export, name="audit-log-export"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/webhooks/", views.webhook_list, name="webhooks"),
+    path("settings/invitations/", views_invitations.invitation_list, name="invitations"),
+    path("settings/invitations/<int:pk>/resend/", views_invitations.resend_invitation, name="invitation-resend"),
+    path("settings/invitations/<int:pk>/revoke/", views_invitations.revoke_invitation, name="invitation-revoke"),
+    path("invitations/<slug:token>/", views_invitations.accept_invitation, name="invitation-accept"),
     path("demo/", include("oms.demo.urls")),
     path("inventory/", include("inventory.urls")),
     path("channels/", include("channels.urls")),

@@ -14,6 +14,7 @@ from fulfillment.services.simulation import start_simulation
 from inventory import counts, transfers
 from oms.actors import Actor
 from oms.api.scope import Scope
+from oms.invitations import invite
 from oms.models import Role
 from orders.models import Order
 from tests import factories
@@ -91,6 +92,10 @@ FOREIGN_IDS = {
     "order-reroute": {"pk": "order"},
     "routing-simulation": {"pk": "simulation"},
     "routing-simulation-progress": {"pk": "simulation"},
+    "invitation-resend": {"pk": "invitation"},
+    "invitation-revoke": {"pk": "invitation"},
+    # A link's token names an invitation of any tenant (it is what tells the tenant): one that names nothing is a 404.
+    "invitation-accept": {"token": "no-such-invitation-token"},
 }
 # Routes that name something other than a tenant's object, and why they are not walked here.
 NOT_WALKED = {
@@ -177,6 +182,9 @@ def _objects(tenant, code="WEB") -> dict:
         "transfer": transfer.id,
         "count": count.id,
         "simulation": simulation.id,
+        "invitation": invite(
+            tenant=tenant, email=f"invited@{tenant.slug}.test", role=Role.VIEWER, stores=[], actor=ACTOR
+        ).invitation.id,
         "webhook": factories.WebhookSubscriptionFactory(tenant=tenant).id,
         "alert_rule": factories.StockAlertRuleFactory(tenant=tenant, product=shop.a, location=shop.wh1).id,
         "import_job": factories.StockImportJobFactory(tenant=tenant).id,
@@ -336,6 +344,7 @@ PUBLIC_PAGES = {
     "set_language": "choosing English or French",
     "javascript-catalog": "the French catalogue for the pages' scripts",
     "demo-webhooks-receive": "the demo's webhook receiver, authenticated by signature",
+    "invitation-accept": "accepting an invitation, reached from its e-mail: the token in the link is the key",
     "": "the API's catch-all 404",
 }
 

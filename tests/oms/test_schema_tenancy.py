@@ -27,6 +27,7 @@ NOT_TENANT_OWNED = {
 NOT_TENANT_LED = {
     ("oms_apikey", ("prefix",)): "a request's API key is found by its prefix: the key is what tells the tenant",
     ("oms_apikey", ("hashed_secret",)): "a request's API key is found by its hash: the key is what tells the tenant",
+    ("oms_invitation", ("token_hash",)): "an invitation is found by its link's token: the token tells the tenant",
     ("oms_outboxevent", ("created_at",)): "the relay sweeps every tenant's unprocessed events, oldest first",
     ("oms_webhookdelivery", ("status", "next_attempt_at")): "the retry sweep finds every tenant's due deliveries",
     ("oms_idempotencykey", ("created_at",)): "the purge deletes every tenant's expired keys",
