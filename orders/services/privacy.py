@@ -61,7 +61,7 @@ MIN_NEEDLE = 3
 # The keys of a delivery address (orders.api.AddressIn) that identify a person; the rest (postal code, city,
 # region, country, coordinates) is dropped from an address held as a whole, but not hunted in free text.
 PERSONAL_ADDRESS_KEYS = ("name", "company", "line1", "line2", "phone", "email")
-# Still to be delivered: the address is needed (art. 17(3) does not cover it, but the contract does).
+# Orders still to be delivered: their address is still necessary for the sale (art. 17(1)(a)), so erasure waits.
 IN_PROGRESS = (
     OrderStatus.PLACED,
     OrderStatus.ON_HOLD,
@@ -86,7 +86,9 @@ class Scrubber:
     def __init__(self, replacements: dict[str, str]):
         kept = {value.strip(): new for value, new in replacements.items() if len(value.strip()) >= MIN_NEEDLE}
         self.needles = sorted(kept, key=len, reverse=True)  # the longest first: an e-mail before the name in it
-        self._new = {value.lower(): new for value, new in kept.items()}
+        self._new: dict[str, str] = {}
+        for value, new in kept.items():  # the customer's own values come first and win over an address's
+            self._new.setdefault(value.lower(), new)
         self._pattern = re.compile("|".join(re.escape(n) for n in self.needles), re.IGNORECASE) if kept else None
 
     def text(self, value: str) -> str:
@@ -219,12 +221,12 @@ def customer_of(*, tenant: Tenant, customer_id, lock: bool = False) -> Customer:
         raise NotFound("No such customer.") from None
 
 
-def _subject(tenant: Tenant, customer: Customer, replacements: dict[str, str] | None = None) -> Subject:
+def _subject(tenant: Tenant, customer: Customer, pseudonyms: tuple[str, str] = ("", "")) -> Subject:
     orders = list(
         Order.objects.for_tenant(tenant).filter(customer=customer).select_related("channel", "pickup_location")
     )
     events = OrderEvent.objects.for_tenant(tenant).filter(order__in=orders)
-    pseudonym_name, pseudonym_email = replacements or ("", "")
+    pseudonym_name, pseudonym_email = pseudonyms
     found = {customer.email: pseudonym_email, customer.name: pseudonym_name, customer.phone: ERASED}
     addresses = [order.shipping_address for order in orders if order.shipping_address]
     for event in events.only("before", "after"):
