@@ -341,6 +341,15 @@ def test_an_order_naming_the_pseudonym_is_refused(jane, admin, api, shop, tenant
     assert Customer.objects.for_tenant(tenant).get(id=jane.customer.id).phone == ""
 
 
+def test_the_admin_site_gives_an_erased_customer_no_personal_data_back(jane, admin, tenant):
+    erased = admin.post(f"/api/v1/customers/{jane.customer.id}/erase/").json()
+
+    admin.post(f"/admin/orders/customer/{jane.customer.id}/change/", {"name": JANE["name"], "phone": JANE["phone"]})
+
+    customer = Customer.objects.for_tenant(tenant).get(id=jane.customer.id)
+    assert (customer.name, customer.phone, customer.erased_at is not None) == (erased["name"], "", True)
+
+
 # --- who may ----------------------------------------------------------------------------------------------------
 
 
