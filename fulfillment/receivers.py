@@ -1,9 +1,12 @@
 """Fulfilment listens to the orders app (which may not import it): every committed order change reconciles the
-order's open fulfilment orders with its reservations, and every order detail shows its fulfilment."""
+order's open fulfilment orders with its reservations, every order detail shows its fulfilment, and a customer's
+personal data export and erasure cover their shipments."""
 
 from fulfillment.selectors import attach_to_order
 from fulfillment.services.execution import reconcile
+from fulfillment.services.privacy import erase_from_shipments, shipments_of
 from orders.selectors import register_detail_part
+from orders.services.privacy import PersonalDataSource, register_personal_data
 from orders.signals import order_changed
 
 
@@ -14,3 +17,4 @@ def _reconcile(sender, order, kind, **kwargs):
 def connect() -> None:
     order_changed.connect(_reconcile, dispatch_uid="fulfillment.reconcile")
     register_detail_part(attach_to_order)
+    register_personal_data(PersonalDataSource("shipments", export=shipments_of, erase=erase_from_shipments))

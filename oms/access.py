@@ -57,6 +57,9 @@ MATRIX: dict[str, Access] = {
     "stock_alerts": Access(OFFICE | {MANAGER, INTEGRATION}, OFFICE | {INTEGRATION}, "low-stock alert rules"),
     "orders": Access(OVERSIGHT | KEYS, OFFICE | KEYS, "orders: place, read, edit, cancel, hold, release"),
     "customers": Access(OVERSIGHT | KEYS, frozenset(), "customers and their orders"),
+    "customer_privacy": Access(
+        frozenset({ADMIN}), frozenset({ADMIN}), "a customer's personal data: export (R) and erasure (W), GDPR"
+    ),
     "invoices": Access(OVERSIGHT | KEYS, frozenset(), "invoices and credit notes"),
     "routing_policy": Access(
         OVERSIGHT | {INTEGRATION}, frozenset({ADMIN, MANAGER, INTEGRATION}), "the routing policy and its versions"

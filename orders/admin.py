@@ -80,5 +80,8 @@ class CustomerAdmin(TenantScopedAdmin):
     search_fields = ("email", "name")
 
     def get_readonly_fields(self, request, obj=None):
-        # Orders find their customer by e-mail: it is typed once, when the customer is added, and kept.
-        return ("email",) if obj is not None else ()
+        # Erasure is the privacy service's alone (orders.services.privacy), and an erased customer gets no personal
+        # data back. Orders find their customer by e-mail: it is typed once, when the customer is added, and kept.
+        if obj is not None and obj.erased_at is not None:
+            return ("email", "name", "phone", "erased_at", "erased_by")
+        return ("email", "erased_at", "erased_by") if obj is not None else ("erased_at", "erased_by")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import api
+from orders import api, api_privacy
 
 urlpatterns = [
     path("orders/", api.OrderListCreate.as_view(), name="api-orders"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("orders/<int:pk>/release/", api.OrderRelease.as_view(), name="api-order-release"),
     path("customers/", api.CustomerList.as_view(), name="api-customers"),
     path("customers/<int:pk>/orders/", api.CustomerOrders.as_view(), name="api-customer-orders"),
+    path("customers/<int:pk>/export/", api_privacy.CustomerExport.as_view(), name="api-customer-export"),
+    path("customers/<int:pk>/erase/", api_privacy.CustomerErase.as_view(), name="api-customer-erase"),
     path("invoices/", api.InvoiceList.as_view(), name="api-invoices"),
     path("invoices/<int:pk>/", api.InvoiceDetail.as_view(), name="api-invoice"),
     path("invoices/<int:pk>/pdf/", api.InvoicePdf.as_view(), name="api-invoice-pdf"),

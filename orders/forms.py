@@ -293,3 +293,11 @@ class OrderSettingsForm(forms.Form):
             "order_hold_rules": rules,
             "legal": legal,
         }
+
+
+class ErasureForm(forms.Form):
+    """The second step before a customer's personal data is erased: the admin ticks that they understand."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand that the customer's personal data will be erased for good."), required=True
+    )

@@ -17,6 +17,10 @@ class Customer(TenantModel):
     name = models.CharField(_("name"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when the customer's personal data was erased (orders.services.privacy): the row stays, under a pseudonym,
+    # so that their orders keep their customer; intake never links a new order to it.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+    erased_by = models.CharField(_("erased by"), max_length=200, blank=True, db_default="")  # raw inserts (orders.sql)
 
     class Meta:
         verbose_name = _("customer")

@@ -13,7 +13,12 @@ from orders.models import Customer, Order
 # Model.raw(): the same model instances as the ORM's, without compiling the query each time (that compilation
 # cost three times the read itself, on every order).
 _PRODUCTS_BY_SKU = "SELECT * FROM {table} WHERE tenant_id = %s AND sku IN ({placeholders})"
-_CUSTOMER_BY_EMAIL = "SELECT * FROM {table} WHERE tenant_id = %s AND email = %s"
+# An erased customer is never found by e-mail. FOR KEY SHARE (which the order's foreign key takes anyway): an
+# erasure running meanwhile (orders.services.privacy, FOR UPDATE) makes this wait, then find no row, so the order
+# gets a new customer rather than the erased one.
+_CUSTOMER_BY_EMAIL = (
+    "SELECT * FROM {table} WHERE tenant_id = %s AND email = %s AND erased_at IS NULL FOR KEY SHARE OF {table}"
+)
 
 # ON CONFLICT DO NOTHING: a concurrent first order of the same customer loses without failing, and without a
 # savepoint around the insert (which the ORM's get_or_create needs).

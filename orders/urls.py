@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from orders import views
+from orders import views, views_privacy
 
 urlpatterns = [
     path("", views.order_list, name="orders-list"),
@@ -15,6 +15,8 @@ urlpatterns = [
     path("<int:pk>/address/", views.order_address, name="order-address"),
     path("<int:pk>/pickup/", views.order_pickup, name="order-pickup"),
     path("customers/<int:pk>/", views.customer_detail, name="customer-detail"),
+    path("customers/<int:pk>/export/", views_privacy.customer_export, name="customer-export"),
+    path("customers/<int:pk>/erase/", views_privacy.customer_erase, name="customer-erase"),
     path("invoices/<int:pk>/", views.invoice_html, name="invoice-html"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice-pdf"),
 ]

@@ -453,7 +453,16 @@ def customer_detail(request, pk: int):
         raise Http404 from None
     orders = selectors.customer_orders(scope=request.oms_scope, customer=customer)
     page = Paginator(orders, 50).get_page(request.GET.get("page"))
-    return render(request, "orders/customer.html", {"customer": customer, "page": page})
+    return render(
+        request,
+        "orders/customer.html",
+        {
+            "customer": customer,
+            "page": page,
+            "can_export": role_of(request) in page_roles("customer_privacy"),
+            "can_erase": role_of(request) in page_roles("customer_privacy", write=True),
+        },
+    )
 
 
 def _invoice_or_404(request, pk):

@@ -7,6 +7,7 @@
   allocate_backorders_as_planned, record_shipment, record_delivery, record_return) and complete_order; routing
   (the fulfillment app) decides where, these move the units
 - common: what they share (the locked order, the committed change, reservation moves)
+- privacy: a customer's personal data: export_customer, erase_customer (GDPR)
 
 Each public function is one transaction that locks the order row, checks the state machine
 (orders/states.py), writes an OrderEvent to the timeline and emits its outbox events.
@@ -28,6 +29,7 @@ from orders.services.holds import hold_order, release_hold
 from orders.services.inputs import LineInput, LineQuantity, OrderInput, PromotionInput
 from orders.services.intake import match_customer, place_order
 from orders.services.intake_checks import max_lines
+from orders.services.privacy import erase_customer, export_customer
 
 __all__ = [
     "ZERO",
@@ -50,4 +52,6 @@ __all__ = [
     "record_delivery",
     "record_return",
     "complete_order",
+    "export_customer",
+    "erase_customer",
 ]

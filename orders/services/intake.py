@@ -16,7 +16,7 @@ from inventory.models import MovementKind, StockLevel
 from inventory.sourcing import on_shelf
 from oms.actors import Actor
 from oms.db import insert_rows, violated_constraint
-from oms.errors import Conflict, InsufficientStock
+from oms.errors import Conflict, InsufficientStock, ValidationFailed
 from oms.models import Tenant
 from oms.outbox import emit
 from oms.sequences import next_unique_value
@@ -29,15 +29,21 @@ from orders.services.intake_checks import line_total, totals, validate
 
 
 def match_customer(*, tenant: Tenant, email: str, name: str = "", phone: str = "") -> tuple[Customer, bool]:
-    """The tenant's customer with this e-mail (case-insensitive), created on first order; safe under races."""
+    """The tenant's customer with this e-mail (case-insensitive), created on first order; safe under races.
+
+    An erased customer is never matched (orders.services.privacy): their e-mail was replaced by an undeliverable
+    pseudonym, so the person ordering again with their real address becomes a new customer, and an order naming
+    the pseudonym itself is refused rather than giving the erased row new personal data."""
     email = email.strip().lower()
     customer = sql.customer_by_email(tenant_id=tenant.id, email=email)
     created = False
     if customer is None:
         customer = sql.insert_customer(tenant=tenant, email=email, name=name[:200], phone=phone[:40])
         created = customer is not None
-        if customer is None:  # created concurrently: theirs is the one
-            customer = Customer.objects.for_tenant(tenant).get(email=email)
+        if customer is None:  # created concurrently (theirs is the one), or the e-mail of an erased customer
+            customer = Customer.objects.for_tenant(tenant).filter(email=email, erased_at__isnull=True).first()
+            if customer is None:
+                raise ValidationFailed(errors={"customer.email": ["This e-mail address cannot be used."]})
     if not created and ((name and not customer.name) or (phone and not customer.phone)):
         customer.name = customer.name or name[:200]
         customer.phone = customer.phone or phone[:40]
