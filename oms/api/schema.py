@@ -140,9 +140,15 @@ class ProblemAutoSchema(AutoSchema):
             # A decimal written as a string has at least one digit on each side of its point ("", "." and "5."
             # are no numbers), and one that may not be negative has no sign.
             schema["pattern"] = re.sub(r"\\d\{0,", r"\\d{1,", schema["pattern"])
-            min_value = getattr(field, "min_value", None)
+            min_value, max_value = getattr(field, "min_value", None), getattr(field, "max_value", None)
             if min_value is not None and min_value >= 0 and schema["pattern"].startswith("^-?"):
                 schema["pattern"] = "^" + schema["pattern"][3:]
+                # Bounded by a power of ten (a percentage: at most 100): the bound itself, or fewer whole digits.
+                if max_value is not None and str(int(max_value)).rstrip("0") == "1" and max_value == int(max_value):
+                    whole, places = len(str(int(max_value))) - 1, field.decimal_places
+                    schema["pattern"] = (
+                        rf"^({int(max_value)}(\.0{{1,{places}}})?|\d{{1,{whole}}}(\.\d{{1,{places}}})?)$"
+                    )
 
     def _problem_statuses(self) -> list[int]:
         authenticated = bool(getattr(self.view, "authentication_classes", None))
