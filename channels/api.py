@@ -15,7 +15,7 @@ from channels.models import BufferKind, Channel, ChannelKind
 from inventory.services import MAX_RESERVATION_TTL, MIN_RESERVATION_TTL
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
-from oms.api.fields import StrictInput, code_field
+from oms.api.fields import StrictInput, UniqueListField, code_field
 from oms.api.filters import AwareDateTimeFilter, StrictBooleanFilter
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
@@ -38,8 +38,8 @@ class ChannelPatchIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     kind = serializers.ChoiceField(choices=ChannelKind.values, required=False)
     active = serializers.BooleanField(required=False)
-    locations = serializers.ListField(
-        child=serializers.CharField(max_length=40),
+    locations = UniqueListField(
+        child=code_field(),
         required=False,
         max_length=500,
         help_text="sourcing pool: location codes, highest priority first",

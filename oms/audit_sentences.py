@@ -437,4 +437,8 @@ def sentence(entry) -> str:
         if known.extra is not None:
             values.update(known.extra(entry))
         text, details = str(known.sentence) % values, known.details(changes)
-    return f"{text}{pgettext('before the details of an audit entry', ': ')}{details}" if details else text
+    if not details:
+        return text
+    # Outside an f-string, where makemessages can find it: French puts a no-break space before the colon.
+    colon = pgettext("before the details of an audit entry", ": ")
+    return f"{text}{colon}{details}"

@@ -26,6 +26,38 @@ class LocalTimeField(serializers.TimeField):
         super().__init__(input_formats=TIME_FORMATS, **kwargs)
 
 
+OPENING_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _openings(day: str):
+    return serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.RegexField(
+                OPENING_TIME,
+                help_text="HH:MM on the location's clock",
+                error_messages={"invalid": "Give a time as HH:MM (24-hour clock), e.g. 09:00."},
+            ),
+            min_length=2,
+            max_length=2,
+        ),
+        max_length=8,
+        required=False,
+        help_text=f'Openings on {day} as ["opens", "closes"] pairs; a day not given is closed.',
+    )
+
+
+class OpeningHoursIn(StrictInput, serializers.Serializer):
+    """{"mon": [["09:00", "12:30"], ["14:00", "19:00"]], ...}: opens before closes is checked by the service."""
+
+    mon = _openings("Monday")
+    tue = _openings("Tuesday")
+    wed = _openings("Wednesday")
+    thu = _openings("Thursday")
+    fri = _openings("Friday")
+    sat = _openings("Saturday")
+    sun = _openings("Sunday")
+
+
 class LocationAddressIn(StrictInput, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -59,7 +91,7 @@ class LocationPatchIn(StrictInput, serializers.Serializer):
     accepts_returns = serializers.BooleanField(required=False)
     daily_capacity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     cutoff_time = LocalTimeField(required=False, allow_null=True)
-    opening_hours = serializers.DictField(required=False, help_text='{"mon": [["09:00", "19:00"]], ...}')
+    opening_hours = OpeningHoursIn(required=False)
     active = serializers.BooleanField(required=False)
 
 

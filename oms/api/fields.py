@@ -76,6 +76,10 @@ class StrictInput:
         return value
 
 
+class UniqueListField(serializers.ListField):
+    """A list whose items are all different: the schema says uniqueItems, the service names any duplicate."""
+
+
 def sku_field(**kwargs) -> serializers.CharField:
     """A product's SKU, as inventory.services checks it; the schema carries the pattern."""
     return serializers.CharField(max_length=64, validators=[RegexValidator(SKU_PATTERN, SKU_HELP)], **kwargs)

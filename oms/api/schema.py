@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from oms.api.fields import StrictInput
+from oms.api.fields import StrictInput, UniqueListField
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -132,10 +132,21 @@ class ProblemAutoSchema(AutoSchema):
         # A list that may not be empty says so (DRF's allow_empty=False is not carried over).
         if getattr(field, "allow_empty", True) is False and schema.get("type") == "array":
             schema.setdefault("minItems", 1)
+        if isinstance(field, UniqueListField):
+            schema["uniqueItems"] = True
         return schema
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
+        # DRF trims text before it checks blankness, so "  " is blank too: a text that may not be blank (minLength,
+        # set on request bodies only) has a visible character, unless a validator's pattern already says more.
+        if (
+            type(field) is serializers.CharField
+            and field.trim_whitespace
+            and schema.get("minLength")
+            and not {"pattern", "enum", "format"} & schema.keys()
+        ):
+            schema["pattern"] = r"\S"
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             # A decimal written as a string has at least one digit on each side of its point ("", "." and "5."
             # are no numbers), and one that may not be negative has no sign.

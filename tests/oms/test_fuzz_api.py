@@ -39,7 +39,9 @@ CHECKS = [
 # on who calls, on today's date, or on two fields at once. A 400 to a schema-valid request is accepted only when
 # every message it gives is one of these.
 RULES_BEYOND_THE_SCHEMA = {
-    "a SKU, location or channel this tenant does not have": r"^Unknown (SKU|location|locations?\(s\)|channel)\b",
+    "a SKU, location or channel this tenant does not have (or not active)": (
+        r"^Unknown (or inactive )?(SKU|location|locations?\(s\)|channel)\b"
+    ),
     "a channel's key is bound to its channel; other callers name one": r"^Name the channel \(its code\)",
     "a GTIN's check digit": r"with a correct check digit\.$",
     "a lot's expiry goes with its lot code": r"an expiry date goes with a lot code",
@@ -67,6 +69,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "an order is not dated in the future": r"^The order date cannot be in the future\.$",
     "a promised window in order": r"^The earliest date \(.*\) is after the latest date",
     "an external reference is used once per channel": r"already sent an order with external_ref",
+    "a drop-ship supplier has no counter": r"^A drop-ship supplier cannot offer pickup\.$",
+    "an opening closes after it opens": r"^(mon|tue|wed|thu|fri|sat|sun): \S+ is not before \S+\.$",
     "the routing policy's keys (README, Routing)": r"^Unknown key '.*'; expected one of",
 }
 
