@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script, bench/ is on the path and the repository root is not
 
-from bench.run import run_floor  # noqa: E402
+from bench.run import refresh_statistics, run_floor  # noqa: E402
 
 BENCH_DB = "oms_bench_orders"
 
@@ -106,11 +106,11 @@ def load(n_skus: int, throttle_rate: str) -> dict:
             f"now() FROM {levels} WHERE tenant_id = %s",
             [tenant.id],
         )
-        cursor.execute("ANALYZE")
     channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
     ChannelLocation.objects.bulk_create(
         [ChannelLocation(tenant=tenant, channel=channel, location=loc, priority=i) for i, loc in enumerate(locations)]
     )
+    refresh_statistics()
     key = create_api_key(
         tenant=tenant, label="bench-web", channel=channel, throttle_rate=throttle_rate, actor=Actor.system("bench")
     ).secret

@@ -192,6 +192,19 @@ def setup_django(bench_url: str, redis_url: str | None = None) -> None:
     settings.OMS_RLS_DEFAULT = "all_tenants"
 
 
+def refresh_statistics() -> None:
+    """ANALYZE the bench database after its bulk load, as the tables' owner: PostgreSQL lets no one else, and
+    skips them with a mere warning. Without statistics the planner takes every table for nearly empty and joins
+    the 3,000 products with each pool location before it looks at the stock of the three an order wants
+    (about half a second an order instead of a millisecond)."""
+    from django.db import connection
+
+    from oms import rls
+
+    with rls.as_owner("statistics after the bench's bulk load"), connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def load_data(n_skus: int, n_locations: int) -> dict:
     """Tenant, locations, products, n_skus x n_locations stock rows with their ledger receipts, a channel, keys."""
     from django.db import connection
@@ -239,9 +252,6 @@ def load_data(n_skus: int, n_locations: int) -> dict:
             "now() - interval '1 day', now() FROM " + levels + " WHERE tenant_id = %s",
             [tenant.id],
         )
-        cursor.execute(f"ANALYZE {levels}")
-        cursor.execute(f"ANALYZE {movements}")
-        cursor.execute("ANALYZE inventory_product")
     channel = Channel.objects.create(tenant=tenant, code="WEB", name="Web shop", kind="web")
     ChannelLocation.objects.bulk_create(
         [
@@ -249,6 +259,7 @@ def load_data(n_skus: int, n_locations: int) -> dict:
             for i, loc in enumerate(Location.objects.for_tenant(tenant).order_by("id"))
         ]
     )
+    refresh_statistics()
     return {
         "channel_key": create_api_key(tenant=tenant, label="bench-web", channel=channel, actor=actor).secret,
         "integration_key": create_api_key(tenant=tenant, label="bench-erp", actor=actor).secret,
