@@ -3,7 +3,11 @@ re-route, when backorders arrive), units shipped (their reservations consumed th
 returned, and the order completed. Routing decides where; these are the one path that moves the order's
 reserved units."""
 
+from functools import reduce
+from operator import or_
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory import reservations as stock
@@ -154,13 +158,17 @@ def _hold_at(*, tenant: Tenant, channel, wanted: list) -> None:
     (InsufficientStock)."""
     if not wanted:
         return
-    # The stock rows and products in one read each; a row that does not exist yet is created by level_for.
+    # The stock rows and products in one read each; a row that does not exist yet is created by level_for. Only
+    # the rows wanted are read, by location: a batch's products at every location it uses would be most of the
+    # pool's rows for those products.
     products = Product.objects.for_tenant(tenant).in_bulk({line.product_id for line, _, _ in wanted})
+    products_at: dict = {}
+    for line, location, _units in wanted:
+        products_at.setdefault(location.id, set()).add(line.product_id)
     found = {
         (level.product_id, level.location_id): level
         for level in StockLevel.objects.for_tenant(tenant).filter(
-            product_id__in={line.product_id for line, _, _ in wanted},
-            location_id__in={location.id for _, location, _ in wanted},
+            reduce(or_, (Q(location_id=location_id, product_id__in=ids) for location_id, ids in products_at.items()))
         )
     }
     holds = []
