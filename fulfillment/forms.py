@@ -34,3 +34,36 @@ class SimulationForm(forms.Form):
                 target, prefix = "draft", path.removeprefix("policy").removeprefix(".")
             for message in messages:
                 self.add_error(target, f"{prefix}: {message}" if prefix else message)
+
+
+class TransitTimeForm(forms.Form):
+    """One row of the carrier transit table."""
+
+    service = forms.CharField(label=_("Carrier service"), max_length=40)
+    country = forms.CharField(label=_("Country"), max_length=2, initial="FR")
+    postal_prefix = forms.CharField(
+        label=_("Postal code prefix"), max_length=10, required=False, help_text=_("empty: the whole country")
+    )
+    min_days = forms.IntegerField(label=_("Minimum days"), min_value=0, max_value=60)
+    max_days = forms.IntegerField(label=_("Maximum days"), min_value=0, max_value=60)
+
+
+class ClosureForm(forms.Form):
+    """Days a location, or every location, neither prepares nor dispatches orders."""
+
+    location = forms.ChoiceField(label=_("Location"), required=False)
+    starts_on = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, locations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["location"].choices = [("", _("Every location"))] + [
+            (loc.code, f"{loc.code} — {loc.name}") for loc in locations
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The last day is not before the first."))
+        return data

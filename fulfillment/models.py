@@ -257,3 +257,57 @@ class RoutingSimulation(TenantModel):
     @property
     def percent(self) -> int:
         return int(self.orders_done * 100 / self.orders_total) if self.orders_total else (100 if self.finished else 0)
+
+
+class TransitTime(TenantModel):
+    """A carrier service's transit days to a destination zone: a country and a postal-code prefix ("" for the whole
+    country; the longest prefix matching a postal code wins). Carrier days: Monday to Saturday, not holidays."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint below leads with the tenant
+    service = models.CharField(_("carrier service"), max_length=40)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    postal_prefix = models.CharField(_("postal code prefix"), max_length=10, blank=True)
+    min_days = models.PositiveSmallIntegerField(_("minimum transit days"))
+    max_days = models.PositiveSmallIntegerField(_("maximum transit days"))
+
+    class Meta:
+        verbose_name = _("carrier transit time")
+        verbose_name_plural = _("carrier transit times")
+        ordering = ["service", "country", "postal_prefix"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "service", "country", "postal_prefix"], name="transit_time_unique_zone"
+            ),
+            models.CheckConstraint(condition=Q(max_days__gte=models.F("min_days")), name="transit_time_range"),
+        ]
+
+    def __str__(self):
+        return f"{self.service} {self.country}{self.postal_prefix}"
+
+
+class Closure(TenantModel):
+    """Days a location (or, without one, every location of the tenant) neither prepares nor dispatches orders."""
+
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("location"),
+        help_text=_("empty: every location"),
+    )
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    reason = models.CharField(_("reason"), max_length=200)
+
+    class Meta:
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        ordering = ["starts_on"]
+        indexes = [models.Index(fields=["tenant", "ends_on"], name="closure_tenant_ends_idx")]
+        constraints = [models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="closure_period")]
+
+    def __str__(self):
+        return f"{self.starts_on}..{self.ends_on} {self.reason}"

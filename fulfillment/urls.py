@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fulfillment import views
+from fulfillment import views, views_promise
 
 urlpatterns = [
     path("routing/", views.routing_policy, name="routing-policy"),
@@ -17,5 +17,10 @@ urlpatterns = [
     path("orders/<int:pk>/reroute/", views.order_reroute, name="order-reroute"),
     path("routing/simulations/", views.simulation_start, name="routing-simulation-start"),
     path("routing/simulations/<int:pk>/", views.simulation_page, name="routing-simulation"),
+    path("promise/", views_promise.delivery_promise, name="delivery-promise"),
+    path("promise/transit/", views_promise.transit_time_save, name="transit-time-save"),
+    path("promise/transit/delete/", views_promise.transit_time_delete, name="transit-time-delete"),
+    path("promise/closures/", views_promise.closure_add, name="closure-add"),
+    path("promise/closures/<int:pk>/delete/", views_promise.closure_delete, name="closure-delete"),
     path("routing/simulations/<int:pk>/progress/", views.simulation_progress, name="routing-simulation-progress"),
 ]

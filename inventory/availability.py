@@ -7,13 +7,16 @@ Per SKU:
 - `locations`: per pickup location of the pool, what that location can hand over, nearest first when a
   position (latitude/longitude or a French postal code) is given, pool priority otherwise; all of them by
   default, or only the first N (`max_locations`) to keep a large network's answer small;
-- `promise`: the delivery promise; None until fulfilment computes one.
+- `promise`: the delivery promise, per SKU and per listed location, computed by the provider fulfilment
+  registers when Django starts (inventory may not import it): once per request for all SKUs; None without one.
 
 The answer takes a fixed number of queries whatever the number of SKUs and locations: the products, the
 pool, the stock rows and (when a product tracks lots) the lot sums.
 """
 
 from dataclasses import dataclass, field
+
+from django.utils import timezone
 
 from inventory.geo import haversine_km, point_for_postal_code
 from inventory.models import Location, Product
@@ -29,6 +32,7 @@ class LocationAvailability:
     location: object
     available: int
     distance_km: float | None = None
+    promise: object = None
 
 
 @dataclass
@@ -39,6 +43,15 @@ class SkuAvailability:
     product: object = None
     locations: list = field(default_factory=list)
     promise: object = None
+
+
+# What fulfilment registers (AppConfig.ready): provider(tenant=, channel=, pool=, figures=, results=, postal_code=,
+# now=) sets `promise` on the results and their locations. One provider; registering again replaces it.
+_promise_provider: list = []
+
+
+def register_promise_provider(provider) -> None:
+    _promise_provider[:] = [provider]
 
 
 def point_near(*, lat: float | None = None, lon: float | None = None, postal_code: str = "") -> tuple | None:
@@ -85,6 +98,7 @@ def channel_availability(
     near: tuple[float, float] | None = None,
     visible_location_ids: set | None = None,
     max_locations: int | None = None,
+    postal_code: str = "",
 ) -> list[SkuAvailability]:
     """ATP of `skus` for `channel`, in the order asked.
 
@@ -92,7 +106,7 @@ def channel_availability(
     point chosen by the shopper); `visible_location_ids` hides the others from someone bound to some
     stores; `max_locations` keeps the first N of the list (the nearest when `near` is given, else in pool
     priority order). None changes the network quantity. Unknown SKUs (or another tenant's) answer 0,
-    `known` False.
+    `known` False. `postal_code` is where the promise delivers to (the tenant's default zone without it).
     """
     if max_locations is not None and max_locations < 0:
         raise ValueError("max_locations is a number of locations")
@@ -132,6 +146,16 @@ def channel_availability(
                     for loc, distance in listed
                 ],
             )
+        )
+    for provider in _promise_provider:
+        provider(
+            tenant=tenant,
+            channel=channel,
+            pool=pool,
+            figures=figures,
+            results=results,
+            postal_code=postal_code,
+            now=timezone.now(),
         )
     return results
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
 
+import holidays as public_holidays
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -39,6 +40,8 @@ LOCATION_FIELDS = (
     "daily_capacity",
     "cutoff_time",
     "opening_hours",
+    "handling_days",
+    "holiday_subdivision",
     "active",
 )
 # Cart and store holds always expire: at most a week (a customer's "keep it for me until Saturday"), and after the
@@ -136,6 +139,10 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
         problem = _opening_hours_problem(data["opening_hours"])
         if problem:
             errors["opening_hours"] = [problem]
+    if data.get("holiday_subdivision"):
+        problem = _subdivision_problem(merged.get("address"), data["holiday_subdivision"])
+        if problem:
+            errors["holiday_subdivision"] = [problem]
     if merged.get("kind") == LocationKind.DROPSHIP and merged.get("pickup"):
         errors["pickup"] = ["A drop-ship supplier cannot offer pickup."]
     if data.get("daily_capacity") is not None and data["daily_capacity"] < 0:
@@ -143,6 +150,19 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
     if errors:
         raise ValidationFailed(errors=errors)
     return data
+
+
+def _subdivision_problem(address, subdivision: str) -> str | None:
+    """A subdivision the holidays package knows for the location's country (FR when its address names none)."""
+    country = (address or {}).get("country") if isinstance(address, dict) else None
+    country = country or "FR"
+    try:
+        known = public_holidays.country_holidays(country).subdivisions
+    except NotImplementedError:
+        return f"No public holidays are known for {country}: leave the subdivision empty."
+    if subdivision not in known:
+        return f"Not a subdivision of {country}: use one of {', '.join(known)}."
+    return None
 
 
 def _opening_hours_problem(hours) -> str | None:

@@ -449,7 +449,13 @@ class OrderSummaryOut(SharedFieldsSerializer):
     payment_status = serializers.CharField()
     hold = serializers.SerializerMethodField()
     metadata = serializers.JSONField()
-    promised_delivery = serializers.SerializerMethodField()
+    promised_delivery = serializers.SerializerMethodField(
+        help_text="{earliest, latest, source}: `client` when the order came with the promise the customer saw at "
+        "checkout (kept as it came), `oms` when computed at placement and again at allocation"
+    )
+    delivered_on_time = serializers.BooleanField(
+        allow_null=True, help_text="once delivered: whether within the promise (its latest day); null before"
+    )
     lines = LineOut(many=True, source="lines.all")
     version = serializers.IntegerField()
     placed_at = serializers.DateTimeField()
@@ -472,7 +478,11 @@ class OrderSummaryOut(SharedFieldsSerializer):
     def get_promised_delivery(self, order) -> dict | None:
         if order.promised_delivery_earliest is None and order.promised_delivery_latest is None:
             return None
-        return {"earliest": order.promised_delivery_earliest, "latest": order.promised_delivery_latest}
+        return {
+            "earliest": order.promised_delivery_earliest,
+            "latest": order.promised_delivery_latest,
+            "source": "client" if order.promise_from_client else "oms",
+        }
 
 
 class OrderOut(OrderSummaryOut):

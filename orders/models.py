@@ -92,6 +92,11 @@ class Order(TenantModel):
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     promised_delivery_earliest = models.DateField(_("promised delivery (earliest)"), null=True, blank=True)
     promised_delivery_latest = models.DateField(_("promised delivery (latest)"), null=True, blank=True)
+    # The client's own promise (what the customer saw at checkout) is kept as it came; otherwise OMS computes one
+    # at placement and again at allocation.
+    promise_from_client = models.BooleanField(_("promise given by the client"), default=False)
+    # Measured when the order is delivered: null until then (or without a promise), else within the promise or not.
+    delivered_on_time = models.BooleanField(_("delivered on time"), null=True, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     # Set when routing has confirmed where every line is fulfilled from (placed → allocated).
     allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)

@@ -28,7 +28,10 @@ ON CONFLICT (tenant_id, email) DO NOTHING RETURNING id
 """
 
 # What save(update_fields=["number", "status"]) writes, without compiling it per order.
-_SET_NUMBER_AND_STATUS = "UPDATE {table} SET number = %s, status = %s WHERE tenant_id = %s AND id = %s"
+_SET_NUMBER_AND_STATUS = (
+    "UPDATE {table} SET number = %s, status = %s, promised_delivery_earliest = %s, promised_delivery_latest = %s"
+    " WHERE tenant_id = %s AND id = %s"
+)
 
 
 def products_by_sku(*, tenant_id: int, skus) -> dict:
@@ -63,5 +66,12 @@ def set_number_and_status(order: Order) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             _SET_NUMBER_AND_STATUS.format(table=Order._meta.db_table),
-            [order.number, order.status, order.tenant_id, order.id],
+            [
+                order.number,
+                order.status,
+                order.promised_delivery_earliest,
+                order.promised_delivery_latest,
+                order.tenant_id,
+                order.id,
+            ],
         )

@@ -92,6 +92,18 @@ class LocationPatchIn(StrictInput, serializers.Serializer):
     daily_capacity = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     cutoff_time = LocalTimeField(required=False, allow_null=True)
     opening_hours = OpeningHoursIn(required=False)
+    handling_days = serializers.IntegerField(
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="working days of preparation before dispatch (0: dispatched the same day before the cut-off)",
+    )
+    holiday_subdivision = serializers.CharField(
+        max_length=10,
+        required=False,
+        allow_blank=True,
+        help_text="whose public holidays apply besides the country's (e.g. 57, 67, 68: Alsace-Moselle)",
+    )
     active = serializers.BooleanField(required=False)
 
 
@@ -115,6 +127,8 @@ class LocationOut(serializers.Serializer):
     daily_capacity = serializers.IntegerField(allow_null=True)
     cutoff_time = LocalTimeField(format="%H:%M", allow_null=True)
     opening_hours = serializers.DictField()
+    handling_days = serializers.IntegerField()
+    holiday_subdivision = serializers.CharField()
     active = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -183,12 +183,23 @@ class AvailabilityQuery(serializers.Serializer):
         return attrs
 
 
+class PromiseOut(serializers.Serializer):
+    earliest = serializers.DateField()
+    latest = serializers.DateField()
+    ready_at = serializers.DateTimeField(required=False, help_text="pickup: when the order is ready at the store")
+
+
 class LocationAvailabilityOut(serializers.Serializer):
     location = serializers.CharField(source="location.code")
     name = serializers.CharField(source="location.name")
     pickup = serializers.BooleanField(source="location.pickup")
     available = serializers.IntegerField()
     distance_km = serializers.FloatField(allow_null=True)
+    promise = PromiseOut(
+        allow_null=True,
+        help_text="from this location: the delivery window, or for a pickup location the day the order is ready "
+        "there (`ready_at`); null when the location has none of it or makes no promise",
+    )
 
 
 class SkuAvailabilityOut(serializers.Serializer):
@@ -196,9 +207,10 @@ class SkuAvailabilityOut(serializers.Serializer):
     available = serializers.IntegerField(help_text="network quantity for the channel, after its buffer")
     known = serializers.BooleanField(help_text="false for a SKU the catalog does not hold")
     locations = LocationAvailabilityOut(many=True)
-    promise = serializers.JSONField(
+    promise = PromiseOut(
         allow_null=True,
-        help_text="the delivery promise {earliest, latest}, filled by fulfilment; null when none can be made",
+        help_text="the delivery window for every unit `available` counts, to `postal_code` (metropolitan France "
+        "without it): the latest of the shipping locations holding them; null when none can be made",
     )
 
 
@@ -227,6 +239,7 @@ class Availability(APIView):
             near=point_near(lat=values.get("lat"), lon=values.get("lon"), postal_code=values.get("postal_code") or ""),
             visible_location_ids=scope.store_ids,
             max_locations=values.get("stores"),
+            postal_code=values.get("postal_code") or "",
         )
         return Response(
             AvailabilityOut(

@@ -53,6 +53,10 @@ class Location(TenantModel):
     daily_capacity = models.PositiveIntegerField(_("daily fulfilment capacity"), null=True, blank=True)
     cutoff_time = models.TimeField(_("order cut-off time"), null=True, blank=True)
     opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    # The delivery promise: working days of preparation before dispatch (0: same day before the cut-off), and the
+    # subdivision whose public holidays apply besides the country's (e.g. "57" for Moselle, "972" Martinique).
+    handling_days = models.PositiveSmallIntegerField(_("handling days"), default=0)
+    holiday_subdivision = models.CharField(_("public holidays subdivision"), max_length=10, blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

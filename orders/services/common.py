@@ -17,8 +17,10 @@ from oms.db import insert_rows, update_rows
 from oms.errors import IllegalTransition, InsufficientStock, NotFound, StaleVersion
 from oms.models import Tenant
 from oms.outbox import emit_many
+from oms.timezones import zone
 from orders import states
 from orders.models import Order, OrderEvent, OrderStatus
+from orders.promises import delivered_on_time
 from orders.signals import order_changed
 
 # --- reading the order for a write -----------------------------------------------------------------------
@@ -166,6 +168,8 @@ def commit_changes(tenant: Tenant, changes: list[Change]) -> None:
             line.status = states.line_status(line)
             if line_figures(line) != before["lines"].get(str(line.id)):
                 changed_lines.append(line)
+        if new_status == OrderStatus.DELIVERED and before["status"] != OrderStatus.DELIVERED:
+            _measure_delivery(change)
         order.status = new_status
         order.version += 1
         after = snapshot(order, lines)
@@ -188,6 +192,15 @@ def commit_changes(tenant: Tenant, changes: list[Change]) -> None:
         order_changed.send(sender=Order, order=change.order, lines=change.lines, kind=change.kind)
     if outbox:
         emit_many(tenant, outbox)
+
+
+def _measure_delivery(change: Change) -> None:
+    """The order reaches the customer (the last units delivered, or collected at the store): record whether it came
+    within its promise, for the on-time KPI, in the calendar of where it was received."""
+    order = change.order
+    zone_name = order.pickup_location.timezone if order.pickup_location_id else order.tenant.timezone
+    order.delivered_on_time = delivered_on_time(order, timezone.now(), zone(zone_name))
+    change.extra_fields = (*change.extra_fields, "delivered_on_time")
 
 
 def _save_orders(changes: list[Change]) -> None:

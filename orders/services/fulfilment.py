@@ -19,9 +19,12 @@ from oms.errors import Conflict, IllegalTransition
 from oms.models import Tenant
 from orders import invoicing, states
 from orders.models import EventKind, Order, OrderStatus
+from orders.promises import apply_promise, computed_promises
 from orders.quantities import refuse_beyond, units_per_line
 from orders.services.common import Change, commit_change, commit_changes, locked_order, snapshot
 from orders.services.inputs import LineQuantity
+
+PROMISE_FIELDS = ("promised_delivery_earliest", "promised_delivery_latest")
 
 
 def allocate_as_planned(
@@ -128,9 +131,18 @@ def _allocate(tenant: Tenant, work: list, *, actor: Actor) -> None:
     for channel, wanted in by_channel.values():
         _hold_at(tenant=tenant, channel=channel, wanted=wanted)
     now = timezone.now()
+    promised = computed_promises(
+        tenant=tenant,
+        wanted=[
+            (order, {getattr(location, "id", location) for places in placements.values() for location, _ in places})
+            for order, _lines, placements, _message in work
+        ],
+        now=now,
+    )
     changes = []
     for order, lines, _placements, message in work:
         order.allocated_at = now
+        repromised = apply_promise(order, promised.get(order.id))
         changes.append(
             Change(
                 order,
@@ -140,7 +152,7 @@ def _allocate(tenant: Tenant, work: list, *, actor: Actor) -> None:
                 befores[order.id],
                 message,
                 topic="order.allocated",
-                extra_fields=("allocated_at",),
+                extra_fields=("allocated_at", *(PROMISE_FIELDS if repromised else ())),
             )
         )
     commit_changes(tenant, changes)

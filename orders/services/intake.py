@@ -23,6 +23,7 @@ from oms.sequences import next_unique_value
 from orders import invoicing, sql, states
 from orders.amounts import CENT
 from orders.models import Customer, DeliveryMethod, EventKind, HoldKind, Order, OrderLine
+from orders.promises import apply_promise, computed_promises
 from orders.services.common import event_payload, line_figures, reserve, write_event
 from orders.services.inputs import OrderInput
 from orders.services.intake_checks import line_total, totals, validate
@@ -159,6 +160,7 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
         metadata=data.metadata or {},
         promised_delivery_earliest=data.promised_earliest,
         promised_delivery_latest=data.promised_latest,
+        promise_from_client=data.promised_earliest is not None or data.promised_latest is not None,
         placed_at=data.placed_at or now,
         completed_at=now if in_store else None,
     )
@@ -199,6 +201,8 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
     if partial:
         OrderLine.all_tenants.bulk_update(lines, ["status", "quantity_allocated", "quantity_backordered"])
     order.status = states.order_status(order, lines)
+    reserved_at = {r.stock_level.location_id for found in allocations.values() for r in found}
+    apply_promise(order, computed_promises(tenant=tenant, wanted=[(order, reserved_at)], now=now).get(order.id))
     event = write_event(
         order,
         actor=actor,
