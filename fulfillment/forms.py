@@ -47,6 +47,16 @@ class TransitTimeForm(forms.Form):
     min_days = forms.IntegerField(label=_("Minimum days"), min_value=0, max_value=60)
     max_days = forms.IntegerField(label=_("Maximum days"), min_value=0, max_value=60)
 
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("min_days") is not None
+            and data.get("max_days") is not None
+            and data["max_days"] < data["min_days"]
+        ):
+            self.add_error("max_days", _("The maximum is not below the minimum."))
+        return data
+
 
 class ClosureForm(forms.Form):
     """Days a location, or every location, neither prepares nor dispatches orders."""

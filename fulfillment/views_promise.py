@@ -48,7 +48,7 @@ def transit_time_save(request):
         try:
             promises.save_transit_time(tenant=request.tenant, **data)
         except ValidationFailed as exc:
-            for name, problems in exc.errors.items():
+            for name, problems in exc.extra.get("errors", {}).items():
                 for problem in problems:
                     form.add_error(name if name in form.fields else None, problem)
         else:
