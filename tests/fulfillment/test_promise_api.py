@@ -428,3 +428,24 @@ def test_the_page_shows_measured_transit_days_beside_the_configured_ones(tenant,
     assert 'measured-p50">3<' in corsica and 'measured-p90">3<' in corsica
     chronopost = text.split('data-zone="chronopost-FR-"')[1].split("</tr>")[0]
     assert 'measured-p50">—<' in chronopost
+
+
+# --- location configuration ------------------------------------------------------------------------------
+
+
+def test_a_location_takes_its_handling_days_and_holiday_subdivision(api):
+    body = {"code": "WH-METZ", "name": "Metz", "kind": "warehouse", "address": {"country": "FR"}}
+
+    created = api.post("/api/v1/locations/", {**body, "handling_days": 2, "holiday_subdivision": "57"}, format="json")
+
+    assert created.status_code == 201, created.json()
+    assert (created.json()["handling_days"], created.json()["holiday_subdivision"]) == (2, "57")
+
+
+def test_an_unknown_holiday_subdivision_is_refused(api):
+    body = {"code": "WH-X", "name": "X", "kind": "warehouse", "holiday_subdivision": "99"}
+
+    refused = api.post("/api/v1/locations/", body, format="json")
+
+    assert refused.status_code == 400
+    assert "holiday_subdivision" in refused.json()["errors"]
