@@ -2,6 +2,7 @@
 deliveries measured) and the tenant's closures; those who may change the network edit both."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fulfillment.forms import ClosureForm, TransitTimeForm
 from fulfillment.services import promises
 from inventory.models import Location
-from oms.errors import ValidationFailed
+from oms.errors import NotFound, ValidationFailed
 from oms.permissions import page_access, page_roles, register_nav
 
 EDITORS = page_roles("network", write=True)
@@ -94,6 +95,9 @@ def closure_add(request):
 @require_POST
 @page_access("network", write=True)
 def closure_delete(request, pk: int):
-    promises.delete_closure(tenant=request.tenant, closure_id=pk)
+    try:
+        promises.delete_closure(tenant=request.tenant, closure_id=pk)
+    except NotFound:
+        raise Http404 from None
     messages.success(request, gettext("Closure removed."))
     return redirect("delivery-promise")

@@ -11,8 +11,8 @@ _RULES: list = []
 
 
 def register_promise_rule(rule) -> None:
-    """`rule(tenant, wanted, now)` with `wanted` as [(order, location ids)] answers {order id: (earliest, latest)}
-    for the orders it can promise."""
+    """`rule(tenant, wanted, now)` with `wanted` as [(order, locations)] (Location rows, or their ids) answers
+    {order id: (earliest, latest)} for the orders it can promise."""
     if rule not in _RULES:
         _RULES.append(rule)
 

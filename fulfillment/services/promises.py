@@ -30,7 +30,7 @@ from fulfillment import promise as calendar_rules
 from fulfillment.carriers import carrier_name
 from fulfillment.models import Closure, Shipment, TransitTime
 from inventory.models import Location
-from oms.errors import ValidationFailed
+from oms.errors import NotFound, ValidationFailed
 from oms.models import Tenant
 from oms.timezones import zone
 from orders.models import DeliveryMethod
@@ -195,7 +195,9 @@ def fill_availability_promises(*, tenant, channel, pool, figures, results, posta
     """
     destination = Destination(postal_code=(postal_code or "").replace(" ", ""))
     transit = transit_for(transit_table(tenant), delivery_service(tenant), destination)
-    shipping = [loc for loc in pool if loc.ships]
+    product_ids = {result.product.id for result in results if result.known}
+    # Only the locations the answer speaks of: shipping locations holding one of the SKUs, and the listed ones.
+    shipping = [loc for loc in pool if loc.ships and any(figures.get((pid, loc.id), 0) > 0 for pid in product_ids)]
     listed = {item.location.id: item.location for result in results for item in result.locations}
     calendars = location_calendars(tenant=tenant, locations=[*shipping, *listed.values()], now=now)
     delivered = {}
@@ -225,16 +227,21 @@ def fill_availability_promises(*, tenant, channel, pool, figures, results, posta
 
 
 def order_promises(tenant: Tenant, wanted: list, now: datetime) -> dict:
-    """{order id: (earliest, latest)} for [(order, location ids it is fulfilled from)]: the latest over those
-    locations. A pickup order is ready at its store on the store's own calendar; units from elsewhere travel to
-    the store first. A delivery goes to the order's shipping address. Three queries for the whole batch."""
-    ids = {location_id for _, location_ids in wanted for location_id in location_ids}
+    """{order id: (earliest, latest)} for [(order, the locations it is fulfilled from: rows or ids)]: the latest over
+    those locations. A pickup order is ready at its store on the store's own calendar; units from elsewhere travel
+    to the store first. A delivery goes to the order's shipping address. Two queries for the whole batch (three when
+    given ids, not rows)."""
+    locations = {loc.id: loc for _, given in wanted for loc in given if isinstance(loc, Location)}
+    ids = {getattr(loc, "id", loc) for _, given in wanted for loc in given}
     ids.update(order.pickup_location_id for order, _ in wanted if order.pickup_location_id)
-    locations = {loc.id: loc for loc in Location.objects.for_tenant(tenant).filter(id__in=ids)}
+    missing = ids - set(locations)
+    if missing:
+        locations.update((loc.id, loc) for loc in Location.objects.for_tenant(tenant).filter(id__in=missing))
     calendars = location_calendars(tenant=tenant, locations=locations.values(), now=now)
     table, service = transit_table(tenant), delivery_service(tenant)
     found = {}
-    for order, location_ids in wanted:
+    for order, given in wanted:
+        location_ids = {getattr(loc, "id", loc) for loc in given}
         store = locations.get(order.pickup_location_id) if order.delivery_method == DeliveryMethod.PICKUP else None
         destination = destination_of(store.address if store else order.shipping_address)
         transit = transit_for(table, service, destination)
@@ -381,4 +388,7 @@ def add_closure(*, tenant: Tenant, location: Location | None, starts_on, ends_on
 
 
 def delete_closure(*, tenant: Tenant, closure_id: int) -> None:
-    Closure.objects.for_tenant(tenant).filter(id=closure_id).delete()
+    """NotFound for a closure the tenant does not have (another tenant's included)."""
+    deleted, _ = Closure.objects.for_tenant(tenant).filter(id=closure_id).delete()
+    if not deleted:
+        raise NotFound("No such closure.")

@@ -131,11 +131,13 @@ def _allocate(tenant: Tenant, work: list, *, actor: Actor) -> None:
     for channel, wanted in by_channel.values():
         _hold_at(tenant=tenant, channel=channel, wanted=wanted)
     now = timezone.now()
+    # Units still waiting for stock have no date: the promise is made once every unit has a location.
     promised = computed_promises(
         tenant=tenant,
         wanted=[
-            (order, {getattr(location, "id", location) for places in placements.values() for location, _ in places})
-            for order, _lines, placements, _message in work
+            (order, [location for places in placements.values() for location, _ in places])
+            for order, lines, placements, _message in work
+            if not any(line.quantity_backordered for line in lines)
         ],
         now=now,
     )
@@ -325,6 +327,8 @@ def allocate_backorders_as_planned(*, tenant: Tenant, order_id: int, placements:
         if order.allocated_at is None:
             order.allocated_at = timezone.now()
             fields = ("allocated_at",)
+        if not any(line.quantity_backordered for line in lines):
+            fields += _promise_from_reservations(tenant, order)
         return commit_change(
             order,
             lines,
@@ -335,6 +339,18 @@ def allocate_backorders_as_planned(*, tenant: Tenant, order_id: int, placements:
             payload={"allocated_units": allocated},
             extra_fields=fields,
         )
+
+
+def _promise_from_reservations(tenant: Tenant, order) -> tuple:
+    """The order's promise once its last units have a location: from every location holding its units; the fields
+    to save."""
+    location_ids = set(
+        Reservation.objects.for_tenant(tenant)
+        .filter(order_line__order=order, status=Reservation.Status.ACTIVE)
+        .values_list("stock_level__location_id", flat=True)
+    )
+    promised = computed_promises(tenant=tenant, wanted=[(order, location_ids)], now=timezone.now())
+    return PROMISE_FIELDS if apply_promise(order, promised.get(order.id)) else ()
 
 
 def record_shipment(

@@ -201,8 +201,9 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
     if partial:
         OrderLine.all_tenants.bulk_update(lines, ["status", "quantity_allocated", "quantity_backordered"])
     order.status = states.order_status(order, lines)
-    reserved_at = {r.stock_level.location_id for found in allocations.values() for r in found}
-    apply_promise(order, computed_promises(tenant=tenant, wanted=[(order, reserved_at)], now=now).get(order.id))
+    if not partial:  # units waiting for stock have no date yet
+        reserved_at = {r.stock_level.location for found in allocations.values() for r in found}
+        apply_promise(order, computed_promises(tenant=tenant, wanted=[(order, reserved_at)], now=now).get(order.id))
     event = write_event(
         order,
         actor=actor,

@@ -386,7 +386,9 @@ def test_a_closure_of_another_tenant_cannot_be_removed(tenant, other_tenant, use
         tenant=other_tenant, starts_on=date(2030, 1, 1), ends_on=date(2030, 1, 2), reason="x"
     )
 
-    user_client("admin").post(URL + f"closures/{theirs.id}/delete/")
+    response = user_client("admin").post(URL + f"closures/{theirs.id}/delete/")
+
+    assert response.status_code == 404
 
     assert Closure.objects.for_tenant(other_tenant).filter(id=theirs.id).exists()
 

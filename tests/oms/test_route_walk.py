@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from fulfillment.models import FulfillmentOrder, Shipment
 from fulfillment.services.allocation import allocate_order
+from fulfillment.services.promises import add_closure
 from fulfillment.services.simulation import start_simulation
 from inventory import counts, transfers
 from oms.actors import Actor
@@ -96,6 +97,7 @@ FOREIGN_IDS = {
     "order-reroute": {"pk": "order"},
     "routing-simulation": {"pk": "simulation"},
     "routing-simulation-progress": {"pk": "simulation"},
+    "closure-delete": {"pk": "closure"},
     "invitation-resend": {"pk": "invitation"},
     "invitation-revoke": {"pk": "invitation"},
     # A link's token names an invitation of any tenant (it is what tells the tenant): one that names nothing is a 404.
@@ -186,6 +188,9 @@ def _objects(tenant, code="WEB") -> dict:
         "transfer": transfer.id,
         "count": count.id,
         "simulation": simulation.id,
+        "closure": add_closure(
+            tenant=tenant, location=shop.wh1, starts_on=date.today(), ends_on=date.today(), reason="inventory"
+        ).id,
         "invitation": invite(
             tenant=tenant, email=f"invited@{tenant.slug}.test", role=Role.VIEWER, stores=[], actor=ACTOR
         ).invitation.id,

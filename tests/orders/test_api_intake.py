@@ -478,7 +478,7 @@ def test_a_promised_delivery_window_is_stored_and_answered(api, tenant, shop):
 
     order = api.post("/api/v1/orders/", body, format="json").json()
 
-    assert order["promised_delivery"] == {"earliest": "2026-12-01", "latest": "2026-12-01"}
+    assert order["promised_delivery"] == {"earliest": "2026-12-01", "latest": "2026-12-01", "source": "client"}
 
 
 def test_the_channels_own_order_date_is_kept_as_placed_at(api, tenant, shop):
