@@ -15,13 +15,14 @@ import orders.services.fulfilment
 import orders.services.intake
 from fulfillment.models import Closure, FulfillmentOrder, RoutingDecision, Shipment, TransitTime
 from fulfillment.services.allocation import allocate_order
+from fulfillment.services.backorders import route_order_backorders
 from oms.actors import Actor
 from orders import services as order_services
 from orders.models import Order
 from tests import factories
 from tests.conftest import make_api_client
 from tests.inventory.stock_helpers import channel_with_pool, receive
-from tests.orders.support import build_shop, order_body
+from tests.orders.support import build_shop, order_body, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -451,3 +452,19 @@ def test_an_unknown_holiday_subdivision_is_refused(api):
 
     assert refused.status_code == 400
     assert "holiday_subdivision" in refused.json()["errors"]
+
+
+def test_units_waiting_for_stock_have_no_promise_until_they_are_allocated(api, tenant, clock):
+    shop = build_shop(tenant, allow_backorders=True)
+    lines = [{"sku": shop.a.sku, "quantity": 20, "unit_price": "10.00"}]  # 18 in stock
+
+    order = _place(api, shop, lines=lines)
+
+    assert order["status"] == "backordered"
+    assert order["promised_delivery"] is None
+    stock(tenant, shop.a, shop.wh1, 12)  # the 2 missing units arrive
+    route_order_backorders(tenant=tenant, order_id=order["id"])
+
+    answer = api.get(f"/api/v1/orders/{order['id']}/").json()
+    assert answer["lines"][0]["quantity_backordered"] == 0
+    assert answer["promised_delivery"] == {"earliest": "2026-12-03", "latest": "2026-12-04", "source": "oms"}
