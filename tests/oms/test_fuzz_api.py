@@ -71,6 +71,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "an external reference is used once per channel": r"already sent an order with external_ref",
     "a drop-ship supplier has no counter": r"^A drop-ship supplier cannot offer pickup\.$",
     "an opening closes after it opens": r"^(mon|tue|wed|thu|fri|sat|sun): \S+ is not before \S+\.$",
+    "a holiday subdivision of the location's country": r"^(Not a subdivision of \S+: use one of|No public holidays "
+    r"are known for)",
     "the routing policy's keys (README, Routing)": r"^Unknown key '.*'; expected one of",
 }
 
