@@ -204,23 +204,24 @@ def fill_availability_promises(*, tenant, channel, pool, figures, results, posta
     if transit is not None:
         for location_id, calendar in calendars.items():
             delivered[location_id] = calendar_rules.delivery_promise(calendar, now, transit, destination.holidays)
-    ready = {
-        location_id: calendar_rules.pickup_promise(calendars[location_id], now)
-        for location_id, loc in listed.items()
-        if loc.pickup
-    }
+    # Each location's answer is built once and shared by every SKU it applies to.
+    from_location = {}
+    for location_id, loc in listed.items():
+        found = calendar_rules.pickup_promise(calendars[location_id], now) if loc.pickup else delivered.get(location_id)
+        from_location[location_id] = found.as_dict() if found else None
+    windows: dict = {}
     for result in results:
         if not result.known:
             continue
         if result.available > 0:
-            holding = [delivered.get(loc.id) for loc in shipping if figures.get((result.product.id, loc.id), 0) > 0]
-            window = calendar_rules.latest_of(holding)
-            result.promise = window.as_dict() if window else None
+            holding = tuple(loc.id for loc in shipping if figures.get((result.product.id, loc.id), 0) > 0)
+            if holding not in windows:
+                window = calendar_rules.latest_of(delivered.get(location_id) for location_id in holding)
+                windows[holding] = window.as_dict() if window else None
+            result.promise = windows[holding]
         for item in result.locations:
-            if item.available <= 0:
-                continue
-            found = ready.get(item.location.id) if item.location.pickup else delivered.get(item.location.id)
-            item.promise = found.as_dict() if found else None
+            if item.available > 0:
+                item.promise = from_location[item.location.id]
 
 
 # --- the promise on orders -------------------------------------------------------------------------------

@@ -297,3 +297,16 @@ def test_a_non_finite_position_is_a_400(tenant, network, lat, lon):
     response = api.get("/api/v1/availability/", {"skus": "ANY", "lat": lat, "lon": lon})
 
     assert response.status_code == 400
+
+
+def test_a_listed_locations_answer_has_exactly_its_declared_fields(tenant, network):
+    from inventory.api.stock import LocationAvailabilityOut
+
+    web, *_ = network
+    product = factories.ProductFactory(tenant=tenant, sku="A")
+    [figure] = channel_availability(tenant=tenant, channel=web, skus=[product.sku])
+
+    answer = LocationAvailabilityOut(figure.locations[0]).data
+
+    assert set(answer) == set(LocationAvailabilityOut().fields)
+    assert answer == dict(answer, location="PAR01", pickup=True, available=0, distance_km=None, promise=None)
