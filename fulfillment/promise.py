@@ -5,8 +5,9 @@ configuration and calls these.
 The rules:
 - A location works on the days it opens (its opening hours; a location that publishes none, a warehouse, works
   Monday to Friday), except its country's (and subdivision's) public holidays and the tenant's closures.
-- An order taken on a working day before the location's cut-off (in the location's time zone; no cut-off: any
-  time of day) starts being prepared that day, otherwise on the next working day. Handling time adds that many
+- An order taken on a working day before the location's cut-off (in the location's time zone; without a cut-off,
+  before its closing time, or at any time of day when it publishes no hours) starts being prepared that day,
+  otherwise on the next working day. Handling time adds that many
   working days of preparation: the dispatch day (a pickup order is ready at the store that day).
 - Carriers deliver Monday to Saturday, not on the destination country's public holidays. Transit days (min, max)
   count carrier days after the dispatch day: earliest = dispatch + min carrier days, latest = dispatch + max.
@@ -88,7 +89,8 @@ def dispatch_day(calendar: Calendar, now: datetime) -> date | None:
     preparation it catches (today before the cut-off), plus the handling days counted in working days."""
     local = now.astimezone(calendar.zone)
     today = local.date()
-    caught_today = calendar.cutoff is None or local.time() < calendar.cutoff
+    last_call = calendar.cutoff or calendar.closing_times.get(today.weekday())
+    caught_today = last_call is None or local.time() < last_call
     day = next_working_day(calendar, today if caught_today else today + timedelta(days=1))
     for _ in range(calendar.handling_days):
         if day is None:

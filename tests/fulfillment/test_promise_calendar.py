@@ -170,6 +170,8 @@ def test_a_store_without_a_cut_off_has_the_order_ready_by_closing_time():
         zone=PARIS, weekdays=weekdays_of(STORE_HOURS), closing_times=closing_times_of(STORE_HOURS), holidays=FRANCE
     )
     assert pickup_promise(store, paris(2026, 12, 1, 10, 0)).ready_at == paris(2026, 12, 1, 19, 0)
+    # After closing time the store prepares it the next day.
+    assert pickup_promise(store, paris(2026, 12, 1, 19, 30)).ready_at == paris(2026, 12, 2, 19, 0)
     assert pickup_promise(store, paris(2026, 12, 25, 10, 0)).ready_at == paris(2026, 12, 26, 19, 0)
 
 
