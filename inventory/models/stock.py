@@ -92,7 +92,13 @@ class StockLevel(TenantModel):
 
     @property
     def available(self) -> int:
-        return max(self.on_hand - self.reserved - self.safety_stock, 0)
+        return promisable(self.on_hand, self.reserved, self.safety_stock)
+
+
+def promisable(on_hand: int, reserved: int, safety_stock: int) -> int:
+    """What a stock row can promise before lots are counted: on hand, less what is reserved and the safety stock,
+    never below 0. StockLevel.available, and the readers that compute it from bare figures, say it with this."""
+    return max(on_hand - reserved - safety_stock, 0)
 
 
 class MovementKind(models.TextChoices):
