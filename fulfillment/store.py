@@ -12,6 +12,7 @@ import segno
 from django.db.models import F, IntegerField, Q, Sum, Value
 from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fulfillment import carriers, selectors
 from fulfillment.models import FulfillmentStatus
@@ -29,16 +30,28 @@ _OPEN_UNITS = _OPEN_UNITS - F("lines__quantity_cancelled")
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the queue: its fulfilment orders (`condition`, on a fulfilment order annotated with
+    `units_open` and `units_to_pick`) and what a card offers: the screen (URL name, given the fulfilment order's id)
+    that works it, or the action it posts when `posts`; `rejectable` cards also offer the rejection."""
+
     key: str
     title: object
-    condition: Q  # on a fulfilment order annotated with `units_open` and `units_to_pick`
+    condition: Q
+    step: str
+    verb: object
+    posts: bool = False
+    rejectable: bool = False
 
+
+# Still units to confirm by a scan (an accepted order has all of them); every unit confirmed.
+_TO_PICK = Q(status=S.ACCEPTED) | Q(status=S.PICKING, units_to_pick__gt=0)
+_PICKED = Q(status=S.PICKING, units_to_pick=0)
 
 QUEUE_COLUMNS = (
-    Column("to_accept", _("To accept"), Q(status=S.PENDING)),
-    Column("to_pick", _("To pick"), Q(status=S.ACCEPTED) | Q(status=S.PICKING, units_to_pick__gt=0)),
-    Column("to_pack", _("To pack"), Q(status=S.PICKING, units_to_pick=0)),
-    Column("to_ship", _("To ship"), Q(status=S.PACKED)),
+    Column("to_accept", _("To accept"), Q(status=S.PENDING), "store-accept", _("Accept"), posts=True, rejectable=True),
+    Column("to_pick", _("To pick"), _TO_PICK, "store-pick", _("Pick")),
+    Column("to_pack", _("To pack"), _PICKED, "store-pack", _("Pack")),
+    Column("to_ship", _("To ship"), Q(status=S.PACKED), "store-ship", pgettext_lazy("fulfilment step", "Ship")),
 )
 
 
@@ -90,7 +103,9 @@ def queue(*, scope: Scope, store, now: datetime) -> list[dict]:
             )
             for fulfillment in chosen.order_by("created_at", "id")[:CARDS_PER_COLUMN]
         ]
-        columns.append({"key": column.key, "title": column.title, "count": chosen.count(), "cards": cards})
+        columns.append(
+            {"column": column, "key": column.key, "title": column.title, "count": chosen.count(), "cards": cards}
+        )
     return columns
 
 
