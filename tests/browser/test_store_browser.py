@@ -111,18 +111,17 @@ def test_a_clerk_works_a_new_order_from_the_queue_to_the_carrier(live_server, st
     scan.press("Enter")
     page.wait_for_selector("#scan-error")
     assert "is not in this order" in page.inner_text("#scan-error")
-    for code, sku, progress in (
-        (shop.a.barcode, shop.a.sku, "1 / 2"),
-        (shop.a.barcode, shop.a.sku, "2 / 2"),
-        (shop.b.barcode, shop.b.sku, "1 / 1"),
-    ):
-        scan.fill(code)
-        scan.press("Enter")
-        page.wait_for_function(
-            "([id, text]) => document.getElementById(id)?.textContent.trim() === text",
-            arg=[f"count-{lines[sku]}", progress],
-        )
-        assert page.evaluate("document.activeElement.id") == "scan-code"  # ready for the next scan
+    for code in (shop.a.barcode, shop.a.barcode):  # two scans faster than the answers: both count, in turn
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    page.wait_for_function(
+        "id => document.getElementById(id)?.textContent.trim() === '2 / 2'", arg=f"count-{lines[shop.a.sku]}"
+    )
+    scan.fill(shop.b.barcode)
+    scan.press("Enter")
+    page.wait_for_selector("#to-pack")
+    assert page.inner_text(f"#count-{lines[shop.b.sku]}").strip() == "1 / 1"
+    assert page.evaluate("document.activeElement.id") == "scan-code"  # ready for the next scan
     no_csp_violation(page)
     page.click("#to-pack")
 

@@ -23,15 +23,16 @@
         headers: { "HX-Request": "true" },
       });
       const target = document.querySelector(form.dataset.scanTarget);
-      if (answer.ok && target) {
-        const holder = document.createElement("template");
-        holder.innerHTML = (await answer.text()).trim();
-        const panel = holder.content.firstElementChild;
-        if (panel) target.replaceWith(panel);
+      const holder = document.createElement("template");
+      holder.innerHTML = answer.ok && !answer.redirected ? (await answer.text()).trim() : "";
+      const panel = holder.content.firstElementChild;
+      if (target && panel && panel.id === target.id) {
+        target.replaceWith(panel);
       } else {
         // Not the panel (signed out, refused): send the scan the plain way and show the page that answers.
         form.querySelector("[data-scan-input]").value = code;
         form.submit();
+        return;
       }
     } catch (_error) {
       pending.unshift(code);
