@@ -46,7 +46,8 @@ def _store_or_404(request, code: str):
         chosen = store.store_for(scope=request.oms_scope, code=code)
     except NotFound:
         raise Http404 from None
-    request.session[store.SESSION_KEY] = chosen.code
+    if request.session.get(store.SESSION_KEY) != chosen.code:  # the queue polls: write the session on a change only
+        request.session[store.SESSION_KEY] = chosen.code
     return chosen
 
 
