@@ -1,6 +1,8 @@
-"""Forms of the routing pages; they validate the shape, the services judge the rules."""
+"""Forms of the routing pages and the store screens; they validate the shape, the services judge the rules."""
 
 import json
+import re
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -34,3 +36,71 @@ class SimulationForm(forms.Form):
                 target, prefix = "draft", path.removeprefix("policy").removeprefix(".")
             for message in messages:
                 self.add_error(target, f"{prefix}: {message}" if prefix else message)
+
+
+# --- the store screens --------------------------------------------------------------------------------------
+
+
+class PackForm(forms.Form):
+    """Parcel weights in kilograms (spaces or semicolons between them: a comma is a decimal separator in French)
+    and the carrier and service the label is printed for."""
+
+    parcels = forms.CharField(
+        label=_("Parcel weights (kg)"),
+        required=False,
+        max_length=500,
+        help_text=_("One weight per parcel, separated by spaces, e.g. 1.2 0.8"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    carrier = forms.CharField(label=_("Carrier"), required=False, max_length=40)
+    service = forms.CharField(label=_("Service"), required=False, max_length=60)
+
+    def clean_parcels(self):
+        parcels = []
+        for raw in re.split(r"[;\s]+", self.cleaned_data["parcels"].strip()):
+            if not raw:
+                continue
+            try:
+                weight = Decimal(raw.replace(",", "."))
+            except InvalidOperation:
+                weight = None
+            if weight is None or not Decimal("0.001") <= weight <= Decimal("1000"):
+                raise forms.ValidationError(_("A weight in kg, up to 1000: %(value)s"), params={"value": raw[:20]})
+            parcels.append({"weight_kg": str(weight)})
+        return parcels
+
+    def clean_carrier(self):
+        code = self.cleaned_data["carrier"].strip().lower()
+        if code and not re.fullmatch(r"[a-z0-9_]{1,40}", code):
+            raise forms.ValidationError(_("A carrier code: lower-case letters, digits, _."))
+        return code
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(label=_("Carrier"))
+    service = forms.CharField(label=_("Service"), required=False, max_length=60)
+    tracking_numbers = forms.CharField(
+        label=_("Tracking numbers"),
+        required=False,
+        max_length=600,
+        help_text=_("Scan or type each parcel's number, separated by commas or spaces."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, carriers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = carriers
+
+    def clean_tracking_numbers(self):
+        numbers = [item.strip() for item in re.split(r"[,;\s]+", self.cleaned_data["tracking_numbers"]) if item.strip()]
+        if any(len(number) > 60 for number in numbers):
+            raise forms.ValidationError(_("A tracking number is at most 60 characters."))
+        return numbers
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, reasons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = reasons

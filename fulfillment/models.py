@@ -78,6 +78,9 @@ class FulfillmentOrder(TenantModel):
     reason = models.CharField(_("routing reason"), max_length=500, blank=True)
     reject_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
     parcels = models.JSONField(_("parcels"), default=list, blank=True)
+    # The carrier and service the packer chose for the label; shipping may still name another.
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)
+    carrier_service = models.CharField(_("carrier service"), max_length=60, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
@@ -112,11 +115,19 @@ class FulfillmentLine(TenantModel):
     quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0)
     quantity_rejected = models.PositiveIntegerField(_("quantity rejected"), default=0)
     quantity_cancelled = models.PositiveIntegerField(_("quantity cancelled"), default=0)
+    # Units confirmed by a scan while picking (fulfillment.services.picking): packing from the store screens waits
+    # until every open unit is confirmed.
+    quantity_picked = models.PositiveIntegerField(_("quantity picked"), default=0)
 
     @property
     def quantity_open(self) -> int:
         """Units the location still has to ship."""
         return self.quantity - self.quantity_shipped - self.quantity_rejected - self.quantity_cancelled
+
+    @property
+    def quantity_to_pick(self) -> int:
+        """Open units not yet confirmed by a scan."""
+        return max(self.quantity_open - self.quantity_picked, 0)
 
     class Meta:
         verbose_name = _("fulfilment line")
@@ -131,6 +142,9 @@ class FulfillmentLine(TenantModel):
                     + models.F("quantity_cancelled")
                 ),
                 name="fulfillment_line_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_picked__lte=models.F("quantity")), name="fulfillment_line_picked_within_quantity"
             ),
         ]
 

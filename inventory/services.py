@@ -413,6 +413,31 @@ def update_location(*, tenant: Tenant, actor: Actor, code: str, changes: dict) -
 # --- stock settings --------------------------------------------------------------------------------------
 
 
+def set_bin(*, tenant: Tenant, actor: Actor, level: StockLevel, bin: str | None) -> StockLevel:
+    """Where the product sits at the location (aisle, shelf, bin), shown on the pick screens; blank clears it."""
+    value = (bin or "").strip()[:40] or None
+    with transaction.atomic():
+        locked = (
+            StockLevel.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .select_related("product", "location")
+            .get(id=level.id)
+        )
+        if locked.bin != value:
+            before = locked.bin
+            StockLevel.objects.for_tenant(tenant).filter(id=level.id).update(bin=value, updated_at=timezone.now())
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="stock.bin_changed",
+                obj=locked,
+                object_repr=f"{locked.product.sku} @ {locked.location.code}",
+                changes={"bin": [before, value]},
+            )
+        locked.bin = value
+    return locked
+
+
 def set_safety_stock(*, tenant: Tenant, actor: Actor, level: StockLevel, safety_stock: int) -> StockLevel:
     """Units a location keeps back from every promise (display stock, damaged-in-waiting)."""
     if not isinstance(safety_stock, int) or safety_stock < 0:

@@ -75,6 +75,8 @@ class StockLevel(TenantModel):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    # Where the product sits at this location (aisle, shelf, bin), shown to pickers; unknown when null.
+    bin = models.CharField(_("bin / shelf"), max_length=40, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

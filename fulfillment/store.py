@@ -1,0 +1,158 @@
+"""What the store screens show: the stores a caller may open (a clerk's own, every store for the office), a store's
+queue in columns with their counts, a fulfilment order's lines with where each product sits in the store, and the
+label's scannable code.
+
+The queue's columns are one list (QUEUE_COLUMNS): a column is a name, a title and the condition its fulfilment
+orders meet, so a new column is one more line."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import segno
+from django.db.models import F, IntegerField, Q, Sum, Value
+from django.db.models.functions import Greatest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from fulfillment import carriers, selectors
+from fulfillment.models import FulfillmentStatus
+from inventory.models import Location, LocationKind, StockLevel
+from oms.api.scope import Scope
+from oms.errors import NotFound
+
+S = FulfillmentStatus
+CARDS_PER_COLUMN = 50
+SESSION_KEY = "store_screen_location"
+
+_OPEN_UNITS = F("lines__quantity") - F("lines__quantity_shipped") - F("lines__quantity_rejected")
+_OPEN_UNITS = _OPEN_UNITS - F("lines__quantity_cancelled")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the queue: its fulfilment orders (`condition`, on a fulfilment order annotated with
+    `units_open` and `units_to_pick`) and what a card offers: the screen (URL name, given the fulfilment order's id)
+    that works it, or the action it posts when `posts`; `rejectable` cards also offer the rejection."""
+
+    key: str
+    title: object
+    condition: Q
+    step: str
+    verb: object
+    posts: bool = False
+    rejectable: bool = False
+
+
+# Still units to confirm by a scan (an accepted order has all of them); every unit confirmed.
+_TO_PICK = Q(status=S.ACCEPTED) | Q(status=S.PICKING, units_to_pick__gt=0)
+_PICKED = Q(status=S.PICKING, units_to_pick=0)
+
+QUEUE_COLUMNS = (
+    Column("to_accept", _("To accept"), Q(status=S.PENDING), "store-accept", _("Accept"), posts=True, rejectable=True),
+    Column("to_pick", _("To pick"), _TO_PICK, "store-pick", _("Pick")),
+    Column("to_pack", _("To pack"), _PICKED, "store-pack", _("Pack")),
+    Column("to_ship", _("To ship"), Q(status=S.PACKED), "store-ship", pgettext_lazy("fulfilment step", "Ship")),
+)
+
+
+@dataclass(frozen=True)
+class Card:
+    fulfillment: object
+    units: int
+    age_hours: float
+    overdue: bool
+
+
+def stores_for(*, scope: Scope) -> list:
+    """The stores whose screens the caller may open: a clerk's assigned stores, every active store otherwise."""
+    stores = Location.objects.for_tenant(scope.tenant).filter(kind=LocationKind.STORE, active=True)
+    return list(scope.narrow_to_stores(stores, "pk").order_by("code"))
+
+
+def store_for(*, scope: Scope, code: str):
+    """One of the caller's stores by code; any other code (another store, another tenant's) is NotFound."""
+    for store in stores_for(scope=scope):
+        if store.code == code:
+            return store
+    raise NotFound("No such store.")
+
+
+def queue(*, scope: Scope, store, now: datetime) -> list[dict]:
+    """The store's columns in order, each with its count and its oldest cards first."""
+    sla = timedelta(hours=carriers.sla_hours(scope.tenant))
+    work = (
+        selectors.fulfillments_for(scope=scope)
+        .filter(location=store)
+        .annotate(
+            units_open=Sum(_OPEN_UNITS, default=0),
+            units_to_pick=Sum(
+                Greatest(_OPEN_UNITS - F("lines__quantity_picked"), Value(0)), default=0, output_field=IntegerField()
+            ),
+        )
+        .select_related("order__channel")
+    )
+    columns = []
+    for column in QUEUE_COLUMNS:
+        chosen = work.filter(column.condition)
+        cards = [
+            Card(
+                fulfillment=fulfillment,
+                units=fulfillment.units_open,
+                age_hours=round((now - fulfillment.created_at).total_seconds() / 3600, 1),
+                overdue=now > fulfillment.created_at + sla,
+            )
+            for fulfillment in chosen.order_by("created_at", "id")[:CARDS_PER_COLUMN]
+        ]
+        columns.append(
+            {"column": column, "key": column.key, "title": column.title, "count": chosen.count(), "cards": cards}
+        )
+    return columns
+
+
+@dataclass(frozen=True)
+class PickLine:
+    line: object
+    product: object
+    bin: str | None
+    needed: int
+    picked: int
+
+    @property
+    def complete(self) -> bool:
+        return self.picked >= self.needed
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.needed else min(100, int(self.picked * 100 / self.needed))
+
+
+def pick_lines(fulfillment) -> list[PickLine]:
+    """The fulfilment order's open lines with their product, where it sits in the store and the units confirmed."""
+    lines = [line for line in fulfillment.lines.select_related("order_line__product").order_by("id")]
+    product_ids = [line.order_line.product_id for line in lines]
+    bins = dict(
+        StockLevel.objects.for_tenant(fulfillment.tenant_id)
+        .filter(location_id=fulfillment.location_id, product_id__in=product_ids)
+        .values_list("product_id", "bin")
+    )
+    return [
+        PickLine(
+            line=line,
+            product=line.order_line.product,
+            bin=bins.get(line.order_line.product_id),
+            needed=line.quantity_open,
+            picked=min(line.quantity_picked, line.quantity_open),
+        )
+        for line in lines
+        if line.quantity_open
+    ]
+
+
+def label_code(fulfillment) -> str:
+    """What the label's code says: the order number and the fulfilment order, read back by a scanner."""
+    return f"{fulfillment.order.number}/F{fulfillment.id}"
+
+
+def qr_svg(text: str) -> str:
+    """The text as a QR code in SVG, drawn here (no image service): black modules on a white quiet zone."""
+    return segno.make(text, error="m", micro=False).svg_inline(scale=4, border=4, title=text)
