@@ -31,7 +31,7 @@ from orders import services as order_services
 from orders.models import DeliveryMethod
 
 WORKERS = page_roles("fulfillments", write=True)
-SELLERS = page_roles("orders", write=True)
+SELLERS = page_roles("store_sales", write=True)
 READERS = page_roles("fulfillments")
 BASKET_KEY = "store_screen_basket"
 
@@ -364,7 +364,7 @@ def _basket_rows(tenant, basket) -> tuple[list[dict], Decimal]:
     return rows, total
 
 
-@page_access("orders", write=True)
+@page_access("store_sales", write=True)
 def store_sale(request, code: str):
     """A walk-in sale: scan or type each item (a quantity may be given), check the basket at the catalogue's
     prices, confirm; the units leave the store's stock at once (the store-sale intake)."""

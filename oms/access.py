@@ -77,6 +77,9 @@ MATRIX: dict[str, Access] = {
     "rerouting": Access(frozenset(), OFFICE | {INTEGRATION}, "moving an order's units to other locations"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
+    "store_sales": Access(
+        OFFICE | {STORE_CLERK}, OFFICE | {STORE_CLERK}, "walk-in sales at a store's till (the store screens)"
+    ),
     "home": Access(MEMBERS, frozenset(), "the home page and the demo's webhook inbox"),
     "members": Access(
         frozenset({ADMIN}), frozenset({ADMIN}), "inviting people by e-mail; sending again, revoking invitations"

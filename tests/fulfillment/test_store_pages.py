@@ -313,8 +313,9 @@ def test_readers_see_the_screens_without_acting(user_client, api, tenant, shop, 
 # --- walk-in sale -------------------------------------------------------------------------------------------------
 
 
-def test_a_walk_in_sale_at_catalogue_prices_takes_the_units_off_the_shelf(user_client, tenant, shop):
-    client = user_client(Role.BACK_OFFICE)
+@pytest.mark.parametrize("role", [Role.STORE_CLERK, Role.BACK_OFFICE])
+def test_a_walk_in_sale_at_catalogue_prices_takes_the_units_off_the_shelf(user_client, tenant, shop, role):
+    client = user_client(role, locations=[shop.store]) if role == Role.STORE_CLERK else user_client(role)
     sale = f"/store/{shop.store.code}/sale/"
     before = level(tenant, shop.a, shop.store).on_hand
 
