@@ -16,6 +16,7 @@ from django.utils import timezone
 from fulfillment import carriers, states
 from fulfillment.engine import Line
 from fulfillment.models import (
+    CLOSED_STATUSES,
     FulfillmentLine,
     FulfillmentOrder,
     FulfillmentStatus,
@@ -207,6 +208,12 @@ def ship(
         order, fulfillment = _locked(scope, fulfillment_id)
         _refuse_held(order, F.SHIPPED)
         states.check_step(fulfillment, "ship")
+        if order.delivery_method == DeliveryMethod.PICKUP and fulfillment.location_id == order.pickup_location_id:
+            raise IllegalTransition(
+                "The customer collects this order here: mark it ready for pickup, then hand it over.",
+                current=fulfillment.status,
+                requested=F.SHIPPED,
+            )
         fulfillment_lines = _lines(fulfillment)
         wanted = _units_wanted(fulfillment_lines, lines, "ship")
         if not wanted:
@@ -467,7 +474,7 @@ def reconcile(*, order, kind: str) -> None:
     open_orders = list(
         FulfillmentOrder.objects.for_tenant(order.tenant_id)
         .filter(order=order)
-        .exclude(status__in=[F.SHIPPED, F.REJECTED, F.CANCELLED])
+        .exclude(status__in=CLOSED_STATUSES)
         .select_related("location")
         .order_by("id")
     )
