@@ -66,6 +66,8 @@ _TYPES = (
     EventType("fulfillment.created", "Routing gave a location part of an order to fulfil.",
               {**{k: v for k, v in FULFILLMENT.items() if k != "status"},
                "reason": "initial, reroute, rejection or backorder: why routing ran",
+               "status": "pending, or awaiting_transfer for a pickup store waiting for a stock transfer",
+               "transfer": "the awaited transfer's number (TR-000123), or null",
                "lines": "[{order_line, quantity}]"}),
     EventType("fulfillment.accepted", "The location accepted its fulfilment order.", FULFILLMENT),
     EventType("fulfillment.rejected", "The location rejected some or all units; they were routed again.",
