@@ -4,7 +4,7 @@ without touching stock."""
 
 from dataclasses import dataclass, replace
 
-from fulfillment.engine import Line, Plan, Reason, plan_routing
+from fulfillment.engine import CHOSEN, NO_STOCK, Line, Plan, Reason, plan_routing
 from fulfillment.selectors import PoolSnapshot, destination_of, pool_snapshot
 from fulfillment.services.policies import active_policy
 from inventory.models import Location, Product
@@ -163,8 +163,12 @@ def route_in(
 def _through_transfers(snapshot: PoolSnapshot, plan: Plan, *, policy, today, question, exclude_location_ids, held):
     """A pickup store short of units gets them from locations that ship, routed like a shipment to the store by
     the same engine and policy; each chosen location then sends them by a stock transfer (plans.py creates it).
+    Only a store short of stock is helped so: one left out for another reason keeps the plan as it is.
     The store keeps its own reason; the others say whether and why they send."""
     store = question.pickup_location
+    own = plan.reasons.get(store.id)
+    if own is None or own.code not in (CHOSEN, NO_STOCK):
+        return plan  # the store is left out for another reason (closed today, not in the pilot): no transfer helps
     missing = dict(plan.unfilled)
     lines = [replace(line, quantity=missing[line.key]) for line in question.lines if missing.get(line.key)]
     sources = plan_routing(
