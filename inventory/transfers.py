@@ -12,7 +12,7 @@ from django.utils import timezone
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
-from inventory.signals import transfer_received, transfer_shipping
+from inventory.signals import transfer_cancelled, transfer_received, transfer_shipping
 from inventory.units import MAX_UNITS
 from oms import audit
 from oms.actors import Actor
@@ -256,6 +256,7 @@ def cancel_transfer(*, tenant: Tenant, actor: Actor, transfer_id: int) -> Transf
     with transaction.atomic():
         transfer = _locked(tenant, transfer_id)
         _transition(tenant=tenant, transfer=transfer, to=Transfer.Status.CANCELLED, actor=actor)
+        transfer_cancelled.send(sender=Transfer, tenant=tenant, transfer=transfer, actor=actor)
     return transfer
 
 

@@ -7,6 +7,8 @@ stock between locations (inventory.transfers). The store's fulfilment order wait
 2. The sending location ships the transfer (its WMS, the back office: `POST /api/v1/inventory/transfers/{id}/ship/`):
    just before the units leave, their reservation there is released, and the order counts them as waiting for
    stock (backordered) while they travel; backorder routing leaves them alone (units_in_transit).
+   A draft cancelled instead sends the units back to routing (route_again_without): released at the source, they
+   wait for stock, and backorder routing places them again.
 3. The store receives it: in the same transaction as the `transfer_in` movements, the units are reserved at the
    store for the order (the backorder-arrived path of the orders services) and the fulfilment order becomes
    `pending`, workable like any other. Units that did not arrive are taken off it and wait for stock again.
@@ -71,6 +73,32 @@ def release_for_shipping(*, tenant: Tenant, transfer: Transfer, actor: Actor) ->
             message=f"On their way from {transfer.source.code} to {transfer.destination.code} ({transfer.number}).",
             payload={"transfer": transfer.number},
         )
+
+
+def route_again_without(*, tenant: Tenant, transfer: Transfer, actor: Actor) -> None:
+    """The draft transfer was cancelled: the store stops waiting for it, and the units it was to bring are released
+    at its source to wait for stock (backorder routing places them again, at the store or by another transfer)."""
+    for fulfillment in _awaiting(tenant, transfer):
+        lines = list(fulfillment.lines.order_by("id"))
+        taken = {(transfer.source_id, line.order_line_id): line.quantity_open for line in lines if line.quantity_open}
+        for line in lines:
+            line.quantity_cancelled += line.quantity_open
+        FulfillmentLine.all_tenants.bulk_update(lines, ["quantity_cancelled"])
+        fulfillment.status, fulfillment.closed_at = F.CANCELLED, timezone.now()
+        fulfillment.updated_at = fulfillment.closed_at
+        fulfillment.save(update_fields=["status", "closed_at", "updated_at"])
+        if taken:
+            order_services.move_units(
+                tenant=tenant,
+                order_id=fulfillment.order_id,
+                taken=taken,
+                placements={},
+                actor=actor,
+                kind=EventKind.REROUTED,
+                message=f"Transfer {transfer.number} to {transfer.destination.code} cancelled: the units wait "
+                "for stock.",
+                payload={"transfer": transfer.number},
+            )
 
 
 def reserve_on_receipt(*, tenant: Tenant, transfer: Transfer, actor: Actor) -> None:

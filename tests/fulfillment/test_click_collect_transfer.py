@@ -127,3 +127,21 @@ def test_units_short_on_receipt_are_taken_off_the_store_and_wait_for_stock(api, 
     order_line = order.lines.get()
     assert (order_line.quantity_allocated, order_line.quantity_backordered) == (1, 1)
     call_command("check_stock_ledger", "--tenant", tenant.slug)
+
+
+def test_a_cancelled_draft_transfer_sends_the_units_back_to_routing(api, tenant, shop):
+    order, fulfillment = place(api, tenant, shop)
+    transfer = fulfillment.transfer
+
+    assert api.post(f"/api/v1/inventory/transfers/{transfer.id}/cancel/", {}, format="json").status_code == 200
+
+    fulfillment.refresh_from_db()
+    assert fulfillment.status == "cancelled"
+    assert level(tenant, shop.a, shop.wh1).reserved == 0
+    order.refresh_from_db()
+    assert order.status == OrderStatus.BACKORDERED
+    # Backorder routing asks again: the store still lacks the units, so another transfer is requested.
+    assert route_backorders(tenant=tenant) == 2
+    again = FulfillmentOrder.objects.for_tenant(tenant).filter(order=order).exclude(id=fulfillment.id).get()
+    assert again.status == "awaiting_transfer" and again.transfer_id != transfer.id
+    call_command("check_stock_ledger", "--tenant", tenant.slug)
