@@ -363,13 +363,18 @@ class FulfillmentCollect(APIView):
         scope = _visible_to_worker(request, pk, "hand over pickup orders")
         data = _parse(CollectIn, request.data)
         check = data.get("identity_check")
-        pickup.collect(
-            scope=scope,
-            fulfillment_id=pk,
-            pickup_code=data.get("pickup_code"),
-            identity_check=pickup.IdentityCheck(check["order_number"], check["customer_name"]) if check else None,
-            lines=_units(data),
-        )
+        try:
+            pickup.collect(
+                scope=scope,
+                fulfillment_id=pk,
+                pickup_code=data.get("pickup_code"),
+                identity_check=pickup.IdentityCheck(check["order_number"], check["customer_name"]) if check else None,
+                lines=_units(data),
+            )
+        except (pickup.WrongPickupCode, pickup.PickupLocked) as refused:
+            # Answered, not raised: under an Idempotency-Key a raised error rolls the request's writes back, and the
+            # wrong attempt counted (or the lock) must be kept whatever the client sends.
+            return self.handle_exception(refused)
         return _fulfillment_now(request, pk)
 
 

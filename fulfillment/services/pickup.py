@@ -169,7 +169,8 @@ def collect(
     """The customer takes the order (or the named units; the rest is cancelled, back on sale) after showing the
     pickup code or passing the clerk's identity check. A wrong code or identity is WrongPickupCode (409, with
     `attempts_left`) and hands nothing over; the last allowed attempt locks the hand-over: PickupLocked (409)
-    until unlock()."""
+    until unlock(). The attempt is committed by this function's own transaction before it raises: a caller that
+    wraps it in a transaction of its own must answer these two errors rather than let them roll it back."""
     if (pickup_code is None) == (identity_check is None):
         raise ValidationFailed(errors={"pickup_code": ["Give the pickup code or an identity check, not both."]})
     refused = None

@@ -300,3 +300,21 @@ def test_the_beat_task_expires_what_is_due_and_is_harmless_twice(api, tenant, sh
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert OutboxEvent.objects.for_tenant(tenant).filter(topic="order.cancelled").count() == 1
+
+
+def test_wrong_codes_count_even_under_idempotency_keys_and_a_replayed_key_counts_once(api, tenant, shop):
+    _order, fulfillment = routed_pickup(api, tenant, shop)
+    code = ready(api, tenant, fulfillment)
+    url = f"/api/v1/fulfillments/{fulfillment.id}/collect/"
+
+    first = api.post(url, {"pickup_code": "WRONG000"}, format="json", HTTP_IDEMPOTENCY_KEY="try-1")
+    replayed = api.post(url, {"pickup_code": "WRONG000"}, format="json", HTTP_IDEMPOTENCY_KEY="try-1")
+    others = [
+        api.post(url, {"pickup_code": f"WRONG00{n}"}, format="json", HTTP_IDEMPOTENCY_KEY=f"try-{n}")
+        for n in range(2, 6)
+    ]
+
+    assert first.json()["attempts_left"] == replayed.json()["attempts_left"] == 4
+    assert [a.json()["code"] for a in others] == ["wrong_pickup_code"] * 3 + ["pickup_locked"]
+    locked = api.post(url, {"pickup_code": code}, format="json", HTTP_IDEMPOTENCY_KEY="try-right")
+    assert locked.status_code == 409 and locked.json()["code"] == "pickup_locked"
