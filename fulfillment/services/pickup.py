@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from fulfillment import states
 from fulfillment.models import FulfillmentLine, FulfillmentOrder, FulfillmentStatus
+from fulfillment.selectors import fulfillments_for
 from fulfillment.services.execution import Units, _lines, _locked, _refuse_held, _save, _units_wanted
 from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, ValidationFailed
@@ -101,6 +102,19 @@ def _identity_matches(order: Order, check: IdentityCheck) -> bool:
 def hold_days(tenant, location) -> int:
     """The store's own hold period when it sets one, else the tenant's (order settings `pickup_hold_days`)."""
     return location.pickup_hold_days or int(order_settings(tenant)["pickup_hold_days"])
+
+
+def find_ready_by_code(*, scope: Scope, code: str, location_id=None) -> FulfillmentOrder | None:
+    """The ready pickup the code belongs to, among those the caller sees (a clerk: their stores), at one store when
+    named; None when none. For a hand-over screen's search: the code is hashed per fulfilment order, so each ready
+    one is checked in turn (a store holds tens of them). Finding it hands nothing over and counts no attempt."""
+    ready = fulfillments_for(scope=scope).filter(status=F.READY_FOR_PICKUP).exclude(pickup_code_hash="")
+    if location_id is not None:
+        ready = ready.filter(location_id=location_id)
+    for fulfillment in ready.only("id", "tenant_id", "pickup_code_hash").order_by("id"):
+        if _code_matches(fulfillment, code):
+            return fulfillment
+    return None
 
 
 # --- ready ------------------------------------------------------------------------------------------------

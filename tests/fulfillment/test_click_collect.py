@@ -318,3 +318,18 @@ def test_wrong_codes_count_even_under_idempotency_keys_and_a_replayed_key_counts
     assert [a.json()["code"] for a in others] == ["wrong_pickup_code"] * 3 + ["pickup_locked"]
     locked = api.post(url, {"pickup_code": code}, format="json", HTTP_IDEMPOTENCY_KEY="try-right")
     assert locked.status_code == 409 and locked.json()["code"] == "pickup_locked"
+
+
+def test_a_hand_over_screen_finds_the_ready_order_by_its_code_without_counting_an_attempt(api, tenant, shop):
+    from oms.api.scope import Scope
+
+    _order, fulfillment = routed_pickup(api, tenant, shop)
+    code = ready(api, tenant, fulfillment)
+    scope = Scope.system(tenant, "clerk")
+
+    found = pickup.find_ready_by_code(scope=scope, code=code.lower(), location_id=shop.store.id)
+    missing = pickup.find_ready_by_code(scope=scope, code="ABCDEFGH")
+
+    assert found.id == fulfillment.id and missing is None
+    fulfillment.refresh_from_db()
+    assert fulfillment.pickup_attempts == 0
