@@ -101,7 +101,7 @@ def _work(scope: Scope, order, steps: tuple) -> None:
 
 # --- the demo clerk's store ---------------------------------------------------------------------------------
 
-STORE_PREFIX = "DEMO-STORE-"
+STORE_PREFIX = "STORE-DEMO-"
 # (reference, delivery method, steps): the clerk's queue, one order per column at least.
 STORE_WORK = (
     ("P1", DeliveryMethod.PICKUP, ()),
