@@ -63,6 +63,9 @@ class FulfillmentStatus(models.TextChoices):
     SHIPPED = "shipped", _("Shipped")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
+    AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting a stock transfer")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    COLLECTED = "collected", _("Collected")
 
 
 class FulfillmentOrder(TenantModel):
@@ -86,6 +89,22 @@ class FulfillmentOrder(TenantModel):
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # Click & collect (fulfillment.services.pickup): the transfer bringing the units to the pickup store, and the
+    # hand-over. The pickup code is kept only as a keyed hash; a wrong code counts an attempt, too many lock it.
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fulfillments",
+        verbose_name=_("awaited transfer"),
+    )
+    ready_at = models.DateTimeField(_("ready for pickup at"), null=True, blank=True)
+    pickup_expires_at = models.DateTimeField(_("pickup expires at"), null=True, blank=True)
+    pickup_code_hash = models.CharField(_("pickup code (keyed hash)"), max_length=64, blank=True)
+    pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup attempts"), default=0)
+    pickup_locked_at = models.DateTimeField(_("hand-over locked at"), null=True, blank=True)
+    pickup_reminded_at = models.DateTimeField(_("pickup reminder sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("fulfilment order")
@@ -104,7 +123,14 @@ class FulfillmentOrder(TenantModel):
 
 
 # A fulfilment order in one of these has no work left for its location.
-CLOSED_STATUSES = frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED})
+CLOSED_STATUSES = frozenset(
+    {
+        FulfillmentStatus.SHIPPED,
+        FulfillmentStatus.REJECTED,
+        FulfillmentStatus.CANCELLED,
+        FulfillmentStatus.COLLECTED,
+    }
+)
 
 
 class FulfillmentLine(TenantModel):

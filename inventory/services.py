@@ -40,6 +40,7 @@ LOCATION_FIELDS = (
     "cutoff_time",
     "opening_hours",
     "active",
+    "pickup_hold_days",
 )
 # Cart and store holds always expire: at most a week (a customer's "keep it for me until Saturday"), and after the
 # channel's time to live, or DEFAULT_HOLD_TTL, when the call names none.
@@ -140,6 +141,8 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
         errors["pickup"] = ["A drop-ship supplier cannot offer pickup."]
     if data.get("daily_capacity") is not None and data["daily_capacity"] < 0:
         errors["daily_capacity"] = ["Capacity cannot be negative."]
+    if data.get("pickup_hold_days") is not None and not 1 <= data["pickup_hold_days"] <= 90:
+        errors["pickup_hold_days"] = ["Between 1 and 90 days."]
     if errors:
         raise ValidationFailed(errors=errors)
     return data

@@ -71,7 +71,12 @@ MATRIX: dict[str, Access] = {
         OVERSIGHT | {INTEGRATION}, frozenset({ADMIN, MANAGER, INTEGRATION}), "policy simulations on past orders"
     ),
     "fulfillments": Access(
-        MEMBERS | KEYS, OFFICE | {STORE_CLERK, INTEGRATION}, "fulfilment orders: accept, pick, pack, ship, reject"
+        MEMBERS | KEYS,
+        OFFICE | {STORE_CLERK, INTEGRATION},
+        "fulfilment orders: accept, pick, pack, ship, reject; click & collect: ready, collect",
+    ),
+    "pickup_unlock": Access(
+        frozenset(), frozenset({ADMIN, MANAGER, INTEGRATION}), "unlocking a hand-over locked after wrong pickup codes"
     ),
     "shipments": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "shipments and their carrier events"),
     "rerouting": Access(frozenset(), OFFICE | {INTEGRATION}, "moving an order's units to other locations"),

@@ -91,6 +91,7 @@ FIELD_LABELS = {
     "order_number_prefix": _("order number prefix"),
     "orders": _("orders"),
     "pickup": _("pickup"),
+    "pickup_hold_days": _("pickup hold (days)"),
     "reason": _("reason"),
     "rejected": _("rejected rows"),
     "reservation_ttl": _("reservation time"),

@@ -93,6 +93,13 @@ class LocationPatchIn(StrictInput, serializers.Serializer):
     cutoff_time = LocalTimeField(required=False, allow_null=True)
     opening_hours = OpeningHoursIn(required=False)
     active = serializers.BooleanField(required=False)
+    pickup_hold_days = serializers.IntegerField(
+        min_value=1,
+        max_value=90,
+        required=False,
+        allow_null=True,
+        help_text="days a ready pickup order waits at this store; null: the tenant's default",
+    )
 
 
 class LocationIn(LocationPatchIn):
@@ -116,6 +123,7 @@ class LocationOut(serializers.Serializer):
     cutoff_time = LocalTimeField(format="%H:%M", allow_null=True)
     opening_hours = serializers.DictField()
     active = serializers.BooleanField()
+    pickup_hold_days = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -1,5 +1,6 @@
 """Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -56,6 +57,14 @@ class Location(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Days a click & collect order waits at this store once ready; empty: the tenant's `pickup_hold_days`.
+    pickup_hold_days = models.PositiveSmallIntegerField(
+        _("pickup hold (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Days a ready pickup order waits here before it is cancelled; empty: the tenant's default."),
+    )
 
     class Meta:
         verbose_name = _("location")
