@@ -7,6 +7,9 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fulfillment.services.execution import Units
+from fulfillment.services.pickup import IdentityCheck
+
 
 class SimulationForm(forms.Form):
     """A draft policy (JSON) and the past period to replay it on."""
@@ -104,3 +107,74 @@ class RejectForm(forms.Form):
     def __init__(self, *args, reasons, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = reasons
+
+
+class HandOverForm(forms.Form):
+    """The hand-over at the counter: how the customer proved the order is theirs (the pickup code they show, or the
+    order's number and their name as they say them), and how many units of each line they take (all by default;
+    what they leave is cancelled and goes back on sale)."""
+
+    CODE, IDENTITY = "code", "identity"
+
+    method = forms.ChoiceField(
+        label=_("Proof"),
+        choices=[(CODE, _("Pickup code")), (IDENTITY, _("Identity check: order number and name"))],
+        initial=CODE,
+        widget=forms.RadioSelect,
+    )
+    pickup_code = forms.CharField(
+        label=_("Pickup code"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    order_number = forms.CharField(label=_("Order number, as the customer says it"), required=False, max_length=40)
+    customer_name = forms.CharField(label=_("Customer's name, as on their ID"), required=False, max_length=200)
+
+    def __init__(self, *args, lines, prefill: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = [line for line in lines if line.quantity_open]
+        if prefill:
+            self.fields["pickup_code"].initial = prefill[:40]
+        for line in self.lines:
+            self.fields[f"take_{line.id}"] = forms.IntegerField(
+                label=f"{line.order_line.sku} · {line.order_line.product.name if line.order_line.product else ''}",
+                min_value=0,
+                max_value=line.quantity_open,
+                initial=line.quantity_open,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "qty"}),
+            )
+
+    def take_fields(self):
+        return [self[f"take_{line.id}"] for line in self.lines]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("method") == self.CODE and not (data.get("pickup_code") or "").strip():
+            self.add_error("pickup_code", _("Type the code the customer shows."))
+        if data.get("method") == self.IDENTITY:
+            for name in ("order_number", "customer_name"):
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, _("Ask the customer and type it."))
+        takes = [data.get(f"take_{line.id}") for line in self.lines]
+        if all(take is not None for take in takes) and not any(takes):
+            raise forms.ValidationError(_("The customer takes nothing: leave the order ready instead."))
+        return data
+
+    def code_shown(self) -> str | None:
+        return self.cleaned_data["pickup_code"].strip() if self.cleaned_data["method"] == self.CODE else None
+
+    def identity(self):
+        if self.cleaned_data["method"] != self.IDENTITY:
+            return None
+        return IdentityCheck(
+            order_number=self.cleaned_data["order_number"].strip(),
+            customer_name=self.cleaned_data["customer_name"].strip(),
+        )
+
+    def units(self):
+        """None when every unit is taken (the whole order), else the units taken, line by line."""
+        takes = {line: self.cleaned_data[f"take_{line.id}"] for line in self.lines}
+        if all(take == line.quantity_open for line, take in takes.items()):
+            return None
+        return [Units(order_line=line.order_line_id, quantity=take) for line, take in takes.items() if take]

@@ -10,15 +10,17 @@ from datetime import datetime, timedelta
 
 import segno
 from django.db.models import F, IntegerField, Q, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from fulfillment import carriers, selectors
 from fulfillment.models import FulfillmentStatus
+from fulfillment.services import pickup
 from inventory.models import Location, LocationKind, StockLevel
 from oms.api.scope import Scope
 from oms.errors import NotFound
+from orders.models import DeliveryMethod
 
 S = FulfillmentStatus
 CARDS_PER_COLUMN = 50
@@ -47,12 +49,71 @@ class Column:
 _TO_PICK = Q(status=S.ACCEPTED) | Q(status=S.PICKING, units_to_pick__gt=0)
 _PICKED = Q(status=S.PICKING, units_to_pick=0)
 
+# The pickup store's own part of a click & collect order: it is handed over at the counter, never shipped.
+_AT_THE_COUNTER = Q(order__delivery_method=DeliveryMethod.PICKUP, location_id=F("order__pickup_location_id"))
+_READY = Q(status=S.READY_FOR_PICKUP)
+
 QUEUE_COLUMNS = (
     Column("to_accept", _("To accept"), Q(status=S.PENDING), "store-accept", _("Accept"), posts=True, rejectable=True),
     Column("to_pick", _("To pick"), _TO_PICK, "store-pick", _("Pick")),
     Column("to_pack", _("To pack"), _PICKED, "store-pack", _("Pack")),
-    Column("to_ship", _("To ship"), Q(status=S.PACKED), "store-ship", pgettext_lazy("fulfilment step", "Ship")),
+    Column(
+        "to_ship",
+        _("To ship"),
+        Q(status=S.PACKED) & ~_AT_THE_COUNTER,
+        "store-ship",
+        pgettext_lazy("fulfilment step", "Ship"),
+    ),
+    Column(
+        "to_make_ready",
+        _("To put out for pickup"),
+        Q(status=S.PACKED) & _AT_THE_COUNTER,
+        "store-ready",
+        _("Ready for pickup"),
+        posts=True,
+    ),
+    Column(
+        "ready_for_pickup",
+        _("Ready for pickup"),
+        _READY & Q(pickup_expires_at__gte=Now()),
+        "store-collect",
+        _("Hand over"),
+    ),
+    Column(
+        "overdue_pickups",
+        _("Overdue pickups"),
+        _READY & Q(pickup_expires_at__lt=Now()),
+        "store-collect",
+        _("Hand over"),
+    ),
+    Column("awaiting_transfer", _("Awaiting a transfer"), Q(status=S.AWAITING_TRANSFER), "store-pick", _("Open")),
 )
+
+
+def ready_pickups(*, scope: Scope, store, query: str = "") -> list:
+    """The store's pickups waiting at the counter, those whose hold ends first at the top; with `query`, those it
+    names: the order's number, the customer's name or e-mail, or the pickup code the customer shows (checked
+    against each one's keyed hash, no attempt counted)."""
+    ready = (
+        selectors.fulfillments_for(scope=scope)
+        .filter(location=store, status=S.READY_FOR_PICKUP)
+        .select_related("order__customer")
+        .order_by("pickup_expires_at", "id")
+    )
+    query = " ".join(query.split())[:200]
+    if not query:
+        return list(ready[:CARDS_PER_COLUMN])
+    named = ready.filter(
+        Q(order__number__iexact=query)
+        | Q(order__customer__name__icontains=query)
+        | Q(order__customer__email__iexact=query)
+        | Q(order__shipping_address__name__icontains=query)
+    )
+    found = list(named[:CARDS_PER_COLUMN])
+    by_code = pickup.find_ready_by_code(scope=scope, code=query, location_id=store.id)
+    if by_code is not None and all(f.id != by_code.id for f in found):
+        found.insert(0, ready.get(id=by_code.id))
+    return found
 
 
 @dataclass(frozen=True)

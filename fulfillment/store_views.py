@@ -15,14 +15,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from channels.models import Channel, ChannelKind
 from fulfillment import carriers, selectors, store
-from fulfillment.forms import PackForm, RejectForm, ShipForm
-from fulfillment.services import execution, picking
+from fulfillment.forms import HandOverForm, PackForm, RejectForm, ShipForm
+from fulfillment.services import execution, picking, pickup
 from inventory.models import Product
 from oms.actors import actor_from_request
 from oms.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationFailed
@@ -33,6 +33,7 @@ from orders.models import DeliveryMethod
 WORKERS = page_roles("fulfillments", write=True)
 SELLERS = page_roles("store_sales", write=True)
 READERS = page_roles("fulfillments")
+UNLOCKERS = page_roles("pickup_unlock", write=True)
 BASKET_KEY = "store_screen_basket"
 
 register_nav(_("Store"), "store-home", READERS, order=34)
@@ -306,6 +307,105 @@ def store_reject(request, pk: int):
                 return _back_to_queue(fulfillment)
     context = _context(request, fulfillment.location, fulfillment=fulfillment, order=fulfillment.order, form=form)
     return render(request, "store/reject.html", context, status=400 if form.errors else 200)
+
+
+# --- click & collect: ready, hand-over ------------------------------------------------------------------------
+
+
+@require_POST
+@page_access("fulfillments", write=True)
+def store_ready(request, pk: int):
+    """The packed pickup order is put out at the counter: the customer is sent a pickup code (never shown here)."""
+    fulfillment = _fulfillment_or_404(request, pk)
+    try:
+        pickup.mark_ready(scope=request.oms_scope, fulfillment_id=pk)
+    except DomainError as exc:
+        messages.error(request, _refused(exc))
+    else:
+        messages.success(
+            request,
+            gettext("Order %(number)s is ready for pickup: the customer receives a pickup code.")
+            % {"number": fulfillment.order.number},
+        )
+    return _back_to_queue(fulfillment)
+
+
+@page_access("fulfillments")
+def store_handover(request, code: str):
+    """The counter: the store's pickups waiting, found by order number, the customer's name or e-mail, or the
+    pickup code the customer shows."""
+    current = _store_or_404(request, code)
+    query = request.GET.get("q", "")
+    found = store.ready_pickups(scope=request.oms_scope, store=current, query=query)
+    context = _context(request, current, query=query, found=found, now=timezone.now())
+    return render(request, "store/handover.html", context)
+
+
+@page_access("fulfillments")
+def store_collect(request, pk: int):
+    """Hand a ready pickup over: the customer's pickup code, or the clerk's identity check (the order's number and
+    the customer's name as the customer says them, recorded as such); some units only if the customer leaves the
+    rest, which goes back on sale. A wrong code counts; the fifth locks the hand-over until a manager unlocks it."""
+    fulfillment = _fulfillment_or_404(request, pk)
+    lines = list(fulfillment.lines.select_related("order_line__product").order_by("id"))
+    form = HandOverForm(request.POST or None, lines=lines, prefill=request.GET.get("code", ""))
+    if request.method == "POST":
+        _require_worker(request)
+        if form.is_valid():
+            try:
+                pickup.collect(
+                    scope=request.oms_scope,
+                    fulfillment_id=pk,
+                    pickup_code=form.code_shown(),
+                    identity_check=form.identity(),
+                    lines=form.units(),
+                )
+            except (pickup.WrongPickupCode, pickup.PickupLocked) as exc:
+                # Answered here, not raised: the attempt the service counted stays counted.
+                form.add_error(None, _wrong_attempt(exc))
+            except DomainError as exc:
+                form.add_error(None, _refused(exc))
+            else:
+                messages.success(request, gettext("Order %(number)s collected.") % {"number": fulfillment.order.number})
+                return redirect("store-handover", code=fulfillment.location.code)
+        fulfillment = _fulfillment_or_404(request, pk)
+    context = _context(
+        request,
+        fulfillment.location,
+        fulfillment=fulfillment,
+        order=fulfillment.order,
+        form=form,
+        attempts_left=max(pickup.MAX_ATTEMPTS - fulfillment.pickup_attempts, 0),
+        locked=fulfillment.pickup_locked_at is not None,
+        can_unlock=request.oms_scope.has_role(*UNLOCKERS),
+        now=timezone.now(),
+    )
+    return render(request, "store/collect.html", context, status=400 if form.errors else 200)
+
+
+def _wrong_attempt(exc) -> str:
+    if isinstance(exc, pickup.PickupLocked):
+        return gettext("Too many wrong attempts: the hand-over is locked until a manager unlocks it.")
+    left = exc.extra.get("attempts_left", 0)
+    return ngettext(
+        "That does not match: %(left)s attempt left before the hand-over locks.",
+        "That does not match: %(left)s attempts left before the hand-over locks.",
+        left,
+    ) % {"left": left}
+
+
+@require_POST
+@page_access("pickup_unlock", write=True)
+def store_unlock(request, pk: int):
+    """A manager lets the hand-over be tried again after too many wrong codes."""
+    _fulfillment_or_404(request, pk)
+    try:
+        pickup.unlock(scope=request.oms_scope, fulfillment_id=pk)
+    except DomainError as exc:
+        messages.error(request, _refused(exc))
+    else:
+        messages.success(request, gettext("The hand-over can be tried again."))
+    return redirect("store-collect", pk=pk)
 
 
 # --- walk-in sale ---------------------------------------------------------------------------------------------

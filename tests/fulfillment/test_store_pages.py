@@ -51,7 +51,16 @@ def test_the_queue_shows_each_column_with_its_count_and_refreshes_itself(user_cl
 
     page = client.get(f"/store/{shop.store.code}/").content.decode()
 
-    assert [column.key for column in QUEUE_COLUMNS] == ["to_accept", "to_pick", "to_pack", "to_ship"]
+    assert [column.key for column in QUEUE_COLUMNS] == [
+        "to_accept",
+        "to_pick",
+        "to_pack",
+        "to_ship",
+        "to_make_ready",
+        "ready_for_pickup",
+        "overdue_pickups",
+        "awaiting_transfer",
+    ]
     assert f'id="card-{first.id}"' in _column(page, "to_accept")
     assert f'id="card-{second.id}"' in _column(page, "to_pick")
     assert '<a class="count" href="#column-to_accept" id="count-to_accept"><strong>1</strong>' in page
