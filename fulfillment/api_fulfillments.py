@@ -1,4 +1,5 @@
-"""Fulfilment API: fulfilment orders (`/api/v1/fulfillments/`, and the steps accept, pick, pack, ship, reject),
+"""Fulfilment API: fulfilment orders (`/api/v1/fulfillments/`, and the steps accept, pick, pack, ship, reject;
+for click & collect ready, collect and a manager's unlock),
 shipments (`/api/v1/shipments/`, and carrier tracking events) and the manual re-route of an order
 (`POST /api/v1/orders/{id}/reroute/`).
 
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from fulfillment import carriers, selectors
 from fulfillment.models import FulfillmentStatus, ShipmentStatus
-from fulfillment.services import execution, tracking
+from fulfillment.services import execution, pickup, tracking
 from oms.api.common import paginated, query_parameters, read_query
 from oms.api.fields import StrictInput
 from oms.api.filters import IdField
@@ -109,6 +110,21 @@ class FulfillmentOut(serializers.Serializer):
     packed_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     updated_at = serializers.DateTimeField()
+    transfer = serializers.CharField(
+        source="transfer.number", allow_null=True, default=None, help_text="the stock transfer it awaits (TR-000123)"
+    )
+    ready_at = serializers.DateTimeField(allow_null=True, help_text="when it was made ready for pickup")
+    pickup_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="when a ready pickup order is cancelled if not collected"
+    )
+    pickup_attempts_left = serializers.SerializerMethodField(help_text="wrong pickup codes allowed before a lock")
+    pickup_locked = serializers.SerializerMethodField(help_text="true when a manager must unlock the hand-over")
+
+    def get_pickup_attempts_left(self, fulfillment) -> int:
+        return max(pickup.MAX_ATTEMPTS - fulfillment.pickup_attempts, 0)
+
+    def get_pickup_locked(self, fulfillment) -> bool:
+        return fulfillment.pickup_locked_at is not None
 
     def get_due_at(self, fulfillment) -> str:
         due = fulfillment.created_at + timedelta(hours=carriers.sla_hours(fulfillment.order.tenant))
@@ -154,6 +170,26 @@ class ShipIn(StrictInput, serializers.Serializer):
 class RejectIn(StrictInput, serializers.Serializer):
     reason = serializers.ChoiceField(choices=execution.REJECT_REASONS)
     lines = UnitsIn(many=True, required=False, allow_empty=False, help_text="some units only (a partial rejection)")
+
+
+class IdentityCheckIn(StrictInput, serializers.Serializer):
+    order_number = serializers.CharField(max_length=40, help_text="the order's number, as the customer gives it")
+    customer_name = serializers.CharField(max_length=200, help_text="the customer's name, as on their ID")
+
+
+class CollectIn(StrictInput, serializers.Serializer):
+    pickup_code = serializers.CharField(
+        max_length=40, required=False, help_text="the code the customer shows (case, spaces and dashes ignored)"
+    )
+    identity_check = IdentityCheckIn(
+        required=False, help_text="instead of the code: the order number and the customer's name the clerk checked"
+    )
+    lines = UnitsIn(many=True, required=False, allow_empty=False, help_text="some units only (the rest is cancelled)")
+
+    def validate(self, data):
+        if ("pickup_code" in data) == ("identity_check" in data):
+            raise serializers.ValidationError({"pickup_code": ["Give the pickup code or an identity check."]})
+        return data
 
 
 class TrackingEventIn(StrictInput, serializers.Serializer):
@@ -301,6 +337,58 @@ class FulfillmentReject(APIView):
         scope = _visible_to_worker(request, pk, "work fulfilment orders")
         data = _parse(RejectIn, request.data)
         execution.reject(scope=scope, fulfillment_id=pk, reason=data["reason"], lines=_units(data))
+        return _fulfillment_now(request, pk)
+
+
+class FulfillmentReady(APIView):
+    """The packed pickup order waits at its store: a pickup code goes to the shop in `order.ready_for_pickup`."""
+
+    access = "fulfillments"
+
+    @extend_schema(request=None, responses=FulfillmentOut)
+    @idempotent
+    def post(self, request, pk: int):
+        return _step_without_body(request, pk, pickup.mark_ready)
+
+
+class FulfillmentCollect(APIView):
+    """Hand-over at the store, after the customer's pickup code or the clerk's identity check. A wrong one is
+    409 `wrong_pickup_code` with `attempts_left`; after 5, 409 `pickup_locked` until a manager unlocks it."""
+
+    access = "fulfillments"
+
+    @extend_schema(request=CollectIn, responses=FulfillmentOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible_to_worker(request, pk, "hand over pickup orders")
+        data = _parse(CollectIn, request.data)
+        check = data.get("identity_check")
+        try:
+            pickup.collect(
+                scope=scope,
+                fulfillment_id=pk,
+                pickup_code=data.get("pickup_code"),
+                identity_check=pickup.IdentityCheck(check["order_number"], check["customer_name"]) if check else None,
+                lines=_units(data),
+            )
+        except (pickup.WrongPickupCode, pickup.PickupLocked) as refused:
+            # Answered, not raised: under an Idempotency-Key a raised error rolls the request's writes back, and the
+            # wrong attempt counted (or the lock) must be kept whatever the client sends.
+            return self.handle_exception(refused)
+        return _fulfillment_now(request, pk)
+
+
+class FulfillmentUnlock(APIView):
+    """A manager (or an admin, or the stores' system) lets a locked hand-over be tried again."""
+
+    access = "pickup_unlock"
+
+    @extend_schema(request=None, responses=FulfillmentOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible_to_worker(request, pk, "unlock hand-overs")
+        _parse(_Empty, request.data)
+        pickup.unlock(scope=scope, fulfillment_id=pk)
         return _fulfillment_now(request, pk)
 
 

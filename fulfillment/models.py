@@ -63,6 +63,9 @@ class FulfillmentStatus(models.TextChoices):
     SHIPPED = "shipped", _("Shipped")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", _("Cancelled")
+    AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting a stock transfer")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    COLLECTED = "collected", _("Collected")
 
 
 class FulfillmentOrder(TenantModel):
@@ -78,11 +81,30 @@ class FulfillmentOrder(TenantModel):
     reason = models.CharField(_("routing reason"), max_length=500, blank=True)
     reject_reason = models.CharField(_("rejection reason"), max_length=40, blank=True)
     parcels = models.JSONField(_("parcels"), default=list, blank=True)
+    # The carrier and service the packer chose for the label; shipping may still name another.
+    carrier = models.CharField(_("carrier"), max_length=40, blank=True)
+    carrier_service = models.CharField(_("carrier service"), max_length=60, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     packed_at = models.DateTimeField(_("packed at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # Click & collect (fulfillment.services.pickup): the transfer bringing the units to the pickup store, and the
+    # hand-over. The pickup code is kept only as a keyed hash; a wrong code counts an attempt, too many lock it.
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fulfillments",
+        verbose_name=_("awaited transfer"),
+    )
+    ready_at = models.DateTimeField(_("ready for pickup at"), null=True, blank=True)
+    pickup_expires_at = models.DateTimeField(_("pickup expires at"), null=True, blank=True)
+    pickup_code_hash = models.CharField(_("pickup code (keyed hash)"), max_length=64, blank=True)
+    pickup_attempts = models.PositiveSmallIntegerField(_("wrong pickup attempts"), default=0)
+    pickup_locked_at = models.DateTimeField(_("hand-over locked at"), null=True, blank=True)
+    pickup_reminded_at = models.DateTimeField(_("pickup reminder sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("fulfilment order")
@@ -101,7 +123,14 @@ class FulfillmentOrder(TenantModel):
 
 
 # A fulfilment order in one of these has no work left for its location.
-CLOSED_STATUSES = frozenset({FulfillmentStatus.SHIPPED, FulfillmentStatus.REJECTED, FulfillmentStatus.CANCELLED})
+CLOSED_STATUSES = frozenset(
+    {
+        FulfillmentStatus.SHIPPED,
+        FulfillmentStatus.REJECTED,
+        FulfillmentStatus.CANCELLED,
+        FulfillmentStatus.COLLECTED,
+    }
+)
 
 
 class FulfillmentLine(TenantModel):
@@ -112,11 +141,19 @@ class FulfillmentLine(TenantModel):
     quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0)
     quantity_rejected = models.PositiveIntegerField(_("quantity rejected"), default=0)
     quantity_cancelled = models.PositiveIntegerField(_("quantity cancelled"), default=0)
+    # Units confirmed by a scan while picking (fulfillment.services.picking): packing from the store screens waits
+    # until every open unit is confirmed.
+    quantity_picked = models.PositiveIntegerField(_("quantity picked"), default=0)
 
     @property
     def quantity_open(self) -> int:
         """Units the location still has to ship."""
         return self.quantity - self.quantity_shipped - self.quantity_rejected - self.quantity_cancelled
+
+    @property
+    def quantity_to_pick(self) -> int:
+        """Open units not yet confirmed by a scan."""
+        return max(self.quantity_open - self.quantity_picked, 0)
 
     class Meta:
         verbose_name = _("fulfilment line")
@@ -131,6 +168,9 @@ class FulfillmentLine(TenantModel):
                     + models.F("quantity_cancelled")
                 ),
                 name="fulfillment_line_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_picked__lte=models.F("quantity")), name="fulfillment_line_picked_within_quantity"
             ),
         ]
 

@@ -203,7 +203,7 @@ def fulfillments_for(*, scope: Scope | None):
 
 
 def fulfillment_list(*, scope: Scope | None, location: str = "", status: str = "", order=None):
-    queryset = fulfillments_for(scope=scope).select_related("order__channel", "location")
+    queryset = fulfillments_for(scope=scope).select_related("order__channel", "location", "transfer")
     if location:
         queryset = queryset.filter(location__code=location)
     if status:
@@ -255,7 +255,7 @@ def attach_to_order(order) -> None:
     newest first, with a reason for every location (`routing_decision_list`). Registered with orders.selectors."""
     fulfillments = list(
         FulfillmentOrder.all_tenants.filter(tenant_id=order.tenant_id, order=order)
-        .select_related("location")
+        .select_related("location", "transfer")
         .prefetch_related(
             Prefetch("lines", queryset=FulfillmentLine.all_tenants.select_related("order_line").order_by("id")),
             Prefetch(
@@ -277,6 +277,9 @@ def attach_to_order(order) -> None:
             "routing_reason": fulfillment.reason,
             "reject_reason": fulfillment.reject_reason,
             "created_at": fulfillment.created_at,
+            "transfer": fulfillment.transfer.number if fulfillment.transfer else None,
+            "ready_at": fulfillment.ready_at,
+            "pickup_expires_at": fulfillment.pickup_expires_at,
             "lines": [
                 {
                     "order_line": line.order_line_id,
@@ -295,6 +298,10 @@ def attach_to_order(order) -> None:
         for fulfillment in fulfillments
     ]
     order.shipment_list = [shipment for data in order.fulfillment_list for shipment in data["shipments"]]
+    # A pickup order waiting at its store shows until when.
+    order.pickup_expires_at = next(
+        (f.pickup_expires_at for f in fulfillments if f.status == FulfillmentStatus.READY_FOR_PICKUP), None
+    )
     order.routing_decision_list = [
         {
             "id": decision.id,

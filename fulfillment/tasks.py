@@ -10,6 +10,7 @@ from celery import shared_task
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from fulfillment.services import pickup
 from fulfillment.services.allocation import allocate_waiting
 from fulfillment.services.backorders import route_backorders
 from inventory.models import Product
@@ -119,6 +120,25 @@ def sweep_backorders() -> int:
         with rls.tenant(tenant.id):
             placed += route_backorders(tenant=tenant)
     return placed
+
+
+@shared_task(name="fulfillment.sweep_pickups", **RELIABLE)
+def sweep_pickups() -> dict:
+    """On beat (every 15 min): pickup orders a day from the end of their hold get their reminder (once), those past
+    it are cancelled uncollected. Safe to run twice and in parallel: each one is done under its rows' locks, after
+    checking it is still due."""
+    with rls.all_tenants("pickup sweep: the pickup orders due"):
+        to_remind, to_expire = pickup.pickups_due()
+    tenants = {t.id: t for t in Tenant.objects.filter(id__in={t for t, _ in to_remind + to_expire}, active=True)}
+    done = {"reminded": 0, "expired": 0}
+    for key, work, step in (("reminded", to_remind, pickup.remind), ("expired", to_expire, pickup.expire)):
+        for tenant_id, fulfillment_id in work:
+            tenant = tenants.get(tenant_id)
+            if tenant is None:
+                continue
+            with rls.tenant(tenant.id):
+                done[key] += step(tenant=tenant, fulfillment_id=fulfillment_id)
+    return done
 
 
 # --- policy simulation ---------------------------------------------------------------------------------------

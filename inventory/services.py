@@ -43,6 +43,7 @@ LOCATION_FIELDS = (
     "handling_days",
     "holiday_subdivision",
     "active",
+    "pickup_hold_days",
 )
 # Cart and store holds always expire: at most a week (a customer's "keep it for me until Saturday"), and after the
 # channel's time to live, or DEFAULT_HOLD_TTL, when the call names none.
@@ -147,6 +148,8 @@ def _check_location_fields(data: dict, current: Location | None = None) -> dict:
         errors["pickup"] = ["A drop-ship supplier cannot offer pickup."]
     if data.get("daily_capacity") is not None and data["daily_capacity"] < 0:
         errors["daily_capacity"] = ["Capacity cannot be negative."]
+    if data.get("pickup_hold_days") is not None and not 1 <= data["pickup_hold_days"] <= 90:
+        errors["pickup_hold_days"] = ["Between 1 and 90 days."]
     if errors:
         raise ValidationFailed(errors=errors)
     return data
@@ -431,6 +434,31 @@ def update_location(*, tenant: Tenant, actor: Actor, code: str, changes: dict) -
 
 
 # --- stock settings --------------------------------------------------------------------------------------
+
+
+def set_bin(*, tenant: Tenant, actor: Actor, level: StockLevel, bin: str | None) -> StockLevel:
+    """Where the product sits at the location (aisle, shelf, bin), shown on the pick screens; blank clears it."""
+    value = (bin or "").strip()[:40] or None
+    with transaction.atomic():
+        locked = (
+            StockLevel.objects.for_tenant(tenant)
+            .select_for_update(**LOCK_ROW)
+            .select_related("product", "location")
+            .get(id=level.id)
+        )
+        if locked.bin != value:
+            before = locked.bin
+            StockLevel.objects.for_tenant(tenant).filter(id=level.id).update(bin=value, updated_at=timezone.now())
+            audit.record(
+                tenant=tenant,
+                actor=actor,
+                action="stock.bin_changed",
+                obj=locked,
+                object_repr=f"{locked.product.sku} @ {locked.location.code}",
+                changes={"bin": [before, value]},
+            )
+        locked.bin = value
+    return locked
 
 
 def set_safety_stock(*, tenant: Tenant, actor: Actor, level: StockLevel, safety_stock: int) -> StockLevel:

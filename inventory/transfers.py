@@ -12,6 +12,7 @@ from django.utils import timezone
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement
 from inventory.models import Location, MovementKind, Product, StockMovement, Transfer, TransferLine
+from inventory.signals import transfer_cancelled, transfer_received, transfer_shipping
 from inventory.units import MAX_UNITS
 from oms import audit
 from oms.actors import Actor
@@ -132,6 +133,7 @@ def ship_transfer(*, tenant: Tenant, actor: Actor, transfer_id: int) -> Transfer
     with transaction.atomic():
         transfer = _locked(tenant, transfer_id)
         _transition(tenant=tenant, transfer=transfer, to=Transfer.Status.IN_TRANSIT, actor=actor)
+        transfer_shipping.send(sender=Transfer, tenant=tenant, transfer=transfer, actor=actor)
         touched = []
         for line in transfer.lines.select_related("product").order_by("product_id"):
             level = level_for(tenant=tenant, product=line.product, location=transfer.source)
@@ -199,6 +201,7 @@ def receive_transfer(
                     )
                 touched.append(level.id)
                 skus.append(line.product.sku)
+        transfer_received.send(sender=Transfer, tenant=tenant, transfer=transfer, actor=actor)
         if skus:
             emit(
                 tenant,
@@ -253,6 +256,7 @@ def cancel_transfer(*, tenant: Tenant, actor: Actor, transfer_id: int) -> Transf
     with transaction.atomic():
         transfer = _locked(tenant, transfer_id)
         _transition(tenant=tenant, transfer=transfer, to=Transfer.Status.CANCELLED, actor=actor)
+        transfer_cancelled.send(sender=Transfer, tenant=tenant, transfer=transfer, actor=actor)
     return transfer
 
 

@@ -71,12 +71,20 @@ MATRIX: dict[str, Access] = {
         OVERSIGHT | {INTEGRATION}, frozenset({ADMIN, MANAGER, INTEGRATION}), "policy simulations on past orders"
     ),
     "fulfillments": Access(
-        MEMBERS | KEYS, OFFICE | {STORE_CLERK, INTEGRATION}, "fulfilment orders: accept, pick, pack, ship, reject"
+        MEMBERS | KEYS,
+        OFFICE | {STORE_CLERK, INTEGRATION},
+        "fulfilment orders: accept, pick, pack, ship, reject; click & collect: ready, collect",
+    ),
+    "pickup_unlock": Access(
+        frozenset(), frozenset({ADMIN, MANAGER, INTEGRATION}), "unlocking a hand-over locked after wrong pickup codes"
     ),
     "shipments": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "shipments and their carrier events"),
     "rerouting": Access(frozenset(), OFFICE | {INTEGRATION}, "moving an order's units to other locations"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
+    "store_sales": Access(
+        OFFICE | {STORE_CLERK}, OFFICE | {STORE_CLERK}, "walk-in sales at a store's till (the store screens)"
+    ),
     "home": Access(MEMBERS, frozenset(), "the home page and the demo's webhook inbox"),
     "members": Access(
         frozenset({ADMIN}), frozenset({ADMIN}), "inviting people by e-mail; sending again, revoking invitations"

@@ -93,6 +93,7 @@ FIELD_LABELS = {
     "order_number_prefix": _("order number prefix"),
     "orders": _("orders"),
     "pickup": _("pickup"),
+    "pickup_hold_days": _("pickup hold (days)"),
     "reason": _("reason"),
     "rejected": _("rejected rows"),
     "reservation_ttl": _("reservation time"),
@@ -305,6 +306,9 @@ ACTIONS: dict[str, Action] = {
     ),
     "stock.safety_stock_changed": Action(
         "stock", _("Safety stock changed"), _("%(actor)s changed the safety stock of %(object)s"), diff_details
+    ),
+    "stock.bin_changed": Action(
+        "stock", _("Bin changed"), _("%(actor)s changed where %(object)s is shelved"), diff_details
     ),
     "inventory.adjustments": Action(
         "stock", _("Stock adjustments received"), _("%(actor)s sent stock adjustments %(object)s"), values_details

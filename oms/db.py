@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import psycopg
-from django.db import IntegrityError, connection
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 
 from oms import rls
 from oms.models import IdempotencyKey, TenantSequence
@@ -30,11 +30,12 @@ def insert_rows(objs: list) -> list:
     model = type(objs[0])
     given_pk = objs[0].pk is not None
     fields, sql = _statement(model, len(objs), given_pk)
+    db = _wrapper()
     params = []
     for obj in objs:
         if type(obj) is not model or (obj.pk is not None) != given_pk:
             raise ValueError("insert_rows takes instances of one model, all with or all without a primary key")
-        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields)
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields)
     with _numbered_cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
@@ -76,12 +77,13 @@ def update_rows(objs: list, field_names: list[str]) -> int:
         return 0
     model = type(objs[0])
     fields, sql = _update_statement(model, tuple(field_names), len(objs))
+    db = _wrapper()
     params = []
     for obj in objs:
         if type(obj) is not model or obj.pk is None:
             raise ValueError("update_rows takes saved instances of one model")
         params.append(obj.pk)
-        params.extend(field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields)
+        params.extend(field.get_db_prep_save(getattr(obj, field.attname), db) for field in fields)
     with _numbered_cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -106,6 +108,12 @@ def _update_statement(model, field_names: tuple, rows: int) -> tuple[tuple, str]
         + f" WHERE t.{quote(meta.pk.column)} = v.{quote(meta.pk.column)}"
     )
     return fields, sql
+
+
+def _wrapper():
+    """The connection itself rather than django.db.connection, a proxy that looks the thread's connection up again on
+    every attribute read: the field conversions read it for every value of a batch."""
+    return connections[DEFAULT_DB_ALIAS]
 
 
 @contextmanager

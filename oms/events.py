@@ -4,6 +4,7 @@ test checks that every topic here is emitted somewhere in the code and documente
 
 Every payload is JSON. Order events share the order's identity (ORDER); the others say what they carry."""
 
+import re
 from dataclasses import dataclass
 
 
@@ -48,9 +49,25 @@ _TYPES = (
     EventType("order.backordered", "Some units of the order wait for stock.", {**ORDER, "lines": LINES}),
     EventType("order.fulfilled", "Every unit of the order has shipped.", {**ORDER}),
     EventType("order.delivered", "Every unit of the order was delivered.", {**ORDER}),
+    EventType("order.ready_for_pickup", "A pickup order is ready at its store; the shop passes the pickup code "
+              "to its customer (it is sent only here, never shown to the store's staff).",
+              {**ORDER, "fulfillment_id": "the store's fulfilment order", "location": "the store's code",
+               "pickup_code": "the code the customer shows at the store (8 characters)",
+               "pickup_expires_at": "when the order is cancelled if not collected (ISO 8601)"}),
+    EventType("order.pickup_reminder", "A pickup order's hold ends within a day: remind the customer.",
+              {**ORDER, "fulfillment_id": "the store's fulfilment order", "location": "the store's code",
+               "pickup_expires_at": "when the order is cancelled if not collected (ISO 8601)"}),
+    EventType("order.collected", "The customer collected a pickup order (all or some units; the rest was "
+              "cancelled, back on sale).",
+              {**ORDER, "fulfillment_id": "the store's fulfilment order", "location": "the store's code",
+               "lines": LINES + " collected", "not_collected": LINES + " not taken (cancelled)",
+               "verification": "{method: pickup_code or identity_check, checked_by: who checked}",
+               "collected_at": "when (ISO 8601)"}),
     EventType("fulfillment.created", "Routing gave a location part of an order to fulfil.",
               {**{k: v for k, v in FULFILLMENT.items() if k != "status"},
                "reason": "initial, reroute, rejection or backorder: why routing ran",
+               "status": "pending, or awaiting_transfer for a pickup store waiting for a stock transfer",
+               "transfer": "the awaited transfer's number (TR-000123), or null",
                "lines": "[{order_line, quantity}]"}),
     EventType("fulfillment.accepted", "The location accepted its fulfilment order.", FULFILLMENT),
     EventType("fulfillment.rejected", "The location rejected some or all units; they were routed again.",
@@ -87,6 +104,9 @@ _TYPES = (
 )  # fmt: skip
 
 EVENTS: dict[str, EventType] = {event.topic: event for event in _TYPES}
+# Payload fields meant for the receiving system only: a page that shows payloads masks them (mask_secrets).
+SECRET_FIELDS = frozenset({"pickup_code"})
+MASK = "••••••••"
 KNOWN_EVENTS = tuple(EVENTS)
 
 
@@ -94,3 +114,20 @@ def check_topic(topic: str) -> None:
     """A topic the registry does not list is a programming error: nobody could subscribe to it."""
     if topic not in EVENTS:
         raise ValueError(f"unregistered event topic {topic!r}: add it to oms.events")
+
+
+def mask_secrets_in_text(body: str) -> str:
+    """A JSON text (a webhook body as received) with every SECRET_FIELDS value replaced by MASK."""
+    return _SECRET_IN_TEXT.sub(lambda match: f'{match.group(1)}"{MASK}"', body or "")
+
+
+_SECRET_IN_TEXT = re.compile(r'("(?:' + "|".join(sorted(SECRET_FIELDS)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"')
+
+
+def mask_secrets(payload):
+    """The payload (any JSON value) with every SECRET_FIELDS value replaced by MASK, at any depth."""
+    if isinstance(payload, dict):
+        return {key: MASK if key in SECRET_FIELDS else mask_secrets(value) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [mask_secrets(value) for value in payload]
+    return payload

@@ -360,6 +360,7 @@ CELERY_BEAT_SCHEDULE = {
     "routing-sweep": {"task": "fulfillment.sweep_unrouted", "schedule": 60.0},
     "backorder-sweep": {"task": "fulfillment.sweep_backorders", "schedule": 300.0},
     "simulation-sweep": {"task": "fulfillment.sweep_simulations", "schedule": 60.0},
+    "pickup-expiry": {"task": "fulfillment.sweep_pickups", "schedule": 900.0},
 }
 
 LOGGING = {

@@ -32,6 +32,7 @@ urlpatterns = [
     path("channels/", include("channels.urls")),
     path("orders/", include("orders.urls")),
     path("fulfillment/", include("fulfillment.urls")),
+    path("store/", include("fulfillment.store_urls")),
     path("returns/", include("returns.urls")),
     path("reporting/", include("reporting.urls")),
     path("", views.home, name="home"),

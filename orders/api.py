@@ -492,8 +492,13 @@ class OrderOut(OrderSummaryOut):
         source="fulfillment_list",
         default=list,
         help_text="one per location fulfilling part of the order: id, location (code), status, routing_reason, "
-        "reject_reason, lines [{order_line, sku, quantity, quantity_shipped, quantity_rejected, quantity_cancelled}], "
-        "shipments",
+        "reject_reason, transfer, ready_at, pickup_expires_at, lines [{order_line, sku, quantity, quantity_shipped, "
+        "quantity_rejected, quantity_cancelled}], shipments",
+    )
+    pickup_expires_at = serializers.DateTimeField(
+        allow_null=True,
+        default=None,
+        help_text="a pickup order ready at its store: when it is cancelled if not collected",
     )
     shipments = serializers.ListField(
         child=serializers.DictField(),

@@ -207,6 +207,13 @@ class OrderSettingsForm(forms.Form):
         required=False,
         help_text=_("Numbers stay one gap-free sequence whatever the prefix."),
     )
+    pickup_hold_days = forms.IntegerField(
+        label=_("Days a pickup order waits at the store"),
+        min_value=1,
+        max_value=90,
+        required=False,
+        help_text=_("Then it is cancelled and its stock is back on sale; a store may set its own on its location."),
+    )
     name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
     legal_form = forms.CharField(label=_("Legal form"), max_length=100, required=False)
     share_capital = forms.CharField(label=_("Share capital"), max_length=100, required=False)
@@ -234,7 +241,7 @@ class OrderSettingsForm(forms.Form):
     )
 
     NUMBERING = ("order_number_prefix", "invoice_per", "invoice_prefix")
-    HOLDS = ("max_order_value", "first_order_express_levels")
+    HOLDS = ("max_order_value", "first_order_express_levels", "pickup_hold_days")
 
     def numbering_fields(self):
         return [self[name] for name in self.NUMBERING]
@@ -258,6 +265,7 @@ class OrderSettingsForm(forms.Form):
             "invoice_per": current["invoice_per"],
             "max_order_value": rules.get("max_order_value"),
             "first_order_express_levels": ", ".join(rules.get("first_order_express_levels") or []),
+            "pickup_hold_days": current["pickup_hold_days"],
             **{key: legal.get(key, "") for key in LEGAL_TEXT_FIELDS},
             **{key: address.get(key, "") for key in ADDRESS_PARTS},
             "mentions": "\n".join(mentions if isinstance(mentions, list) else [str(mentions)]),
@@ -292,6 +300,7 @@ class OrderSettingsForm(forms.Form):
             "invoice_per": data["invoice_per"],
             "order_hold_rules": rules,
             "legal": legal,
+            "pickup_hold_days": data["pickup_hold_days"] or current["pickup_hold_days"],
         }
 
 

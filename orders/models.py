@@ -238,6 +238,11 @@ class EventKind(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     INVOICE_ISSUED = "invoice_issued", _("Invoice issued")
     CREDIT_NOTE_ISSUED = "credit_note_issued", _("Credit note issued")
+    AWAITING_TRANSFER = "awaiting_transfer", _("Awaiting a stock transfer")
+    READY_FOR_PICKUP = "ready_for_pickup", _("Ready for pickup")
+    COLLECTED = "collected", _("Collected")
+    PICKUP_LOCKED = "pickup_locked", _("Hand-over locked")
+    PICKUP_UNLOCKED = "pickup_unlocked", _("Hand-over unlocked")
 
 
 class OrderEvent(TenantModel):

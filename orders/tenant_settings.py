@@ -9,13 +9,15 @@ from oms.actors import Actor
 from oms.db import LOCK_ROW
 from oms.models import Tenant
 
-KEYS = ("order_number_prefix", "order_hold_rules", "invoice_per", "invoice_prefix", "legal")
+KEYS = ("order_number_prefix", "order_hold_rules", "invoice_per", "invoice_prefix", "legal", "pickup_hold_days")
 DEFAULTS = {
     "order_number_prefix": "SO-",
     "order_hold_rules": {},
     "invoice_per": "shipment",
     "invoice_prefix": "INV-",
     "legal": {},
+    # Days a click & collect order ready at a store waits for its customer (a store may set its own).
+    "pickup_hold_days": 7,
 }
 
 

@@ -10,6 +10,7 @@ from fulfillment.models import RoutingDecision
 from fulfillment.services.allocation import ROUTING, allocate_order, waits_for_routing
 from fulfillment.services.plans import create_fulfillments, placements_of, record_decision
 from fulfillment.services.routing import RoutingQuestion, question_for_order, route
+from fulfillment.services.store_transfers import units_in_transit
 from oms.errors import InsufficientStock
 from oms.models import Tenant
 from orders import services as order_services
@@ -31,7 +32,10 @@ def route_order_backorders(*, tenant: Tenant, order_id: int) -> int:
         return 0
     for attempt in range(ATTEMPTS):
         lines = list(order.lines.all())
-        waiting = {line.id: line.quantity_backordered for line in lines if line.quantity_backordered}
+        travelling = units_in_transit(tenant=tenant, order=order)
+        waiting = {
+            line.id: units for line in lines if (units := line.quantity_backordered - travelling.get(line.id, 0)) > 0
+        }
         if not waiting:
             return 0
         base = question_for_order(order, lines)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from fulfillment import carriers, states
 from fulfillment.engine import Line
 from fulfillment.models import (
+    CLOSED_STATUSES,
     FulfillmentLine,
     FulfillmentOrder,
     FulfillmentStatus,
@@ -207,6 +208,12 @@ def ship(
         order, fulfillment = _locked(scope, fulfillment_id)
         _refuse_held(order, F.SHIPPED)
         states.check_step(fulfillment, "ship")
+        if order.delivery_method == DeliveryMethod.PICKUP and fulfillment.location_id == order.pickup_location_id:
+            raise IllegalTransition(
+                "The customer collects this order here: mark it ready for pickup, then hand it over.",
+                current=fulfillment.status,
+                requested=F.SHIPPED,
+            )
         fulfillment_lines = _lines(fulfillment)
         wanted = _units_wanted(fulfillment_lines, lines, "ship")
         if not wanted:
@@ -467,8 +474,8 @@ def reconcile(*, order, kind: str) -> None:
     open_orders = list(
         FulfillmentOrder.objects.for_tenant(order.tenant_id)
         .filter(order=order)
-        .exclude(status__in=[F.SHIPPED, F.REJECTED, F.CANCELLED])
-        .select_related("location")
+        .exclude(status__in=CLOSED_STATUSES)
+        .select_related("location", "transfer")
         .order_by("id")
     )
     if not open_orders:
@@ -479,12 +486,15 @@ def reconcile(*, order, kind: str) -> None:
     )
     for line_id, location_id, units in active.values_list("order_line_id", "stock_level__location_id", "quantity"):
         reserved[(location_id, line_id)] = reserved.get((location_id, line_id), 0) + units
+    # Units travelling to a pickup store on a shipped transfer are reserved nowhere: the order counts them waiting.
+    for line_id, waiting in order.lines.filter(quantity_backordered__gt=0).values_list("id", "quantity_backordered"):
+        reserved[(IN_TRANSIT, line_id)] = waiting
     # The oldest fulfilment orders keep their units; the newest give theirs up first.
     for fulfillment in open_orders:
         fulfillment_lines = _lines(fulfillment)
         changed = []
         for line in fulfillment_lines:
-            key = (fulfillment.location_id, line.order_line_id)
+            key = (_held_at(fulfillment), line.order_line_id)
             keep = min(line.quantity_open, reserved.get(key, 0))
             reserved[key] = reserved.get(key, 0) - keep
             if keep < line.quantity_open:
@@ -494,3 +504,15 @@ def reconcile(*, order, kind: str) -> None:
             FulfillmentLine.all_tenants.bulk_update(changed, ["quantity_cancelled"])
             _close_if_done(fulfillment, fulfillment_lines, F.CANCELLED)
             _save(fulfillment, "closed_at")
+
+
+IN_TRANSIT = "in_transit"
+
+
+def _held_at(fulfillment: FulfillmentOrder):
+    """Where a fulfilment order's units are held: its location's stock; for a pickup store awaiting a transfer, the
+    sending location's until the transfer ships, then the transfer itself (IN_TRANSIT)."""
+    transfer = fulfillment.transfer if fulfillment.status == F.AWAITING_TRANSFER else None
+    if transfer is None or transfer.status == transfer.Status.RECEIVED:
+        return fulfillment.location_id
+    return IN_TRANSIT if transfer.status == transfer.Status.IN_TRANSIT else transfer.source_id

@@ -1,7 +1,12 @@
 """Applying a routing answer: the placements it makes, the decision recorded with its reasons and policy version,
-and one fulfilment order per chosen location. Initial allocation, rejections, re-routes and backorders share them."""
+and one fulfilment order per chosen location. Initial allocation, rejections, re-routes and backorders share them.
 
-from fulfillment.models import FulfillmentLine, FulfillmentOrder, RoutingDecision
+A pickup order's units placed elsewhere than its pickup store travel to the store by a stock transfer: the store
+gets a fulfilment order `awaiting_transfer` per sending location, linked to the transfer created for it
+(fulfillment.services.store_transfers)."""
+
+from fulfillment.models import FulfillmentLine, FulfillmentOrder, FulfillmentStatus, RoutingDecision
+from fulfillment.services.store_transfers import request_transfer
 from oms.db import insert_rows
 from oms.models import Tenant
 from oms.outbox import emit_many
@@ -64,17 +69,19 @@ def create_fulfillments_for(*, tenant: Tenant, planned: list) -> list[Fulfillmen
         for line_id, places in placements.items():
             for location, units in places:
                 by_location.setdefault(location, []).append((line_id, units))
+        store = order.pickup_location if order.delivery_method == "pickup" else None
         for location, served in sorted(by_location.items(), key=lambda item: item[0].id):
             reason = plan.reasons.get(location.id)
-            created.append(
-                FulfillmentOrder(
-                    tenant=tenant,
-                    order=order,
-                    location=location,
-                    decision=decision,
-                    reason=reason.text if reason else "",
-                )
+            fulfillment = FulfillmentOrder(
+                tenant=tenant, order=order, location=location, decision=decision, reason=reason.text if reason else ""
             )
+            if store is not None and location.id != store.id:
+                fulfillment.location = store
+                fulfillment.status = FulfillmentStatus.AWAITING_TRANSFER
+                fulfillment.transfer = request_transfer(
+                    tenant=tenant, order=order, source=location, store=store, served=served
+                )
+            created.append(fulfillment)
             served_by.append(served)
     insert_rows(created)
     insert_rows(
@@ -96,6 +103,8 @@ def create_fulfillments_for(*, tenant: Tenant, planned: list) -> list[Fulfillmen
                     "channel": fulfillment.order.channel.code,
                     "location": fulfillment.location.code,
                     "reason": fulfillment.decision.kind,
+                    "status": fulfillment.status,
+                    "transfer": fulfillment.transfer.number if fulfillment.transfer else None,
                     "lines": [{"order_line": line_id, "quantity": units} for line_id, units in served],
                 },
             )

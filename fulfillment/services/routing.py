@@ -2,9 +2,9 @@
 goods go, the active policy) and ask it. A dry run stops there: it answers the plan and a reason for every location
 without touching stock."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from fulfillment.engine import Line, Plan, plan_routing
+from fulfillment.engine import CHOSEN, NO_STOCK, Line, Plan, Reason, plan_routing
 from fulfillment.selectors import PoolSnapshot, destination_of, pool_snapshot
 from fulfillment.services.policies import active_policy
 from inventory.models import Location, Product
@@ -16,6 +16,8 @@ from orders.models import DeliveryMethod
 from orders.selectors import order_detail
 
 SHIP, PICKUP = "ship", "pickup"
+# The reason of a location chosen to send a pickup store the units it lacks, by a stock transfer.
+TRANSFER_TO_STORE = "transfer_to_store"
 
 
 @dataclass(frozen=True)
@@ -144,5 +146,59 @@ def route_in(
         pickup_location_id=pickup.id if pickup is not None else None,
         policy_version=policy.version,
     )
+    if pickup is not None and plan.unfilled:
+        plan = _through_transfers(
+            snapshot,
+            plan,
+            policy=policy,
+            today=today,
+            question=question,
+            exclude_location_ids=frozenset(exclude_location_ids),
+            held=held,
+        )
     locations = {location_id: snapshot.by_id[location_id] for location_id in plan.reasons}
     return RoutingAnswer(policy_version=policy.version, question=question, plan=plan, locations=locations)
+
+
+def _through_transfers(snapshot: PoolSnapshot, plan: Plan, *, policy, today, question, exclude_location_ids, held):
+    """A pickup store short of units gets them from locations that ship, routed like a shipment to the store by
+    the same engine and policy; each chosen location then sends them by a stock transfer (plans.py creates it).
+    Only a store short of stock is helped so: one left out for another reason keeps the plan as it is.
+    The store keeps its own reason; the others say whether and why they send."""
+    store = question.pickup_location
+    own = plan.reasons.get(store.id)
+    if own is None or own.code not in (CHOSEN, NO_STOCK):
+        return plan  # the store is left out for another reason (closed today, not in the pilot): no transfer helps
+    missing = dict(plan.unfilled)
+    lines = [replace(line, quantity=missing[line.key]) for line in question.lines if missing.get(line.key)]
+    sources = plan_routing(
+        lines=lines,
+        candidates=snapshot.candidates({line.product_id for line in lines}, held=held),
+        policy=policy.document,
+        fulfilment_type=SHIP,
+        channel_code=question.channel.code,
+        today=today,
+        destination=destination_of(address=None, pickup_location=store),
+        exclude_location_ids=exclude_location_ids | {store.id},
+        pickup_location_id=None,
+        policy_version=policy.version,
+    )
+    if not sources.allocations:
+        return plan
+    reasons = {}
+    for location_id, reason in sources.reasons.items():
+        if location_id == store.id:
+            reasons[location_id] = plan.reasons.get(location_id, reason)
+        elif location_id in sources.allocations:
+            reasons[location_id] = Reason(True, TRANSFER_TO_STORE, f"sends to {store.code} by transfer: {reason.text}")
+        else:
+            reasons[location_id] = reason
+    allocations = {**plan.allocations, **sources.allocations}
+    return Plan(
+        allocations=allocations,
+        unfilled=sources.unfilled,
+        reasons=reasons,
+        shipments=len(allocations),
+        policy_version=plan.policy_version,
+        distances_km={**plan.distances_km, **sources.distances_km},
+    )

@@ -74,11 +74,11 @@ class MovementInline(ReadOnlyTenantInline):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
-    list_display = ("product", "location", "on_hand", "reserved", "safety_stock", "available", "updated_at")
+    list_display = ("product", "location", "on_hand", "reserved", "safety_stock", "bin", "available", "updated_at")
     list_select_related = ("product", "location")
     list_filter = ("location",)
     search_fields = ("product__sku", "product__name", "location__code")
-    fields = ("product", "location", "on_hand", "reserved", "safety_stock", "updated_at")
+    fields = ("product", "location", "on_hand", "reserved", "safety_stock", "bin", "updated_at")
     readonly_fields = ("product", "location", "on_hand", "reserved", "updated_at")
     inlines = (LotInline, MovementInline)
 
@@ -99,6 +99,11 @@ class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
                 actor=actor_from_request(request),
                 level=obj,
                 safety_stock=form.cleaned_data["safety_stock"],
+            )
+        )
+        run_service(
+            lambda: services.set_bin(
+                tenant=obj.tenant, actor=actor_from_request(request), level=obj, bin=form.cleaned_data.get("bin")
             )
         )
 

@@ -105,6 +105,13 @@ class LocationPatchIn(StrictInput, serializers.Serializer):
         help_text="whose public holidays apply besides the country's (e.g. 57, 67, 68: Alsace-Moselle)",
     )
     active = serializers.BooleanField(required=False)
+    pickup_hold_days = serializers.IntegerField(
+        min_value=1,
+        max_value=90,
+        required=False,
+        allow_null=True,
+        help_text="days a ready pickup order waits at this store; null: the tenant's default",
+    )
 
 
 class LocationIn(LocationPatchIn):
@@ -130,6 +137,7 @@ class LocationOut(serializers.Serializer):
     handling_days = serializers.IntegerField()
     holiday_subdivision = serializers.CharField()
     active = serializers.BooleanField()
+    pickup_hold_days = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -1,5 +1,6 @@
 """Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -60,6 +61,14 @@ class Location(TenantModel):
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Days a click & collect order waits at this store once ready; empty: the tenant's `pickup_hold_days`.
+    pickup_hold_days = models.PositiveSmallIntegerField(
+        _("pickup hold (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Days a ready pickup order waits here before it is cancelled; empty: the tenant's default."),
+    )
 
     class Meta:
         verbose_name = _("location")
@@ -79,6 +88,8 @@ class StockLevel(TenantModel):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    # Where the product sits at this location (aisle, shelf, bin), shown to pickers; unknown when null.
+    bin = models.CharField(_("bin / shelf"), max_length=40, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -96,7 +107,13 @@ class StockLevel(TenantModel):
 
     @property
     def available(self) -> int:
-        return max(self.on_hand - self.reserved - self.safety_stock, 0)
+        return promisable(self.on_hand, self.reserved, self.safety_stock)
+
+
+def promisable(on_hand: int, reserved: int, safety_stock: int) -> int:
+    """What a stock row can promise before lots are counted: on hand, less what is reserved and the safety stock,
+    never below 0. StockLevel.available, and the readers that compute it from bare figures, say it with this."""
+    return max(on_hand - reserved - safety_stock, 0)
 
 
 class MovementKind(models.TextChoices):

@@ -247,14 +247,30 @@ def _create_order(*, tenant: Tenant, actor: Actor, data: OrderInput, products: d
 def _reserve_intake(*, tenant: Tenant, channel, order, lines, location) -> dict:
     demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity) for line in lines]
     by_key = {line.id: line for line in lines}
-    found = reserve(
-        tenant=tenant,
-        channel=channel,
-        demands=demands,
-        locations=[location] if location is not None else None,
-        order_lines=by_key,
-        allow_partial=channel.allow_backorders,
-    )
+    try:
+        with transaction.atomic():
+            found = reserve(
+                tenant=tenant,
+                channel=channel,
+                demands=demands,
+                locations=[location] if location is not None else None,
+                order_lines=by_key,
+                allow_partial=channel.allow_backorders,
+            )
+    except InsufficientStock:
+        if location is None:
+            raise
+        # A pickup store short of stock: the units are held in the channel's pool, and routing has them sent to
+        # the store by a stock transfer.
+        demands = [stock.LineDemand(key=line.id, product=line.product, quantity=line.quantity) for line in lines]
+        found = reserve(
+            tenant=tenant,
+            channel=channel,
+            demands=demands,
+            locations=None,
+            order_lines=by_key,
+            allow_partial=channel.allow_backorders,
+        )
     for line in lines:
         got = sum(r.quantity for r in found.get(line.id, []))
         line.quantity_allocated = got

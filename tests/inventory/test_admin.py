@@ -65,6 +65,26 @@ def test_safety_stock_is_changed_from_the_admin_and_quantities_are_not(tenant, u
     assert AuditEntry.objects.for_tenant(tenant).filter(action="stock.safety_stock_changed").exists()
 
 
+def test_the_bin_where_a_product_sits_is_set_from_the_admin_and_audited(tenant, user_client):
+    level = receive(tenant, factories.ProductFactory(tenant=tenant), factories.LocationFactory(tenant=tenant), 10)
+    staff = user_client("back_office")
+    form = {
+        "safety_stock": "0",
+        "lots-TOTAL_FORMS": "0",
+        "lots-INITIAL_FORMS": "0",
+        "movements-TOTAL_FORMS": "0",
+        "movements-INITIAL_FORMS": "0",
+    }
+
+    staff.post(f"/admin/inventory/stocklevel/{level.id}/change/", {**form, "bin": " A3-2 "})
+    placed = StockLevel.all_tenants.get(id=level.id).bin
+    staff.post(f"/admin/inventory/stocklevel/{level.id}/change/", {**form, "bin": ""})
+
+    assert placed == "A3-2"
+    assert StockLevel.all_tenants.get(id=level.id).bin is None
+    assert AuditEntry.objects.for_tenant(tenant).filter(action="stock.bin_changed").count() == 2
+
+
 def test_another_tenants_products_are_not_in_the_admin(tenant, other_tenant, user_client):
     theirs = factories.ProductFactory(tenant=other_tenant, sku="THEIRS")
     staff = user_client("admin")

@@ -124,6 +124,7 @@ SAMPLES = {
     "routing_policy.saved": {"version": [3, 4]},
     "routing_simulation.started": {"from": "2026-11-01", "to": "2026-11-30", "orders": 120},
     "stock.safety_stock_changed": {"safety_stock": [0, 2]},
+    "stock.bin_changed": {"bin": [None, "A3-2"]},
     "tenant.changed": {"name": ["Acme", "Acme SA"]},
     "tenant.order_settings_changed": {
         "before": {"order_number_prefix": "SO-"},

@@ -55,6 +55,9 @@ RULES_BEYOND_THE_SCHEMA = {
     "a simulation replays orders placed": r"there is nothing to replay\.$",
     "a simulation replays a bounded period": r"a simulation replays at most \d+ days\.$",
     "an order to collect names its store": r"^A pickup location is required\.$",
+    "a hand-over checks the pickup code or the customer's identity, one of them": (
+        r"^Give the pickup code or an identity check"
+    ),
     "a percentage buffer is a share": r"^A percentage buffer is at most 100\.$",
     "a count is not dated in the future": r"^A count cannot be dated in the future\.$",
     "an alert rule watches a location or a channel": r"^Give either a location or a channel\.$",

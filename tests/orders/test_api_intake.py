@@ -110,7 +110,7 @@ def test_a_pickup_order_reserves_at_the_chosen_store_only(api, tenant, shop):
     assert response.json()["delivery"]["pickup_location"] == shop.store.code
 
 
-def test_a_pickup_order_beyond_the_store_stock_is_refused_even_if_warehouses_have_it(api, shop):
+def test_a_pickup_order_beyond_the_store_stock_is_held_in_the_network_for_a_transfer_to_the_store(api, shop):
     body = order_body(
         shop,
         delivery={"method": "pickup", "pickup_location": shop.store.code},
@@ -119,8 +119,22 @@ def test_a_pickup_order_beyond_the_store_stock_is_refused_even_if_warehouses_hav
 
     response = api.post("/api/v1/orders/", body, format="json")
 
+    assert response.status_code == 201, response.json()
+    allocations = response.json()["lines"][0]["allocations"]
+    assert sum(a["quantity"] for a in allocations) == 4 and response.json()["status"] == "placed"
+
+
+def test_a_pickup_order_beyond_the_whole_network_is_refused(api, shop):
+    body = order_body(
+        shop,
+        delivery={"method": "pickup", "pickup_location": shop.store.code},
+        lines=[{"sku": shop.a.sku, "quantity": 19, "unit_price": "1.00"}],
+    )
+
+    response = api.post("/api/v1/orders/", body, format="json")
+
     assert response.status_code == 409
-    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 4, "available": 3}]
+    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 19, "available": 18}]
 
 
 def test_a_second_order_with_the_same_external_ref_answers_409_with_the_existing_id(api, shop):
@@ -599,15 +613,16 @@ def test_a_pickup_short_over_several_lines_of_a_sku_is_reported_once(api, shop):
         shop,
         delivery={"method": "pickup", "pickup_location": shop.store.code},
         lines=[
-            {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
-            {"sku": shop.a.sku, "quantity": 2, "unit_price": "1.00"},
+            {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
+            {"sku": shop.a.sku, "quantity": 10, "unit_price": "1.00"},
         ],
     )
 
     response = api.post("/api/v1/orders/", body, format="json")
 
+    # Beyond the store, the network makes up the rest (by a transfer); beyond the network too, it is short.
     assert response.status_code == 409
-    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 4, "available": 3}]
+    assert response.json()["lines"] == [{"sku": shop.a.sku, "requested": 20, "available": 18}]
 
 
 def test_a_store_sale_short_over_several_lines_of_a_sku_is_reported_once(tenant):
