@@ -19,7 +19,7 @@ from oms.models import Tenant
 from oms.outbox import emit_many
 from oms.timezones import zone
 from orders import states
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import DeliveryMethod, EventKind, Order, OrderEvent, OrderStatus
 from orders.promises import delivered_on_time
 from orders.signals import order_changed
 
@@ -196,10 +196,21 @@ def commit_changes(tenant: Tenant, changes: list[Change]) -> None:
 
 def _measure_delivery(change: Change) -> None:
     """The order reaches the customer (the last units delivered, or collected at the store): record whether it came
-    within its promise, for the on-time KPI, in the calendar of where it was received."""
+    within its promise, for the on-time KPI, in the calendar of where it was received. A pickup order's promise is
+    the day it is ready at the store: it is measured by when it was made ready there (when the customer comes is
+    theirs), by now if it never was."""
     order = change.order
+    moment = timezone.now()
+    if order.delivery_method == DeliveryMethod.PICKUP:
+        ready = (
+            OrderEvent.all_tenants.filter(tenant_id=order.tenant_id, order=order, kind=EventKind.READY_FOR_PICKUP)
+            .order_by("-at")
+            .values_list("at", flat=True)
+            .first()
+        )
+        moment = ready or moment
     zone_name = order.pickup_location.timezone if order.pickup_location_id else order.tenant.timezone
-    order.delivered_on_time = delivered_on_time(order, timezone.now(), zone(zone_name))
+    order.delivered_on_time = delivered_on_time(order, moment, zone(zone_name))
     change.extra_fields = (*change.extra_fields, "delivered_on_time")
 
 

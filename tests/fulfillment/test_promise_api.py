@@ -18,9 +18,10 @@ from fulfillment.services.allocation import allocate_order
 from fulfillment.services.backorders import route_order_backorders
 from oms.actors import Actor
 from orders import services as order_services
-from orders.models import Order
+from orders.models import Order, OrderEvent
 from tests import factories
 from tests.conftest import make_api_client
+from tests.fulfillment.test_click_collect import ready
 from tests.inventory.stock_helpers import channel_with_pool, receive
 from tests.orders.support import build_shop, order_body, stock
 
@@ -468,3 +469,28 @@ def test_units_waiting_for_stock_have_no_promise_until_they_are_allocated(api, t
     answer = api.get(f"/api/v1/orders/{order['id']}/").json()
     assert answer["lines"][0]["quantity_backordered"] == 0
     assert answer["promised_delivery"] == {"earliest": "2026-12-03", "latest": "2026-12-04", "source": "oms"}
+
+
+@pytest.mark.parametrize(
+    "made_ready, on_time",
+    [
+        (datetime(2026, 12, 1, 16, 0, tzinfo=UTC), True),  # ready on the promised day
+        (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), False),  # ready the day after
+    ],
+)
+def test_a_collected_order_is_measured_by_when_it_was_ready_at_the_store(api, tenant, clock, made_ready, on_time):
+    shop = build_shop(tenant)
+    placed = _place(api, shop, delivery={"method": "pickup", "pickup_location": shop.store.code})
+    assert placed["promised_delivery"]["latest"] == "2026-12-01"
+    allocate_order(tenant=tenant, order_id=placed["id"])
+    fulfillment = FulfillmentOrder.objects.for_tenant(tenant).get(order_id=placed["id"])
+    code = ready(api, tenant, fulfillment)
+    OrderEvent.objects.for_tenant(tenant).filter(order_id=placed["id"], kind="ready_for_pickup").update(at=made_ready)
+    clock(datetime(2026, 12, 3, 17, 0, tzinfo=UTC))  # the customer comes two days later: their time, not ours
+
+    collected = api.post(f"/api/v1/fulfillments/{fulfillment.id}/collect/", {"pickup_code": code}, format="json")
+
+    assert collected.status_code == 200, collected.json()
+    answer = api.get(f"/api/v1/orders/{placed['id']}/").json()
+    assert answer["status"] == "delivered"
+    assert answer["delivered_on_time"] is on_time
