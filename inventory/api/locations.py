@@ -10,7 +10,7 @@ from inventory.filters import LocationFilter
 from inventory.models import LocationKind
 from oms.actors import actor_from_request
 from oms.api.common import filter_parameters, filtered, paginated
-from oms.api.fields import StrictInput, code_field
+from oms.api.fields import StrictCharField, StrictInput, code_field
 from oms.api.idempotency import idempotent
 from oms.api.scope import scope_of
 from oms.errors import NotFound
@@ -59,18 +59,18 @@ class OpeningHoursIn(StrictInput, serializers.Serializer):
 
 
 class LocationAddressIn(StrictInput, serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    line1 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    postal_code = serializers.CharField(
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    company = StrictCharField(max_length=200, required=False, allow_blank=True)
+    line1 = StrictCharField(max_length=200, required=False, allow_blank=True)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True)
+    postal_code = StrictCharField(
         max_length=20,
         required=False,
         allow_blank=True,
         help_text="used to find the nearest stores to a shopper's postal code",
     )
-    city = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100, required=False, allow_blank=True)
+    region = StrictCharField(max_length=100, required=False, allow_blank=True)
     country = serializers.RegexField(
         r"^[A-Z]{2}$", required=False, error_messages={"invalid": "Use an ISO 3166 code such as FR."}
     )
@@ -98,7 +98,7 @@ class LocationPatchIn(StrictInput, serializers.Serializer):
         required=False,
         help_text="working days of preparation before dispatch (0: dispatched the same day before the cut-off)",
     )
-    holiday_subdivision = serializers.CharField(
+    holiday_subdivision = StrictCharField(
         max_length=10,
         required=False,
         allow_blank=True,

@@ -76,6 +76,16 @@ class StrictInput:
         return value
 
 
+class StrictCharField(serializers.CharField):
+    """A string, as the schema says, never a number made into one (DRF's CharField takes 1000 for "1000"): a postal
+    code sent as a number has already lost its leading zero (01000 is 1000)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class UniqueListField(serializers.ListField):
     """A list whose items are all different: the schema says uniqueItems, the service names any duplicate."""
 

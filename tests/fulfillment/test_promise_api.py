@@ -494,3 +494,12 @@ def test_a_collected_order_is_measured_by_when_it_was_ready_at_the_store(api, te
     answer = api.get(f"/api/v1/orders/{placed['id']}/").json()
     assert answer["status"] == "delivered"
     assert answer["delivered_on_time"] is on_time
+
+
+def test_a_locations_postal_code_is_a_string_not_a_number_that_lost_its_leading_zero(api):
+    body = {"code": "WH-AIN", "name": "Ain", "kind": "warehouse", "address": {"postal_code": 1000, "country": "FR"}}
+
+    refused = api.post("/api/v1/locations/", body, format="json")
+
+    assert refused.status_code == 400
+    assert "address.postal_code" in refused.json()["errors"]
