@@ -18,6 +18,7 @@ from tests.browser.test_csp_browser import WATCH
 from tests.browser.test_smoke_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 from tests.conftest import make_api_client
 from tests.fulfillment.store_support import build_store, store_order
+from tests.fulfillment.test_click_collect import last_payload, routed_pickup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -152,3 +153,50 @@ def test_a_clerk_works_a_new_order_from_the_queue_to_the_carrier(live_server, st
         )
 
     assert in_thread(shipped) == ("shipped", [("colissimo", ["6A100"])])
+
+
+def test_a_clerk_prepares_a_pickup_puts_it_out_and_hands_it_over_against_the_code(live_server, store_network, tablet):
+    page, shop, tenant, api = tablet.page, store_network.shop, store_network.tenant, store_network.api
+    page.goto(live_server.url + "/login/")
+    page.fill("#id_username", CLERK)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + f"/store/{shop.store.code}/")
+    page.wait_for_selector("#queue")
+
+    order, fulfillment = in_thread(lambda: routed_pickup(api, tenant, shop))
+
+    page.wait_for_selector(f"#column-to_accept #card-{fulfillment.id} button").click()
+    page.wait_for_selector("#scan-code")
+    for line in in_thread(lambda: list(fulfillment.lines.select_related("order_line__product"))):
+        for _unit in range(line.quantity):
+            page.keyboard.type(line.order_line.product.barcode)
+            page.keyboard.press("Enter")
+    page.wait_for_selector("#to-pack").click()
+    page.get_by_role("button", name="Packed", exact=True).click()
+    page.wait_for_selector("#ready-form")
+    assert page.query_selector("#to-ship") is None  # a pickup is handed over here, never shipped
+    page.click("#ready-form button")
+    page.wait_for_selector(f"#column-ready_for_pickup #card-{fulfillment.id}")
+    code = in_thread(lambda: last_payload(tenant, "order.ready_for_pickup")["pickup_code"])
+    assert code not in page.content()
+    no_csp_violation(page)
+
+    page.click("#counter-link")  # the customer comes in and shows the code
+    page.fill("#handover-q", code)
+    page.get_by_role("button", name="Find", exact=True).click()
+    page.wait_for_selector(f"#pickup-{fulfillment.id} a").click()
+    page.wait_for_selector("#collect-form")
+    assert page.input_value("#id_pickup_code") == code
+    page.get_by_role("button", name="Hand over", exact=True).click()
+    page.wait_for_selector(".messages li.success")
+    assert f"Order {order.number} collected." in page.inner_text(".messages")
+    no_csp_violation(page)
+    assert tablet.errors == []
+
+    def collected():
+        order.refresh_from_db()
+        return FulfillmentOrder.objects.for_tenant(tenant).get(id=fulfillment.id).status, order.status
+
+    assert in_thread(collected) == ("collected", "delivered")
