@@ -88,6 +88,7 @@ def _deliver(*, scope: Scope, order, shipment) -> None:
         lines=[order_services.LineQuantity(line.order_line_id, line.quantity) for line in shipment.lines.all()],
         actor=scope.actor,
         reference=f"Shipment {shipment.id} ({shipment.carrier}) delivered.",
+        delivered_at=shipment.delivered_at,
     )
     emit(
         scope.tenant,

@@ -4,6 +4,7 @@ state machine, lines saved, timeline written, events emitted), and the reservati
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,6 +122,7 @@ class Change:
     topic: str | None = "order.updated"
     payload: dict | None = None
     extra_fields: tuple = ()
+    happened_at: datetime | None = None  # when the fact took place, if not now (a carrier's delivery scan)
 
 
 def commit_change(
@@ -134,9 +136,10 @@ def commit_change(
     topic: str | None = "order.updated",
     payload: dict | None = None,
     extra_fields: tuple = (),
+    happened_at: datetime | None = None,
 ) -> Order:
     """Derive the new status, check the transition, save order and lines, write the timeline and events."""
-    change = Change(order, lines, actor, kind, before, message, topic, payload, extra_fields)
+    change = Change(order, lines, actor, kind, before, message, topic, payload, extra_fields, happened_at)
     commit_changes(order.tenant, [change])
     return order
 
@@ -198,9 +201,9 @@ def _measure_delivery(change: Change) -> None:
     """The order reaches the customer (the last units delivered, or collected at the store): record whether it came
     within its promise, for the on-time KPI, in the calendar of where it was received. A pickup order's promise is
     the day it is ready at the store: it is measured by when it was made ready there (when the customer comes is
-    theirs), by now if it never was."""
+    theirs), by now if it never was. A shipment is measured by when the carrier delivered it, when it says."""
     order = change.order
-    moment = timezone.now()
+    moment = change.happened_at or timezone.now()
     if order.delivery_method == DeliveryMethod.PICKUP:
         ready = (
             OrderEvent.all_tenants.filter(tenant_id=order.tenant_id, order=order, kind=EventKind.READY_FOR_PICKUP)

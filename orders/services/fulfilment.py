@@ -3,6 +3,7 @@ re-route, when backorders arrive), units shipped (their reservations consumed th
 returned, and the order completed. Routing decides where; these are the one path that moves the order's
 reserved units."""
 
+from datetime import datetime
 from functools import reduce
 from operator import or_
 
@@ -427,9 +428,16 @@ def _consume(*, tenant: Tenant, wanted: dict, location, actor, reference) -> Non
 
 
 def record_delivery(
-    *, tenant: Tenant, order_id: int, lines: list[LineQuantity] | None, actor: Actor, reference: str = ""
+    *,
+    tenant: Tenant,
+    order_id: int,
+    lines: list[LineQuantity] | None,
+    actor: Actor,
+    reference: str = "",
+    delivered_at: datetime | None = None,
 ) -> Order:
-    """Shipped units reached the customer (every shipped, undelivered unit when `lines` is None)."""
+    """Shipped units reached the customer (every shipped, undelivered unit when `lines` is None), at
+    `delivered_at` when the carrier says when (the promise is measured by it), else now."""
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=order_id)
         order_lines = list(order.lines.all())
@@ -461,6 +469,7 @@ def record_delivery(
             kind=EventKind.DELIVERED,
             message=reference or "Delivery recorded.",
             before=before,
+            happened_at=delivered_at,
             payload={
                 "lines": [{"id": line.id, "sku": line.sku, "quantity": quantity} for line, quantity in wanted.items()]
             },

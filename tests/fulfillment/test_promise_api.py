@@ -278,6 +278,26 @@ def test_delivery_records_on_time_or_late_against_the_promise(api, tenant, clock
     assert answer["delivered_on_time"] is on_time
 
 
+def test_a_carrier_scan_is_measured_by_when_the_parcel_was_delivered_not_when_it_was_reported(api, tenant, clock):
+    shop = build_shop(tenant)
+    order = _place(api, shop)  # promised by Friday 2026-12-04
+    allocate_order(tenant=tenant, order_id=order["id"])
+    fulfillment = FulfillmentOrder.objects.for_tenant(tenant).get(order_id=order["id"])
+    for step, body in (("accept", {}), ("pick", {}), ("pack", {}), ("ship", {"carrier": "colissimo"})):
+        assert api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", body, format="json").status_code in (200, 201)
+    shipment = Shipment.objects.for_tenant(tenant).get(order_id=order["id"])
+    clock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))  # the carrier's report arrives on Monday
+
+    answer = api.post(
+        f"/api/v1/shipments/{shipment.id}/events/",
+        {"status": "delivered", "occurred_at": "2026-12-04T16:30:00+01:00"},
+        format="json",
+    )
+
+    assert answer.status_code in (200, 201), answer.json()
+    assert Order.objects.for_tenant(tenant).get(id=order["id"]).delivered_on_time is True
+
+
 def test_an_order_without_a_promise_is_not_measured(api, tenant, clock):
     shop = build_shop(tenant)
     tenant.settings = {"delivery_service": "acme_post"}  # no transit time: no promise
