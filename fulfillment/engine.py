@@ -122,7 +122,7 @@ class Destination:
     approximate: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a plan builds one per candidate location (see Candidate)
 class Reason:
     chosen: bool
     code: str
