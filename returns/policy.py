@@ -5,7 +5,8 @@ A malformed request is refused before this (400). A request the policy refuses i
 
 - `order_not_shipped`: nothing of the order has shipped or been collected (or sold at a till) yet;
 - `return_window`: the channel's return window (Channel.return_window_days, 30 days by default) has passed,
-  counted from the last delivery or collection, or from the last shipment while no delivery is known;
+  counted from the last delivery or collection on the order's timeline, or from the last shipment while no
+  delivery is known;
 - `not_returnable`: a product is marked not returnable (Product.returnable);
 - `quantity`: more units than were shipped or collected, less those already asked back by requests not
   rejected or cancelled, or already returned. The caller holds the order's row lock while it checks and creates

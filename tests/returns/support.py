@@ -6,7 +6,7 @@ from datetime import datetime
 from fulfillment.models import FulfillmentOrder
 from fulfillment.services.allocation import allocate_order
 from oms.actors import Actor
-from orders.models import Order
+from orders.models import EventKind, Order, OrderEvent
 from orders.services import record_delivery
 from tests.conftest import make_api_client
 from tests.orders.support import order_body
@@ -35,7 +35,11 @@ def ship(tenant, order: Order) -> Order:
 
 
 def deliver(tenant, order: Order, at: datetime | None = None) -> Order:
-    return record_delivery(tenant=tenant, order_id=order.id, lines=None, actor=ACTOR, delivered_at=at)
+    """Record the delivery; `at` dates it on the order's timeline (as if recorded then)."""
+    order = record_delivery(tenant=tenant, order_id=order.id, lines=None, actor=ACTOR, delivered_at=at)
+    if at is not None:
+        OrderEvent.objects.for_tenant(tenant).filter(order=order, kind=EventKind.DELIVERED).update(at=at)
+    return order
 
 
 def shipped_order(tenant, shop, **overrides) -> Order:

@@ -132,8 +132,10 @@ def test_a_return_location_must_accept_returns(tenant, shop, api):
         (lambda body, other: body.update(method="drone"), "method"),
         (lambda body, other: body.update(outcome="exchange"), "exchange_lines"),
         (lambda body, other: body.update(exchange_lines=[{"sku": "WEB-A", "quantity": 1}]), "exchange_lines"),
-        (lambda body, other: body.update(outcome="exchange", exchange_lines=[{"sku": "NOPE", "quantity": 1}]),
-         "exchange_lines"),
+        (
+            lambda body, other: body.update(outcome="exchange", exchange_lines=[{"sku": "NOPE", "quantity": 1}]),
+            "exchange_lines",
+        ),
         (lambda body, other: body.update(status="approved"), "status"),
     ],
 )
