@@ -39,7 +39,7 @@ class ReturnReason(TenantModel):
     """One of the tenant's reasons for a return, with its labels and who pays the return shipping."""
 
     tenant = tenant_field(db_index=False)  # the unique constraint leads with the tenant
-    code = models.SlugField(_("code"), max_length=40)
+    code = models.SlugField(_("code"), max_length=40, db_index=False)  # the unique constraint leads with the tenant
     label_en = models.CharField(_("label (English)"), max_length=120)
     label_fr = models.CharField(_("label (French)"), max_length=120)
     customer_pays_shipping = models.BooleanField(_("customer pays return shipping"), default=False)

@@ -194,9 +194,8 @@ def _objects(tenant, code="WEB") -> dict:
         format="json",
     )
     assert rma.status_code == 201, rma.json()
-    reason = api.post(
-        "/api/v1/return-reasons/", {"code": f"own-{code.lower()}", "label_en": "Own", "label_fr": "Propre"}, format="json"
-    )
+    reason_body = {"code": f"own-{code.lower()}", "label_en": "Own", "label_fr": "Propre"}
+    reason = api.post("/api/v1/return-reasons/", reason_body, format="json")
     assert reason.status_code == 201, reason.json()
     reservation = api.post(
         "/api/v1/reservations/", {"sku": shop.c.sku, "quantity": 1, "channel": shop.channel.code}, format="json"
