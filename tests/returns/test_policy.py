@@ -52,8 +52,8 @@ def test_the_window_counts_from_delivery(tenant, shop, api):
 
 
 def test_the_window_is_the_channels_own(tenant, shop, api):
-    shop.channel.return_window_days = 14
-    shop.channel.save()
+    changed = api.patch(f"/api/v1/channels/{shop.channel.code}/", {"return_window_days": 14}, format="json")
+    assert changed.status_code == 200 and changed.json()["return_window_days"] == 14
     order = deliver(tenant, shipped_order(tenant, shop), at=timezone.now() - timedelta(days=15))
 
     body = refused(
