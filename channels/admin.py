@@ -31,6 +31,7 @@ class ChannelForm(forms.ModelForm):
             "reservation_ttl",
             "allow_backorders",
             "min_shelf_life_days",
+            "return_window_days",
         )
 
     def __init__(self, *args, **kwargs):

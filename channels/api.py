@@ -54,6 +54,12 @@ class ChannelPatchIn(StrictInput, serializers.Serializer):
     )
     allow_backorders = serializers.BooleanField(required=False)
     min_shelf_life_days = serializers.IntegerField(min_value=0, max_value=3650, required=False)
+    return_window_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        required=False,
+        help_text="days after delivery or collection during which a return may be requested (30 by default)",
+    )
 
 
 class ChannelIn(ChannelPatchIn):
@@ -73,6 +79,7 @@ class ChannelOut(serializers.Serializer):
     reservation_ttl = serializers.IntegerField()
     allow_backorders = serializers.BooleanField()
     min_shelf_life_days = serializers.IntegerField()
+    return_window_days = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -31,6 +31,12 @@ class Channel(TenantModel):
     reservation_ttl = models.PositiveIntegerField(_("reservation time-to-live (seconds)"), default=900)
     allow_backorders = models.BooleanField(_("allow backorders"), default=False)
     min_shelf_life_days = models.PositiveIntegerField(_("minimum remaining shelf life (days)"), default=0)
+    return_window_days = models.PositiveIntegerField(
+        _("return window (days)"),
+        default=30,
+        db_default=30,
+        help_text=_("days after delivery or collection during which the channel's customers may return units"),
+    )
     locations = models.ManyToManyField(
         "inventory.Location", through="ChannelLocation", related_name="channels", verbose_name=_("sourcing pool")
     )

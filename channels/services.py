@@ -21,6 +21,7 @@ CHANNEL_FIELDS = (
     "reservation_ttl",
     "allow_backorders",
     "min_shelf_life_days",
+    "return_window_days",
 )
 
 
@@ -57,7 +58,7 @@ def _check_fields(data: dict, current: Channel | None = None) -> dict:
         errors["kind"] = [f"Choose one of {', '.join(ChannelKind.values)}."]
     if "buffer_kind" in data and data["buffer_kind"] not in BufferKind.values:
         errors["buffer_kind"] = [f"Choose one of {', '.join(BufferKind.values)}."]
-    for name in ("buffer", "min_shelf_life_days", "reservation_ttl"):
+    for name in ("buffer", "min_shelf_life_days", "reservation_ttl", "return_window_days"):
         if name in data and (not isinstance(data[name], int) or data[name] < 0):
             errors[name] = ["Give a whole number, 0 or more."]
     if "buffer" not in errors and merged.get("buffer_kind") == BufferKind.PERCENT and (merged.get("buffer") or 0) > 100:

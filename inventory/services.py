@@ -26,7 +26,7 @@ from oms.outbox import emit
 from oms.timezones import is_zone
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PRODUCT_FIELDS = ("name", "barcode", "active", "weight_grams", "attributes", "tracks_lots")
+PRODUCT_FIELDS = ("name", "barcode", "active", "weight_grams", "attributes", "tracks_lots", "returnable")
 LOCATION_FIELDS = (
     "name",
     "kind",
@@ -229,6 +229,7 @@ def create_product(
     weight_grams: int | None = None,
     attributes: dict | None = None,
     tracks_lots: bool = False,
+    returnable: bool = True,
 ) -> Product:
     sku = check_sku(sku)
     data = _check_product_fields(
@@ -239,6 +240,7 @@ def create_product(
             "weight_grams": weight_grams,
             "attributes": attributes or {},
             "tracks_lots": tracks_lots,
+            "returnable": returnable,
         }
     )
     try:
@@ -344,7 +346,14 @@ def _apply_upsert(tenant, actor, valid, results) -> list[RowResult]:
                 if "name" not in data:
                     results[index] = RowResult(index, sku, "rejected", {"name": ["A new product needs a name."]})
                     continue
-                defaults = {"barcode": "", "active": True, "weight_grams": None, "attributes": {}, "tracks_lots": False}
+                defaults = {
+                    "barcode": "",
+                    "active": True,
+                    "weight_grams": None,
+                    "attributes": {},
+                    "tracks_lots": False,
+                    "returnable": True,
+                }
                 to_create.append(Product(tenant=tenant, sku=sku, **{**defaults, **data}))
                 results[index] = RowResult(index, sku, "created")
                 created.append(sku)

@@ -80,6 +80,13 @@ MATRIX: dict[str, Access] = {
     ),
     "shipments": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "shipments and their carrier events"),
     "rerouting": Access(frozenset(), OFFICE | {INTEGRATION}, "moving an order's units to other locations"),
+    "returns": Access(
+        MEMBERS | KEYS,
+        OFFICE | {STORE_CLERK} | KEYS,
+        "returns (RMA): request, read, cancel, print the slip; a store clerk for any order, at their stores",
+    ),
+    "return_decisions": Access(frozenset(), OFFICE | {MANAGER, INTEGRATION}, "approving or rejecting a return"),
+    "return_reasons": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "the tenant's list of return reasons"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
     "store_sales": Access(

@@ -35,6 +35,7 @@ KINDS = {
     "count": _("Cycle counts"),
     "transfer": _("Transfers"),
     "routing": _("Routing"),
+    "returns": _("Returns"),
     "api_key": _("API keys"),
     "webhook": _("Webhooks"),
     "tenant": _("Settings"),
@@ -97,6 +98,13 @@ FIELD_LABELS = {
     "reason": _("reason"),
     "rejected": _("rejected rows"),
     "reservation_ttl": _("reservation time"),
+    "return_window_days": _("return window (days)"),
+    "return_auto_approval": _("return auto-approval rules"),
+    "returnable": _("returnable"),
+    "label_en": _("English label"),
+    "label_fr": _("French label"),
+    "customer_pays_shipping": _("customer pays return shipping"),
+    "position": _("position"),
     "role": _("role"),
     "rows": _("rows"),
     "safety_stock": _("safety stock"),
@@ -278,6 +286,13 @@ ACTIONS: dict[str, Action] = {
     "order.held": Action("order", _("Order put on hold"), _("%(actor)s put order %(object)s on hold"), values_details),
     "order.hold_released": Action(
         "order", _("Order hold released"), _("%(actor)s released the hold on order %(object)s"), values_details
+    ),
+    # returns
+    "return_reason.created": Action(
+        "returns", _("Return reason created"), _("%(actor)s created return reason %(object)s"), values_details
+    ),
+    "return_reason.changed": Action(
+        "returns", _("Return reason changed"), _("%(actor)s changed return reason %(object)s"), diff_details
     ),
     # catalog and network
     "product.created": Action(

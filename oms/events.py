@@ -32,6 +32,14 @@ FULFILLMENT = {
     "status": "the fulfilment order's status after the step",
 }
 LINES = "[{id, sku, quantity}]: the order lines concerned and their units"
+RETURN = {
+    "return_id": "the return's id",
+    "number": "the RMA number (RMA-000123)",
+    "order_id": "the order's id",
+    "order_number": "the order's number",
+    "channel": "the order's channel code",
+    "status": "the return's status after the change",
+}
 
 _TYPES = (
     EventType("order.placed", "An order was accepted.", {**ORDER, "delivery_method": "ship, pickup or in_store",
@@ -87,6 +95,14 @@ _TYPES = (
               {"invoice_id": "its id", "number": "its gap-free number", "kind": "invoice or credit_note",
                "order_id": "the order", "order_number": "the order's number", "total": "the total",
                "currency": "ISO 4217"}),
+    EventType("return.requested", "A return (RMA) was requested for units of an order.",
+              {**RETURN, "method": "mail or store", "outcome": "refund, exchange, store_credit or empty",
+               "lines": "[{order_line, sku, quantity, reason}] asked back"}),
+    EventType("return.approved", "A return was approved: the customer may send or bring the units back.",
+              {**RETURN, "auto_approved": "true when the tenant's auto-approval rules approved it"}),
+    EventType("return.rejected", "A requested return was refused.", {**RETURN, "reason": "why"}),
+    EventType("return.cancelled", "A return was withdrawn before anything came back.",
+              {**RETURN, "reason": "why, if said"}),
     EventType("stock.adjusted", "Stock arrived or was corrected upwards (receipt, snapshot, count, transfer in); "
               "backorders are routed to it.",
               {"source": "adjustments, snapshot, count or transfer", "skus": "[...] whose stock rose",

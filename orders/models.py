@@ -243,6 +243,10 @@ class EventKind(models.TextChoices):
     COLLECTED = "collected", _("Collected")
     PICKUP_LOCKED = "pickup_locked", _("Hand-over locked")
     PICKUP_UNLOCKED = "pickup_unlocked", _("Hand-over unlocked")
+    RETURN_REQUESTED = "return_requested", _("Return requested")
+    RETURN_APPROVED = "return_approved", _("Return approved")
+    RETURN_REJECTED = "return_rejected", _("Return rejected")
+    RETURN_CANCELLED = "return_cancelled", _("Return cancelled")
 
 
 class OrderEvent(TenantModel):

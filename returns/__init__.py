@@ -1,6 +1,6 @@
-"""The home of returns (RMA): lines, reasons, inspection and disposition, refunds, exchanges. So far it holds only
-its URL modules.
+"""The home of returns (RMA): requests with their lines and reasons, the return policy, the lifecycle and the
+printable slip; receipt with disposition, refunds and exchanges build on them.
 
 On the top layer with fulfilment and reporting, beside them and independent of them; builds on orders, channels
-and inventory through their services and selectors.
+and inventory through their services, selectors and models.
 """

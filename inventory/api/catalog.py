@@ -24,6 +24,9 @@ class ProductIn(StrictInput, serializers.Serializer):
     )
     attributes = serializers.DictField(required=False, default=dict)
     tracks_lots = serializers.BooleanField(required=False, default=False)
+    returnable = serializers.BooleanField(
+        required=False, default=True, help_text="false: its units are never accepted back in a return"
+    )
 
 
 class ProductPatchIn(StrictInput, serializers.Serializer):
@@ -35,6 +38,7 @@ class ProductPatchIn(StrictInput, serializers.Serializer):
     weight_grams = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
     tracks_lots = serializers.BooleanField(required=False)
+    returnable = serializers.BooleanField(required=False)
 
 
 class ProductRowIn(ProductPatchIn):
@@ -59,6 +63,7 @@ class ProductOut(serializers.Serializer):
     weight_grams = serializers.IntegerField(allow_null=True)
     attributes = serializers.DictField()
     tracks_lots = serializers.BooleanField()
+    returnable = serializers.BooleanField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -17,6 +17,8 @@ class Product(TenantModel):
     weight_grams = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     tracks_lots = models.BooleanField(_("tracks lots and expiry"), default=False)
+    # A raw insert that leaves it out makes a returnable product too.
+    returnable = models.BooleanField(_("returnable"), default=True, db_default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -74,6 +74,12 @@ FOREIGN_IDS = {
     "api-shipment": {"pk": "shipment"},
     "api-shipment-events": {"pk": "shipment"},
     "api-routing-simulation": {"pk": "simulation"},
+    "api-return": {"pk": "return"},
+    "api-return-approve": {"pk": "return"},
+    "api-return-reject": {"pk": "return"},
+    "api-return-cancel": {"pk": "return"},
+    "api-return-slip": {"pk": "return"},
+    "api-return-reason": {"code": "return_reason"},
     # pages
     "inventory:transfer": {"pk": "transfer"},
     "inventory:count": {"pk": "count"},
@@ -181,6 +187,16 @@ def _objects(tenant, code="WEB") -> dict:
         api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", {}, format="json")
     api.post(f"/api/v1/fulfillments/{fulfillment.id}/ship/", {"carrier": "dpd"}, format="json")
     order = Order.all_tenants.get(id=order_id)
+    line = order.lines.order_by("id").first()
+    rma = api.post(
+        "/api/v1/returns/",
+        {"order": order_id, "method": "mail", "lines": [{"order_line": line.id, "quantity": 1, "reason": "damaged"}]},
+        format="json",
+    )
+    assert rma.status_code == 201, rma.json()
+    reason_body = {"code": f"own-{code.lower()}", "label_en": "Own", "label_fr": "Propre"}
+    reason = api.post("/api/v1/return-reasons/", reason_body, format="json")
+    assert reason.status_code == 201, reason.json()
     reservation = api.post(
         "/api/v1/reservations/", {"sku": shop.c.sku, "quantity": 1, "channel": shop.channel.code}, format="json"
     )
@@ -204,6 +220,8 @@ def _objects(tenant, code="WEB") -> dict:
         "transfer": transfer.id,
         "count": count.id,
         "simulation": simulation.id,
+        "return": rma.json()["id"],
+        "return_reason": reason.json()["code"],
         "closure": add_closure(
             tenant=tenant, location=shop.wh1, starts_on=date.today(), ends_on=date.today(), reason="inventory"
         ).id,

@@ -1,0 +1,317 @@
+"""Returns API: return requests (`/api/v1/returns/`: request, list, read; approve, reject, cancel; the printable
+slip) and the tenant's return reasons (`/api/v1/return-reasons/`).
+
+Every step on a return looks it up first (another tenant's id, another channel's, a store clerk's other store:
+404) and only then reads the body."""
+
+from django import forms
+from django.http import HttpResponse
+from django.utils import translation
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms.api.common import paginated, query_parameters, read_query
+from oms.api.fields import StrictInput, code_field, sku_field
+from oms.api.filters import IdField
+from oms.api.idempotency import idempotent
+from oms.api.pagination import StableCursorPagination
+from oms.api.scope import scope_of
+from oms.errors import ValidationFailed
+from returns import reasons, selectors, services
+from returns.models import ReturnMethod, ReturnOutcome, ReturnStatus
+from returns.slip import render_slip_pdf
+
+MAX_UNITS = 1_000_000
+MAX_LINES = 500
+
+
+def _parse(serializer_class, data):
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise ValidationFailed(errors=serializer.errors)
+    return serializer.validated_data
+
+
+def _language() -> str:
+    return translation.get_language() or "en"
+
+
+# --- output -----------------------------------------------------------------------------------------------
+
+
+class ReturnLineOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    order_line = serializers.IntegerField(source="order_line_id")
+    sku = serializers.CharField(source="order_line.sku")
+    name = serializers.CharField(source="order_line.name")
+    quantity = serializers.IntegerField()
+    reason = serializers.CharField(source="reason.code")
+    reason_label = serializers.SerializerMethodField(help_text="in the request's language (English or French)")
+    quantity_received = serializers.IntegerField()
+    disposition = serializers.CharField()
+
+    def get_reason_label(self, line) -> str:
+        return line.reason.label(_language())
+
+
+class ExchangeLineOut(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ReturnEventOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    by = serializers.CharField(source="actor_label")
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ReturnOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField(help_text="the RMA number, gap-free per tenant (RMA-000123)")
+    status = serializers.ChoiceField(choices=ReturnStatus.values)
+    order = serializers.IntegerField(source="order_id")
+    order_number = serializers.CharField(source="order.number")
+    channel = serializers.CharField(source="channel.code")
+    method = serializers.ChoiceField(choices=ReturnMethod.values)
+    outcome = serializers.CharField(help_text="refund, exchange, store_credit, or empty when not chosen")
+    location = serializers.CharField(source="location.code", allow_null=True, default=None)
+    comment = serializers.CharField()
+    auto_approved = serializers.BooleanField()
+    decision_reason = serializers.CharField()
+    requested_by = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    lines = ReturnLineOut(many=True, source="lines.all")
+    exchange_lines = ExchangeLineOut(many=True, source="exchange_lines.all")
+    timeline = ReturnEventOut(many=True, source="events.all")
+    slip = serializers.SerializerMethodField(help_text="the printable return slip (PDF)")
+
+    def get_slip(self, rma) -> str:
+        return f"/api/v1/returns/{rma.id}/slip.pdf"
+
+
+class ReasonOut(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.SerializerMethodField(help_text="in the request's language (English or French)")
+    label_en = serializers.CharField()
+    label_fr = serializers.CharField()
+    customer_pays_shipping = serializers.BooleanField()
+    active = serializers.BooleanField()
+    position = serializers.IntegerField()
+
+    def get_label(self, reason) -> str:
+        return reason.label(_language())
+
+
+# --- input ------------------------------------------------------------------------------------------------
+
+
+class ReturnLineIn(StrictInput, serializers.Serializer):
+    order_line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the order line's id")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
+    reason = serializers.SlugField(max_length=40, help_text="a return reason's code (GET return-reasons/)")
+
+
+class ExchangeLineIn(StrictInput, serializers.Serializer):
+    sku = sku_field()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
+
+
+class ReturnIn(StrictInput, serializers.Serializer):
+    order = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the order's id")
+    method = serializers.ChoiceField(choices=ReturnMethod.values, help_text="mail, or store (at a counter)")
+    lines = ReturnLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
+    comment = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    outcome = serializers.ChoiceField(choices=ReturnOutcome.values, required=False, default="")
+    exchange_lines = ExchangeLineIn(
+        many=True, required=False, allow_empty=False, max_length=MAX_LINES, help_text="for an exchange only"
+    )
+    location = code_field(
+        required=False,
+        default="",
+        help_text="the store taking the return back (a location that accepts returns); a store clerk's own store",
+    )
+
+
+class RejectIn(StrictInput, serializers.Serializer):
+    reason = serializers.CharField(max_length=500, help_text="why the return is rejected")
+
+
+class CancelIn(StrictInput, serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class ReasonPatchIn(StrictInput, serializers.Serializer):
+    label_en = serializers.CharField(max_length=120, required=False)
+    label_fr = serializers.CharField(max_length=120, required=False)
+    customer_pays_shipping = serializers.BooleanField(required=False)
+    active = serializers.BooleanField(required=False, help_text="false: no longer offered")
+    position = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class ReasonIn(ReasonPatchIn):
+    code = serializers.SlugField(max_length=40)
+    label_en = serializers.CharField(max_length=120)
+    label_fr = serializers.CharField(max_length=120)
+
+
+# --- returns ----------------------------------------------------------------------------------------------
+
+
+RETURN_QUERY = {
+    "status": forms.ChoiceField(choices=ReturnStatus.choices, required=False),
+    "order": IdField(required=False, label="an order's id"),
+    "channel": forms.CharField(required=False, max_length=40, label="a channel's code"),
+}
+
+
+def _return_now(request, pk: int, status: int = 200, headers=None) -> Response:
+    rma = selectors.return_detail(scope=scope_of(request), return_id=pk)
+    return Response(ReturnOut(rma).data, status=status, headers=headers)
+
+
+class ReturnListCreate(APIView):
+    access = "returns"
+    pagination_class = StableCursorPagination
+
+    @extend_schema(parameters=query_parameters(RETURN_QUERY), responses=ReturnOut(many=True))
+    def get(self, request):
+        query = read_query(request, RETURN_QUERY)
+        queryset = selectors.return_list(
+            scope=scope_of(request), status=query["status"], order=query["order"], channel=query["channel"]
+        )
+        return paginated(self, request, queryset, ReturnOut)
+
+    @extend_schema(request=ReturnIn, responses={201: ReturnOut})
+    @idempotent
+    def post(self, request):
+        data = _parse(ReturnIn, request.data)
+        rma = services.request_return(
+            scope=scope_of(request),
+            order_id=data["order"],
+            method=data["method"],
+            lines=[
+                services.LineRequest(item["order_line"], item["quantity"], item["reason"]) for item in data["lines"]
+            ],
+            comment=data["comment"],
+            outcome=data["outcome"],
+            exchange_lines=[
+                services.ExchangeRequest(item["sku"], item["quantity"]) for item in data.get("exchange_lines", [])
+            ],
+            location=data["location"],
+        )
+        return _return_now(request, rma.id, status=201, headers={"Location": f"/api/v1/returns/{rma.id}/"})
+
+
+class ReturnDetail(APIView):
+    access = "returns"
+
+    @extend_schema(responses=ReturnOut)
+    def get(self, request, pk: int):
+        return _return_now(request, pk)
+
+
+def _visible(request, pk: int):
+    """The lookup comes first (404), then the body."""
+    scope = scope_of(request)
+    selectors.return_detail(scope=scope, return_id=pk)
+    return scope
+
+
+class _Empty(StrictInput, serializers.Serializer):
+    pass
+
+
+class ReturnApprove(APIView):
+    access = "return_decisions"
+
+    @extend_schema(request=None, responses=ReturnOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible(request, pk)
+        _parse(_Empty, request.data)
+        services.approve_return(scope=scope, return_id=pk)
+        return _return_now(request, pk)
+
+
+class ReturnReject(APIView):
+    access = "return_decisions"
+
+    @extend_schema(request=RejectIn, responses=ReturnOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible(request, pk)
+        data = _parse(RejectIn, request.data)
+        services.reject_return(scope=scope, return_id=pk, reason=data["reason"])
+        return _return_now(request, pk)
+
+
+class ReturnCancel(APIView):
+    access = "returns"
+
+    @extend_schema(request=CancelIn, responses=ReturnOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible(request, pk)
+        data = _parse(CancelIn, request.data)
+        services.cancel_return(scope=scope, return_id=pk, reason=data["reason"])
+        return _return_now(request, pk)
+
+
+class ReturnSlip(APIView):
+    access = "returns"
+
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    def get(self, request, pk: int):
+        rma = selectors.return_detail(scope=scope_of(request), return_id=pk)
+        response = HttpResponse(render_slip_pdf(rma, language=_language()), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{rma.number}.pdf"'
+        return response
+
+
+# --- reasons ----------------------------------------------------------------------------------------------
+
+
+class ReasonListOut(serializers.Serializer):
+    results = ReasonOut(many=True, help_text="every reason of the tenant, in the order they are offered")
+
+
+class ReasonListCreate(APIView):
+    access = "return_reasons"
+
+    @extend_schema(responses=ReasonListOut)
+    def get(self, request):
+        read_query(request, {})
+        listed = reasons.reason_list(tenant=scope_of(request).tenant)
+        return Response(ReasonListOut({"results": listed}).data)
+
+    @extend_schema(request=ReasonIn, responses={201: ReasonOut})
+    @idempotent
+    def post(self, request):
+        scope = scope_of(request)
+        data = _parse(ReasonIn, request.data)
+        reason = reasons.create_reason(tenant=scope.tenant, actor=scope.actor, **data)
+        return Response(
+            ReasonOut(reason).data, status=201, headers={"Location": f"/api/v1/return-reasons/{reason.code}/"}
+        )
+
+
+class ReasonDetail(APIView):
+    access = "return_reasons"
+
+    @extend_schema(responses=ReasonOut)
+    def get(self, request, code: str):
+        return Response(ReasonOut(reasons.reason_by_code(tenant=scope_of(request).tenant, code=code)).data)
+
+    @extend_schema(request=ReasonPatchIn, responses=ReasonOut)
+    def patch(self, request, code: str):
+        scope = scope_of(request)
+        reasons.reason_by_code(tenant=scope.tenant, code=code)
+        data = _parse(ReasonPatchIn, request.data)
+        reason = reasons.update_reason(tenant=scope.tenant, actor=scope.actor, code=code, **data)
+        return Response(ReasonOut(reason).data)

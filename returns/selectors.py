@@ -1,0 +1,40 @@
+"""Read queries for returns, each narrowed to what the caller may see: a channel key its own channel's returns,
+a store clerk the returns made at their stores, everyone else every return of the tenant."""
+
+from django.db.models import Prefetch
+
+from oms.api.scope import Scope, rows
+from oms.errors import NotFound
+from returns.models import ExchangeLine, Return, ReturnEvent, ReturnLine
+
+
+def returns_for(*, scope: Scope | None):
+    if scope is None:
+        return Return.objects.none()
+    return scope.narrow_to_stores(scope.narrow_to_channel(rows(Return, scope)))
+
+
+def _detailed(queryset):
+    return queryset.select_related("order", "channel", "location").prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.all_tenants.select_related("order_line", "reason").order_by("id")),
+        Prefetch("exchange_lines", queryset=ExchangeLine.all_tenants.order_by("id")),
+        Prefetch("events", queryset=ReturnEvent.all_tenants.order_by("at", "id")),
+    )
+
+
+def return_list(*, scope: Scope | None, status: str = "", order: int | None = None, channel: str = ""):
+    queryset = returns_for(scope=scope)
+    if status:
+        queryset = queryset.filter(status=status)
+    if order is not None:
+        queryset = queryset.filter(order_id=order)
+    if channel:
+        queryset = queryset.filter(channel__code=channel)
+    return _detailed(queryset).order_by("-id")
+
+
+def return_detail(*, scope: Scope | None, return_id) -> Return:
+    try:
+        return _detailed(returns_for(scope=scope)).get(id=return_id)
+    except (Return.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such return.") from None
