@@ -50,6 +50,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "a position is both coordinates": r"^Give (both (lat and lon|latitude and longitude)|latitude and longitude tog)",
     "the installation's limit of lines per order (a setting)": r"^Too many lines: \d+; at most \d+ per order\.$",
     "shipping needs an address": r"^An address is required to ship an order\.$",
+    "an order shipped or collected has a customer to tell (a till sale need not)": r"^A customer e-mail is required\.$",
     "a dry run routes an order or lines": r"^Give either an order or lines",
     "a simulation replays the past": r"^(The period cannot (start|end) after today|Must be on or after from)",
     "a simulation replays orders placed": r"there is nothing to replay\.$",
