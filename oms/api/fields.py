@@ -12,6 +12,7 @@ from oms.codes import BARCODE_PATTERN, CODE_HELP, CODE_PATTERN, SKU_HELP, SKU_PA
 
 NAIVE_TIME = "Give the time with its offset, e.g. 2026-11-26T14:30:00+01:00 or 2026-11-26T13:30:00Z."
 BAD_TIME = "Give a date and time as YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+hh:mm."
+OUT_OF_RANGE_TIME = "The date and time falls outside the years 1 to 9999 once read in UTC."
 
 
 def parse_instant(text: str, *, clamp: bool = False) -> datetime:
@@ -30,7 +31,7 @@ def parse_instant(text: str, *, clamp: bool = False) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 or 9999-12-31T23:00-02:00 is past what a date can hold
         if not clamp:
-            raise ValueError(BAD_TIME) from None
+            raise ValueError(OUT_OF_RANGE_TIME) from None
         return datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else datetime.max.replace(tzinfo=UTC)
 
 

@@ -47,6 +47,9 @@ RULES_BEYOND_THE_SCHEMA = {
     "a lot's expiry goes with its lot code": r"an expiry date goes with a lot code",
     "a transfer between two places": r"^The destination must differ from the source\.$",
     "IANA time zone names": r"^Unknown time zone ",
+    "an instant a date can hold in UTC (0001-01-01T00:00+00:01 is a day before the first)": (
+        r"^The date and time falls outside the years 1 to 9999 once read in UTC\.$"
+    ),
     "a position is both coordinates": r"^Give (both (lat and lon|latitude and longitude)|latitude and longitude tog)",
     "the installation's limit of lines per order (a setting)": r"^Too many lines: \d+; at most \d+ per order\.$",
     "shipping needs an address": r"^An address is required to ship an order\.$",

@@ -182,6 +182,15 @@ def test_an_instant_before_the_first_date_is_read_as_the_first(api):
     assert api.get("/api/v1/orders/?created_after=0001-01-01T00:00:00%2B05:00").status_code == 200
 
 
+def test_an_order_dated_before_the_first_instant_is_refused_400_saying_so(api, tenant, shop):
+    body = _refused(
+        api.post("/api/v1/orders/", {**order_body(shop), "placed_at": "0001-01-01T00:00:00+00:01"}, format="json")
+    )
+
+    assert body["errors"]["placed_at"] == ["The date and time falls outside the years 1 to 9999 once read in UTC."]
+    _nothing_written(tenant, shop)
+
+
 # --- stock files ------------------------------------------------------------------------------------------------
 
 
