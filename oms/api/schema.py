@@ -146,7 +146,8 @@ class ProblemAutoSchema(AutoSchema):
             and schema.get("minLength")
             and not {"pattern", "enum", "format"} & schema.keys()
         ):
-            schema["pattern"] = r"\S"
+            # Python's strip() also takes \x1c-\x1f and \x85 away, which ECMAScript's \s leaves.
+            schema["pattern"] = r"[^\s\x1c-\x1f\x85]"
         if isinstance(field, serializers.DecimalField) and "pattern" in schema:
             # A decimal written as a string has at least one digit on each side of its point ("", "." and "5."
             # are no numbers), and one that may not be negative has no sign.
