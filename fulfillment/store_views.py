@@ -7,7 +7,7 @@ stores (another store, or another tenant's, is a 404), readers (manager, viewer)
 buttons, the office opens any store. The store chosen last is kept in the session."""
 
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -421,16 +421,6 @@ def _sale_channels(tenant, current) -> list:
     )
 
 
-def shelf_price(product) -> Decimal | None:
-    """The till's price of a product: the catalogue's `price` attribute (tax included), None when it has none."""
-    raw = (product.attributes or {}).get("price") if isinstance(product.attributes, dict) else None
-    try:
-        price = Decimal(str(raw)) if raw not in (None, "") else None
-    except InvalidOperation:
-        return None
-    return price if price is not None and price.is_finite() and price >= 0 else None
-
-
 def _find_product(tenant, code: str):
     products = Product.objects.for_tenant(tenant).filter(active=True)
     return products.filter(barcode=code).first() or products.filter(sku=code).first()
@@ -457,7 +447,7 @@ def _basket_rows(tenant, basket) -> tuple[list[dict], Decimal]:
     rows, total = [], Decimal("0")
     for sku, quantity in basket["lines"].items():
         product = products.get(sku)
-        price = shelf_price(product) if product is not None else None
+        price = product.shelf_price if product is not None else None
         amount = (price or Decimal("0")) * quantity
         total += amount
         rows.append({"sku": sku, "product": product, "quantity": quantity, "price": price, "amount": amount})
@@ -504,7 +494,7 @@ def _add_to_basket(request, basket) -> None:
     if product is None:
         messages.error(request, gettext("No product with barcode or SKU %(code)s.") % {"code": code or "—"})
         return
-    if shelf_price(product) is None:
+    if product.shelf_price is None:
         messages.error(request, gettext("%(sku)s has no price in the catalogue.") % {"sku": product.sku})
         return
     lines = basket["lines"]

@@ -324,7 +324,7 @@ def _complete(*, tenant: Tenant, actor: Actor, count_id: int, positions: dict | 
         for line in lines:
             level, line.lot_row = levels[line.product_id], None
             moved = StockMovement.objects.for_tenant(tenant).filter(
-                stock_level_id=level.id, occurred_at__gt=line.counted_at
+                stock_level_id=level.id, occurred_at__gt=line.counted_at, sellable=True
             )
             if line.lot_code:
                 lot = lots.get((level.id, line.lot_code))

@@ -112,6 +112,42 @@ def post_movement(
         return movement
 
 
+def post_non_sellable(
+    *,
+    tenant: Tenant,
+    level: StockLevel,
+    kind: str,
+    quantity: int,
+    actor: Actor,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Change the row's non-sellable units by `quantity` (signed) and write the ledger row (marked not sellable):
+    a return received damaged or held for the vendor comes in this way, and leaves it written off or sent back.
+    Never below zero (Conflict). Lots are not tracked for these units: they can never be sold."""
+    if kind not in MovementKind.values:
+        raise ValueError(f"unknown movement kind {kind}")
+    if quantity == 0:
+        raise ValueError("a movement changes something")
+    with transaction.atomic():
+        updated = (
+            StockLevel.objects.for_tenant(tenant)
+            .filter(id=level.id, non_sellable__gte=-quantity)
+            .update(non_sellable=F("non_sellable") + quantity, updated_at=timezone.now())
+        )
+        if not updated:
+            current = StockLevel.objects.for_tenant(tenant).get(id=level.id)
+            raise Conflict(
+                f"{level.product.sku} at {level.location.code}: {current.non_sellable} non-sellable units, fewer "
+                f"than the {-quantity} to remove.",
+                sku=level.product.sku,
+                location=level.location.code,
+                non_sellable=current.non_sellable,
+                delta=quantity,
+            )
+        return _write(tenant, level, None, kind, quantity, actor, reason, reference, timezone.now(), sellable=False)
+
+
 def _change_row(tenant, model, row_id, quantity, release_reserved):
     """Add `quantity` to a stock row's (or a lot's) on-hand and give back `release_reserved` reserved units, in one
     conditional update that keeps 0 <= reserved <= on_hand; the row as it stands when that is refused, else None."""
@@ -176,13 +212,14 @@ def _take_from_lots(tenant, level, kind, units, actor, reason, reference, occurr
     )
 
 
-def _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at):
+def _write(tenant, level, lot, kind, quantity, actor, reason, reference, occurred_at, sellable=True):
     return StockMovement.objects.create(
         tenant=tenant,
         stock_level=level,
         lot=lot,
         kind=kind,
         quantity=quantity,
+        sellable=sellable,
         reason=reason[:200],
         reference=reference[:120],
         actor_label=actor.label[:200],
@@ -209,15 +246,19 @@ class Discrepancy:
 
 
 def ledger_discrepancies(*, tenant=None, check_reservations: bool = False) -> list[Discrepancy]:
-    """Every stock row whose on_hand differs from the sum of its movements or whose reserved is outside
+    """Every stock row whose on_hand (non_sellable) differs from the sum of its sellable (non-sellable) movements
+    or whose reserved is outside
     0..on_hand, the same for lots, and lot-tracked rows that are not the sum of their lots. Operator work:
     it reads across tenants unless one is given."""
     rows = sql.ledger_check_rows(
         tenant_id=tenant.id if tenant is not None else None, check_reservations=check_reservations
     )
     found = []
-    for slug, sku, code, on_hand, reserved, total in rows["levels"]:
-        found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total))))
+    for slug, sku, code, on_hand, reserved, total, non_sellable, non_sellable_total in rows["levels"]:
+        problems = _problems(on_hand, reserved, total)
+        if non_sellable != non_sellable_total:
+            problems.append(f"non-sellable {non_sellable} but its movements sum to {non_sellable_total}")
+        found.append(Discrepancy(slug, sku, code, "; ".join(problems)))
     for slug, sku, code, lot_code, on_hand, reserved, total in rows["lots"]:
         found.append(Discrepancy(slug, sku, code, "; ".join(_problems(on_hand, reserved, total)), lot=lot_code))
     for slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved in rows["lot_sums"]:

@@ -102,7 +102,7 @@ def insert_movements(*, tenant_id: int, rows: list, reference: str, actor_label:
 
 
 def later_movements(*, tenant_id: int, ids: list, as_of) -> dict:
-    """{level_id: (sum of quantities after as_of, latest count after as_of or None)}: one aggregate over an
+    """{level_id: (sum of sellable quantities after as_of, latest count after as_of or None)}: one aggregate over an
     array of rows, with a FILTER the ORM would spell as a second aggregate per row."""
     if not ids:
         return {}
@@ -110,7 +110,7 @@ def later_movements(*, tenant_id: int, ids: list, as_of) -> dict:
         cursor.execute(
             f"SELECT stock_level_id, SUM(quantity), MAX(occurred_at) FILTER (WHERE kind = %s) "
             f"FROM {StockMovement._meta.db_table} WHERE tenant_id = %s "
-            "AND stock_level_id = ANY(%s::bigint[]) AND occurred_at > %s GROUP BY stock_level_id",
+            "AND stock_level_id = ANY(%s::bigint[]) AND occurred_at > %s AND sellable GROUP BY stock_level_id",
             [MovementKind.COUNT, tenant_id, sorted(ids), as_of],
         )
         return {level_id: (total or 0, newest) for level_id, total, newest in cursor.fetchall()}
@@ -217,14 +217,18 @@ def pool_rows(*, tenant_id: int, channel_id: int, product_ids: list) -> tuple[li
 # check, read in one pass each, with the names an operator reads.
 
 _LEVEL_CHECK = """
-SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(m.total, 0)
+SELECT t.slug, p.sku, l.code, s.on_hand, s.reserved, COALESCE(m.total, 0), s.non_sellable,
+       COALESCE(m.non_sellable, 0)
 FROM inventory_stocklevel s
 JOIN oms_tenant t ON t.id = s.tenant_id
 JOIN inventory_product p ON p.id = s.product_id
 JOIN inventory_location l ON l.id = s.location_id
-LEFT JOIN (SELECT stock_level_id, SUM(quantity) AS total FROM inventory_stockmovement GROUP BY stock_level_id) m
+LEFT JOIN (SELECT stock_level_id, SUM(quantity) FILTER (WHERE sellable) AS total,
+                  SUM(quantity) FILTER (WHERE NOT sellable) AS non_sellable
+           FROM inventory_stockmovement GROUP BY stock_level_id) m
   ON m.stock_level_id = s.id
-WHERE (s.on_hand <> COALESCE(m.total, 0) OR s.reserved < 0 OR s.reserved > s.on_hand) {tenant_filter}
+WHERE (s.on_hand <> COALESCE(m.total, 0) OR s.reserved < 0 OR s.reserved > s.on_hand
+       OR s.non_sellable <> COALESCE(m.non_sellable, 0)) {tenant_filter}
 ORDER BY t.slug, p.sku, l.code
 """
 
@@ -270,10 +274,10 @@ ORDER BY t.slug, p.sku, l.code
 
 
 def ledger_check_rows(*, tenant_id: int | None, check_reservations: bool) -> dict[str, list]:
-    """The rows breaking each ledger rule, keyed by rule: "levels" (slug, sku, code, on_hand, reserved,
-    movements), "lots" (slug, sku, code, lot, on_hand, reserved, movements), "lot_sums" (slug, sku, code,
-    on_hand, reserved, lots_on_hand, lots_reserved) and, when asked, "reservations" (slug, sku, code, reserved,
-    held)."""
+    """The rows breaking each ledger rule, keyed by rule: "levels" (slug, sku, code, on_hand, reserved, sellable
+    movements, non_sellable, non-sellable movements), "lots" (slug, sku, code, lot, on_hand, reserved, movements),
+    "lot_sums" (slug, sku, code, on_hand, reserved, lots_on_hand, lots_reserved) and, when asked, "reservations"
+    (slug, sku, code, reserved, held)."""
     level_filter, params = ("AND s.tenant_id = %s", [tenant_id]) if tenant_id is not None else ("", [])
     lot_filter = "AND lot.tenant_id = %s" if tenant_id is not None else ""
     checks = {

@@ -86,6 +86,13 @@ MATRIX: dict[str, Access] = {
         "returns (RMA): request, read, cancel, print the slip; a store clerk for any order, at their stores",
     ),
     "return_decisions": Access(frozenset(), OFFICE | {MANAGER, INTEGRATION}, "approving or rejecting a return"),
+    "return_receipts": Access(
+        frozenset(),
+        OFFICE | {STORE_CLERK, INTEGRATION},
+        "receiving a return (dispositions, stock back) and closing it; a store clerk at their stores",
+    ),
+    "refunds": Access(MEMBERS | KEYS, frozenset(), "refunds of returns; a store clerk those of their stores"),
+    "refund_settlement": Access(frozenset(), OFFICE | {INTEGRATION}, "settling a refund with the payment's reference"),
     "return_reasons": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "the tenant's list of return reasons"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.

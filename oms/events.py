@@ -103,6 +103,20 @@ _TYPES = (
     EventType("return.rejected", "A requested return was refused.", {**RETURN, "reason": "why"}),
     EventType("return.cancelled", "A return was withdrawn before anything came back.",
               {**RETURN, "reason": "why, if said"}),
+    EventType("return.received", "Units of a return arrived at a location and were inspected.",
+              {**RETURN, "location": "the receiving location's code",
+               "lines": "[{order_line, sku, quantity, disposition}] received (restock, damaged, write_off, "
+                        "to_vendor)"}),
+    EventType("return.refund_due", "Money is owed back for a return: pay it and settle the refund, or (method "
+              "store_credit) the customer's store credit was recorded.",
+              {**RETURN, "refund_id": "the refund's id", "amount": "the amount", "currency": "ISO 4217",
+               "method": "original_payment or store_credit", "refund_status": "pending, or settled for store credit",
+               "credit_note": "the credit note's number, or null when nothing was invoiced"}),
+    EventType("return.closed", "A return reached its end: refunded, exchanged or closed.",
+              {**RETURN, "amount_due": "what the customer owes for an exchange worth more than the returned items"}),
+    EventType("refund.settled", "The payment side paid a refund.",
+              {**RETURN, "refund_id": "the refund's id", "amount": "the amount", "currency": "ISO 4217",
+               "payment_reference": "the payment's reference"}),
     EventType("stock.adjusted", "Stock arrived or was corrected upwards (receipt, snapshot, count, transfer in); "
               "backorders are routed to it.",
               {"source": "adjustments, snapshot, count or transfer", "skus": "[...] whose stock rose",

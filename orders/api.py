@@ -26,7 +26,7 @@ from oms.digits import whole_number
 from oms.errors import NotFound, ValidationFailed
 from orders import invoicing, selectors, services
 from orders.filters import InvoiceFilter, OrderFilter
-from orders.models import DeliveryMethod, HoldKind, Invoice
+from orders.models import HOLD_KINDS_BY_HAND, DeliveryMethod, HoldKind, Invoice
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 # Fields that OMS sets; a client sending them gets a 400 rather than a silently different order.
@@ -346,7 +346,7 @@ class EditIn(StrictInput, serializers.Serializer):
 
 
 class HoldIn(StrictInput, serializers.Serializer):
-    kind = serializers.ChoiceField(choices=HoldKind.values, required=False, default=HoldKind.MANUAL)
+    kind = serializers.ChoiceField(choices=HOLD_KINDS_BY_HAND, required=False, default=HoldKind.MANUAL)
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     version = serializers.IntegerField(required=False, min_value=1)
 

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.amounts import amount_fits
-from orders.models import Customer, DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
+from orders.models import HOLD_KINDS_BY_HAND, Customer, DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 # How the payment statuses the API accepts read on the pages.
@@ -57,7 +57,9 @@ class CancelForm(forms.Form):
 
 
 class HoldForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=HoldKind.choices, initial=HoldKind.MANUAL)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[(kind, kind.label) for kind in HOLD_KINDS_BY_HAND], initial=HoldKind.MANUAL
+    )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 

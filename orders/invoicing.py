@@ -235,6 +235,22 @@ def _invoice_rest_if_shipped(*, tenant: Tenant, order, lines, actor) -> Invoice 
     )
 
 
+def creditable_units(order: Order) -> dict[int, int]:
+    """Order line id → units invoiced and not credited yet: what a credit note may still give back."""
+    invoiced = _invoiced(order, InvoiceKind.INVOICE)
+    credited = _invoiced(order, InvoiceKind.CREDIT_NOTE)
+    return {line_id: row["q"] - credited.get(line_id, {"q": 0})["q"] for line_id, row in invoiced.items()}
+
+
+def shipping_credited(order: Order) -> bool:
+    """Whether a credit note of the order already gave its shipping charge back."""
+    return (
+        Invoice.objects.for_tenant(order.tenant_id)
+        .filter(order=order, kind=InvoiceKind.CREDIT_NOTE, shipping_total__gt=0)
+        .exists()
+    )
+
+
 def issue_credit_note(
     *, tenant, order_id: int, lines: list, actor: Actor, reason: str = "", refund_shipping: bool = False
 ) -> Invoice:

@@ -54,6 +54,11 @@ class HoldKind(models.TextChoices):
     FRAUD = "fraud", _("Fraud review")
     RULE = "rule", _("Rule")
     MANUAL = "manual", _("Manual")
+    EXCHANGE = "exchange", _("Exchange waiting for the returned items")
+
+
+# The holds a person or a channel may place; an exchange's hold belongs to its return (returns.services).
+HOLD_KINDS_BY_HAND = [HoldKind.PAYMENT, HoldKind.FRAUD, HoldKind.RULE, HoldKind.MANUAL]
 
 
 class Order(TenantModel):
@@ -247,6 +252,9 @@ class EventKind(models.TextChoices):
     RETURN_APPROVED = "return_approved", _("Return approved")
     RETURN_REJECTED = "return_rejected", _("Return rejected")
     RETURN_CANCELLED = "return_cancelled", _("Return cancelled")
+    RETURN_CLOSED = "return_closed", _("Return closed")
+    REFUND_DUE = "refund_due", _("Refund due")
+    REFUND_SETTLED = "refund_settled", _("Refund settled")
 
 
 class OrderEvent(TenantModel):

@@ -1,5 +1,6 @@
-"""Returns API: return requests (`/api/v1/returns/`: request, list, read; approve, reject, cancel; the printable
-slip) and the tenant's return reasons (`/api/v1/return-reasons/`).
+"""Returns API: return requests (`/api/v1/returns/`: request, list, read; approve, reject, cancel; receive, close;
+the printable slip), refunds (`/api/v1/refunds/`: list, read, settle) and the tenant's return reasons
+(`/api/v1/return-reasons/`).
 
 Every step on a return looks it up first (another tenant's id, another channel's, a store clerk's other store:
 404) and only then reads the body."""
@@ -20,7 +21,7 @@ from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
 from oms.errors import ValidationFailed
 from returns import reasons, selectors, services
-from returns.models import ReturnMethod, ReturnOutcome, ReturnStatus
+from returns.models import Disposition, RefundMethod, RefundStatus, ReturnMethod, ReturnOutcome, ReturnStatus
 from returns.slip import render_slip_pdf
 
 MAX_UNITS = 1_000_000
@@ -41,6 +42,14 @@ def _language() -> str:
 # --- output -----------------------------------------------------------------------------------------------
 
 
+class ReceiptOut(serializers.Serializer):
+    quantity = serializers.IntegerField()
+    disposition = serializers.ChoiceField(choices=Disposition.values)
+    location = serializers.CharField(source="location.code")
+    received_at = serializers.DateTimeField()
+    received_by = serializers.CharField()
+
+
 class ReturnLineOut(serializers.Serializer):
     id = serializers.IntegerField()
     order_line = serializers.IntegerField(source="order_line_id")
@@ -50,7 +59,7 @@ class ReturnLineOut(serializers.Serializer):
     reason = serializers.CharField(source="reason.code")
     reason_label = serializers.SerializerMethodField(help_text="in the request's language (English or French)")
     quantity_received = serializers.IntegerField()
-    disposition = serializers.CharField()
+    receipts = ReceiptOut(many=True, source="receipts.all")
 
     def get_reason_label(self, line) -> str:
         return line.reason.label(_language())
@@ -67,6 +76,23 @@ class ReturnEventOut(serializers.Serializer):
     kind = serializers.CharField()
     status = serializers.CharField()
     message = serializers.CharField()
+
+
+class RefundOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    return_id = serializers.IntegerField(source="rma_id")
+    order = serializers.IntegerField(source="order_id")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    method = serializers.ChoiceField(choices=RefundMethod.values)
+    status = serializers.ChoiceField(choices=RefundStatus.values)
+    credit_note = serializers.CharField(source="credit_note.number", allow_null=True, default=None)
+    breakdown = serializers.JSONField(
+        help_text="how the amount was reached: lines, shipping, promotions, return_shipping_fee, credit_note"
+    )
+    payment_reference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
 
 
 class ReturnOut(serializers.Serializer):
@@ -88,6 +114,12 @@ class ReturnOut(serializers.Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     lines = ReturnLineOut(many=True, source="lines.all")
     exchange_lines = ExchangeLineOut(many=True, source="exchange_lines.all")
+    exchange_order = serializers.IntegerField(source="exchange_order_id", allow_null=True)
+    exchange_order_number = serializers.CharField(source="exchange_order.number", allow_null=True, default=None)
+    amount_due = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="what the customer owes for an exchange worth more"
+    )
+    refunds = RefundOut(many=True, source="refunds.all")
     timeline = ReturnEventOut(many=True, source="events.all")
     slip = serializers.SerializerMethodField(help_text="the printable return slip (PDF)")
 
@@ -136,6 +168,28 @@ class ReturnIn(StrictInput, serializers.Serializer):
         default="",
         help_text="the store taking the return back (a location that accepts returns); a store clerk's own store",
     )
+
+
+class ReceiptLineIn(StrictInput, serializers.Serializer):
+    order_line = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="the order line's id")
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_UNITS)
+    disposition = serializers.ChoiceField(
+        choices=Disposition.values,
+        help_text="restock (sellable again), damaged (kept apart), write_off, to_vendor (held for the vendor)",
+    )
+
+
+class ReceiveIn(StrictInput, serializers.Serializer):
+    location = code_field(help_text="where the units arrived: a location that accepts returns")
+    lines = ReceiptLineIn(many=True, allow_empty=False, max_length=MAX_LINES)
+
+
+class CloseIn(StrictInput, serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class SettleIn(StrictInput, serializers.Serializer):
+    reference = serializers.CharField(max_length=120, help_text="the payment side's reference of the refund")
 
 
 class RejectIn(StrictInput, serializers.Serializer):
@@ -263,6 +317,38 @@ class ReturnCancel(APIView):
         return _return_now(request, pk)
 
 
+class ReturnReceive(APIView):
+    access = "return_receipts"
+
+    @extend_schema(request=ReceiveIn, responses=ReturnOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible(request, pk)
+        data = _parse(ReceiveIn, request.data)
+        services.receive_return(
+            scope=scope,
+            return_id=pk,
+            location=data["location"],
+            lines=[
+                services.ReceiptLine(item["order_line"], item["quantity"], item["disposition"])
+                for item in data["lines"]
+            ],
+        )
+        return _return_now(request, pk)
+
+
+class ReturnClose(APIView):
+    access = "return_receipts"
+
+    @extend_schema(request=CloseIn, responses=ReturnOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = _visible(request, pk)
+        data = _parse(CloseIn, request.data)
+        services.close_return(scope=scope, return_id=pk, reason=data["reason"])
+        return _return_now(request, pk)
+
+
 class ReturnSlip(APIView):
     access = "returns"
 
@@ -272,6 +358,55 @@ class ReturnSlip(APIView):
         response = HttpResponse(render_slip_pdf(rma, language=_language()), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{rma.number}.pdf"'
         return response
+
+
+# --- refunds ----------------------------------------------------------------------------------------------
+
+
+REFUND_QUERY = {
+    "status": forms.ChoiceField(choices=RefundStatus.choices, required=False),
+    "method": forms.ChoiceField(choices=RefundMethod.choices, required=False),
+    "order": IdField(required=False, label="an order's id"),
+    "return": IdField(required=False, label="a return's id"),
+}
+
+
+class RefundList(APIView):
+    access = "refunds"
+    pagination_class = StableCursorPagination
+
+    @extend_schema(parameters=query_parameters(REFUND_QUERY), responses=RefundOut(many=True))
+    def get(self, request):
+        query = read_query(request, REFUND_QUERY)
+        queryset = selectors.refund_list(
+            scope=scope_of(request),
+            status=query["status"],
+            method=query["method"],
+            order=query["order"],
+            return_id=query["return"],
+        )
+        return paginated(self, request, queryset, RefundOut)
+
+
+class RefundDetail(APIView):
+    access = "refunds"
+
+    @extend_schema(responses=RefundOut)
+    def get(self, request, pk: int):
+        return Response(RefundOut(selectors.refund_detail(scope=scope_of(request), refund_id=pk)).data)
+
+
+class RefundSettle(APIView):
+    access = "refund_settlement"
+
+    @extend_schema(request=SettleIn, responses=RefundOut)
+    @idempotent
+    def post(self, request, pk: int):
+        scope = scope_of(request)
+        selectors.refund_detail(scope=scope, refund_id=pk)
+        data = _parse(SettleIn, request.data)
+        services.settle_refund(scope=scope, refund_id=pk, reference=data["reference"])
+        return Response(RefundOut(selectors.refund_detail(scope=scope, refund_id=pk)).data)
 
 
 # --- reasons ----------------------------------------------------------------------------------------------

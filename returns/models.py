@@ -1,9 +1,12 @@
-"""Returns (RMA): the request, its lines, the tenant's reasons and the request's timeline.
+"""Returns (RMA): the request, its lines, the tenant's reasons, what came back and what became of it, the money
+given back, and the request's timeline.
 
 A return is numbered gap-free per tenant (RMA-000123), belongs to one order and names the order lines it takes
-back. Its status changes only through returns.services (the map is returns/states.py). Receipt, disposition,
-refunds and exchanges build on the fields kept here: each line's `quantity_received` and `disposition`, the
-return's `outcome` and `location`, and the exchange lines."""
+back. Its status changes only through returns.services (the map is returns/states.py). Each receipt records the
+units that arrived at a location and their disposition; the refund (or the store credit) and the exchange's
+replacement order follow from them once everything is in."""
+
+from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
@@ -33,6 +36,25 @@ class ReturnOutcome(models.TextChoices):
     REFUND = "refund", _("Refund")
     EXCHANGE = "exchange", _("Exchange")
     STORE_CREDIT = "store_credit", _("Store credit")
+
+
+class Disposition(models.TextChoices):
+    """What becomes of a returned unit, decided when it is received and inspected."""
+
+    RESTOCK = "restock", _("Back to sellable stock")
+    DAMAGED = "damaged", _("Damaged: kept apart, not sellable")
+    WRITE_OFF = "write_off", _("Written off")
+    TO_VENDOR = "to_vendor", _("Held for the vendor")
+
+
+class RefundMethod(models.TextChoices):
+    ORIGINAL_PAYMENT = "original_payment", _("To the original payment")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SETTLED = "settled", _("Settled")
 
 
 class ReturnReason(TenantModel):
@@ -89,6 +111,22 @@ class Return(TenantModel):
         help_text=_("the store where the customer brings the return back"),
     )
     comment = models.TextField(_("comment"), blank=True, max_length=2000)
+    exchange_order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("replacement order"),
+        help_text=_("an exchange's replacement order, placed when the exchange is requested"),
+    )
+    amount_due = models.DecimalField(
+        _("amount due"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("what the customer owes for an exchange worth more than the returned items"),
+    )
     auto_approved = models.BooleanField(_("approved automatically"), default=False)
     decision_reason = models.CharField(_("reason of the decision"), max_length=500, blank=True)
     requested_by = models.CharField(_("requested by"), max_length=200, blank=True)
@@ -126,7 +164,6 @@ class ReturnLine(TenantModel):
     quantity = models.PositiveIntegerField(_("quantity"))
     reason = models.ForeignKey(ReturnReason, on_delete=models.PROTECT, related_name="lines", verbose_name=_("reason"))
     quantity_received = models.PositiveIntegerField(_("quantity received"), default=0)
-    disposition = models.CharField(_("disposition"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("return line")
@@ -139,6 +176,89 @@ class ReturnLine(TenantModel):
                 condition=models.Q(quantity_received__lte=models.F("quantity")), name="returnline_received_le_qty"
             ),
         ]
+
+
+class ReturnReceipt(TenantModel):
+    """Units of a return line received at a location, inspected, and what became of them."""
+
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    rma = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("return"))
+    line = models.ForeignKey(ReturnLine, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("line"))
+    location = models.ForeignKey(
+        "inventory.Location", on_delete=models.PROTECT, related_name="+", verbose_name=_("location")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    disposition = models.CharField(_("disposition"), max_length=16, choices=Disposition.choices)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    received_by = models.CharField(_("received by"), max_length=200)
+
+    class Meta:
+        verbose_name = _("return receipt")
+        verbose_name_plural = _("return receipts")
+        ordering = ["received_at", "id"]
+        indexes = [models.Index(fields=["tenant", "rma"], name="returnreceipt_tenant_rma_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="returnreceipt_quantity_positive")
+        ]
+
+
+class Refund(TenantModel):
+    """Money given back for a return: to the original payment (pending until the payment side settles it with its
+    reference) or as store credit (settled at once). The credit note is the legal document of the same amount,
+    less any return shipping fee."""
+
+    tenant = tenant_field(db_index=False)  # the indexes below lead with the tenant
+    rma = models.ForeignKey(Return, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("return"))
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name=_("order"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    method = models.CharField(_("method"), max_length=16, choices=RefundMethod.choices)
+    status = models.CharField(_("status"), max_length=8, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    credit_note = models.ForeignKey(
+        "orders.Invoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("credit note"),
+    )
+    # How the amount was reached: per line, shipping, fee, exchange difference (returns.money).
+    breakdown = models.JSONField(_("breakdown"), default=dict, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+    settled_by = models.CharField(_("settled by"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "status", "created_at"], name="refund_tenant_status_idx"),
+            models.Index(fields=["tenant", "rma"], name="refund_tenant_rma_idx"),
+        ]
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="refund_amount_positive")]
+
+
+class StoreCredit(TenantModel):
+    """An amount the customer may spend later, recorded for a return settled as store credit."""
+
+    tenant = tenant_field(db_index=False)  # the index below leads with the tenant
+    customer = models.ForeignKey(
+        "orders.Customer", on_delete=models.PROTECT, related_name="store_credits", verbose_name=_("customer")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, related_name="store_credit", verbose_name=_("refund")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("store credit")
+        verbose_name_plural = _("store credits")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "customer"], name="storecredit_customer_idx")]
 
 
 class ExchangeLine(TenantModel):

@@ -5,7 +5,7 @@ from django.db.models import Prefetch
 
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
-from returns.models import ExchangeLine, Return, ReturnEvent, ReturnLine
+from returns.models import ExchangeLine, Refund, Return, ReturnEvent, ReturnLine, ReturnReceipt
 
 
 def returns_for(*, scope: Scope | None):
@@ -15,8 +15,14 @@ def returns_for(*, scope: Scope | None):
 
 
 def _detailed(queryset):
-    return queryset.select_related("order", "channel", "location").prefetch_related(
-        Prefetch("lines", queryset=ReturnLine.all_tenants.select_related("order_line", "reason").order_by("id")),
+    return queryset.select_related("order", "channel", "location", "exchange_order").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=ReturnLine.all_tenants.select_related("order_line", "reason")
+            .prefetch_related(Prefetch("receipts", queryset=ReturnReceipt.all_tenants.select_related("location")))
+            .order_by("id"),
+        ),
+        Prefetch("refunds", queryset=Refund.all_tenants.select_related("credit_note").order_by("id")),
         Prefetch("exchange_lines", queryset=ExchangeLine.all_tenants.order_by("id")),
         Prefetch("events", queryset=ReturnEvent.all_tenants.order_by("at", "id")),
     )
@@ -38,3 +44,31 @@ def return_detail(*, scope: Scope | None, return_id) -> Return:
         return _detailed(returns_for(scope=scope)).get(id=return_id)
     except (Return.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such return.") from None
+
+
+def refunds_for(*, scope: Scope | None):
+    """The refunds the scope may see: a channel key its channel's, a store clerk those of returns made at their
+    stores, everyone else the tenant's."""
+    if scope is None:
+        return Refund.objects.none()
+    return scope.narrow_to_stores(scope.narrow_to_channel(rows(Refund, scope), "rma__channel"), "rma__location")
+
+
+def refund_list(*, scope: Scope | None, status: str = "", method: str = "", order=None, return_id=None):
+    queryset = refunds_for(scope=scope)
+    if status:
+        queryset = queryset.filter(status=status)
+    if method:
+        queryset = queryset.filter(method=method)
+    if order is not None:
+        queryset = queryset.filter(order_id=order)
+    if return_id is not None:
+        queryset = queryset.filter(rma_id=return_id)
+    return queryset.select_related("credit_note").order_by("-id")
+
+
+def refund_detail(*, scope: Scope | None, refund_id) -> Refund:
+    try:
+        return refund_list(scope=scope).get(id=refund_id)
+    except (Refund.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such refund.") from None

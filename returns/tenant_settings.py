@@ -76,3 +76,19 @@ def update_auto_approval(*, tenant: Tenant, actor: Actor, values: dict) -> dict:
             )
     tenant.settings = locked.settings
     return after
+
+
+MONEY_KEY = "return_money"
+# How a received return's money is worked out (returns.money): the order's shipping charge is refunded with the
+# first return that gives a reason the customer does not pay shipping for (`at_fault`), with the first return
+# whatever the reason (`always`), or `never`; a return sent by mail for a reason the customer pays shipping for
+# costs `return_shipping_fee`, taken from the refund. An exchange's replacement ships `on_receipt` of the returned
+# items, or `at_once`.
+MONEY_DEFAULTS = {"refund_shipping": "at_fault", "return_shipping_fee": "0.00", "exchange_ships": "on_receipt"}
+REFUND_SHIPPING_RULES = ("at_fault", "always", "never")
+EXCHANGE_SHIPS = ("on_receipt", "at_once")
+
+
+def money_rules(tenant) -> dict:
+    stored = (tenant.settings or {}).get(MONEY_KEY) or {}
+    return {key: stored.get(key, default) for key, default in MONEY_DEFAULTS.items()}

@@ -63,7 +63,7 @@ class LotInline(ReadOnlyTenantInline):
 
 class MovementInline(ReadOnlyTenantInline):
     model = StockMovement
-    fields = ("occurred_at", "kind", "quantity", "lot", "reason", "reference", "actor_label")
+    fields = ("occurred_at", "kind", "quantity", "sellable", "lot", "reason", "reference", "actor_label")
     readonly_fields = fields
     ordering = ("-occurred_at", "-id")
     max_num = 0
@@ -74,12 +74,22 @@ class MovementInline(ReadOnlyTenantInline):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
-    list_display = ("product", "location", "on_hand", "reserved", "safety_stock", "bin", "available", "updated_at")
+    list_display = (
+        "product",
+        "location",
+        "on_hand",
+        "reserved",
+        "safety_stock",
+        "bin",
+        "available",
+        "non_sellable",
+        "updated_at",
+    )
     list_select_related = ("product", "location")
     list_filter = ("location",)
     search_fields = ("product__sku", "product__name", "location__code")
-    fields = ("product", "location", "on_hand", "reserved", "safety_stock", "bin", "updated_at")
-    readonly_fields = ("product", "location", "on_hand", "reserved", "updated_at")
+    fields = ("product", "location", "on_hand", "reserved", "safety_stock", "non_sellable", "bin", "updated_at")
+    readonly_fields = ("product", "location", "on_hand", "reserved", "non_sellable", "updated_at")
     inlines = (LotInline, MovementInline)
 
     def has_add_permission(self, request, obj=None):
@@ -110,9 +120,19 @@ class StockLevelAdmin(ServiceErrorsAsMessages, TenantScopedAdmin):
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyTenantAdmin):
-    list_display = ("occurred_at", "stock_level", "kind", "quantity", "lot", "reason", "reference", "actor_label")
+    list_display = (
+        "occurred_at",
+        "stock_level",
+        "kind",
+        "quantity",
+        "sellable",
+        "lot",
+        "reason",
+        "reference",
+        "actor_label",
+    )
     list_select_related = ("stock_level__product", "stock_level__location", "lot")
-    list_filter = ("kind",)
+    list_filter = ("kind", "sellable")
     search_fields = ("stock_level__product__sku", "reference", "reason")
 
 

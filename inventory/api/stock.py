@@ -44,6 +44,9 @@ class StockLevelOut(serializers.Serializer):
     reserved = serializers.IntegerField()
     safety_stock = serializers.IntegerField()
     available = serializers.IntegerField(help_text="on_hand - reserved - safety_stock, floored at 0")
+    non_sellable = serializers.IntegerField(
+        help_text="units kept apart, never promised: returns received damaged or held for the vendor"
+    )
     lots = serializers.SerializerMethodField(help_text="lot-tracked products: the lots, earliest expiry first")
     updated_at = serializers.DateTimeField()
 

@@ -1,5 +1,7 @@
 """Catalog, network and stock: products, locations, stock levels, lots, the movement ledger, reservations."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -34,6 +36,17 @@ class Product(TenantModel):
 
     def __str__(self):
         return self.sku
+
+    @property
+    def shelf_price(self) -> Decimal | None:
+        """The catalogue's price of the product: its `price` attribute (tax included), None when it has none. The
+        store till sells at it and an exchange prices its replacement at it."""
+        raw = self.attributes.get("price") if isinstance(self.attributes, dict) else None
+        try:
+            price = Decimal(str(raw)) if raw not in (None, "") else None
+        except InvalidOperation:
+            return None
+        return price if price is not None and price.is_finite() and price >= 0 else None
 
 
 class LocationKind(models.TextChoices):
@@ -90,6 +103,9 @@ class StockLevel(TenantModel):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.PositiveIntegerField(_("safety stock"), default=0)
+    # Units kept at the location that can never be promised: returns received damaged or held for the vendor.
+    # Outside on_hand, so no availability figure sees them; changed with their own ledger movements.
+    non_sellable = models.IntegerField(_("non-sellable"), default=0, db_default=0)
     # Where the product sits at this location (aisle, shelf, bin), shown to pickers; unknown when null.
     bin = models.CharField(_("bin / shelf"), max_length=40, null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,6 +117,7 @@ class StockLevel(TenantModel):
             models.UniqueConstraint(fields=["tenant", "location", "product"], name="stock_unique_location_product"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
             models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="stock_reserved_within_on_hand"),
+            models.CheckConstraint(condition=Q(non_sellable__gte=0), name="stock_non_sellable_not_negative"),
         ]
         indexes = [models.Index(fields=["tenant", "product", "location"], name="stock_tenant_product_idx")]
 
@@ -126,6 +143,8 @@ class MovementKind(models.TextChoices):
     TRANSFER_OUT = "transfer_out", _("Transfer out")
     TRANSFER_IN = "transfer_in", _("Transfer in")
     COUNT = "count", _("Count")
+    WRITE_OFF = "write_off", _("Write-off")
+    TO_VENDOR = "to_vendor", _("Back to the vendor")
 
 
 class Lot(TenantModel):
@@ -172,6 +191,8 @@ class StockMovement(TenantModel):
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, null=True, blank=True, related_name="movements")
     kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     quantity = models.IntegerField(_("quantity"))
+    # Which figure of the stock row the movement changes: on_hand (sellable) or non_sellable.
+    sellable = models.BooleanField(_("sellable"), default=True, db_default=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     reference = models.CharField(_("reference"), max_length=120, blank=True)
     actor_label = models.CharField(_("actor"), max_length=200, blank=True)

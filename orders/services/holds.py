@@ -7,7 +7,7 @@ from oms import audit
 from oms.api.scope import Scope
 from oms.errors import IllegalTransition, ValidationFailed
 from orders import states
-from orders.models import EventKind, HoldKind, Order, OrderStatus
+from orders.models import HOLD_KINDS_BY_HAND, EventKind, HoldKind, Order, OrderStatus
 from orders.services.common import check_version, commit_change, locked_order, snapshot
 
 
@@ -15,7 +15,7 @@ def hold_order(
     *, scope: Scope, order_id: int, kind: str = HoldKind.MANUAL, reason: str = "", expected_version: int | None = None
 ) -> Order:
     """Put an order on hold (payment, fraud, rule, manual): held orders are not routed nor shipped."""
-    if kind not in HoldKind.values:
+    if kind not in HOLD_KINDS_BY_HAND:
         raise ValidationFailed(errors={"kind": [f"Unknown hold kind {kind!r}."]})
     with transaction.atomic():
         order = locked_order(scope=scope, order_id=order_id)

@@ -1,6 +1,4 @@
-"""Return use cases (writes): request a return, approve, reject or cancel it. Each is one transaction that
-locks what it changes, checks the state map (returns/states.py), writes the return's timeline, notes it on the
-order's timeline and emits its outbox event."""
+"""Requesting a return (with an exchange's replacement order), approving, rejecting or withdrawing it."""
 
 from dataclasses import dataclass
 
@@ -10,16 +8,17 @@ from django.utils import timezone
 from inventory.models import Location, Product
 from oms.actors import Actor
 from oms.api.scope import Scope
-from oms.errors import NotFound, ValidationFailed
+from oms.errors import ValidationFailed
 from oms.outbox import emit
 from oms.sequences import next_value
 from orders.models import EventKind
 from orders.services.common import locked_order, write_event
 from returns import policy
-from returns.models import ExchangeLine, Return, ReturnEvent, ReturnLine, ReturnMethod, ReturnOutcome, ReturnReason
+from returns.models import ExchangeLine, Return, ReturnLine, ReturnMethod, ReturnOutcome, ReturnReason
 from returns.models import ReturnStatus as S
-from returns.selectors import returns_for
-from returns.states import check_transition
+from returns.services.common import locked, move, payload, write
+from returns.services.exchanges import cancel_replacement, place_replacement
+from returns.services.refunds import StoreCreditNeedsCustomer
 from returns.tenant_settings import rma_prefix
 
 SEQUENCE = "return"
@@ -61,6 +60,10 @@ def request_return(
         store = _return_location(scope, method, location)
         exchange = _exchange_products(tenant, outcome, exchange_lines or [])
         policy.check_request(order=order, order_lines=order_lines, lines=asked, now=now)
+        if outcome == ReturnOutcome.STORE_CREDIT and order.customer_id is None:
+            raise StoreCreditNeedsCustomer(
+                f"Order {order.number} has no customer to hold store credit: ask for a refund instead."
+            )
 
         sequence = next_value(tenant=tenant, name=SEQUENCE)
         rma = Return.objects.create(
@@ -90,14 +93,20 @@ def request_return(
                 for product, qty in exchange
             ]
         )
-        _write(rma, actor=scope.actor, kind="requested", message=comment[:500])
+        if exchange:
+            rma.exchange_order = place_replacement(
+                rma=rma, order=order, asked=asked, products=exchange, actor=scope.actor
+            )
+            rma.amount_due = max(rma.exchange_order.total - policy.value_of(asked), 0)
+            rma.save(update_fields=["exchange_order", "amount_due", "updated_at"])
+        write(rma, actor=scope.actor, kind="requested", message=comment[:500])
         write_event(
             order, actor=scope.actor, kind=EventKind.RETURN_REQUESTED, message=f"Return {rma.number} requested."
         )
         emit(
             tenant,
             "return.requested",
-            _payload(
+            payload(
                 rma,
                 method=method,
                 outcome=outcome,
@@ -121,7 +130,7 @@ def request_return(
 def approve_return(*, scope: Scope, return_id: int) -> Return:
     """A person (or an integration) accepts a requested return: the customer may send or bring the units."""
     with transaction.atomic():
-        rma = _locked(scope, return_id)
+        rma = locked(scope, return_id)
         _approve(rma, actor=scope.actor, message="")
     return rma
 
@@ -130,17 +139,18 @@ def reject_return(*, scope: Scope, return_id: int, reason: str) -> Return:
     """Refuse a requested return, saying why; its units may be asked back again."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        rma = _locked(scope, return_id)
+        rma = locked(scope, return_id)
         if not reason:
             raise ValidationFailed(errors={"reason": ["Say why the return is rejected."]})
-        _move(rma, to=S.REJECTED, actor=scope.actor, kind="rejected", message=reason, decision_reason=reason)
+        move(rma, to=S.REJECTED, actor=scope.actor, kind="rejected", message=reason, decision_reason=reason)
         write_event(
             rma.order,
             actor=scope.actor,
             kind=EventKind.RETURN_REJECTED,
             message=f"Return {rma.number} rejected: {reason}"[:500],
         )
-        emit(scope.tenant, "return.rejected", _payload(rma, reason=reason))
+        cancel_replacement(tenant=scope.tenant, rma=rma, reason="rejected.")
+        emit(scope.tenant, "return.rejected", payload(rma, reason=reason))
     return rma
 
 
@@ -148,14 +158,13 @@ def cancel_return(*, scope: Scope, return_id: int, reason: str = "") -> Return:
     """Withdraw a return before anything came back (requested or approved); its units may be asked back again."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        rma = _locked(scope, return_id)
-        _move(rma, to=S.CANCELLED, actor=scope.actor, kind="cancelled", message=reason)
-        rma.closed_at = timezone.now()
-        rma.save(update_fields=["closed_at", "updated_at"])
+        rma = locked(scope, return_id)
+        move(rma, to=S.CANCELLED, actor=scope.actor, kind="cancelled", message=reason)
         write_event(
             rma.order, actor=scope.actor, kind=EventKind.RETURN_CANCELLED, message=f"Return {rma.number} cancelled."
         )
-        emit(scope.tenant, "return.cancelled", _payload(rma, reason=reason))
+        cancel_replacement(tenant=scope.tenant, rma=rma, reason="cancelled.")
+        emit(scope.tenant, "return.cancelled", payload(rma, reason=reason))
     return rma
 
 
@@ -163,60 +172,9 @@ def cancel_return(*, scope: Scope, return_id: int, reason: str = "") -> Return:
 
 
 def _approve(rma: Return, *, actor: Actor, message: str) -> None:
-    _move(rma, to=S.APPROVED, actor=actor, kind="approved", message=message)
+    move(rma, to=S.APPROVED, actor=actor, kind="approved", message=message)
     write_event(rma.order, actor=actor, kind=EventKind.RETURN_APPROVED, message=f"Return {rma.number} approved.")
-    emit(rma.order.tenant, "return.approved", _payload(rma, auto_approved=rma.auto_approved))
-
-
-def _move(rma: Return, *, to: str, actor: Actor, kind: str, message: str, decision_reason: str | None = None) -> None:
-    """The one place a return's status changes: checked against the map, written on its timeline."""
-    check_transition(rma.status, to)
-    rma.status = to
-    fields = ["status", "updated_at"]
-    if to in (S.APPROVED, S.REJECTED):
-        rma.decided_at = timezone.now()
-        fields += ["decided_at", "auto_approved"]
-    if decision_reason is not None:
-        rma.decision_reason = decision_reason[:500]
-        fields.append("decision_reason")
-    rma.save(update_fields=fields)
-    _write(rma, actor=actor, kind=kind, message=message)
-
-
-def _write(rma: Return, *, actor: Actor, kind: str, message: str) -> None:
-    ReturnEvent.objects.create(
-        tenant_id=rma.tenant_id,
-        rma=rma,
-        actor_label=actor.label[:200],
-        kind=kind,
-        status=rma.status,
-        message=message[:500],
-    )
-
-
-def _payload(rma: Return, **extra) -> dict:
-    return {
-        "return_id": rma.id,
-        "number": rma.number,
-        "order_id": rma.order_id,
-        "order_number": rma.order.number,
-        "channel": rma.channel.code,
-        "status": rma.status,
-        **extra,
-    }
-
-
-def _locked(scope: Scope, return_id: int) -> Return:
-    """The return, locked, as the scope sees it (another tenant's, channel's or store's: 404)."""
-    try:
-        return (
-            returns_for(scope=scope)
-            .select_for_update(of=("self",))
-            .select_related("order__tenant", "channel")
-            .get(id=return_id)
-        )
-    except (Return.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such return.") from None
+    emit(rma.order.tenant, "return.approved", payload(rma, auto_approved=rma.auto_approved))
 
 
 def _asked_lines(tenant, order_lines: list, lines: list[LineRequest]) -> list[policy.AskedLine]:
