@@ -93,6 +93,11 @@ MATRIX: dict[str, Access] = {
     ),
     "refunds": Access(MEMBERS | KEYS, frozenset(), "refunds of returns; a store clerk those of their stores"),
     "refund_settlement": Access(frozenset(), OFFICE | {INTEGRATION}, "settling a refund with the payment's reference"),
+    "return_policy": Access(
+        OVERSIGHT | {INTEGRATION},
+        frozenset({ADMIN, INTEGRATION}),
+        "the return policy: auto-approval and money rules (shipping refunds, return fee, exchanges)",
+    ),
     "return_reasons": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "the tenant's list of return reasons"),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.

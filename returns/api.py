@@ -5,6 +5,8 @@ the printable slip), refunds (`/api/v1/refunds/`: list, read, settle) and the te
 Every step on a return looks it up first (another tenant's id, another channel's, a store clerk's other store:
 404) and only then reads the body."""
 
+from decimal import Decimal
+
 from django import forms
 from django.http import HttpResponse
 from django.utils import translation
@@ -20,7 +22,7 @@ from oms.api.idempotency import idempotent
 from oms.api.pagination import StableCursorPagination
 from oms.api.scope import scope_of
 from oms.errors import ValidationFailed
-from returns import reasons, selectors, services
+from returns import reasons, selectors, services, tenant_settings
 from returns.models import Disposition, RefundMethod, RefundStatus, ReturnMethod, ReturnOutcome, ReturnStatus
 from returns.slip import render_slip_pdf
 
@@ -407,6 +409,91 @@ class RefundSettle(APIView):
         data = _parse(SettleIn, request.data)
         services.settle_refund(scope=scope, refund_id=pk, reference=data["reference"])
         return Response(RefundOut(selectors.refund_detail(scope=scope, refund_id=pk)).data)
+
+
+# --- the tenant's return policy ---------------------------------------------------------------------------
+
+
+class AutoApprovalRules(StrictInput, serializers.Serializer):
+    enabled = serializers.BooleanField(required=False, help_text="approve matching requests at once")
+    max_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="at most this value of units asked back (null: any amount)",
+    )
+    within_days = serializers.IntegerField(
+        min_value=0,
+        max_value=3650,
+        required=False,
+        allow_null=True,
+        help_text="asked within this many days of delivery (null: anywhere in the window)",
+    )
+    excluded_reasons = serializers.ListField(
+        child=serializers.SlugField(max_length=40),
+        max_length=100,
+        required=False,
+        help_text="a request giving one of these reasons waits for a person",
+    )
+
+
+class MoneyRules(StrictInput, serializers.Serializer):
+    refund_shipping = serializers.ChoiceField(
+        choices=tenant_settings.REFUND_SHIPPING_RULES,
+        required=False,
+        help_text="at_fault: the order's shipping comes back with the first return giving a reason the customer "
+        "does not pay shipping for; always: with the first return; never",
+    )
+    return_shipping_fee = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="taken from the refund of a return by mail whose reasons the customer pays shipping for",
+    )
+    exchange_ships = serializers.ChoiceField(
+        choices=tenant_settings.EXCHANGE_SHIPS,
+        required=False,
+        help_text="on_receipt: the replacement waits for the returned items; at_once",
+    )
+
+
+class ReturnPolicyIn(StrictInput, serializers.Serializer):
+    auto_approval = AutoApprovalRules(required=False)
+    money = MoneyRules(required=False)
+
+
+class ReturnPolicyOut(serializers.Serializer):
+    auto_approval = serializers.DictField(help_text="enabled, max_amount, within_days, excluded_reasons")
+    money = serializers.DictField(help_text="refund_shipping, return_shipping_fee, exchange_ships")
+
+
+def _plain(values: dict) -> dict:
+    """Amounts as strings, as Tenant.settings (JSON) keeps them."""
+    return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
+
+
+class ReturnPolicy(APIView):
+    access = "return_policy"
+
+    @extend_schema(responses=ReturnPolicyOut)
+    def get(self, request):
+        read_query(request, {})
+        return Response(ReturnPolicyOut(tenant_settings.return_policy(scope_of(request).tenant)).data)
+
+    @extend_schema(request=ReturnPolicyIn, responses=ReturnPolicyOut)
+    def put(self, request):
+        scope = scope_of(request)
+        data = _parse(ReturnPolicyIn, request.data)
+        policy = tenant_settings.update_return_policy(
+            tenant=scope.tenant,
+            actor=scope.actor,
+            auto_approval=_plain(data["auto_approval"]) if "auto_approval" in data else None,
+            money=_plain(data["money"]) if "money" in data else None,
+        )
+        return Response(ReturnPolicyOut(policy).data)
 
 
 # --- reasons ----------------------------------------------------------------------------------------------

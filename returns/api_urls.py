@@ -16,6 +16,7 @@ urlpatterns = [
     path("refunds/", api.RefundList.as_view(), name="api-refunds"),
     path("refunds/<int:pk>/", api.RefundDetail.as_view(), name="api-refund"),
     path("refunds/<int:pk>/settle/", api.RefundSettle.as_view(), name="api-refund-settle"),
+    path("return-policy/", api.ReturnPolicy.as_view(), name="api-return-policy"),
     path("return-reasons/", api.ReasonListCreate.as_view(), name="api-return-reasons"),
     path("return-reasons/<slug:code>/", api.ReasonDetail.as_view(), name="api-return-reason"),
 ]

@@ -249,9 +249,7 @@ class StoreCredit(TenantModel):
     )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
-    refund = models.OneToOneField(
-        Refund, on_delete=models.PROTECT, related_name="store_credit", verbose_name=_("refund")
-    )
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="+", verbose_name=_("refund"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -259,6 +257,7 @@ class StoreCredit(TenantModel):
         verbose_name_plural = _("store credits")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["tenant", "customer"], name="storecredit_customer_idx")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "refund"], name="storecredit_unique_refund")]
 
 
 class ExchangeLine(TenantModel):

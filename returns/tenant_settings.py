@@ -1,5 +1,6 @@
-"""The tenant's return settings, kept in Tenant.settings: the RMA number prefix and the auto-approval rules
-(returns.policy reads them; this module is the one place that writes them)."""
+"""The tenant's return settings, kept in Tenant.settings: the RMA number prefix, the auto-approval rules
+(returns.policy reads them) and the money rules (returns.money and the exchanges read them). This module is the
+one place that writes them."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -58,24 +59,7 @@ def _checked(values: dict) -> dict:
 
 def update_auto_approval(*, tenant: Tenant, actor: Actor, values: dict) -> dict:
     """Replace the auto-approval rules given in `values`, audited with their before and after."""
-    values = _checked(dict(values))
-    with transaction.atomic():
-        locked = Tenant.objects.select_for_update(**LOCK_ROW).get(id=tenant.id)
-        before = auto_approval_rules(locked)
-        after = {**before, **values}
-        locked.settings = {**(locked.settings or {}), AUTO_APPROVAL_KEY: after}
-        locked.save(update_fields=["settings"])
-        if before != after:
-            audit.record(
-                tenant=locked,
-                actor=actor,
-                action="tenant.order_settings_changed",
-                obj=locked,
-                object_repr=locked.slug,
-                changes={"before": {AUTO_APPROVAL_KEY: before}, "after": {AUTO_APPROVAL_KEY: after}},
-            )
-    tenant.settings = locked.settings
-    return after
+    return update_return_policy(tenant=tenant, actor=actor, auto_approval=values)["auto_approval"]
 
 
 MONEY_KEY = "return_money"
@@ -92,3 +76,62 @@ EXCHANGE_SHIPS = ("on_receipt", "at_once")
 def money_rules(tenant) -> dict:
     stored = (tenant.settings or {}).get(MONEY_KEY) or {}
     return {key: stored.get(key, default) for key, default in MONEY_DEFAULTS.items()}
+
+
+def _checked_money(values: dict) -> dict:
+    errors = {}
+    unknown = set(values) - set(MONEY_DEFAULTS)
+    if unknown:
+        errors["money"] = [f"Unknown rules: {', '.join(sorted(unknown))}."]
+    if "refund_shipping" in values and values["refund_shipping"] not in REFUND_SHIPPING_RULES:
+        errors["refund_shipping"] = [f"One of {', '.join(REFUND_SHIPPING_RULES)}."]
+    if "exchange_ships" in values and values["exchange_ships"] not in EXCHANGE_SHIPS:
+        errors["exchange_ships"] = [f"One of {', '.join(EXCHANGE_SHIPS)}."]
+    if "return_shipping_fee" in values:
+        try:
+            fee = Decimal(str(values["return_shipping_fee"]))
+        except InvalidOperation:
+            fee = None
+        if fee is None or not fee.is_finite() or fee < 0 or fee >= 10**9:
+            errors["return_shipping_fee"] = ["Give an amount, 0 or more."]
+        else:
+            values["return_shipping_fee"] = str(fee.quantize(Decimal("0.01")))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return values
+
+
+def return_policy(tenant) -> dict:
+    return {"auto_approval": auto_approval_rules(tenant), "money": money_rules(tenant)}
+
+
+def update_return_policy(
+    *, tenant: Tenant, actor: Actor, auto_approval: dict | None = None, money: dict | None = None
+) -> dict:
+    """Change the rules given (each part only in the keys it names), audited with their before and after."""
+    changes = {}
+    if auto_approval is not None:
+        changes[AUTO_APPROVAL_KEY] = _checked(dict(auto_approval))
+    if money is not None:
+        changes[MONEY_KEY] = _checked_money(dict(money))
+    with transaction.atomic():
+        locked = Tenant.objects.select_for_update(**LOCK_ROW).get(id=tenant.id)
+        before = return_policy(locked)
+        settings = dict(locked.settings or {})
+        current = {AUTO_APPROVAL_KEY: before["auto_approval"], MONEY_KEY: before["money"]}
+        for key, values in changes.items():
+            settings[key] = {**current[key], **values}
+        locked.settings = settings
+        locked.save(update_fields=["settings"])
+        after = return_policy(locked)
+        if before != after:
+            audit.record(
+                tenant=locked,
+                actor=actor,
+                action="tenant.order_settings_changed",
+                obj=locked,
+                object_repr=locked.slug,
+                changes={"before": {"return_policy": before}, "after": {"return_policy": after}},
+            )
+    tenant.settings = locked.settings
+    return after

@@ -79,6 +79,10 @@ FOREIGN_IDS = {
     "api-return-reject": {"pk": "return"},
     "api-return-cancel": {"pk": "return"},
     "api-return-slip": {"pk": "return"},
+    "api-return-receive": {"pk": "return"},
+    "api-return-close": {"pk": "return"},
+    "api-refund": {"pk": "refund"},
+    "api-refund-settle": {"pk": "refund"},
     "api-return-reason": {"code": "return_reason"},
     # pages
     "inventory:transfer": {"pk": "transfer"},
@@ -194,6 +198,20 @@ def _objects(tenant, code="WEB") -> dict:
         format="json",
     )
     assert rma.status_code == 201, rma.json()
+    shop.wh1.accepts_returns = True
+    shop.wh1.save(update_fields=["accepts_returns"])
+    refunded = api.post(
+        "/api/v1/returns/",
+        {"order": order_id, "method": "mail", "lines": [{"order_line": line.id, "quantity": 1, "reason": "defective"}]},
+        format="json",
+    ).json()
+    api.post(f"/api/v1/returns/{refunded['id']}/approve/", {}, format="json")
+    received = api.post(
+        f"/api/v1/returns/{refunded['id']}/receive/",
+        {"location": shop.wh1.code, "lines": [{"order_line": line.id, "quantity": 1, "disposition": "restock"}]},
+        format="json",
+    )
+    assert received.status_code == 200, received.json()
     reason_body = {"code": f"own-{code.lower()}", "label_en": "Own", "label_fr": "Propre"}
     reason = api.post("/api/v1/return-reasons/", reason_body, format="json")
     assert reason.status_code == 201, reason.json()
@@ -221,6 +239,7 @@ def _objects(tenant, code="WEB") -> dict:
         "count": count.id,
         "simulation": simulation.id,
         "return": rma.json()["id"],
+        "refund": received.json()["refunds"][0]["id"],
         "return_reason": reason.json()["code"],
         "closure": add_closure(
             tenant=tenant, location=shop.wh1, starts_on=date.today(), ends_on=date.today(), reason="inventory"

@@ -51,3 +51,44 @@ def test_clerks_asking_back_units_one_by_one_at_once_never_exceed_what_shipped(t
     assert all(isinstance(error, ReturnRefused) for error in outcomes.errors) and len(outcomes.errors) == 3
     assert sum(ReturnLine.objects.for_tenant(tenant).values_list("quantity", flat=True)) == 2
     assert sorted(rma.sequence for rma in Return.objects.for_tenant(tenant)) == [1, 2]
+
+
+def test_clerks_receiving_the_same_line_at_once_never_take_in_more_than_was_asked_back(tenant):
+    from inventory.ledger import ledger_discrepancies
+    from inventory.models import StockLevel
+    from returns.models import ReturnReceipt
+
+    shop = build_shop(tenant)
+    shop.store.accepts_returns = True
+    shop.store.save(update_fields=["accepts_returns"])
+    order = shipped_order(tenant, shop, lines=[{"sku": shop.a.sku, "quantity": 3, "unit_price": "10.00"}])
+    line = lines_of(order)[shop.a.sku]
+    scope = Scope(tenant=tenant, actor=Scope.system(tenant, "clerk").actor, role=Role.BACK_OFFICE)
+    rma = services.request_return(
+        scope=scope,
+        order_id=order.id,
+        method="store",
+        lines=[services.LineRequest(line.id, 3, "too_large")],
+        location=shop.store.code,
+    )
+    services.approve_return(scope=scope, return_id=rma.id)
+    before = StockLevel.objects.for_tenant(tenant).get(product=shop.a, location=shop.store).on_hand
+
+    # Each clerk scans two of the three units: only one of them can.
+    outcomes = race(
+        3,
+        lambda index: services.receive_return(
+            scope=scope,
+            return_id=rma.id,
+            location=shop.store.code,
+            lines=[services.ReceiptLine(line.id, 2, "restock")],
+        ),
+    )
+
+    assert len(outcomes.values) == 1
+    assert len(outcomes.errors) == 2
+    assert all(isinstance(error, services.ReceiptExceedsReturn) for error in outcomes.errors), outcomes.errors
+    assert sum(ReturnReceipt.objects.for_tenant(tenant).values_list("quantity", flat=True)) == 2
+    assert StockLevel.objects.for_tenant(tenant).get(product=shop.a, location=shop.store).on_hand == before + 2
+    assert Return.objects.for_tenant(tenant).get().status == "received"
+    assert ledger_discrepancies(tenant=tenant) == []
