@@ -1,6 +1,6 @@
-"""What the store screens show: the stores a caller may open (a clerk's own, every store for the office), a store's
-queue in columns with their counts, a fulfilment order's lines with where each product sits in the store, and the
-label's scannable code.
+"""What the store screens show: the stores a caller may open (a clerk's own, every store for the office; asked of
+inventory.selectors), a store's queue in columns with their counts, a fulfilment order's lines with where each
+product sits in the store, and the label's scannable code.
 
 The queue's columns are one list (QUEUE_COLUMNS): a column is a name, a title and the condition its fulfilment
 orders meet, so a new column is one more line."""
@@ -17,9 +17,9 @@ from django.utils.translation import pgettext_lazy
 from fulfillment import carriers, selectors
 from fulfillment.models import FulfillmentStatus
 from fulfillment.services import pickup
-from inventory.models import Location, LocationKind, StockLevel
+from inventory.models import StockLevel
+from inventory.selectors import store_for, stores_for  # noqa: F401 - the store screens ask here
 from oms.api.scope import Scope
-from oms.errors import NotFound
 from orders.models import DeliveryMethod
 
 S = FulfillmentStatus
@@ -122,20 +122,6 @@ class Card:
     units: int
     age_hours: float
     overdue: bool
-
-
-def stores_for(*, scope: Scope) -> list:
-    """The stores whose screens the caller may open: a clerk's assigned stores, every active store otherwise."""
-    stores = Location.objects.for_tenant(scope.tenant).filter(kind=LocationKind.STORE, active=True)
-    return list(scope.narrow_to_stores(stores, "pk").order_by("code"))
-
-
-def store_for(*, scope: Scope, code: str):
-    """One of the caller's stores by code; any other code (another store, another tenant's) is NotFound."""
-    for store in stores_for(scope=scope):
-        if store.code == code:
-            return store
-    raise NotFound("No such store.")
 
 
 def queue(*, scope: Scope, store, now: datetime) -> list[dict]:

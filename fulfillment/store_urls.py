@@ -1,6 +1,6 @@
 """The store screens (clerk tablets), under /store/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from fulfillment import store_views
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("<str:code>/", store_views.store_queue, name="store-queue"),
     path("<str:code>/sale/", store_views.store_sale, name="store-sale"),
     path("<str:code>/handover/", store_views.store_handover, name="store-handover"),
+    path("", include("returns.store_urls")),  # the returns desk: returns' own pages on the same screens
     path("fulfillments/<int:pk>/accept/", store_views.store_accept, name="store-accept"),
     path("fulfillments/<int:pk>/pick/", store_views.store_pick, name="store-pick"),
     path("fulfillments/<int:pk>/scan/", store_views.store_scan, name="store-scan"),

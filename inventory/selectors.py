@@ -2,8 +2,9 @@
 
 from django.db.models import Prefetch
 
-from inventory.models import Location, Lot, Product, Reservation, ReservationLot, StockLevel
+from inventory.models import Location, LocationKind, Lot, Product, Reservation, ReservationLot, StockLevel
 from oms.api.scope import Scope, rows
+from oms.errors import NotFound
 from oms.models import Tenant
 
 
@@ -15,6 +16,20 @@ def location_list(*, tenant: Tenant, location_ids: set | None = None):
     """All of a tenant's locations, or only those in `location_ids` (a store clerk's stores)."""
     queryset = Location.objects.for_tenant(tenant)
     return queryset.filter(id__in=location_ids) if location_ids is not None else queryset
+
+
+def stores_for(*, scope: Scope) -> list:
+    """The stores whose screens the caller may open: a clerk's assigned stores, every active store otherwise."""
+    stores = Location.objects.for_tenant(scope.tenant).filter(kind=LocationKind.STORE, active=True)
+    return list(scope.narrow_to_stores(stores, "pk").order_by("code"))
+
+
+def store_for(*, scope: Scope, code: str):
+    """One of the caller's stores by code; any other code (another store, another tenant's) is NotFound."""
+    for store in stores_for(scope=scope):
+        if store.code == code:
+            return store
+    raise NotFound("No such store.")
 
 
 def stock_level_list(*, tenant: Tenant, location_ids: set | None = None):

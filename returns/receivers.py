@@ -1,11 +1,14 @@
-"""Returns listens to the tenants' creation: every new tenant starts with the default return reasons."""
+"""Returns listens to the tenants' creation: every new tenant starts with the default return reasons. It adds to
+the orders app (which may not import it): every order detail shows its returns."""
 
 from django.db import transaction
 from django.db.models.signals import post_save
 
 from oms import rls
 from oms.models import Tenant
+from orders.selectors import register_detail_part
 from returns.reasons import seed_reasons
+from returns.selectors import attach_to_order
 
 
 def _seed_new_tenant(sender, instance, created, raw=False, **kwargs):
@@ -18,3 +21,4 @@ def _seed_new_tenant(sender, instance, created, raw=False, **kwargs):
 
 def connect() -> None:
     post_save.connect(_seed_new_tenant, sender=Tenant, dispatch_uid="returns-seed-reasons")
+    register_detail_part(attach_to_order)

@@ -1,7 +1,7 @@
 """Read queries for returns, each narrowed to what the caller may see: a channel key its own channel's returns,
 a store clerk the returns made at their stores, everyone else every return of the tenant."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Sum
 
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
@@ -12,6 +12,16 @@ def returns_for(*, scope: Scope | None):
     if scope is None:
         return Return.objects.none()
     return scope.narrow_to_stores(scope.narrow_to_channel(rows(Return, scope)))
+
+
+def attach_to_order(order) -> None:
+    """An order's detail shows its returns (`order.return_list`): number, status and units asked back."""
+    order.return_list = list(
+        Return.objects.for_tenant(order.tenant_id)
+        .filter(order=order)
+        .annotate(units=Sum("lines__quantity"))
+        .order_by("sequence")
+    )
 
 
 def _detailed(queryset):
