@@ -32,7 +32,7 @@ def desk_returns(*, scope: Scope, store):
     """The returns a desk may open: those made at its store (one the caller may open) and those that name no store
     (a mail return brought to the counter), of the caller's channel for a channel-bound caller."""
     desk = scope.narrow_to_channel(rows(Return, scope)).filter(Q(location=store) | Q(location__isnull=True))
-    return desk.select_related("order", "channel", "location")
+    return desk.select_related("order", "channel", "location", "exchange_order")
 
 
 def desk_return(*, scope: Scope, store, return_id):
@@ -41,7 +41,13 @@ def desk_return(*, scope: Scope, store, return_id):
         return (
             desk_returns(scope=scope, store=store)
             .prefetch_related(
-                Prefetch("lines", queryset=ReturnLine.all_tenants.select_related("order_line", "reason").order_by("id"))
+                Prefetch(
+                    "lines",
+                    queryset=ReturnLine.all_tenants.select_related("order_line", "reason")
+                    .prefetch_related("receipts")
+                    .order_by("id"),
+                ),
+                "refunds",
             )
             .get(id=return_id)
         )

@@ -23,7 +23,10 @@ def _units_field(label, most: int, initial=None) -> forms.IntegerField:
 
 
 def _disposition_field() -> forms.ChoiceField:
-    return forms.ChoiceField(label=_("Disposition"), choices=Disposition.choices, initial=Disposition.RESTOCK)
+    # Asked of the lines given units only (clean()): the others are not coming back.
+    return forms.ChoiceField(
+        label=_("Disposition"), choices=Disposition.choices, initial=Disposition.RESTOCK, required=False
+    )
 
 
 class DeskReturnForm(forms.Form):
@@ -60,7 +63,7 @@ class DeskReturnForm(forms.Form):
                 continue
             key = item.line.id
             self.fields[f"quantity_{key}"] = _units_field(item.line.sku, item.left)
-            self.fields[f"reason_{key}"] = forms.ChoiceField(label=_("Reason"), choices=reason_choices)
+            self.fields[f"reason_{key}"] = forms.ChoiceField(label=_("Reason"), choices=reason_choices, required=False)
             self.fields[f"disposition_{key}"] = _disposition_field()
             self.rows.append(
                 {
@@ -74,8 +77,13 @@ class DeskReturnForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.rows and not self._chosen(data):
+        chosen = self._chosen(data)
+        if self.rows and not chosen:
             raise forms.ValidationError(_("Give the units the customer brings back on at least one line."))
+        for key, _units in chosen:
+            for name in (f"reason_{key}", f"disposition_{key}"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, _("Choose one for the units brought back."))
         if data.get("outcome") == ReturnOutcome.EXCHANGE and not (data.get("exchange_sku") or "").strip():
             self.add_error("exchange_sku", _("An exchange names what the customer takes instead."))
         return data
@@ -127,8 +135,13 @@ class ReceiveForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.rows and not self.receipt_lines(data):
+        chosen = self.receipt_lines(data)
+        if self.rows and not chosen:
             raise forms.ValidationError(_("Give the units that came back on at least one line."))
+        for row in self.rows:
+            name = f"disposition_{row['line'].id}"
+            if data.get(f"quantity_{row['line'].id}") and not data.get(name) and name not in self.errors:
+                self.add_error(name, _("Choose one for the units received."))
         return data
 
     def receipt_lines(self, data=None) -> list[services.ReceiptLine]:

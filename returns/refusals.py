@@ -4,7 +4,7 @@ an illegal step by the return's status; the services' own details are written fo
 from django.utils.translation import gettext
 
 from oms.errors import DomainError, IllegalTransition, InsufficientStock, ValidationFailed
-from returns import policy
+from returns import policy, services
 from returns.models import ReturnStatus
 
 
@@ -40,8 +40,23 @@ def describe(exc: DomainError) -> str:
         return gettext("Not possible while the return is %(status)s.") % {
             "status": str(ReturnStatus(exc.extra["current"]).label).lower()
         }
-    if isinstance(exc, InsufficientStock):
-        return gettext("Not enough stock for the replacement: %(skus)s.") % {"skus": _skus(exc)}
+    if isinstance(exc, services.ExchangeUnavailable | InsufficientStock):
+        return gettext(
+            "The replacement is out of stock (%(skus)s): offer the customer a refund or store credit instead."
+        ) % {"skus": _skus(exc)}
+    if isinstance(exc, services.StoreCreditNeedsCustomer):
+        return gettext("This order names no customer to hold store credit: choose a refund instead.")
+    if isinstance(exc, services.ReceiptExceedsReturn):
+        lines = "; ".join(
+            gettext("%(sku)s: %(arriving)s arriving, %(awaited)s awaited")
+            % {
+                "sku": entry.get("sku", ""),
+                "arriving": entry.get("arriving"),
+                "awaited": entry.get("asked_back", 0) - entry.get("received", 0),
+            }
+            for entry in exc.extra.get("lines") or []
+        )
+        return gettext("More units than the return still awaits (%(lines)s).") % {"lines": lines}
     if isinstance(exc, ValidationFailed):
         problems = " ".join(_flatten(exc.extra.get("errors") or {}))
         return gettext("The request was refused: %(problems)s") % {"problems": problems or exc.detail}

@@ -26,6 +26,7 @@ from returns.views import line_rows
 
 WORKERS = page_roles("returns", write=True)
 DECIDERS = page_roles("return_decisions", write=True)
+RECEIVERS = page_roles("return_receipts", write=True)
 SELLERS = page_roles("store_sales", write=True)
 
 
@@ -44,12 +45,14 @@ def _context(request, store, **extra) -> dict:
         "stores": stores_for(scope=scope),
         "can_sell": scope.has_role(*SELLERS),
         "can_work": scope.has_role(*WORKERS) and store.accepts_returns,
+        "can_receive": scope.has_role(*RECEIVERS) and store.accepts_returns,
         **extra,
     }
 
 
-def _require_worker(request, store):
-    if not request.oms_scope.has_role(*WORKERS):
+def _require(request, store, roles):
+    """Acting at the desk: a role that may, at a store that takes returns back."""
+    if not request.oms_scope.has_role(*roles):
         raise PermissionDenied
     if not store.accepts_returns:
         raise Http404
@@ -108,7 +111,7 @@ def desk_new_return(request, code: str, pk: int):
     )
     status = 200
     if request.method == "POST":
-        _require_worker(request, store)
+        _require(request, store, WORKERS)
         if form.is_valid():
             try:
                 rma = services.request_return(
@@ -146,6 +149,8 @@ def _approve_and_receive(request, store, rma, lines) -> None:
         if rma.status != ReturnStatus.APPROVED:
             messages.info(request, gettext("It waits for a decision: the units are received once it is approved."))
             return
+        if not scope.has_role(*RECEIVERS):
+            return
         services.receive_return(scope=scope, return_id=rma.id, location=store.code, lines=lines)
     except DomainError as exc:
         messages.error(request, describe(exc))
@@ -169,7 +174,7 @@ def desk_return(request, code: str, pk: int):
     form = ReceiveForm(request.POST or None, rma=rma)
     status = 200
     if request.method == "POST":
-        _require_worker(request, store)
+        _require(request, store, RECEIVERS)
         if form.is_valid():
             try:
                 services.receive_return(
@@ -191,7 +196,7 @@ def desk_return(request, code: str, pk: int):
         rma=rma,
         lines=line_rows(rma, _language()),
         form=form,
-        receivable=rma.status == ReturnStatus.APPROVED and bool(form.rows),
+        receivable=rma.status in (ReturnStatus.APPROVED, ReturnStatus.RECEIVED) and bool(form.rows),
         slip_url=_slip_url(request, rma),
     )
     return render(request, "returns/desk_return.html", context, status=status)

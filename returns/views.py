@@ -19,13 +19,14 @@ from oms.permissions import page_access, page_roles, register_nav, role_of
 from oms.views import register_home_tile
 from returns import queue, reasons, selectors, services
 from returns.forms import NoteForm, QueueForm, RejectForm, SettleForm
-from returns.models import Disposition, ReturnStatus
+from returns.models import ReturnStatus
 from returns.refusals import describe
-from returns.states import TRANSITIONS
 
 READERS = page_roles("returns")
 WORKERS = page_roles("returns", write=True)
 DECIDERS = page_roles("return_decisions", write=True)
+RECEIVERS = page_roles("return_receipts", write=True)
+SETTLERS = page_roles("refund_settlement", write=True)
 PER_PAGE = 50
 
 register_nav(_("Returns"), "returns-list", READERS, order=37)
@@ -125,20 +126,28 @@ EVENT_LABELS = {
     "refunded": _("Refunded"),
     "exchanged": _("Exchanged"),
     "closed": _("Closed"),
+    "refund_settled": _("Refund settled"),
 }
 
 
 def line_rows(rma, language: str) -> list[dict]:
-    """The return's lines with their reason and disposition as the page's language says them."""
-    dispositions = dict(Disposition.choices)
+    """The return's lines with their reason in the page's language and what became of the units received."""
     return [
         {
             "line": line,
             "reason": line.reason.label(language),
-            "disposition": dispositions.get(line.disposition, line.disposition),
+            "receipts": ", ".join(
+                f"{receipt.quantity} × {receipt.get_disposition_display()}" for receipt in line.receipts.all()
+            ),
         }
         for line in rma.lines.all()
     ]
+
+
+def receipts_of(rma) -> list:
+    """Every receipt of the return, oldest first."""
+    found = [receipt for line in rma.lines.all() for receipt in line.receipts.all()]
+    return sorted(found, key=lambda receipt: (receipt.received_at, receipt.id))
 
 
 @page_access("returns")
@@ -153,12 +162,14 @@ def return_detail(request, pk: int):
         "lines": line_rows(rma, _language()),
         "units": sum(line.quantity for line in rma.lines.all()),
         "events": events,
-        "receipts": [event for event in events if event.kind == "received"],
-        "refunds": list(rma.refunds.select_related("credit_note").order_by("id")),
+        "receipts": receipts_of(rma),
+        "refunds": list(rma.refunds.all()),
         "can_decide": scope.has_role(*DECIDERS),
-        "can_work": scope.has_role(*WORKERS),
+        "can_cancel": scope.has_role(*WORKERS),
+        "can_close": scope.has_role(*RECEIVERS),
+        "can_settle": scope.has_role(*SETTLERS),
         "can_see_orders": scope.has_role(*page_roles("orders")),
-        "closable": ReturnStatus.CLOSED in TRANSITIONS[rma.status],
+        "closable": rma.status in (ReturnStatus.APPROVED, ReturnStatus.RECEIVED),
         "reject_form": RejectForm(auto_id="reject_%s"),
         "cancel_form": NoteForm(auto_id="cancel_%s"),
         "close_form": NoteForm(auto_id="close_%s"),
@@ -233,7 +244,7 @@ def return_cancel(request, pk: int):
 
 
 @require_POST
-@page_access("return_decisions", write=True)
+@page_access("return_receipts", write=True)
 def return_close(request, pk: int):
     rma = _return_or_404(request, pk)
     form = NoteForm(request.POST)
@@ -248,7 +259,7 @@ def return_close(request, pk: int):
 
 
 @require_POST
-@page_access("return_decisions", write=True)
+@page_access("refund_settlement", write=True)
 def return_settle(request, pk: int):
     """The payment side of one of the return's refunds is done: record its reference."""
     rma = _return_or_404(request, pk)
