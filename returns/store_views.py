@@ -62,11 +62,10 @@ def _language() -> str:
     return translation.get_language() or "en"
 
 
-def _slip_url(request, rma) -> str | None:
-    """The slip (PDF) when the caller may print it: a clerk prints those of their stores' returns."""
-    if returns_for(scope=request.oms_scope).filter(id=rma.id).exists():
-        return reverse("api-return-slip", args=[rma.id])
-    return None
+def _seen_by_scope(request, rma) -> bool:
+    """Whether the caller's scope sees the return beyond this desk: the returns API and services act on those
+    only (a store clerk: the returns made at their stores), so the slip and the receipt are offered for them."""
+    return returns_for(scope=request.oms_scope).filter(id=rma.id).exists()
 
 
 @page_access("returns")
@@ -190,13 +189,15 @@ def desk_return(request, code: str, pk: int):
                 return redirect("store-return", code=store.code, pk=rma.id)
         else:
             status = 400
+    seen = _seen_by_scope(request, rma)
     context = _context(
         request,
         store,
         rma=rma,
         lines=line_rows(rma, _language()),
         form=form,
-        receivable=rma.status in (ReturnStatus.APPROVED, ReturnStatus.RECEIVED) and bool(form.rows),
-        slip_url=_slip_url(request, rma),
+        seen=seen,
+        receivable=seen and rma.status in (ReturnStatus.APPROVED, ReturnStatus.RECEIVED) and bool(form.rows),
+        slip_url=reverse("api-return-slip", args=[rma.id]) if seen else None,
     )
     return render(request, "returns/desk_return.html", context, status=status)

@@ -236,6 +236,36 @@ def test_an_approved_return_is_received_at_the_counter_when_the_customer_brings_
     assert level(tenant, shop.b, shop.store).non_sellable == 1
 
 
+def test_an_approved_mail_return_brought_to_the_counter_is_found_by_its_number_and_received_there(tenant, shop, api):
+    rma = request_api(api, shipped_order(tenant, shop), (shop.a.sku, 1, "too_small"))
+    api.post(f"/api/v1/returns/{rma.id}/approve/", {}, format="json")
+    before = level(tenant, shop.a, shop.store).on_hand
+    office = member(tenant, Role.BACK_OFFICE)
+    line = rma.lines.get()
+
+    found = office.get(desk_url(shop), {"q": rma.number})
+    received = office.post(found["Location"], {f"quantity_{line.id}": 1, f"disposition_{line.id}": "restock"})
+
+    assert found["Location"] == desk_url(shop, f"{rma.id}/") and received.status_code == 302
+    rma.refresh_from_db()
+    assert rma.status == "refunded" and [r.location for r in rma.receipts.all()] == [shop.store]
+    assert level(tenant, shop.a, shop.store).on_hand == before + 1
+
+
+def test_a_clerk_finds_a_mail_return_but_its_receipt_is_left_to_the_back_office(tenant, shop, api):
+    rma = request_api(api, shipped_order(tenant, shop), (shop.a.sku, 1, "too_small"))
+    api.post(f"/api/v1/returns/{rma.id}/approve/", {}, format="json")
+    clerk = member(tenant, Role.STORE_CLERK, [shop.store])
+    line = rma.lines.get()
+
+    page = clerk.get(desk_url(shop, f"{rma.id}/")).content.decode()
+    posted = clerk.post(desk_url(shop, f"{rma.id}/"), {f"quantity_{line.id}": 1, f"disposition_{line.id}": "restock"})
+
+    assert rma.number in page and 'id="received-by-the-office"' in page
+    assert 'id="receive-form"' not in page and "slip.pdf" not in page
+    assert posted.status_code == 404 and rma.receipts.count() == 0
+
+
 def test_receiving_more_than_awaited_is_refused_on_the_page(tenant, shop):
     order = shipped_order(tenant, shop)
     office = member(tenant, Role.BACK_OFFICE)
@@ -389,3 +419,285 @@ def test_another_tenants_order_and_return_are_not_found_at_the_desk(tenant, shop
     assert clerk.get(desk_url(shop, f"{their_return.id}/")).status_code == 404
     assert "No order or return matches" in clerk.get(desk_url(shop), {"q": their_order.number}).content.decode()
     assert "No order or return matches" in clerk.get(desk_url(shop), {"q": their_return.number}).content.decode()
+
+
+# --- the back office's queue ----------------------------------------------------------------------------------
+
+
+def rows(page: str) -> list[int]:
+    """The ids of the returns listed, in order."""
+    return [int(found) for found in re.findall(r'<tr id="row-(\d+)">', page)]
+
+
+@pytest.fixture
+def returns_kit(tenant, shop, api):
+    """Three returns: a mail one (too small), one at the store (defective, approved), an old one of another channel
+    (changed mind, rejected)."""
+    other = build_shop(tenant, code="MKT")
+    by_mail = request_api(api, shipped_order(tenant, shop), (shop.a.sku, 1, "too_small"))
+    at_store = request_api(
+        api, shipped_order(tenant, shop), (shop.b.sku, 1, "defective"), method="store", location=shop.store.code
+    )
+    api.post(f"/api/v1/returns/{at_store.id}/approve/", {}, format="json")
+    old = request_api(api, shipped_order(tenant, other), (other.a.sku, 2, "changed_mind"))
+    api.post(f"/api/v1/returns/{old.id}/reject/", {"reason": "worn"}, format="json")
+    Return.objects.for_tenant(tenant).filter(id=old.id).update(requested_at=timezone.now() - timedelta(days=20))
+    return by_mail, at_store, old
+
+
+def test_the_queue_lists_every_return_newest_first_with_its_units_and_status(tenant, returns_kit):
+    by_mail, at_store, old = returns_kit
+
+    page = member(tenant, Role.BACK_OFFICE).get("/returns/").content.decode()
+
+    assert rows(page) == [old.id, at_store.id, by_mail.id]
+    assert f'<a href="/returns/{old.id}/">{old.number}</a>' in page
+    assert f'id="return-status-{old.id}">Rejected</span>' in page
+    assert re.search(rf'<tr id="row-{old.id}">.*?<td class="num">2</td>', page, re.S)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status": "approved"}, ["at_store"]),
+        ({"reason": "too_small"}, ["by_mail"]),
+        ({"channel": "MKT"}, ["old"]),
+        ({"location": "WEB-PAR"}, ["at_store"]),
+        ({"location": "-"}, ["old", "by_mail"]),
+        ({"older_than": "10"}, ["old"]),
+        ({"status": "requested", "channel": "WEB"}, ["by_mail"]),
+    ],
+)
+def test_the_queue_filters_by_status_reason_channel_location_and_age(tenant, returns_kit, query, expected):
+    kit = dict(zip(("by_mail", "at_store", "old"), returns_kit, strict=True))
+
+    page = member(tenant, Role.BACK_OFFICE).get("/returns/", query).content.decode()
+
+    assert rows(page) == [kit[name].id for name in expected]
+
+
+def test_the_queue_finds_a_return_by_its_number_or_its_orders(tenant, returns_kit):
+    by_mail, _at_store, _old = returns_kit
+    client = member(tenant, Role.BACK_OFFICE)
+
+    assert rows(client.get("/returns/", {"q": by_mail.number.lower()}).content.decode()) == [by_mail.id]
+    assert rows(client.get("/returns/", {"q": by_mail.order.number}).content.decode()) == [by_mail.id]
+
+
+def test_the_queue_sorts_by_a_column_both_ways_and_keeps_the_filters(tenant, returns_kit):
+    by_mail, at_store, old = returns_kit
+    client = member(tenant, Role.BACK_OFFICE)
+
+    oldest_first = client.get("/returns/", {"sort": "requested"}).content.decode()
+    by_units = client.get("/returns/", {"sort": "-units", "channel": "WEB"}).content.decode()
+    unknown = client.get("/returns/", {"sort": "tenant"}).content.decode()
+
+    assert rows(oldest_first) == [old.id, by_mail.id, at_store.id]
+    assert 'href="?sort=-requested" id="sort-requested">Requested ↑</a>' in oldest_first
+    assert rows(by_units) == [at_store.id, by_mail.id]  # one unit each: the newest first
+    assert 'href="?sort=units&amp;channel=WEB" id="sort-units">Units ↓</a>' in by_units
+    assert rows(unknown) == [old.id, at_store.id, by_mail.id]
+
+
+def test_the_queue_has_pages_of_fifty(tenant, shop, api):
+    order = shipped_order(tenant, shop, lines=[{"sku": shop.a.sku, "quantity": 9, "unit_price": "1.00"}])
+    for _ in range(51):
+        request = request_api(api, order, (shop.a.sku, 1, "too_small"))
+        api.post(f"/api/v1/returns/{request.id}/cancel/", {}, format="json")  # its unit may be asked back again
+    client = member(tenant, Role.BACK_OFFICE)
+
+    first = client.get("/returns/", {"status": "cancelled"}).content.decode()
+    second = client.get("/returns/", {"status": "cancelled", "page": 2}).content.decode()
+
+    assert len(rows(first)) == 50 and len(rows(second)) == 1
+    assert "Page 1 of 2" in first and 'href="?status=cancelled&amp;page=2"' in first
+
+
+def test_a_clerk_sees_the_returns_of_their_stores_only_in_the_queue(tenant, shop, returns_kit):
+    _by_mail, at_store, _old = returns_kit
+
+    page = member(tenant, Role.STORE_CLERK, [shop.store]).get("/returns/").content.decode()
+
+    assert rows(page) == [at_store.id]
+
+
+def test_the_main_navigation_offers_the_returns_to_every_member(tenant):
+    for role in Role.values:
+        assert 'href="/returns/"' in member(tenant, role).get("/").content.decode(), role
+
+
+def test_deciders_see_the_returns_awaiting_a_decision_on_the_home_page(tenant, returns_kit):
+    home = member(tenant, Role.MANAGER).get("/").content.decode()
+
+    assert re.search(
+        r'href="/returns/\?status=requested".*?<span class="tile-value">1</span>'
+        r'<span class="tile-title">Returns awaiting a decision',
+        home,
+        re.S,
+    )
+    assert "Returns awaiting a decision" not in member(tenant, Role.VIEWER).get("/").content.decode()
+
+
+# --- a return's page and the decisions on it -------------------------------------------------------------------
+
+
+def test_a_manager_approves_a_return_from_the_queue(tenant, returns_kit):
+    by_mail, _at_store, _old = returns_kit
+    manager = member(tenant, Role.MANAGER)
+
+    queue = manager.get("/returns/").content.decode()
+    answer = manager.post(f"/returns/{by_mail.id}/approve/", follow=True)
+
+    assert f'action="/returns/{by_mail.id}/approve/"' in queue
+    assert f"Return {by_mail.number} approved." in answer.content.decode()
+    by_mail.refresh_from_db()
+    assert by_mail.status == "approved" and by_mail.decided_at is not None
+
+
+def test_rejecting_needs_a_reason_and_records_it(tenant, returns_kit):
+    by_mail, _at_store, _old = returns_kit
+    manager = member(tenant, Role.MANAGER)
+
+    blank = manager.post(f"/returns/{by_mail.id}/reject/", {"reason": ""}, follow=True)
+    by_mail.refresh_from_db()
+    assert by_mail.status == "requested" and "This field is required." in blank.content.decode()
+
+    manager.post(f"/returns/{by_mail.id}/reject/", {"reason": "Outside the policy"})
+    by_mail.refresh_from_db()
+    assert (by_mail.status, by_mail.decision_reason) == ("rejected", "Outside the policy")
+
+
+def test_a_step_the_status_does_not_allow_is_said_not_raised(tenant, returns_kit):
+    _by_mail, _at_store, old = returns_kit
+
+    answer = member(tenant, Role.ADMIN).post(f"/returns/{old.id}/approve/", follow=True)
+
+    assert answer.status_code == 200 and "Not possible while the return is rejected." in answer.content.decode()
+
+
+def test_the_office_cancels_and_closes_returns(tenant, returns_kit):
+    by_mail, at_store, _old = returns_kit
+    office = member(tenant, Role.BACK_OFFICE)
+
+    office.post(f"/returns/{by_mail.id}/cancel/", {"reason": "customer kept it"})
+    office.post(f"/returns/{at_store.id}/close/", {"reason": "never came"})
+
+    by_mail.refresh_from_db()
+    at_store.refresh_from_db()
+    assert (by_mail.status, at_store.status) == ("cancelled", "closed")
+
+
+@pytest.mark.parametrize(
+    ("role", "step", "allowed"),
+    [
+        (Role.VIEWER, "approve", False),
+        (Role.STORE_CLERK, "approve", False),
+        (Role.MANAGER, "cancel", False),
+        (Role.MANAGER, "close", False),
+        (Role.VIEWER, "settle", False),
+        (Role.MANAGER, "settle", False),
+        (Role.BACK_OFFICE, "approve", True),
+    ],
+)
+def test_each_step_is_refused_to_the_roles_the_matrix_does_not_let_take_it(tenant, returns_kit, role, step, allowed):
+    by_mail, _at_store, _old = returns_kit
+
+    answer = member(tenant, role).post(f"/returns/{by_mail.id}/{step}/", {"reason": "x", "refund": 1, "reference": "r"})
+
+    assert (answer.status_code != 403) is allowed
+
+
+def test_the_return_page_shows_lines_receipts_refunds_and_timeline_and_settles_a_refund(tenant, shop, auto_approval):
+    order = shipped_order(tenant, shop)
+    member(tenant, Role.STORE_CLERK, [shop.store]).post(
+        desk_url(shop, f"orders/{order.id}/"),
+        line_fields(order, (shop.a.sku, 2, "too_small", "restock")),
+    )
+    rma = Return.objects.for_tenant(tenant).get()
+    refund = Refund.objects.for_tenant(tenant).get()
+    office = member(tenant, Role.BACK_OFFICE)
+
+    page = office.get(f"/returns/{rma.id}/").content.decode()
+    settled = office.post(f"/returns/{rma.id}/settle/", {"refund": refund.id, "reference": "PSP-991"}, follow=True)
+
+    assert f"Return {rma.number}" in page and f'href="/orders/{order.id}/"' in page
+    assert re.search(rf"<td>{shop.a.sku}</td>.*?<td>Too small</td>.*?2 × Back to sellable stock", page, re.S)
+    assert re.search(r'id="receipts">.*?WEB-PAR.*?Back to sellable stock', page, re.S)
+    assert f'id="settle-{refund.id}"' in page and f"{refund.amount} EUR" in page
+    assert all(label in page for label in ("Requested", "Approved", "Received", "Inspected", "Refunded"))
+    assert f'href="/api/v1/returns/{rma.id}/slip.pdf"' in page
+    refund.refresh_from_db()
+    assert (refund.status, refund.payment_reference) == ("settled", "PSP-991")
+    assert "Refund settled." in settled.content.decode() and "Refund settled</td>" in settled.content.decode()
+
+
+def test_a_refund_of_another_return_cannot_be_settled_through_this_one(tenant, shop, auto_approval, api):
+    order = shipped_order(tenant, shop)
+    desk = member(tenant, Role.STORE_CLERK, [shop.store])
+    desk.post(desk_url(shop, f"orders/{order.id}/"), line_fields(order, (shop.a.sku, 1, "too_small", "restock")))
+    refund = Refund.objects.for_tenant(tenant).get()
+    other = request_api(api, order, (shop.b.sku, 1, "defective"))
+
+    answer = member(tenant, Role.ADMIN).post(f"/returns/{other.id}/settle/", {"refund": refund.id, "reference": "X"})
+
+    assert answer.status_code == 404
+    refund.refresh_from_db()
+    assert refund.status == "pending"
+
+
+def test_an_exchange_links_its_replacement_order(tenant, shop, api):
+    rma = request_api(
+        api,
+        shipped_order(tenant, shop),
+        (shop.a.sku, 1, "too_small"),
+        outcome="exchange",
+        exchange_lines=[{"sku": shop.c.sku, "quantity": 1}],
+    )
+
+    page = member(tenant, Role.BACK_OFFICE).get(f"/returns/{rma.id}/").content.decode()
+
+    assert f'<a href="/orders/{rma.exchange_order_id}/" id="exchange-order">{rma.exchange_order.number}</a>' in page
+
+
+def test_another_tenants_return_is_not_found_on_any_back_office_page(tenant, other_tenant, shop):
+    theirs = build_shop(other_tenant, code="ZZ")
+    rma = request_api(make_api_client(other_tenant), shipped_order(other_tenant, theirs), (theirs.a.sku, 1, "damaged"))
+    admin = member(tenant, Role.ADMIN)
+
+    assert admin.get(f"/returns/{rma.id}/").status_code == 404
+    for step in ("approve", "reject", "cancel", "close", "settle"):
+        assert (
+            admin.post(f"/returns/{rma.id}/{step}/", {"reason": "x", "refund": 1, "reference": "r"}).status_code == 404
+        )
+    assert rows(admin.get("/returns/").content.decode()) == []
+    rma.refresh_from_db()
+    assert rma.status == "requested"
+
+
+# --- the order's page ------------------------------------------------------------------------------------------
+
+
+def test_the_order_page_lists_its_returns(tenant, shop, api):
+    order = shipped_order(tenant, shop)
+    first = request_api(api, order, (shop.a.sku, 2, "too_small"), (shop.b.sku, 1, "defective"))
+    api.post(f"/api/v1/returns/{first.id}/cancel/", {}, format="json")
+    second = request_api(api, order, (shop.a.sku, 1, "too_small"))
+
+    page = member(tenant, Role.BACK_OFFICE).get(f"/orders/{order.id}/").content.decode()
+
+    listed = re.findall(
+        r'<tr id="order-return-(\d+)"><td><a href="/returns/\d+/">([^<]+)</a>'
+        r'.*?<td class="num">(\d+)</td><td>.*?>([^<]+)</span>',
+        page,
+        re.S,
+    )
+    assert listed == [
+        (str(first.id), first.number, "3", "Cancelled"),
+        (str(second.id), second.number, "1", "Requested"),
+    ]
+
+
+def test_an_order_without_returns_says_so(tenant, shop):
+    page = member(tenant, Role.BACK_OFFICE).get(f"/orders/{shipped_order(tenant, shop).id}/").content.decode()
+
+    assert re.search(r'id="returns">.*?No return\.', page, re.S)
