@@ -14,8 +14,7 @@ from fulfillment.models import FulfillmentOrder, Shipment
 from oms.actors import Actor
 from oms.services import set_membership
 from tests import factories
-from tests.browser.test_csp_browser import WATCH
-from tests.browser.test_smoke_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
+from tests.browser.test_smoke_browser import PASSWORD
 from tests.conftest import make_api_client
 from tests.fulfillment.store_support import build_store, store_order
 from tests.fulfillment.test_click_collect import last_payload, routed_pickup
@@ -48,33 +47,6 @@ def store_network(db):
     clerk = factories.UserFactory(email=CLERK)
     set_membership(tenant=tenant, user=clerk, role="store_clerk", locations=[shop.store], actor=Actor.system("t"))
     return SimpleNamespace(tenant=tenant, shop=shop, api=make_api_client(tenant))
-
-
-@pytest.fixture(params=[(800, 1280), (1280, 800)], ids=["portrait", "landscape"])
-def tablet(request, store_network, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the browser tests need it")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    width, height = request.param
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            locale="en-US",
-            viewport={"width": width, "height": height},
-            has_touch=True,
-        )
-        context.set_default_timeout(20_000)
-        context.add_init_script(WATCH)
-        page = context.pages[0] if context.pages else context.new_page()
-        errors = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        try:
-            yield SimpleNamespace(page=page, errors=errors)
-        finally:
-            context.close()
 
 
 def no_csp_violation(page):
