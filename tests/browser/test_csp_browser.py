@@ -16,6 +16,7 @@ from fulfillment.services.allocation import allocate_order
 from oms.actors import Actor
 from oms.models import Membership
 from oms.services import set_membership
+from orders.models import OrderLine
 from tests import factories
 from tests.browser.test_smoke_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
 from tests.conftest import make_api_client
@@ -66,6 +67,10 @@ MUST_REACH = [
     r"/store/",
     r"/store/[\w-]+/",
     r"/store/[\w-]+/sale/",
+    r"/store/[\w-]+/returns/",
+    r"/store/[\w-]+/returns/\d+/",
+    r"/returns/",
+    r"/returns/\d+/",
     r"/audit/",
     r"/settings/api-keys/",
     r"/settings/webhooks/",
@@ -74,9 +79,9 @@ MUST_REACH = [
 
 @pytest.fixture
 def network(db):
-    """Acme, whose administrator is also a viewer at Globex, with something on every page: a shipped order, an
-    order waiting at the first warehouse, a transfer, a count, a stock import, an alert rule, an API key and a webhook
-    subscription."""
+    """Acme, whose administrator is also a viewer at Globex, with something on every page: a shipped order and a
+    return of it at the store, an order waiting at the first warehouse, a transfer, a count, a stock import, an
+    alert rule, an API key and a webhook subscription."""
     tenant = factories.TenantFactory(slug="acme", name="Acme")
     other = factories.TenantFactory(slug="globex", name="Globex")
     user = factories.UserFactory(email=ADMIN)
@@ -91,6 +96,12 @@ def network(db):
     for step, body in (("accept", {}), ("pick", {}), ("pack", {}), ("ship", {"carrier": "colissimo"})):
         answer = api.post(f"/api/v1/fulfillments/{fulfillment.id}/{step}/", body, format="json")
         assert answer.status_code in (200, 201), answer.json()
+    shop.store.accepts_returns = True
+    shop.store.save(update_fields=["accepts_returns"])
+    line = OrderLine.objects.for_tenant(tenant).filter(order_id=shipped).order_by("id").first()
+    rma = {"order": shipped, "method": "store", "location": shop.store.code}
+    rma["lines"] = [{"order_line": line.id, "quantity": 1, "reason": "too_small"}]
+    assert api.post("/api/v1/returns/", rma, format="json").status_code == 201
     transfer = {"source": shop.wh1.code, "destination": shop.store.code, "lines": [{"sku": shop.a.sku, "quantity": 1}]}
     assert api.post("/api/v1/inventory/transfers/", transfer, format="json").status_code == 201
     count = {"location": shop.wh2.code, "lines": [{"sku": shop.c.sku, "counted": 4}]}
