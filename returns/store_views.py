@@ -127,7 +127,7 @@ def desk_new_return(request, code: str, pk: int):
                 raise Http404 from None
             except DomainError as exc:
                 form.add_error(None, describe(exc))
-                status = 409
+                status = exc.status
             else:
                 _approve_and_receive(request, store, rma, form.receipt_lines())
                 return redirect("store-return", code=store.code, pk=rma.id)
@@ -183,7 +183,7 @@ def desk_return(request, code: str, pk: int):
                 raise Http404 from None
             except DomainError as exc:
                 form.add_error(None, describe(exc))
-                status = 409
+                status = exc.status
             else:
                 messages.success(request, gettext("The units are received at %(store)s.") % {"store": store.name})
                 return redirect("store-return", code=store.code, pk=rma.id)
