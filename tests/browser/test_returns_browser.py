@@ -64,6 +64,9 @@ def test_a_clerk_takes_back_a_unit_of_an_online_order_and_it_is_on_sale_again_at
     page.fill(f"#id_quantity_{line.id}", "1")
     page.select_option(f"#id_reason_{line.id}", "too_small")
     page.select_option(f"#id_disposition_{line.id}", "restock")
+    refund = page.locator("label[for=id_outcome_0]")
+    assert refund.inner_text().strip() == "Refund" and refund.bounding_box()["height"] >= 44
+    refund.click()
     submit = page.locator("#return-submit")
     assert submit.bounding_box()["height"] >= 44
     no_csp_violation(page)
