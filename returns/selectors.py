@@ -1,7 +1,7 @@
 """Read queries for returns, each narrowed to what the caller may see: a channel key its own channel's returns,
 a store clerk the returns made at their stores, everyone else every return of the tenant."""
 
-from django.db.models import Prefetch, Sum
+from django.db.models import Prefetch, Q, Sum
 
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
@@ -12,6 +12,17 @@ def returns_for(*, scope: Scope | None):
     if scope is None:
         return Return.objects.none()
     return scope.narrow_to_stores(scope.narrow_to_channel(rows(Return, scope)))
+
+
+def receivable_by(*, scope: Scope | None):
+    """The returns the scope may receive: those it sees, and for a store clerk also the mail returns (made at no
+    store), which a customer may bring to any counter."""
+    if scope is None:
+        return Return.objects.none()
+    queryset = scope.narrow_to_channel(rows(Return, scope))
+    if scope.store_ids is None:
+        return queryset
+    return queryset.filter(Q(location_id__in=scope.store_ids) | Q(location__isnull=True))
 
 
 def attach_to_order(order) -> None:

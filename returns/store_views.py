@@ -21,7 +21,7 @@ from returns import desk, reasons, services
 from returns.forms import DeskReturnForm, ReceiveForm
 from returns.models import ReturnMethod, ReturnStatus
 from returns.refusals import describe
-from returns.selectors import returns_for
+from returns.selectors import receivable_by
 from returns.views import line_rows
 
 WORKERS = page_roles("returns", write=True)
@@ -63,9 +63,9 @@ def _language() -> str:
 
 
 def _seen_by_scope(request, rma) -> bool:
-    """Whether the caller's scope sees the return beyond this desk: the returns API and services act on those
-    only (a store clerk: the returns made at their stores), so the slip and the receipt are offered for them."""
-    return returns_for(scope=request.oms_scope).filter(id=rma.id).exists()
+    """Whether the caller may act on the return at this desk: the returns made at their stores, and the mail
+    returns a customer brings to the counter (the receipt makes them this store's)."""
+    return receivable_by(scope=request.oms_scope).filter(id=rma.id).exists()
 
 
 @page_access("returns")

@@ -8,7 +8,7 @@ from oms.api.scope import Scope
 from oms.errors import NotFound
 from returns.models import Return, ReturnEvent
 from returns.models import ReturnStatus as S
-from returns.selectors import returns_for
+from returns.selectors import receivable_by, returns_for
 from returns.states import FINAL, check_transition
 
 
@@ -53,21 +53,23 @@ def payload(rma: Return, **extra) -> dict:
     }
 
 
-def visible(scope: Scope, return_id) -> Return:
-    """The return as the scope sees it, not locked (another tenant's, channel's or store's: 404)."""
+def visible(scope: Scope, return_id, *, receiving: bool = False) -> Return:
+    """The return as the scope sees it, not locked (another tenant's, channel's or store's: 404); `receiving`: as
+    the scope may receive it (a clerk also a mail return, brought to their counter)."""
+    found = receivable_by(scope=scope) if receiving else returns_for(scope=scope)
     try:
-        return returns_for(scope=scope).select_related("order", "channel").get(id=return_id)
+        return found.select_related("order", "channel").get(id=return_id)
     except (Return.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such return.") from None
 
 
-def locked(scope: Scope, return_id) -> Return:
-    """The return, locked, as the scope sees it (another tenant's, channel's or store's: 404). A caller that also
-    changes the order locks the order's row first, as requesting a return does."""
+def locked(scope: Scope, return_id, *, receiving: bool = False) -> Return:
+    """The return, locked, as the scope sees it (another tenant's, channel's or store's: 404; `receiving` as for
+    visible()). A caller that also changes the order locks the order's row first, as requesting a return does."""
+    found = receivable_by(scope=scope) if receiving else returns_for(scope=scope)
     try:
         return (
-            returns_for(scope=scope)
-            .select_for_update(of=("self",))
+            found.select_for_update(of=("self",))
             .select_related("order__tenant", "order__customer", "channel", "location", "exchange_order")
             .get(id=return_id)
         )

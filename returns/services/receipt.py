@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from inventory.alerts import evaluate_levels
 from inventory.ledger import level_for, lot_for, post_movement, post_non_sellable
-from inventory.models import Location, Lot, MovementKind
+from inventory.models import Location, LocationKind, Lot, MovementKind
 from oms.actors import Actor
 from oms.api.scope import Scope
 from oms.errors import Conflict, IllegalTransition, ValidationFailed
@@ -56,14 +56,17 @@ def receive_return(*, scope: Scope, return_id, location: str, lines: list[Receip
     refused (409 `receipt_exceeds_return`). When every unit is in, the return concludes (refund, store credit or
     exchange)."""
     tenant, actor = scope.tenant, scope.actor
-    rma = visible(scope, return_id)
+    rma = visible(scope, return_id, receiving=True)
     store = _receiving_location(scope, location)
     if not lines:
         raise ValidationFailed(errors={"lines": ["Name the units received."]})
     with transaction.atomic():
         order = locked_order(scope=Scope.system(tenant), order_id=rma.order_id)
-        rma = locked(scope, return_id)
+        rma = locked(scope, return_id, receiving=True)
         rma.order = order
+        if rma.location_id is None and store.kind == LocationKind.STORE:
+            rma.location = store  # a mail return brought to a counter becomes that store's
+            rma.save(update_fields=["location", "updated_at"])
         if rma.status not in (S.APPROVED, S.RECEIVED):
             raise IllegalTransition(
                 f"Return {rma.number} is {rma.status}: only an approved return can be received.",

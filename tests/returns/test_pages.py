@@ -252,18 +252,38 @@ def test_an_approved_mail_return_brought_to_the_counter_is_found_by_its_number_a
     assert level(tenant, shop.a, shop.store).on_hand == before + 1
 
 
-def test_a_clerk_finds_a_mail_return_but_its_receipt_is_left_to_the_back_office(tenant, shop, api):
+def test_a_clerk_receives_a_mail_return_brought_to_the_counter_and_it_becomes_the_stores(tenant, shop, api):
     rma = request_api(api, shipped_order(tenant, shop), (shop.a.sku, 1, "too_small"))
     api.post(f"/api/v1/returns/{rma.id}/approve/", {}, format="json")
     clerk = member(tenant, Role.STORE_CLERK, [shop.store])
     line = rma.lines.get()
+    before = level(tenant, shop.a, shop.store).on_hand
 
     page = clerk.get(desk_url(shop, f"{rma.id}/")).content.decode()
     posted = clerk.post(desk_url(shop, f"{rma.id}/"), {f"quantity_{line.id}": 1, f"disposition_{line.id}": "restock"})
 
-    assert rma.number in page and 'id="received-by-the-office"' in page
-    assert 'id="receive-form"' not in page and "slip.pdf" not in page
-    assert posted.status_code == 404 and rma.receipts.count() == 0
+    assert rma.number in page and 'id="receive-form"' in page and "slip.pdf" in page
+    assert posted.status_code == 302
+    rma.refresh_from_db()
+    assert rma.status == "refunded" and rma.location == shop.store
+    assert level(tenant, shop.a, shop.store).on_hand == before + 1
+
+
+def test_a_clerk_receives_a_mail_return_at_their_store_only(tenant, shop, api, user_client):
+    other = factories.LocationFactory(tenant=tenant, code="LYO", kind="store", accepts_returns=True)
+    rma = request_api(api, shipped_order(tenant, shop), (shop.a.sku, 1, "too_small"))
+    api.post(f"/api/v1/returns/{rma.id}/approve/", {}, format="json")
+    clerk = user_client(Role.STORE_CLERK, locations=[shop.store])
+    body = {
+        "location": other.code,
+        "lines": [{"order_line": rma.lines.get().order_line_id, "quantity": 1, "disposition": "restock"}],
+    }
+
+    elsewhere = clerk.post(f"/api/v1/returns/{rma.id}/receive/", body, content_type="application/json")
+
+    assert elsewhere.status_code == 404
+    rma.refresh_from_db()
+    assert rma.location is None and rma.status == "approved"
 
 
 def test_receiving_more_than_awaited_is_refused_on_the_page(tenant, shop):
