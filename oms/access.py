@@ -56,6 +56,12 @@ MATRIX: dict[str, Access] = {
     "counts": Access(MEMBERS | {INTEGRATION}, OFFICE | {STORE_CLERK, INTEGRATION}, "cycle counts"),
     "stock_alerts": Access(OFFICE | {MANAGER, INTEGRATION}, OFFICE | {INTEGRATION}, "low-stock alert rules"),
     "orders": Access(OVERSIGHT | KEYS, OFFICE | KEYS, "orders: place, read, edit, cancel, hold, release"),
+    "feedback": Access(
+        OVERSIGHT | KEYS, OFFICE | KEYS, "customer satisfaction responses to orders: read, record (one per order)"
+    ),
+    "feedback_links": Access(
+        OFFICE | KEYS, frozenset(), "the signed link a customer rates an order through, without an account"
+    ),
     "customers": Access(OVERSIGHT | KEYS, frozenset(), "customers and their orders"),
     "customer_privacy": Access(
         frozenset({ADMIN}), frozenset({ADMIN}), "a customer's personal data: export (R) and erasure (W), GDPR"

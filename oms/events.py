@@ -71,6 +71,11 @@ _TYPES = (
                "lines": LINES + " collected", "not_collected": LINES + " not taken (cancelled)",
                "verification": "{method: pickup_code or identity_check, checked_by: who checked}",
                "collected_at": "when (ISO 8601)"}),
+    EventType("order.feedback_received", "The customer rated an order they received (one response per order), "
+              "through the shop (API) or the link the shop sent them.",
+              {**ORDER, "feedback_id": "the response's id", "score": "from 1 (very dissatisfied) to 5 (very "
+               "satisfied)", "comment": "the customer's words, or empty", "source": "api or link",
+               "created_at": "when (ISO 8601)"}),
     EventType("fulfillment.created", "Routing gave a location part of an order to fulfil.",
               {**{k: v for k, v in FULFILLMENT.items() if k != "status"},
                "reason": "initial, reroute, rejection or backorder: why routing ran",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/invitations/<int:pk>/resend/", views_invitations.resend_invitation, name="invitation-resend"),
     path("settings/invitations/<int:pk>/revoke/", views_invitations.revoke_invitation, name="invitation-revoke"),
     path("invitations/<slug:token>/", views_invitations.accept_invitation, name="invitation-accept"),
+    path("feedback/", include("orders.feedback_urls")),
     path("demo/", include("oms.demo.urls")),
     path("inventory/", include("inventory.urls")),
     path("channels/", include("channels.urls")),

@@ -426,6 +426,13 @@ class InvoiceSummaryOut(SharedFieldsSerializer):
     total = money()
 
 
+class FeedbackSummaryOut(SharedFieldsSerializer):
+    score = serializers.IntegerField(help_text="from 1 (very dissatisfied) to 5 (very satisfied)")
+    comment = serializers.CharField()
+    source = serializers.CharField(help_text="`api` or `link`")
+    created_at = serializers.DateTimeField()
+
+
 class OrderSummaryOut(SharedFieldsSerializer):
     id = serializers.IntegerField()
     number = serializers.CharField()
@@ -515,6 +522,12 @@ class OrderOut(OrderSummaryOut):
         "plan [{location, lines}], unfilled, reasons [{location, chosen, code, text}]",
     )
     invoices = InvoiceSummaryOut(many=True, source="invoice_list", default=list)
+    feedback = FeedbackSummaryOut(
+        source="feedback_response",
+        allow_null=True,
+        default=None,
+        help_text="the customer's satisfaction response (GET /api/v1/orders/{id}/feedback/), or null",
+    )
     timeline = EventOut(many=True, source="timeline_list")
 
 

@@ -42,6 +42,7 @@ class CustomerExportOut(serializers.Serializer):
         "invoices and credit notes of their orders: number, kind, order_number, issued_at, amounts, seller and "
         "buyer as printed, lines"
     )
+    feedback = _rows("satisfaction responses to their orders: order_number, score, comment, source, created_at")
     shipments = _rows("carrier, service, tracking numbers and link, parcels, status, dates, lines, tracking events")
     reservations = _rows("stock held for their order lines, and cart holds whose reference names them")
     events = _rows("events about their orders (webhook payloads): event_id, topic, created_at, payload, deliveries")

@@ -6,7 +6,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from orders.amounts import amount_fits
-from orders.models import HOLD_KINDS_BY_HAND, Customer, DeliveryMethod, HoldKind, Order, OrderLine, OrderStatus
+from orders.models import (
+    FEEDBACK_COMMENT_MAX_LENGTH,
+    HOLD_KINDS_BY_HAND,
+    Customer,
+    DeliveryMethod,
+    HoldKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from orders.quantities import MAX_LINE_QUANTITY, MIN_LINE_QUANTITY
 
 # How the payment statuses the API accepts read on the pages.
@@ -311,4 +320,32 @@ class ErasureForm(forms.Form):
 
     confirm = forms.BooleanField(
         label=_("I understand that the customer's personal data will be erased for good."), required=True
+    )
+
+
+# How each score reads to the customer rating their order.
+FEEDBACK_SCORE_CHOICES = [
+    (5, _("Very satisfied")),
+    (4, _("Satisfied")),
+    (3, _("Neither satisfied nor dissatisfied")),
+    (2, _("Dissatisfied")),
+    (1, _("Very dissatisfied")),
+]
+
+
+class FeedbackForm(forms.Form):
+    """A customer's rating of their order, on the page their link opens."""
+
+    score = forms.TypedChoiceField(
+        label=_("How satisfied are you with your order?"),
+        choices=FEEDBACK_SCORE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Anything you would like to tell us? (optional)"),
+        required=False,
+        max_length=FEEDBACK_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": FEEDBACK_COMMENT_MAX_LENGTH}),
     )

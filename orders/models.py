@@ -2,8 +2,11 @@
 
 from decimal import Decimal
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -255,6 +258,7 @@ class EventKind(models.TextChoices):
     RETURN_CLOSED = "return_closed", _("Return closed")
     REFUND_DUE = "refund_due", _("Refund due")
     REFUND_SETTLED = "refund_settled", _("Refund settled")
+    FEEDBACK_RECEIVED = "feedback_received", _("Satisfaction response received")
 
 
 class OrderEvent(TenantModel):
@@ -346,3 +350,46 @@ class InvoiceLine(TenantModel):
     @property
     def net(self) -> Decimal:
         return self.unit_price * self.quantity - self.discount
+
+
+class FeedbackSource(models.TextChoices):
+    API = "api", _("Sent by the shop (API)")
+    LINK = "link", _("Answered through the link sent to the customer")
+
+
+FEEDBACK_SCORES = range(1, 6)
+FEEDBACK_COMMENT_MAX_LENGTH = 2000
+
+
+class Feedback(TenantModel):
+    """A customer's satisfaction response about one order they received: a score from 1 (very dissatisfied) to 5
+    (very satisfied) and an optional comment. One per order; reporting counts them (csat_avg, csat_response_rate)."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint and the index below lead with the tenant
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="feedback_responses", verbose_name=_("order")
+    )
+    score = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(FEEDBACK_SCORES[0]), MaxValueValidator(FEEDBACK_SCORES[-1])]
+    )
+    comment = models.TextField(_("comment"), blank=True, max_length=FEEDBACK_COMMENT_MAX_LENGTH)
+    source = models.CharField(_("source"), max_length=8, choices=FeedbackSource.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("satisfaction response")
+        verbose_name_plural = _("satisfaction responses")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "order"], name="feedback_unique_order"),
+            models.CheckConstraint(
+                condition=Q(score__gte=FEEDBACK_SCORES[0], score__lte=FEEDBACK_SCORES[-1]), name="feedback_score_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("comment"), FEEDBACK_COMMENT_MAX_LENGTH),
+                name="feedback_comment_max_length",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="feedback_tenant_created_idx")]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.score}/{FEEDBACK_SCORES[-1]}"

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from inventory.models import Reservation
 from oms.api.scope import Scope, rows
 from oms.errors import NotFound
-from orders.models import Customer, Invoice, Order, OrderEvent, OrderLine
+from orders.models import Customer, Feedback, Invoice, Order, OrderEvent, OrderLine
 
 
 def orders_for(*, scope: Scope | None):
@@ -56,6 +56,7 @@ def hydrate(order: Order) -> Order:
     order.lines_list = lines
     order.timeline_list = list(OrderEvent.all_tenants.filter(order=order).order_by("at", "id"))
     order.invoice_list = list(Invoice.all_tenants.filter(order=order).order_by("sequence"))
+    order.feedback_response = Feedback.all_tenants.filter(tenant_id=order.tenant_id, order=order).first()
     for attach in _DETAIL_PARTS:
         attach(order)
     return order
@@ -77,6 +78,16 @@ def order_detail(*, scope: Scope | None, order_id) -> Order:
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such order.") from None
     return hydrate(order)
+
+
+def order_feedback(*, scope: Scope | None, order_id) -> Feedback:
+    """The order's satisfaction response, as the caller may see the order: NotFound for none, and for an order it
+    may not see."""
+    require_order(scope=scope, order_id=order_id)
+    found = rows(Feedback, scope).select_related("order").filter(order_id=order_id).first()
+    if found is None:
+        raise NotFound("No satisfaction response for this order yet.")
+    return found
 
 
 def customers_for(*, scope: Scope | None):

@@ -8,6 +8,8 @@
   (the fulfillment app) decides where, these move the units
 - common: what they share (the locked order, the committed change, reservation moves)
 - privacy: a customer's personal data: export_customer, erase_customer (GDPR)
+- feedback: satisfaction responses (record_feedback) and the signed link a customer answers through
+  (feedback_link, read_link, linked_order)
 
 Each public function is one transaction that locks the order row, checks the state machine
 (orders/states.py), writes an OrderEvent to the timeline and emits its outbox events.
@@ -15,6 +17,7 @@ Each public function is one transaction that locks the order row, checks the sta
 
 from orders.amounts import ZERO
 from orders.services.changes import cancel_order, edit_order
+from orders.services.feedback import feedback_link, linked_order, read_link, record_feedback
 from orders.services.fulfilment import (
     allocate_as_planned,
     allocate_backorders_as_planned,
@@ -54,4 +57,8 @@ __all__ = [
     "complete_order",
     "export_customer",
     "erase_customer",
+    "record_feedback",
+    "feedback_link",
+    "read_link",
+    "linked_order",
 ]

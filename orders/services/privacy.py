@@ -7,6 +7,7 @@ What the export covers, per customer of one tenant:
   level), amounts, promotions, payment status, hold, metadata, promised dates, lines with their reservations, the
   timeline (what happened, who, with the state before and after), and the fulfilment orders;
 - `invoices`: invoices and credit notes of their orders: number, date, amounts, lines, seller and buyer as printed;
+- `feedback`: their satisfaction responses (the order, the score, their comment, how and when it came);
 - what the apps above orders register (`register_personal_data`): fulfilment adds `shipments` (carrier,
   tracking numbers and link, parcels, the carrier's tracking events);
 - `reservations`: stock held for their order lines, and cart holds whose reference names them;
@@ -53,7 +54,7 @@ from oms.actors import Actor
 from oms.errors import Conflict, NotFound
 from oms.models import AuditEntry, DemoReceivedWebhook, IdempotencyKey, OutboxEvent, Tenant, WebhookAttempt
 from orders import selectors
-from orders.models import Customer, Invoice, Order, OrderEvent, OrderStatus
+from orders.models import Customer, Feedback, Invoice, Order, OrderEvent, OrderStatus
 
 ERASED = "[erased]"
 # Shorter values would match inside unrelated words.
@@ -312,6 +313,7 @@ def export_customer(*, tenant: Tenant, customer_id, actor: Actor) -> dict:
         "customer": _customer_data(customer),
         "orders": [_order_data(order) for order in orders],
         "invoices": [_invoice_data(invoice) for invoice in invoices],
+        "feedback": [_feedback_data(response) for response in _feedback(subject).select_related("order")],
         **{name: source.export(tenant, subject.order_ids) for name, source in sorted(_SOURCES.items())},
         "reservations": [_reservation_data(hold) for hold in _cart_holds(subject)],
         "events": [_event_data(event) for event in _outbox_events(subject).prefetch_related("deliveries")],
@@ -428,6 +430,22 @@ def _order_data(order: Order) -> dict:
             for event in order.timeline_list
         ],
         "fulfillments": getattr(order, "fulfillment_list", []),
+    }
+
+
+def _feedback(subject: Subject):
+    return (
+        Feedback.objects.for_tenant(subject.tenant).filter(order_id__in=subject.order_ids).order_by("created_at", "id")
+    )
+
+
+def _feedback_data(response: Feedback) -> dict:
+    return {
+        "order_number": response.order.number,
+        "score": response.score,
+        "comment": response.comment,
+        "source": response.source,
+        "created_at": response.created_at,
     }
 
 
@@ -579,6 +597,7 @@ def _erase_copies(subject: Subject) -> dict:
         text=("message",),
         data=("before", "after"),
     )
+    rows["feedback"] = scrub.rewrite(_feedback(subject), text=("comment",))
     for name, source in sorted(_SOURCES.items()):
         rows[name] = source.erase(tenant, subject.order_ids, scrub)
     rows["reservations"] = scrub.rewrite(_cart_holds(subject), text=("reference",))

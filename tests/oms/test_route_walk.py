@@ -56,6 +56,8 @@ FOREIGN_IDS = {
     "api-order-cancel": {"pk": "order"},
     "api-order-hold": {"pk": "order"},
     "api-order-release": {"pk": "order"},
+    "api-order-feedback": {"pk": "order"},
+    "api-order-feedback-link": {"pk": "order"},
     "api-order-reroute": {"pk": "order"},
     "api-customer-orders": {"pk": "customer"},
     "api-customer-export": {"pk": "customer"},
@@ -137,6 +139,8 @@ FOREIGN_IDS = {
     "invitation-revoke": {"pk": "invitation"},
     # A link's token names an invitation of any tenant (it is what tells the tenant): one that names nothing is a 404.
     "invitation-accept": {"token": "no-such-invitation-token"},
+    # A feedback link's token is signed and names its tenant and order: one not signed here is a 404.
+    "feedback-page": {"token": "no-such-feedback-token"},
 }
 # Routes that name something other than a tenant's object, and why they are not walked here.
 NOT_WALKED = {
@@ -417,6 +421,8 @@ PUBLIC_PAGES = {
     "javascript-catalog": "the French catalogue for the pages' scripts",
     "demo-webhooks-receive": "the demo's webhook receiver, authenticated by signature",
     "invitation-accept": "accepting an invitation, reached from its e-mail: the token in the link is the key",
+    "feedback-page": "a customer rating their order, reached from the link the shop sent them: the signed token is "
+    "the key",
     "": "the API's catch-all 404",
 }
 

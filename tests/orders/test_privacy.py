@@ -59,9 +59,9 @@ def _ship_and_deliver(tenant, api, order_id: int, detail: str) -> None:
 
 def _history(tenant, shop, api) -> SimpleNamespace:
     """Jane's life as a customer, leaving her data wherever OMS keeps copies: an order placed with an
-    Idempotency-Key, held with a note naming her, its address changed, shipped, invoiced, delivered into her hands;
-    a second order cancelled; a cart hold named after her; a webhook delivery and the demo inbox; an audit entry
-    and an admin log entry about her record."""
+    Idempotency-Key, held with a note naming her, its address changed, shipped, invoiced, delivered into her hands,
+    rated with a comment signed with her name; a second order cancelled; a cart hold named after her; a webhook
+    delivery and the demo inbox; an audit entry and an admin log entry about her record."""
     placed = _place(api, shop, HTTP_IDEMPOTENCY_KEY="jane-1")
     order_id = placed["id"]
     held = api.post(
@@ -79,6 +79,10 @@ def _history(tenant, shop, api) -> SimpleNamespace:
     )
     assert edited.status_code == 200, edited.json()
     _ship_and_deliver(tenant, api, order_id, detail=f"Handed to {JANE['name']}")
+    rated = api.post(
+        f"/api/v1/orders/{order_id}/feedback/", {"score": 4, "comment": f"{JANE['name']}: all good"}, format="json"
+    )
+    assert rated.status_code == 201, rated.json()
     cancelled = _place(api, shop)
     answer = api.post(f"/api/v1/orders/{cancelled['id']}/cancel/", {"reason": "Changed her mind"}, format="json")
     assert answer.status_code == 200, answer.json()
@@ -188,6 +192,9 @@ def test_export_holds_every_kind_of_data_oms_keeps_about_the_customer(jane, admi
     [invoice] = document["invoices"]
     assert invoice["buyer"]["name"] == JANE["name"] and invoice["buyer"]["address"]["line1"] == NEW_STREET
     assert invoice["total"] == str(Invoice.objects.for_tenant(jane.customer.tenant).get(order_id=jane.order_id).total)
+    [feedback] = document["feedback"]
+    assert feedback | {"order_number": delivered["number"], "score": 4, "source": "api"} == feedback
+    assert feedback["comment"] == f"{JANE['name']}: all good" and feedback["created_at"]
     [shipment] = document["shipments"]
     assert shipment["carrier"] == "dpd" and shipment["tracking"][0]["detail"] == f"Handed to {JANE['name']}"
     assert any(hold["reference"] == f"cart of {JANE['email']}" for hold in document["reservations"])
