@@ -105,6 +105,11 @@ MATRIX: dict[str, Access] = {
         "the return policy: auto-approval and money rules (shipping refunds, return fee, exchanges)",
     ),
     "return_reasons": Access(MEMBERS | KEYS, OFFICE | {INTEGRATION}, "the tenant's list of return reasons"),
+    "kpis": Access(
+        frozenset({ADMIN, MANAGER, INTEGRATION}),
+        frozenset(),
+        "KPIs: the dashboards and the KPI API",
+    ),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
     "store_sales": Access(

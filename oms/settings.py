@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -361,6 +362,8 @@ CELERY_BEAT_SCHEDULE = {
     "backorder-sweep": {"task": "fulfillment.sweep_backorders", "schedule": 300.0},
     "simulation-sweep": {"task": "fulfillment.sweep_simulations", "schedule": 60.0},
     "pickup-expiry": {"task": "fulfillment.sweep_pickups", "schedule": 900.0},
+    "kpi-update": {"task": "reporting.update_kpis", "schedule": 30.0},
+    "kpi-nightly": {"task": "reporting.recompute_recent_kpis", "schedule": crontab(hour=2, minute=30)},
 }
 
 LOGGING = {
