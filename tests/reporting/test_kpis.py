@@ -146,3 +146,16 @@ def test_who_reads_the_kpis(tenant, data, user_client):
     assert user_client(Role.MANAGER).get("/api/v1/kpis/").status_code == 200
     assert user_client(Role.VIEWER).get("/api/v1/kpis/").status_code == 403
     assert user_client(Role.STORE_CLERK).get("/api/v1/kpis/").status_code == 403
+
+
+def test_the_docs_define_every_kpi_as_the_code_does():
+    from pathlib import Path
+
+    from django.utils import translation
+
+    from reporting.kpis import KPIS
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "kpis.md").read_text(encoding="utf-8")
+    with translation.override("en"):
+        for kpi in KPIS:
+            assert f"| `{kpi.name}` | **{kpi.label}.** {kpi.definition} |" in page
