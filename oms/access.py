@@ -110,6 +110,11 @@ MATRIX: dict[str, Access] = {
         frozenset(),
         "KPIs: the dashboards and the KPI API",
     ),
+    "kpi_digest": Access(
+        frozenset({ADMIN, MANAGER}),
+        frozenset({ADMIN, MANAGER}),
+        "the weekly KPI e-mail: subscribing oneself, stopping it",
+    ),
     "webhooks": Access(OFFICE | KEYS, frozenset({ADMIN}) | KEYS, "webhook subscriptions and their deliveries"),
     # Pages only.
     "store_sales": Access(

@@ -6,6 +6,7 @@ DATABASE_URL (PostgreSQL) and REDIS_URL (broker and cache).
 """
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -158,7 +159,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "oms" / "static"]
+# The dashboards' charting library, plotly.js, as the plotly wheel ships it (package_data/plotly.min.js): served from
+# this server under static/vendor/plotly/, found without importing the package.
+_PLOTLY_DIR = Path(find_spec("plotly").submodule_search_locations[0]) / "package_data"
+STATICFILES_DIRS = [BASE_DIR / "oms" / "static", ("vendor/plotly", _PLOTLY_DIR)]
 # Hashed, compressed names once `collectstatic` has written its manifest; plain names before (tests, demo),
 # since the manifest storage cannot name a file that is not in STATIC_ROOT.
 STORAGES = {
@@ -364,6 +368,10 @@ CELERY_BEAT_SCHEDULE = {
     "pickup-expiry": {"task": "fulfillment.sweep_pickups", "schedule": 900.0},
     "kpi-update": {"task": "reporting.update_kpis", "schedule": 30.0},
     "kpi-nightly": {"task": "reporting.recompute_recent_kpis", "schedule": crontab(hour=2, minute=30)},
+    "kpi-weekly-digest": {
+        "task": "reporting.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
 }
 
 LOGGING = {

@@ -35,7 +35,7 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("store/", include("fulfillment.store_urls")),
     path("returns/", include("returns.urls")),
-    path("reporting/", include("reporting.urls")),
+    path("reports/", include("reporting.urls")),
     path("", views.home, name="home"),
 ]
 

@@ -141,3 +141,20 @@ class KpiWatermark(TenantModel):
         verbose_name = _("KPI watermark")
         verbose_name_plural = _("KPI watermarks")
         constraints = [models.UniqueConstraint(fields=["tenant"], name="kpiwatermark_unique_tenant")]
+
+
+class DigestSubscription(TenantModel):
+    """A member's choice of the weekly KPI e-mail, and the language it is written in (the one the member chose it
+    in). `last_week` is the Monday of the last week it was sent for: a week's digest goes once."""
+
+    tenant = tenant_field(db_index=False)  # the unique constraint leads with the tenant
+    user = models.ForeignKey("oms.User", on_delete=models.CASCADE, related_name="+", db_index=False)
+    weekly = models.BooleanField(_("weekly digest"), default=False)
+    language = models.CharField(_("language"), max_length=10)
+    last_week = models.DateField(_("last sent for the week of"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("KPI digest subscription")
+        verbose_name_plural = _("KPI digest subscriptions")
+        constraints = [models.UniqueConstraint(fields=["tenant", "user"], name="digestsubscription_unique_user")]

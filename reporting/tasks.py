@@ -1,12 +1,13 @@
 """The reporting queue's work: the incremental update of every tenant's KPIs (every 30 s on beat, so that the
-figures are current within a minute of an event) and the nightly recomputation of the recent days."""
+figures are current within a minute of an event), the nightly recomputation of the recent days, and the weekly
+digest e-mail (Monday mornings)."""
 
 from celery import shared_task
 
 from oms import rls
 from oms.models import Tenant
 from orders.models import OrderEvent
-from reporting import aggregation
+from reporting import aggregation, digest
 from reporting.models import KpiWatermark
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
@@ -45,3 +46,14 @@ def recompute_recent_kpis() -> int:
             aggregation.recompute_recent(tenant=tenant)
         count += 1
     return count
+
+
+@shared_task(name="reporting.send_weekly_digests", soft_time_limit=1500, time_limit=1800, **RELIABLE)
+def send_weekly_digests() -> int:
+    """Mondays: each active tenant's subscribed members get the last seven days' digest, once a week however often
+    this runs (reporting.digest)."""
+    sent = 0
+    for tenant in Tenant.objects.filter(active=True):
+        with rls.tenant(tenant.id):
+            sent += digest.send_weekly_digests(tenant=tenant)
+    return sent
