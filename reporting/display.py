@@ -2,7 +2,7 @@
 l10n), and in the CSV downloads, as the KPI API writes it (reporting.api.as_json): money as a string of the
 tenant's currency with two decimals, rates as decimals between 0 and 1, durations in whole seconds."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext
@@ -13,7 +13,9 @@ NO_FIGURE = "—"
 
 
 def _number(value, decimals: int) -> str:
-    return number_format(value, decimal_pos=decimals, use_l10n=True, force_grouping=True)
+    # Rounded here: number_format cuts the digits past `decimals` off (0.6667 would read 66.6 %).
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number_format(rounded, decimal_pos=decimals, use_l10n=True, force_grouping=True)
 
 
 def money(value, currency: str) -> str:

@@ -135,6 +135,7 @@ FOREIGN_IDS = {
     "routing-simulation": {"pk": "simulation"},
     "routing-simulation-progress": {"pk": "simulation"},
     "closure-delete": {"pk": "closure"},
+    "reports-store": {"code": "location_code"},
     "invitation-resend": {"pk": "invitation"},
     "invitation-revoke": {"pk": "invitation"},
     # A link's token names an invitation of any tenant (it is what tells the tenant): one that names nothing is a 404.
