@@ -40,6 +40,8 @@ def _schema_of(field: forms.Field) -> dict:
         return {"type": "integer", "minimum": 1, "maximum": int("9" * ID_DIGITS)}
     if isinstance(field, InstantField):
         return {"type": "string", "format": "date-time"}
+    if isinstance(field, forms.DateField):
+        return {"type": "string", "format": "date"}
     return {"type": "string"}
 
 

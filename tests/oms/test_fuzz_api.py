@@ -39,6 +39,9 @@ CHECKS = [
 # on who calls, on today's date, or on two fields at once. A 400 to a schema-valid request is accepted only when
 # every message it gives is one of these.
 RULES_BEYOND_THE_SCHEMA = {
+    "a KPI range runs forward and spans at most three years": (
+        r"^(The first day comes after the last\.|Ask for at most \d+ days at a time\.)$"
+    ),
     "a SKU, location or channel this tenant does not have (or not active)": (
         r"^Unknown (or inactive )?(SKU|location|locations?\(s\)|channel)\b"
     ),
